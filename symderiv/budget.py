@@ -1,0 +1,39 @@
+"""A wall-clock budget for solving one problem: SymPy's limit and simplify can run for hours."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+from .errors import SolveTimeout
+
+
+class _Expired(BaseException):
+    """Raised inside SymPy by the alarm; BaseException so that SymPy's ``except Exception`` can't eat it."""
+
+
+@contextlib.contextmanager
+def time_budget(problem_id: str, seconds: float | None):
+    """Run the body under a time limit; raise :class:`SolveTimeout` when it is exceeded.
+
+    Uses SIGALRM, so it applies only in the main thread on POSIX; elsewhere it runs unbounded.
+    """
+    usable = (seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Expired()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise SolveTimeout(problem_id, seconds) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,157 @@
+"""The command line: wires load → solve → render/export; computes nothing itself.
+
+Heavy modules (SymPy, Jinja) are imported inside the commands so that ``symderiv --help``
+starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SymderivError
+
+TIMEOUT_HELP = "time budget per problem in seconds (0: none)"
+
+
+def _fail(exc: SymderivError) -> None:
+    click.echo(f"symderiv: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    """Turns every SymderivError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SymderivError as exc:
+            _fail(exc)
+        except RecursionError:
+            click.echo("symderiv: an expression is nested too deeply", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="symderiv")
+def main() -> None:
+    """symderiv: verified step-by-step derivations as LaTeX answer keys."""
+
+
+def _load_and_solve(files, timeout):
+    from .solve import solve_set
+    from .spec import load
+
+    sets = [load(f) for f in files]
+    return [(ps, solve_set(ps, timeout or None)) for ps in sets]
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", default="output", show_default=True,
+              type=click.Path(file_okay=False), help="directory for .tex/.pdf files")
+@click.option("--sheet", is_flag=True, help="the question sheet instead of the answer key")
+@click.option("--pdf", is_flag=True, help="also compile each .tex with latexmk")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def render(files, out_dir, sheet, pdf, timeout):
+    """Write OUTPUT/<stem>.tex (and .pdf) for each problem FILE."""
+    from .export import write_atomic
+    from .latex_build import compile_pdf
+    from .render import render_document
+
+    solved = _load_and_solve(files, timeout)  # everything is checked before anything is written
+    documents = [(ps.stem + ("-sheet" if sheet else ""), render_document(ps, sols, key=not sheet))
+                 for ps, sols in solved]
+    out = Path(out_dir)
+    if pdf:
+        for stem, text in documents:
+            compile_pdf(text, stem, out)
+    for stem, text in documents:
+        write_atomic(out / f"{stem}.tex", text)
+        click.echo(str(out / f"{stem}.tex") + (f"  {out / (stem + '.pdf')}" if pdf else ""))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="print the machine-readable key")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def solve(file, as_json, timeout):
+    """Solve FILE and print its answers (labels and values)."""
+    from .export import answer_entry, dumps, key_json
+
+    ((ps, sols),) = _load_and_solve([file], timeout)
+    if as_json:
+        click.echo(dumps(key_json(ps, sols)), nl=False)
+        return
+    for s in sols:
+        state = "verified" if s.verified else "prose, not checked"
+        click.echo(f"{s.problem.id} ({s.problem.kind}, {state})")
+        for a in s.answers:
+            click.echo(f"  {a.label} = {answer_entry(a.value)['sympy']}")
+
+
+@main.command()
+@click.argument("expr")
+@click.option("--var", default="x", show_default=True, help="variable to differentiate by")
+@click.option("--limits", is_flag=True, help="also the limits of the derivative at ±∞")
+@click.option("--latex", "as_latex", is_flag=True, help="print LaTeX instead of plain text")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def derive(expr, var, limits, as_latex, timeout):
+    """Print the derivation of d/dVAR EXPR (a registry name or an expression)."""
+    from .budget import time_budget
+    from .derive.derivative import solve_one
+    from .render import tex, rules
+
+    with time_budget("derive", timeout or None):
+        result = solve_one(expr, var, limits)
+    show = tex if as_latex else _plain
+    groups = [(None, result.lines)] if result.lines else [(w.condition, w.lines) for w in result.branches]
+    for condition, lines in groups:
+        if condition is not None:
+            click.echo(f"for {show(condition)}:")
+        for i, line in enumerate(lines):
+            lead = "  " if i == 0 else "= "
+            tag = f"    [{', '.join(line.rules)}]" if line.rules else ""
+            click.echo(f"{lead}{show(line.expr)}{tag}")
+    click.echo(f"derivative: {show(result.derivative)}")
+    if result.teacher:
+        click.echo(f"teacher form: {show(result.teacher.expr)}")
+    for k in result.kinks:
+        if k.differentiable is not True:
+            click.echo(f"not differentiable at {var} = {show(k.point)}")
+    for lim in result.limits:
+        click.echo(f"limit at {lim.written}: {show(lim.value)}")
+    click.echo("verified: " + "; ".join(result.checks))
+
+
+def _plain(value) -> str:
+    import sympy as sp
+
+    return sp.sstr(value)
+
+
+@main.command(name="list")
+def list_entries():
+    """List registry entries (activations, losses) and problem kinds."""
+    from .kinds import KINDS
+    from .library.activations import ACTIVATIONS
+    from .library.losses import LOSSES
+
+    click.echo("activations:")
+    for e in ACTIVATIONS.values():
+        params = ", ".join(f"{k}: {v}" for k, v in e.params.items())
+        click.echo(f"  {e.name:<14} {e.title}" + (f"  ({params})" if params else ""))
+    click.echo("losses:")
+    for e in LOSSES.values():
+        params = ", ".join(f"{k}: {v}" for k, v in e.params.items())
+        click.echo(f"  {e.name:<14} {e.title}" + (f"  ({params})" if params else ""))
+    click.echo("problem kinds:")
+    for name, (_, summary) in KINDS.items():
+        click.echo(f"  {name:<14} {summary}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

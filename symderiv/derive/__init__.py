@@ -1,0 +1,1 @@
+"""The engine: each problem kind is one module exposing ``solve(problem, ctx) -> Solution``."""

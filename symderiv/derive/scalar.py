@@ -1,0 +1,213 @@
+"""Rule-based differentiation with named rules, one smooth expression at a time.
+
+Each rule is a function registered in :data:`RULES` under the expression's head (``Add``,
+``Mul``, ``Pow``, ``exp`` …). A rule returns the one-level expansion of ``d/dx expr``:
+an expression in which the derivatives of the immediate subexpressions still stand as
+unevaluated ``Derivative`` nodes. :func:`derivation_tree` applies the rules recursively
+into a tree of :class:`Step`; :func:`chain_lines` turns the tree into the aligned lines a
+teacher writes, expanding one level of the tree per line.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sympy as sp
+
+from ..errors import BadInput
+from .steps import Line, Step
+
+D = sp.Derivative
+Rule = Callable[[sp.Expr, sp.Symbol], "tuple[str, sp.Expr, str] | None"]
+
+RULES: dict[type, Rule] = {}
+
+
+def rule(*heads: type):
+    """Register a rule function for expressions whose head is one of ``heads``."""
+
+    def register(fn: Rule) -> Rule:
+        for head in heads:
+            RULES[head] = fn
+        return fn
+
+    return register
+
+
+def _d(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``d/dx expr`` left unevaluated, or its value right away when it is immediate."""
+    if not expr.has(x):
+        return sp.S.Zero
+    if expr == x:
+        return sp.S.One
+    if _is_linear(expr, x):
+        return sp.expand(expr).coeff(x)
+    return D(expr, x)
+
+
+def _is_linear(expr: sp.Expr, x: sp.Symbol) -> bool:
+    return expr.is_polynomial(x) and sp.degree(expr, x) == 1
+
+
+@rule(sp.Add)
+def sum_rule(expr, x):
+    """d(u + v) = du + dv; constant terms vanish."""
+    return "sum", sp.Add(*[_d(t, x) for t in expr.args]), "the derivative of a sum is the sum of the derivatives"
+
+
+@rule(sp.Mul)
+def product_rules(expr, x):
+    """Constant multiple, quotient or product rule, whichever the factors call for."""
+    const, rest = expr.as_independent(x, as_Add=False)
+    if const != 1:
+        return "constant multiple", const * _d(rest, x), "constants factor out"
+    num, den = sp.fraction(rest)
+    if den != 1 and den.has(x) and num.has(x):
+        return ("quotient", (_d(num, x) * den - num * _d(den, x)) / den ** 2,
+                r"(u/v)' = (u'v - uv')/v^2")
+    factors = rest.args
+    terms = []
+    for i, factor in enumerate(factors):
+        others = sp.Mul(*(factors[:i] + factors[i + 1:]))
+        terms.append(others * _d(factor, x))
+    return "product", sp.Add(*terms), r"(uv)' = u'v + uv'"
+
+
+@rule(sp.Pow)
+def power_rules(expr, x):
+    """Power rule with the chain rule; exponentials a^u; x^x by logarithmic differentiation."""
+    base, expo = expr.args
+    if not expo.has(x):
+        if base == x:
+            return "power", expo * x ** (expo - 1), r"\frac{d}{dx} x^n = n x^{n-1}"
+        name = "reciprocal, chain" if expo == -1 else "power, chain"
+        return name, expo * base ** (expo - 1) * _d(base, x), r"(u^n)' = n u^{n-1} u'"
+    if not base.has(x):
+        return "exponential, chain", expr * sp.log(base) * _d(expo, x), r"(a^u)' = a^u \ln a \, u'"
+    return ("logarithmic differentiation", expr * _d(expo * sp.log(base), x),
+            r"u^v = e^{v \ln u}")
+
+
+@rule(sp.exp)
+def exp_rule(expr, x):
+    """(e^u)' = e^u u'."""
+    (u,) = expr.args
+    return ("exp" if u == x else "exp, chain"), expr * _d(u, x), r"(e^u)' = e^u u'"
+
+
+@rule(sp.log)
+def log_rule(expr, x):
+    """(ln u)' = u'/u."""
+    (u,) = expr.args
+    return ("log" if u == x else "log, chain"), _d(u, x) / u, r"(\ln u)' = u'/u"
+
+
+_KNOWN: dict[type, tuple[str, Callable[[sp.Expr], sp.Expr], str]] = {
+    sp.tanh: ("hyperbolic", lambda u: 1 - sp.tanh(u) ** 2, r"\tanh' = 1 - \tanh^2"),
+    sp.sinh: ("hyperbolic", sp.cosh, r"\sinh' = \cosh"),
+    sp.cosh: ("hyperbolic", sp.sinh, r"\cosh' = \sinh"),
+    sp.sin: ("trigonometric", sp.cos, r"\sin' = \cos"),
+    sp.cos: ("trigonometric", lambda u: -sp.sin(u), r"\cos' = -\sin"),
+    sp.tan: ("trigonometric", lambda u: 1 + sp.tan(u) ** 2, r"\tan' = 1 + \tan^2"),
+    sp.erf: ("erf", lambda u: 2 / sp.sqrt(sp.pi) * sp.exp(-u ** 2),
+             r"\operatorname{erf}'(u) = \tfrac{2}{\sqrt\pi} e^{-u^2}"),
+}
+
+
+@rule(*_KNOWN)
+def known_function_rule(expr, x):
+    """Table of derivatives of named functions, with the chain rule."""
+    name, derivative, why = _KNOWN[type(expr)]
+    (u,) = expr.args
+    return (name if u == x else f"{name}, chain"), derivative(u) * _d(u, x), why
+
+
+@rule(sp.Abs)
+def abs_rule(expr, x):
+    """|u|' = sign(u) u' where u ≠ 0."""
+    (u,) = expr.args
+    return "absolute value", sp.sign(u) * _d(u, x), r"|u|' = \operatorname{sign}(u)\,u' \text{ for } u \ne 0"
+
+
+def one_level(expr: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr, str]:
+    """The rule that applies to ``d/dx expr`` and its one-level expansion."""
+    if not expr.has(x):
+        return "constant", sp.S.Zero, "the expression does not depend on the variable"
+    if expr == x:
+        return "identity", sp.S.One, ""
+    if _is_linear(expr, x):
+        return "linear", sp.expand(expr).coeff(x), ""
+    fn = RULES.get(type(expr))
+    if fn is None:
+        raise BadInput(f"no differentiation rule for {type(expr).__name__} in {sp.sstr(expr)}")
+    return fn(expr, x)
+
+
+def derivation_tree(expr: sp.Expr, x: sp.Symbol) -> Step:
+    """The whole tree of rule applications for ``d/dx expr``."""
+    name, after, why = one_level(expr, x)
+    subs = tuple(derivation_tree(d.expr, x) for d in _pending(after))
+    return Step(name, D(expr, x), after, why, subs)
+
+
+def _pending(expr: sp.Expr) -> list[sp.Derivative]:
+    found: list[sp.Derivative] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Derivative) and node not in found:
+            found.append(node)
+    return found
+
+
+def chain_lines(tree: Step) -> list[Line]:
+    """Aligned lines: start at ``d/dx f``, expand every pending derivative one level per line."""
+    expansions = {step.before: step for step in tree.walk()}
+    current: sp.Expr = tree.before
+    lines = [Line(current)]
+    while current.has(sp.Derivative):
+        pending = _pending(current)
+        used = []
+        for node in pending:
+            if expansions[node].rule not in used:
+                used.append(expansions[node].rule)
+        current = current.xreplace({node: expansions[node].after for node in pending})
+        lines.append(Line(current, tuple(used)))
+    return lines
+
+
+def tidy(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """The simplest equal form we can find quickly: fewest operations wins."""
+    expr = _fold_sign(expr)
+    allowed = _heads(expr)
+    candidates = [expr, sp.cancel(expr), sp.factor(expr), sp.together(expr)]
+    try:
+        candidates.append(sp.factor(_fold_sign(sp.simplify(expr))))
+    except (TypeError, ValueError, NotImplementedError):
+        pass
+    # simplify likes 1/(4 cosh^2(x/2)); a teacher keeps the functions the problem speaks of
+    best, best_ops = expr, sp.count_ops(expr)
+    for cand in candidates:
+        ops = sp.count_ops(cand)
+        # keep the form the derivation reached unless another is strictly shorter
+        if _heads(cand) <= allowed and ops < best_ops:
+            best, best_ops = cand, ops
+    return best
+
+
+HYPERBOLIC = {sp.sinh, sp.cosh, sp.tanh}
+
+
+def _heads(expr: sp.Expr) -> set[type]:
+    heads = {type(f) for f in expr.atoms(sp.Function)}
+    # tanh = sinh/cosh is no new idea where sinh and cosh already stand
+    return heads | HYPERBOLIC if heads & HYPERBOLIC else heads
+
+
+def _fold_sign(expr: sp.Expr) -> sp.Expr:
+    """u·sign(u) = |u| and sign(u)² = 1: what |u|' leaves behind."""
+    expr = sp.together(expr) if expr.has(sp.sign) else expr
+    for s in expr.atoms(sp.sign):
+        (u,) = s.args
+        expr = expr.subs(s ** 2, 1)
+        expr = sp.expand(expr).subs(u * s, sp.Abs(u)) if u.is_Symbol else expr.subs(u * s, sp.Abs(u))
+        expr = sp.together(expr)
+    return expr

@@ -1,0 +1,61 @@
+"""Errors that reach the user as one line each (no traceback)."""
+
+from __future__ import annotations
+
+
+class SymderivError(Exception):
+    """Base class: every subclass prints as one clear line."""
+
+    exit_code = 1
+
+
+class BadInput(SymderivError):
+    """A problem file (or an expression in it) is wrong: the user must fix it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None,
+                 problem: str | None = None, field: str | None = None):
+        self.message = message
+        self.file = file
+        self.problem = problem
+        self.field = field
+        super().__init__(str(self))
+
+    def located(self, *, file: str | None = None, problem: str | None = None,
+                field: str | None = None) -> "BadInput":
+        """Return a copy that fills in the location parts this error does not know yet."""
+        return BadInput(self.message, file=self.file or file,
+                        problem=self.problem or problem, field=self.field or field)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.problem:
+            parts.append(f"problem {self.problem}")
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class VerificationFailed(SymderivError):
+    """An answer failed its symbolic or numeric check: it must never be rendered."""
+
+    def __init__(self, problem: str, label: str, detail: str):
+        self.problem, self.label, self.detail = problem, label, detail
+        super().__init__(f"problem {problem}: {label}: verification failed: {detail}")
+
+
+class SolveTimeout(SymderivError):
+    """A problem took longer than its time budget."""
+
+    def __init__(self, problem: str, seconds: float):
+        self.problem, self.seconds = problem, seconds
+        super().__init__(f"problem {problem}: not solved within the time budget of "
+                         f"{seconds:g} s (raise it with --timeout)")
+
+
+class LatexFailed(SymderivError):
+    """latexmk failed; the message carries the LaTeX error lines."""

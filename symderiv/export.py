@@ -1,0 +1,63 @@
+"""The machine-readable key, and atomic writes of every output file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from .render import tex
+
+
+def answer_entry(value: Any, display: Any = None) -> dict[str, str]:
+    """``{"sympy": ..., "latex": ...}``; the SymPy string parses back to the same value."""
+    entry = {"sympy": _sympy_string(value), "latex": tex(value)}
+    if display is not None and display != value:
+        entry["teacher"] = tex(display)
+    return entry
+
+
+def _sympy_string(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_sympy_string(v) for v in value) + "]"
+    if isinstance(value, sp.MatrixBase):
+        return "Matrix(" + sp.sstr(sp.Matrix(value).tolist()) + ")"
+    return sp.sstr(value)
+
+
+def key_json(problem_set, solutions) -> dict:
+    return {
+        "title": problem_set.meta.title,
+        "source": Path(problem_set.path).name,
+        "problems": [
+            {
+                "id": s.problem.id,
+                "kind": s.problem.kind,
+                "verified": s.verified,
+                "checks": list(s.checks),
+                "answers": {a.label: answer_entry(a.value, a.display) for a in s.answers},
+            }
+            for s in solutions
+        ],
+    }
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,19 @@
+"""The problem kinds: name → module exposing ``parse(problem)`` and ``solve(problem)``.
+
+Modules are imported lazily so that the CLI starts without SymPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+KINDS: dict[str, tuple[str, str]] = {
+    "derivative": ("symderiv.derive.derivative", "derivatives of activations and losses, "
+                   "with limits at ±∞"),
+    "text": ("symderiv.derive.text", "a prose answer written in the problem file"),
+}
+
+
+def kind_module(kind: str) -> ModuleType:
+    return importlib.import_module(KINDS[kind][0])

@@ -1,0 +1,255 @@
+"""Safe expression parser: text → SymPy, without ``eval`` or ``sympify``.
+
+The text is parsed by Python's ``ast`` module and walked by a whitelist: numbers, names,
+``+ - * / ** ^ @``, unary minus, calls of known functions and ``.T``. Anything else
+(attribute access, strings, lambdas, subscripts, comprehensions, dunder names) is refused,
+and so are inputs that would cost too much: very long text, deep nesting, too many nodes,
+huge exponents and huge integer literals. Every refusal is a :class:`BadInput` raised fast.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import sympy as sp
+
+from .errors import BadInput
+
+MAX_LENGTH = 2000
+MAX_NODES = 600
+MAX_DEPTH = 40
+MAX_EXPONENT = 1000
+MAX_INT_DIGITS = 60
+
+Builder = Callable[..., sp.Basic]
+
+
+def _unary(fn: Callable[[sp.Basic], sp.Basic]) -> Builder:
+    def build(*args: sp.Basic) -> sp.Basic:
+        if len(args) != 1:
+            raise BadInput(f"{getattr(fn, '__name__', fn)} takes one argument, got {len(args)}")
+        return fn(args[0])
+    return build
+
+
+def _nary(fn: Callable[..., sp.Basic], least: int = 2) -> Builder:
+    def build(*args: sp.Basic) -> sp.Basic:
+        if len(args) < least:
+            raise BadInput(f"{fn.__name__} takes at least {least} arguments")
+        return fn(*args)
+    return build
+
+
+ELEMENTARY: dict[str, Builder] = {
+    "exp": _unary(sp.exp),
+    "log": _unary(sp.log),
+    "ln": _unary(sp.log),
+    "sqrt": _unary(sp.sqrt),
+    "sin": _unary(sp.sin),
+    "cos": _unary(sp.cos),
+    "tan": _unary(sp.tan),
+    "sinh": _unary(sp.sinh),
+    "cosh": _unary(sp.cosh),
+    "tanh": _unary(sp.tanh),
+    "erf": _unary(sp.erf),
+    "abs": _unary(sp.Abs),
+    "Abs": _unary(sp.Abs),
+    "sign": _unary(sp.sign),
+    "Heaviside": _unary(lambda u: sp.Heaviside(u, 0)),
+    "max": _nary(sp.Max),
+    "Max": _nary(sp.Max),
+    "min": _nary(sp.Min),
+    "Min": _nary(sp.Min),
+}
+
+CONSTANTS: dict[str, sp.Basic] = {
+    "pi": sp.pi,
+    "E": sp.E,
+    "e": sp.E,
+    "oo": sp.oo,
+    "inf": sp.oo,
+    "infty": sp.oo,
+}
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """What names mean while parsing.
+
+    Attributes:
+        symbols: names bound to ready-made SymPy objects (symbols with assumptions,
+            matrix symbols); a name not listed becomes ``make_symbol(name)``.
+        functions: callable names; each builder receives SymPy arguments.
+        make_symbol: how an unknown name becomes a symbol (default: a real Symbol).
+        transpose: how ``.T`` applies (default: refused).
+    """
+
+    symbols: Mapping[str, sp.Basic] = field(default_factory=dict)
+    functions: Mapping[str, Builder] = field(default_factory=lambda: ELEMENTARY)
+    make_symbol: Callable[[str], sp.Basic] = lambda name: sp.Symbol(name, real=True)
+    transpose: Callable[[sp.Basic], sp.Basic] | None = None
+    matmul: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+
+
+def _nesting_depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return best
+
+
+def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
+    """Parse ``text`` into a SymPy expression using only whitelisted constructs.
+
+    Raises:
+        BadInput: for anything outside the whitelist or over the size limits.
+    """
+    ns = namespace or Namespace()
+    if not isinstance(text, str):
+        raise BadInput(f"expected an expression as a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise BadInput(f"expression is too long ({len(text)} characters; the limit is {MAX_LENGTH})")
+    if not text.strip():
+        raise BadInput("expression is empty")
+    if _nesting_depth(text) > MAX_DEPTH:
+        raise BadInput(f"expression is nested too deeply (limit {MAX_DEPTH})")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        msg = getattr(exc, "msg", None) or type(exc).__name__
+        raise BadInput(f"cannot parse {text.strip()!r}: {msg}") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_NODES:
+        raise BadInput(f"expression is too large ({count} syntax nodes; the limit is {MAX_NODES})")
+    return _Builder(text.strip(), ns).visit(tree.body, 0)
+
+
+class _Builder:
+    def __init__(self, source: str, ns: Namespace):
+        self.source = source
+        self.ns = ns
+
+    def refuse(self, what: str) -> BadInput:
+        return BadInput(f"{what} is not allowed in an expression")
+
+    def visit(self, node: ast.AST, depth: int) -> sp.Basic:
+        if depth > MAX_DEPTH:
+            raise BadInput(f"expression is nested too deeply (limit {MAX_DEPTH})")
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            raise self.refuse(type(node).__name__)
+        return method(node, depth + 1)
+
+    def visit_Constant(self, node: ast.Constant, depth: int) -> sp.Basic:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.refuse(f"the literal {value!r}")
+        if isinstance(value, int):
+            if len(str(abs(value))) > MAX_INT_DIGITS:
+                raise BadInput(f"integer literal has more than {MAX_INT_DIGITS} digits")
+            return sp.Integer(value)
+        # Floats are read exactly from their source text: 0.1 is 1/10, not a binary float.
+        text = ast.get_source_segment(self.source, node) or repr(value)
+        try:
+            return sp.Rational(text.replace("_", ""))
+        except (TypeError, ValueError):
+            raise BadInput(f"cannot read the number {text!r}") from None
+
+    def visit_Name(self, node: ast.Name, depth: int) -> sp.Basic:
+        name = node.id
+        if name.startswith("_"):
+            raise self.refuse(f"the name {name!r}")
+        if name in self.ns.symbols:
+            return self.ns.symbols[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in self.ns.functions:
+            raise BadInput(f"{name} is a function: call it with an argument, e.g. {name}(x)")
+        return self.ns.make_symbol(name)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp, depth: int) -> sp.Basic:
+        operand = self.visit(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.refuse(f"the operator {type(node.op).__name__}")
+
+    def visit_BinOp(self, node: ast.BinOp, depth: int) -> sp.Basic:
+        op = node.op
+        if isinstance(op, (ast.Pow, ast.BitXor)):
+            return self._power(node, depth)
+        left = self.visit(node.left, depth)
+        right = self.visit(node.right, depth)
+        if isinstance(op, ast.Add):
+            return left + right
+        if isinstance(op, ast.Sub):
+            return left - right
+        if isinstance(op, ast.Mult):
+            if self.ns.matmul is not None:
+                return self.ns.matmul(left, right)
+            return left * right
+        if isinstance(op, ast.MatMult):
+            if self.ns.matmul is None:
+                raise self.refuse("the operator @")
+            return self.ns.matmul(left, right)
+        if isinstance(op, ast.Div):
+            if getattr(right, "is_zero", False):
+                raise BadInput("division by zero")
+            return left / right
+        raise self.refuse(f"the operator {type(op).__name__}")
+
+    def _power(self, node: ast.BinOp, depth: int) -> sp.Basic:
+        base = self.visit(node.left, depth)
+        exponent = self.visit(node.right, depth)
+        if exponent.is_number:
+            if exponent.has(sp.oo, -sp.oo, sp.zoo):
+                raise BadInput("an infinite exponent is not allowed")
+            try:
+                too_big = abs(float(exponent)) > MAX_EXPONENT
+            except (TypeError, ValueError):
+                too_big = False
+            if too_big:
+                raise BadInput(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
+        if base.is_number and exponent.is_number and base.is_Integer and exponent.is_Integer:
+            # 10**900 is fine as a power but its digits are not: keep numbers printable.
+            if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
+                raise BadInput(f"the number {base}**{exponent} is too large")
+        return base ** exponent
+
+    def visit_Call(self, node: ast.Call, depth: int) -> sp.Basic:
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse("calling anything but a named function")
+        if node.keywords:
+            raise self.refuse("a keyword argument")
+        name = node.func.id
+        if name.startswith("_") or name not in self.ns.functions:
+            raise BadInput(f"unknown function {name!r}")
+        args = [self.visit(arg, depth) for arg in node.args]
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise self.refuse("a starred argument")
+        return self.ns.functions[name](*args)
+
+    def visit_Attribute(self, node: ast.Attribute, depth: int) -> sp.Basic:
+        if node.attr != "T" or self.ns.transpose is None:
+            raise self.refuse(f"attribute access ({node.attr!r})")
+        return self.ns.transpose(self.visit(node.value, depth))
+
+    def visit_List(self, node: ast.List, depth: int) -> sp.Basic:
+        rows = [self.visit(elt, depth) if not isinstance(elt, ast.List)
+                else [self.visit(e, depth) for e in elt.elts] for elt in node.elts]
+        if not rows:
+            raise BadInput("an empty list is not an expression")
+        if all(isinstance(r, list) for r in rows):
+            if len({len(r) for r in rows}) != 1:
+                raise BadInput("matrix rows have different lengths")
+            return sp.Matrix(rows)
+        if any(isinstance(r, list) for r in rows):
+            raise BadInput("mix of numbers and rows in a matrix")
+        return sp.Matrix(rows)

@@ -1,0 +1,215 @@
+"""The Jinja environment, the LaTeX printer and the filters the templates use.
+
+Templates only format: every value they show was computed (and verified) by the engine.
+Delimiters never clash with TeX: ``((* block *))``, ``((( variable )))``, ``((= comment =))``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+import jinja2
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from .texsafe import escape
+
+LONG_DENOMINATOR = 10 ** 9
+SIGNIFICANT = 10
+
+
+def template_dir() -> Path:
+    """The templates: beside the package in a checkout, inside it in a wheel."""
+    inside = Path(__file__).resolve().parent / "templates"
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _is_stand_in(factor: sp.Basic) -> bool:
+    base = factor.base if isinstance(factor, sp.Pow) else factor
+    return isinstance(base, AppliedUndef)
+
+
+class KeyPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with a teacher's habits.
+
+    - the function itself first in a product: σ(x)(1 − σ(x)), not (1 − σ(x))σ(x);
+    - positive terms first in a sum: 1 − σ(x), δᵢⱼ − sⱼ;
+    - ``sᵢ`` for a component of a vector function, ``σ(x)`` without extra braces;
+    - cases with "if"/"otherwise", intervals as a < x < b;
+    - a fraction with a huge denominator (SELU's constants) as a decimal with an ellipsis.
+    """
+
+    def _print_Rational(self, expr):
+        if expr.q > LONG_DENOMINATOR:
+            text = sp.Float(expr, SIGNIFICANT + 2)
+            digits = f"{float(text):.{SIGNIFICANT}g}"
+            return digits + r"\ldots"
+        return super()._print_Rational(expr)
+
+    def _print_Mul(self, expr):
+        factors = expr.args
+        if any(_is_stand_in(f) for f in factors) and not any(
+                f.is_Pow and f.exp.is_negative for f in factors) and not any(
+                f.is_Rational and not f.is_Integer for f in factors):
+            coeff = [f for f in factors if f.is_Number]
+            rest = [f for f in factors if not f.is_Number]
+            first = sorted(rest, key=lambda f: not _is_stand_in(f))
+            sign = ""
+            parts = []
+            for c in coeff:
+                if c == -1:
+                    sign = "-"
+                elif c.is_negative:
+                    sign = "-"
+                    parts.append(self._print(-c))
+                elif c != 1:
+                    parts.append(self._print(c))
+            for f in first:
+                parts.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
+            return sign + " ".join(parts)
+        return super()._print_Mul(expr)
+
+    def _print_Add(self, expr, order=None):
+        terms = list(self._as_ordered_terms(expr, order=order))
+        positive = [t for t in terms if not t.could_extract_minus_sign()]
+        negative = [t for t in terms if t.could_extract_minus_sign()]
+        terms = positive + negative
+        out = ""
+        for i, term in enumerate(terms):
+            if i == 0:
+                text = self._print(term)
+            elif term.could_extract_minus_sign():
+                out += " - "
+                text = self._print(-term)
+            else:
+                out += " + "
+                text = self._print(term)
+            if term.is_Add:
+                text = r"\left(" + text + r"\right)"
+            out += text
+        return out
+
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, AppliedUndef):
+            name = expr.func.__name__
+            args = expr.args
+            if all(a.is_Symbol and a.is_integer for a in args):
+                text = f"{name}_{{{','.join(self._print(a) for a in args)}}}"
+            else:
+                text = f"{name}\\left({', '.join(self._print(a) for a in args)}\\right)"
+            if exp is not None:
+                if "_" in text and "\\left" not in text:
+                    return f"{text}^{{{exp}}}"
+                return f"{name}^{{{exp}}}\\left({', '.join(self._print(a) for a in args)}\\right)"
+            return text
+        return super()._print_Function(expr, exp)
+
+    def _print_Derivative(self, expr):
+        if len(expr.variables) == 1:
+            (var,) = expr.variables
+            inner = self.parenthesize(expr.expr, PRECEDENCE["Mul"], strict=True)
+            return rf"\frac{{d}}{{d{self._print(var)}}} {inner}"
+        return super()._print_Derivative(expr)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        i, j = expr.args
+        text = rf"\delta_{{{self._print(i)}{self._print(j)}}}"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_Piecewise(self, expr):
+        rows = []
+        for e, c in expr.args:
+            cond = r"\text{otherwise}" if c == sp.true else r"\text{if } " + self._print(c)
+            rows.append(f"{self._print(e)} & {cond}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+    def _print_And(self, expr):
+        rels = list(expr.args)
+        if len(rels) == 2 and all(isinstance(r, sp.core.relational.Relational) for r in rels):
+            lower = [r for r in rels if isinstance(r, (sp.StrictGreaterThan, sp.GreaterThan))]
+            upper = [r for r in rels if isinstance(r, (sp.StrictLessThan, sp.LessThan))]
+            if len(lower) == 1 and len(upper) == 1 and lower[0].lhs == upper[0].lhs:
+                lo, hi = lower[0], upper[0]
+                lop = "<" if isinstance(lo, sp.StrictGreaterThan) else r"\le"
+                hop = "<" if isinstance(hi, sp.StrictLessThan) else r"\le"
+                return f"{self._print(lo.rhs)} {lop} {self._print(lo.lhs)} {hop} {self._print(hi.rhs)}"
+        return super()._print_And(expr)
+
+
+_PRINTER = KeyPrinter({"mul_symbol": None})
+
+
+def tex(value: Any) -> str:
+    """A SymPy object (or number) as LaTeX math, the way a teacher writes it."""
+    if isinstance(value, (sp.Basic, sp.MatrixBase)):
+        if isinstance(value, sp.MatrixBase):
+            return matrix(value)
+        return _PRINTER.doprint(value)
+    if isinstance(value, Decimal):
+        return num(value)
+    if isinstance(value, (int, float)):
+        return num(value)
+    return escape(str(value))
+
+
+def matrix(value: Any, delim: str = "pmatrix") -> str:
+    rows = [" & ".join(tex(v) for v in value.row(i)) for i in range(value.rows)]
+    return rf"\begin{{{delim}}} " + r" \\ ".join(rows) + rf" \end{{{delim}}}"
+
+
+def num(value: Any, digits: int = 6) -> str:
+    """A number as a short decimal: exact values stay exact where they are short."""
+    if isinstance(value, sp.Basic):
+        if value.is_Rational and value.q <= 10 ** 6:
+            d = Decimal(int(value.p)) / Decimal(int(value.q))
+            if d == d.quantize(Decimal(1).scaleb(-digits)):
+                return _plain(d)
+        value = float(value)
+    if isinstance(value, Decimal):
+        return _plain(value)
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value:.{digits}g}"
+    return text.replace("e-0", "e-").replace("inf", r"\infty")
+
+
+def _plain(d: Decimal) -> str:
+    text = format(d.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def coords(points: Sequence[tuple[float, float | None]]) -> str:
+    """pgfplots coordinates; None breaks the line (with ``unbounded coords=jump``)."""
+    return " ".join(f"({x:g},{'nan' if y is None else format(y, 'g')})" for x, y in points)
+
+
+def rules(names: Sequence[str]) -> str:
+    return escape(", ".join(names))
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir())),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+    env.filters.update(tex=tex, escape=escape, num=num, matrix=matrix, coords=coords, rules=rules)
+    env.globals.update(oo=sp.oo)
+    return env
+
+
+def render_document(problem_set, solutions, *, key: bool = True) -> str:
+    """The whole LaTeX document for one problem file: answer key or question sheet."""
+    template = environment().get_template("document.tex.j2")
+    checked = sorted({c for s in solutions for c in s.checks})
+    return template.render(meta=problem_set.meta, solutions=solutions, key=key, checks=checked,
+                           source=Path(problem_set.path).name)

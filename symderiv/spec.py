@@ -1,0 +1,217 @@
+"""Problem files (TOML) → frozen, validated dataclasses.
+
+Every error names the file, the problem id and the field, so that a typo costs one line:
+``problems/x.toml: problem q1: limits: unknown limit point '+infinity' …``.
+TOML floats are read as exact decimals (``0.1`` is 1/10, never a binary float).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import BadInput
+from .texsafe import check_latex_fragment
+
+META_FIELDS = {"title", "course", "institution", "author", "due"}
+COMMON_FIELDS = {"id", "kind", "title", "statement", "points", "assume"}
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    course: str = ""
+    institution: str = ""
+    author: str = ""
+    due: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One ``[[problem]]`` table: the common fields, the kind's own fields and its parsed spec."""
+
+    id: str
+    kind: str
+    title: str = ""
+    statement: str = ""
+    points: Decimal | None = None
+    assume: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    spec: Any = None
+    file: str = ""
+
+    def error(self, field_name: str | None, message: str) -> BadInput:
+        return BadInput(message, file=self.file, problem=self.id, field=field_name)
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    path: str
+    meta: Meta
+    problems: tuple[Problem, ...]
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
+
+
+class Fields:
+    """Typed access to a kind's fields; every miss or mistype names the field."""
+
+    def __init__(self, problem: Problem, allowed: set[str]):
+        self.problem = problem
+        unknown = sorted(set(problem.fields) - allowed)
+        if unknown:
+            raise problem.error(unknown[0], f"unknown field for kind '{problem.kind}' "
+                                f"(allowed: {', '.join(sorted(allowed | COMMON_FIELDS))})")
+
+    def error(self, name: str, message: str) -> BadInput:
+        return self.problem.error(name, message)
+
+    def get(self, name: str, types: type | tuple, default: Any = None, *, required: bool = False,
+            what: str = "") -> Any:
+        if name not in self.problem.fields:
+            if required:
+                raise self.error(name, "required field is missing")
+            return default
+        value = self.problem.fields[name]
+        if not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types):
+            raise self.error(name, f"expected {what or _names(types)}, got {_describe(value)}")
+        return value
+
+    def string_list(self, name: str, default=(), *, required: bool = False) -> list[str]:
+        value = self.get(name, list, list(default), required=required, what="a list of strings")
+        for item in value:
+            if not isinstance(item, str):
+                raise self.error(name, f"expected a list of strings, found {_describe(item)}")
+        return value
+
+
+def _tuple(types) -> tuple:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _names(types) -> str:
+    names = {str: "a string", int: "an integer", Decimal: "a number", float: "a number",
+             list: "a list", dict: "a table", bool: "true or false"}
+    return " or ".join(names.get(t, t.__name__) for t in _tuple(types))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, Decimal)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def read_toml(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput("no such file", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read: {exc}", file=str(path)) from None
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"invalid TOML: {exc}", file=str(path)) from None
+
+
+def load(path: str | Path) -> ProblemSet:
+    """Read and validate a problem file, including every kind's own fields."""
+    from .kinds import kind_module, KINDS
+
+    name = str(path)
+    data = read_toml(path)
+    unknown = sorted(set(data) - {"meta", "problem"})
+    if unknown:
+        raise BadInput("unknown top-level table (expected [meta] and [[problem]])",
+                       file=name, field=unknown[0])
+    meta_table = data.get("meta")
+    if not isinstance(meta_table, dict):
+        raise BadInput("missing [meta] table with a title", file=name, field="meta")
+    extra = sorted(set(meta_table) - META_FIELDS)
+    if extra:
+        raise BadInput(f"unknown field (allowed: {', '.join(sorted(META_FIELDS))})",
+                       file=name, field=f"meta.{extra[0]}")
+    for key, value in meta_table.items():
+        if not isinstance(value, str):
+            raise BadInput(f"expected a string, got {_describe(value)}", file=name, field=f"meta.{key}")
+    if not meta_table.get("title", "").strip():
+        raise BadInput("required field is missing", file=name, field="meta.title")
+    meta = Meta(**meta_table)
+
+    tables = data.get("problem", [])
+    if not isinstance(tables, list) or not tables:
+        raise BadInput("no [[problem]] tables", file=name, field="problem")
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables, start=1):
+        if not isinstance(table, dict):
+            raise BadInput("each problem must be a [[problem]] table", file=name, field="problem")
+        pid = table.get("id")
+        where = pid if isinstance(pid, str) and pid else f"#{index}"
+        if not isinstance(pid, str) or not pid.strip():
+            raise BadInput("required field is missing or not a string", file=name,
+                           problem=where, field="id")
+        if pid in seen:
+            raise BadInput("duplicate problem id", file=name, problem=pid, field="id")
+        seen.add(pid)
+        kind = table.get("kind")
+        if not isinstance(kind, str):
+            raise BadInput("required field is missing or not a string", file=name, problem=pid,
+                           field="kind")
+        if kind not in KINDS:
+            raise BadInput(f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})",
+                           file=name, problem=pid, field="kind")
+        for key in ("title", "statement"):
+            if key in table and not isinstance(table[key], str):
+                raise BadInput(f"expected a string, got {_describe(table[key])}", file=name,
+                               problem=pid, field=key)
+        if "statement" in table:
+            try:
+                check_latex_fragment(table["statement"])
+            except BadInput as exc:
+                raise exc.located(file=name, problem=pid, field="statement") from None
+        points = table.get("points")
+        if points is not None and (isinstance(points, bool) or not isinstance(points, (int, Decimal))):
+            raise BadInput(f"expected a number, got {_describe(points)}", file=name, problem=pid,
+                           field="points")
+        assume = table.get("assume", {})
+        if not isinstance(assume, dict) or not all(isinstance(v, str) for v in assume.values()):
+            raise BadInput("expected a table of symbol = \"assumption\" strings", file=name,
+                           problem=pid, field="assume")
+        problem = Problem(
+            id=pid, kind=kind, title=table.get("title", ""), statement=table.get("statement", ""),
+            points=Decimal(points) if points is not None else None, assume=dict(assume),
+            fields={k: v for k, v in table.items() if k not in COMMON_FIELDS}, file=name)
+        from .assume import parse_assumption
+
+        for sym, text in assume.items():
+            try:
+                parse_assumption(sym, text)
+            except BadInput as exc:
+                raise exc.located(file=name, problem=pid, field=f"assume.{sym}") from None
+        try:
+            spec = kind_module(kind).parse(problem)
+        except BadInput as exc:
+            raise exc.located(file=name, problem=pid) from None
+        problems.append(_with_spec(problem, spec))
+    return ProblemSet(name, meta, tuple(problems))
+
+
+def _with_spec(problem: Problem, spec: Any) -> Problem:
+    from dataclasses import replace
+
+    return replace(problem, spec=spec)

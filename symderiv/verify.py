@@ -1,0 +1,148 @@
+"""Checks every answer must pass before anything is rendered: SymPy and numbers, both.
+
+- derivatives: equal to ``sympy.diff`` symbolically (branch by branch for piecewise
+  functions) and to central finite differences at random points that respect the
+  assumptions and stay away from breakpoints;
+- limits: evaluation far out approaches the claimed value;
+- identities: symbolic simplification to zero and evaluation at random points.
+
+A failed check raises :class:`VerificationFailed`; nothing is ever rendered unchecked.
+"""
+
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+
+from .assume import Scope
+from .derive.branches import Branch
+from .errors import VerificationFailed
+
+PRECISION = 50  # digits for numeric evaluation
+STEP = sp.Rational(1, 10 ** 12)  # finite-difference step; error ~ STEP² at 50 digits
+REL_TOL = 1e-8
+POINTS = 6
+FAR = (10 ** 2, 10 ** 3, 10 ** 4)
+
+
+def rng_for(problem_id: str, label: str) -> random.Random:
+    """A generator seeded by the answer's name: the same input checks the same points."""
+    return random.Random(f"{problem_id}/{label}")
+
+
+def _value(expr: sp.Expr, subs: dict) -> sp.Expr:
+    return sp.N(expr.subs(subs), PRECISION)
+
+
+def _close(a, b, tol=REL_TOL) -> bool:
+    try:
+        a, b = complex(a), complex(b)
+    except TypeError:
+        return False
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def _inside(branch: Branch, params: dict, rng: random.Random) -> sp.Rational:
+    lo = branch.lower.subs(params) if branch.lower != -sp.oo else None
+    hi = branch.upper.subs(params) if branch.upper != sp.oo else None
+    lo_f = float(lo) if lo is not None else (float(hi) - 6 if hi is not None else -3.0)
+    hi_f = float(hi) if hi is not None else lo_f + 6
+    if lo is None and hi is None:
+        lo_f, hi_f = -3.0, 3.0
+    margin = (hi_f - lo_f) * 0.05
+    return sp.Rational(rng.uniform(lo_f + margin, hi_f - margin)).limit_denominator(10 ** 6)
+
+
+def symbolic_zero(expr: sp.Expr) -> bool:
+    """True when SymPy proves ``expr`` is identically zero."""
+    if expr == 0:
+        return True
+    for attempt in (sp.cancel, sp.simplify):
+        try:
+            if attempt(expr) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            continue
+    try:
+        return sp.simplify(expr.rewrite(sp.exp)) == 0
+    except (TypeError, ValueError, NotImplementedError):
+        return False
+
+
+def check_derivative(problem: str, label: str, f: sp.Expr, derivative: sp.Expr,
+                     var: sp.Symbol, scope: Scope, branches: list[Branch] | None = None) -> list[str]:
+    """Check ``derivative`` = d``f``/d``var`` symbolically and by finite differences.
+
+    ``derivative`` is the claimed answer (a Piecewise when ``branches`` is given, with one
+    piece per branch, in order). Returns the list of checks that passed.
+    """
+    rng = rng_for(problem, label)
+    pieces = branches or [Branch(f, -sp.oo, sp.oo)]
+    claimed = ([p for p, _ in derivative.args] if isinstance(derivative, sp.Piecewise)
+               else [derivative])
+    if len(claimed) != len(pieces):
+        raise VerificationFailed(problem, label, "the derivative does not have one piece per branch")
+    for branch, piece in zip(pieces, claimed):
+        if not symbolic_zero(sp.diff(branch.expr, var) - piece):
+            raise VerificationFailed(problem, label,
+                                     f"{sp.sstr(piece)} is not d/d{var} of {sp.sstr(branch.expr)}")
+    others = sorted(f.free_symbols - {var}, key=lambda s: s.name)
+    for branch, piece in zip(pieces, claimed):
+        for _ in range(POINTS):
+            params = scope.sample(rng, [s.name for s in others])
+            x0 = _inside(branch, params, rng)
+            at = dict(params)
+            f_plus = _value(f, {**at, var: x0 + STEP})
+            f_minus = _value(f, {**at, var: x0 - STEP})
+            numeric = (f_plus - f_minus) / (2 * STEP)
+            claimed_value = _value(piece, {**at, var: x0})
+            if not _close(numeric, claimed_value, 1e-7):
+                raise VerificationFailed(
+                    problem, label, f"finite differences give {sp.N(numeric, 12)} at "
+                    f"{var} = {x0} ({_fmt(params)}), the answer gives {sp.N(claimed_value, 12)}")
+    return ["derivatives against sympy.diff (branch by branch where piecewise)",
+            "derivatives by central finite differences at random points"]
+
+
+def check_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: sp.Expr,
+                value: sp.Expr, scope: Scope) -> list[str]:
+    """Check ``lim expr = value`` by evaluation at |var| = 10², 10³, 10⁴."""
+    rng = rng_for(problem, label)
+    sign = 1 if point == sp.oo else -1
+    others = sorted(expr.free_symbols - {var}, key=lambda s: s.name)
+    for _ in range(3):
+        params = scope.sample(rng, [s.name for s in others])
+        samples = [_value(expr, {**params, var: sign * far}) for far in FAR]
+        target = value.subs(params)
+        if target.is_finite:
+            t = complex(sp.N(target, PRECISION))
+            gaps = [abs(complex(s) - t) for s in samples]
+            if gaps[-1] > 1e-3 * max(1.0, abs(t)) or gaps[-1] > gaps[0] + 1e-12:
+                raise VerificationFailed(problem, label, f"far out the derivative is "
+                                         f"{sp.N(samples[-1], 8)}, not near {target}")
+        else:
+            want = 1 if target == sp.oo else -1
+            reals = [float(sp.re(s)) for s in samples]
+            if not (reals[-1] * want > 10 and reals[-1] * want > reals[0] * want):
+                raise VerificationFailed(problem, label, f"far out the derivative is "
+                                         f"{sp.N(samples[-1], 8)}, not growing to {target}")
+    return ["limits by evaluation far out (|x| = 100, 1000, 10000)"]
+
+
+def check_identity(problem: str, label: str, lhs: sp.Expr, rhs: sp.Expr, scope: Scope) -> list[str]:
+    """Check ``lhs = rhs`` symbolically and at random points of the assumptions."""
+    if not symbolic_zero(lhs - rhs):
+        raise VerificationFailed(problem, label, f"{sp.sstr(lhs)} ≠ {sp.sstr(rhs)}")
+    rng = rng_for(problem, label)
+    names = [s.name for s in sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)]
+    for _ in range(POINTS):
+        at = scope.sample(rng, names)
+        a, b = _value(lhs, at), _value(rhs, at)
+        if not _close(a, b):
+            raise VerificationFailed(problem, label, f"at {_fmt(at)}: {sp.N(a, 12)} ≠ {sp.N(b, 12)}")
+    return ["identities by SymPy and at random points"]
+
+
+def _fmt(at: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sorted(at.items(), key=lambda kv: str(kv[0]))) or "no parameters"
