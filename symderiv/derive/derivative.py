@@ -273,10 +273,10 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
     for written in spec.limits:
         lim = limit_at(derivative, var, written, derivative_branches or None)
-        if teacher is not None:
-            lim = _through_teacher(lim, teacher, var)
         checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", lim.expr, var,
                                      lim.point, lim.value, scope)
+        if teacher is not None:
+            lim = _through_teacher(lim, teacher, var)
         limits.append(lim)
     plot = _plot(f, derivative, var, scope, [k.point for k in kinks if k.differentiable is not True]) \
         if spec.plot else None
