@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from .render import tex
 
@@ -21,12 +22,26 @@ def answer_entry(value: Any, display: Any = None) -> dict[str, str]:
     return entry
 
 
+class _RoundTripPrinter(StrPrinter):
+    """``str`` of SymPy, except that a symbol named like a SymPy global (``beta``, ``gamma``,
+    ``E``, ``S`` …) is written ``Symbol('beta')`` so that ``parse_expr`` gives it back."""
+
+    def _print_Symbol(self, expr):
+        if expr.name in _SYMPY_NAMES:
+            return f"Symbol({expr.name!r})"
+        return super()._print_Symbol(expr)
+
+
+_SYMPY_NAMES = frozenset(name for name in dir(sp) if not name.startswith("_"))
+_PRINTER = _RoundTripPrinter()
+
+
 def _sympy_string(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_sympy_string(v) for v in value) + "]"
     if isinstance(value, sp.MatrixBase):
-        return "Matrix(" + sp.sstr(sp.Matrix(value).tolist()) + ")"
-    return sp.sstr(value)
+        return "Matrix(" + _PRINTER.doprint(sp.Matrix(value).tolist()) + ")"
+    return _PRINTER.doprint(value)
 
 
 def key_json(problem_set, solutions) -> dict:

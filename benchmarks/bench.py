@@ -1,0 +1,68 @@
+"""Benchmark: solve, render and PDF compile of every problem file, and ``symderiv --help``.
+
+Run: ``python benchmarks/bench.py [--runs N] [--no-pdf]``. Reports medians in seconds.
+Targets: ``--help`` under 0.15 s; solve + render of all problem files under 2 s in one
+process after imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-pdf", action="store_true", help="skip the LaTeX compile timings")
+    args = parser.parse_args()
+
+    help_time = median_time(lambda: subprocess.run(
+        [sys.executable, "-m", "symderiv.cli", "--help"], capture_output=True, check=True), args.runs)
+    print(f"symderiv --help                  {help_time:7.3f} s")
+
+    import_start = time.perf_counter()
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+    print(f"imports (sympy, jinja2, engine)  {time.perf_counter() - import_start:7.3f} s")
+
+    files = sorted((ROOT / "problems").glob("*.toml"))
+    total_solve = total_render = 0.0
+    for path in files:
+        ps = load(path)
+        solve_t = median_time(lambda: solve_set(ps), args.runs)
+        sols = solve_set(ps)
+        render_t = median_time(lambda: render_document(ps, sols), args.runs)
+        total_solve += solve_t
+        total_render += render_t
+        line = f"{path.name:<28} solve {solve_t:6.3f} s  render {render_t:6.3f} s"
+        if not args.no_pdf:
+            from symderiv.latex_build import compile_pdf
+
+            text = render_document(ps, sols)
+            with tempfile.TemporaryDirectory() as tmp:
+                pdf_t = median_time(lambda: compile_pdf(text, path.stem, Path(tmp)), max(1, args.runs // 2))
+            line += f"  pdf {pdf_t:6.3f} s"
+        print(line)
+    print(f"all files: solve + render        {total_solve + total_render:7.3f} s (target < 2 s)")
+
+
+if __name__ == "__main__":
+    main()
