@@ -11,6 +11,9 @@ from types import ModuleType
 KINDS: dict[str, tuple[str, str]] = {
     "derivative": ("symderiv.derive.derivative", "derivatives of activations and losses, "
                    "with limits at ±∞"),
+    "mlp": ("symderiv.derive.network", "forward and backward passes through an MLP, numeric "
+            "or symbolic"),
+    "graph": ("symderiv.derive.graph", "the chain rule over a computation graph: sums over paths"),
     "text": ("symderiv.derive.text", "a prose answer written in the problem file"),
 }
 

@@ -117,6 +117,10 @@ class KeyPrinter(LatexPrinter):
             return rf"\frac{{d}}{{d{self._print(var)}}} {inner}"
         return super()._print_Derivative(expr)
 
+    def _print_Heaviside(self, expr, exp=None):
+        text = r"I\left(" + self._print(expr.args[0]) + r" > 0\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = expr.args
         text = rf"\delta_{{{self._print(i)}{self._print(j)}}}"
@@ -142,7 +146,40 @@ class KeyPrinter(LatexPrinter):
         return super()._print_And(expr)
 
 
+class DecimalPrinter(KeyPrinter):
+    """Numbers as decimals, the way a numeric table shows them: exact when the decimal is
+    short (1.33), else to six significant digits (0.731059)."""
+
+    def _print_Rational(self, expr):
+        if expr.is_Integer:
+            return str(expr)
+        d = Decimal(int(expr.p)) / Decimal(int(expr.q))
+        if d == d.quantize(Decimal(1).scaleb(-8)) and expr.q < 10 ** 8:
+            return _plain(d)
+        return f"{float(expr):.6g}"
+
+    def _print_Float(self, expr):
+        return f"{float(expr):.6g}"
+
+    def doprint(self, expr):
+        if isinstance(expr, sp.Basic) and not isinstance(expr, sp.MatrixBase):
+            expr = expr.replace(lambda e: e.is_number and not e.is_Rational and e.is_real
+                                and not e.is_Atom, lambda e: sp.Float(sp.N(e, 15), 15))
+        return super().doprint(expr)
+
+
 _PRINTER = KeyPrinter({"mul_symbol": None})
+_DECIMAL = DecimalPrinter({"mul_symbol": None})
+
+
+def dec(value: Any) -> str:
+    """A value from a numeric table: decimals, matrices entry by entry."""
+    if isinstance(value, sp.MatrixBase):
+        rows = [" & ".join(dec(v) for v in value.row(i)) for i in range(value.rows)]
+        return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+    if isinstance(value, sp.Basic):
+        return _DECIMAL.doprint(value)
+    return tex(value)
 
 
 def tex(value: Any) -> str:
@@ -161,6 +198,23 @@ def tex(value: Any) -> str:
 def matrix(value: Any, delim: str = "pmatrix") -> str:
     rows = [" & ".join(tex(v) for v in value.row(i)) for i in range(value.rows)]
     return rf"\begin{{{delim}}} " + r" \\ ".join(rows) + rf" \end{{{delim}}}"
+
+
+def broken(value: Any, width: int = 70) -> list[str]:
+    """A long product as LaTeX lines of at most about ``width`` characters, factor by factor."""
+    text = tex(value)
+    if len(text) <= width or not (isinstance(value, sp.Basic) and value.is_Mul):
+        return [text]
+    lines, current = [], ""
+    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f)))):
+        piece = _PRINTER.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+        if current and len(current) + len(piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}".strip()
+    lines.append(current)
+    return lines
 
 
 def num(value: Any, digits: int = 6) -> str:
@@ -202,7 +256,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, autoescape=False,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    env.filters.update(tex=tex, escape=escape, num=num, matrix=matrix, coords=coords, rules=rules)
+    env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
+                       rules=rules)
     env.globals.update(oo=sp.oo)
     return env
 

@@ -33,6 +33,19 @@ def rng_for(problem_id: str, label: str) -> random.Random:
     return random.Random(f"{problem_id}/{label}")
 
 
+def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
+    """A closed-form number evaluated by mpmath at fixed precision.
+
+    SymPy's adaptive ``evalf`` on a large exact expression (a sigmoid network's gradient)
+    can take seconds; compiled to mpmath it takes microseconds, at the same 50 digits.
+    """
+    if expr.is_Rational:
+        return complex(expr)
+    fn = sp.lambdify([], expr, modules="mpmath")
+    with mpmath.workdps(dps):
+        return complex(fn())
+
+
 def _value(expr: sp.Expr, subs: dict) -> sp.Expr:
     return sp.N(expr.subs(subs), PRECISION)
 
@@ -70,6 +83,24 @@ def symbolic_zero(expr: sp.Expr) -> bool:
         return sp.simplify(expr.rewrite(sp.exp)) == 0
     except (TypeError, ValueError, NotImplementedError):
         return False
+
+
+def zero_branchwise(expr: sp.Expr, scope: Scope) -> bool:
+    """True when ``expr`` (with ReLU-like kinks in one variable) is zero on every branch.
+
+    Heaviside(max(0, x))·Heaviside(x) − Heaviside(x) is zero except at the kink x = 0,
+    which SymPy's simplify does not see; split at the breakpoints and check each piece.
+    """
+    from .derive.branches import KINKED, split_branches
+
+    if symbolic_zero(expr):
+        return True
+    kinked = [n for n in sp.preorder_traversal(expr) if isinstance(n, KINKED)]
+    variables = set().union(*(n.free_symbols for n in kinked)) if kinked else set()
+    if len(variables) != 1:
+        return False
+    (var,) = variables
+    return all(symbolic_zero(b.expr) for b in split_branches(expr, var, scope))
 
 
 def check_derivative(problem: str, label: str, f: sp.Expr, derivative: sp.Expr,

@@ -178,19 +178,36 @@ def tidy(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     """The simplest equal form we can find quickly: fewest operations wins."""
     expr = _fold_sign(expr)
     allowed = _heads(expr)
-    candidates = [expr, sp.cancel(expr), sp.factor(expr), sp.together(expr)]
+    candidates = [expr, sp.cancel(expr), sp.factor(expr), sp.together(expr),
+                  _positive_lead(sp.factor(expr))]
     try:
         candidates.append(sp.factor(_fold_sign(sp.simplify(expr))))
     except (TypeError, ValueError, NotImplementedError):
         pass
     # simplify likes 1/(4 cosh^2(x/2)); a teacher keeps the functions the problem speaks of
-    best, best_ops = expr, sp.count_ops(expr)
+    def cost(e: sp.Expr) -> tuple[int, int]:
+        text = sp.sstr(e)
+        return sp.count_ops(e), text.count("(-") + text.startswith("-")
+
+    best, best_cost = expr, cost(expr)
     for cand in candidates:
-        ops = sp.count_ops(cand)
-        # keep the form the derivation reached unless another is strictly shorter
-        if _heads(cand) <= allowed and ops < best_ops:
-            best, best_ops = cand, ops
+        # keep the form the derivation reached unless another is strictly simpler
+        if _heads(cand) <= allowed and cost(cand) < best_cost:
+            best, best_cost = cand, cost(cand)
     return best
+
+
+def _positive_lead(expr: sp.Expr) -> sp.Expr:
+    """(y − ŷ)/(ŷ(ŷ − 1)) → (ŷ − y)/(ŷ(1 − ŷ)): move a minus sign into a factor of the denominator."""
+    num, den = sp.fraction(expr)
+    if not num.could_extract_minus_sign():
+        return expr
+    factors = list(sp.Mul.make_args(den))
+    for i, fac in enumerate(factors):
+        if fac.is_Add and fac.could_extract_minus_sign() is False:
+            factors[i] = sp.Add(*[-t for t in fac.args], evaluate=False)
+            return sp.Mul(-num, evaluate=False) / sp.Mul(*factors, evaluate=False)
+    return expr
 
 
 HYPERBOLIC = {sp.sinh, sp.cosh, sp.tanh}

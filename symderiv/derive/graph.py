@@ -1,0 +1,248 @@
+"""Kind ``graph``: the chain rule over a computation graph, as a sum over paths.
+
+Nodes are given in evaluation order; any DAG is allowed (skip connections, shared
+subexpressions). For each variable in ``wrt`` the solution lists the local derivative on
+every edge, writes ∂out/∂v as the sum over all paths of the products along each path, and
+simplifies it in the inputs and parameters alone. The path sum is checked against the direct
+derivative of the fully substituted output, symbolically and at random points.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sympy as sp
+
+from .. import verify
+from ..assume import Scope, parse_assumption
+from ..errors import BadInput, VerificationFailed
+from ..parse import Namespace, parse_expression
+from ..spec import Fields, Problem
+from .derivative import _IDENT, _namespace
+from .network import Diagram
+from .steps import Answer, Solution
+
+FIELDS = {"inputs", "nodes", "output", "wrt", "values"}
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    inputs: tuple[str, ...]
+    nodes: tuple[tuple[str, str], ...]  # name, expression text, in evaluation order
+    output: str
+    wrt: tuple[str, ...]
+    values: tuple[tuple[str, sp.Rational], ...] = ()
+
+
+def parse(problem: Problem) -> GraphSpec:
+    f = Fields(problem, FIELDS)
+    inputs = f.string_list("inputs", required=True)
+    nodes = f.get("nodes", dict, required=True, what="a table of node = \"expression\"")
+    if not nodes:
+        raise f.error("nodes", "the table is empty")
+    for name, text in nodes.items():
+        if not _IDENT.match(name):
+            raise f.error(f"nodes.{name}", "not a valid node name")
+        if not isinstance(text, str):
+            raise f.error(f"nodes.{name}", "expected an expression string")
+        if name in inputs:
+            raise f.error(f"nodes.{name}", "is also an input")
+    output = f.get("output", str, list(nodes)[-1])
+    if output not in nodes:
+        raise f.error("output", f"{output!r} is not a node")
+    wrt = f.string_list("wrt", required=True)
+    values = f.get("values", dict, {})
+    vals = []
+    for k, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+            raise f.error(f"values.{k}", f"expected a number, got {v!r}")
+        vals.append((k, sp.Rational(str(v))))
+    spec = GraphSpec(tuple(inputs), tuple(nodes.items()), output, tuple(wrt), tuple(vals))
+    exprs = _parse_nodes(problem, spec)  # every expression checked now, with its field
+    leaves = set().union(*(e.free_symbols for e in exprs.values())) - set(exprs)
+    names = {s.name for s in leaves} | set(inputs)
+    for v in wrt:
+        if v not in names:
+            raise f.error("wrt", f"{v!r} is not an input or a parameter of the graph")
+    for k, _ in vals:
+        if k not in names:
+            raise f.error(f"values.{k}", "is not an input or a parameter of the graph")
+    return spec
+
+
+def _scope(problem: Problem) -> Scope:
+    return Scope({n: parse_assumption(n, t) for n, t in problem.assume.items()})
+
+
+def _parse_nodes(problem: Problem, spec: GraphSpec) -> dict[sp.Symbol, sp.Expr]:
+    scope = _scope(problem)
+    later = {name for name, _ in spec.nodes}
+    base = _namespace(scope)
+    known = {n: scope.symbol(n) for n in spec.inputs}
+    exprs: dict[sp.Symbol, sp.Expr] = {}
+    for name, text in spec.nodes:
+        later.discard(name)
+
+        def make(n, later=set(later), name=name):
+            if n in later:
+                raise BadInput(f"uses node {n!r} before it is defined (list nodes in evaluation order)")
+            return scope.symbol(n)
+
+        ns = Namespace(symbols={**base.symbols, **known}, functions=base.functions, make_symbol=make)
+        try:
+            expr = parse_expression(text, ns)
+        except BadInput as exc:
+            raise problem.error(f"nodes.{name}", exc.message) from None
+        if isinstance(expr, sp.MatrixBase):
+            raise problem.error(f"nodes.{name}", "a node must be a scalar expression")
+        sym = scope.symbol(name)
+        known[name] = sym
+        exprs[sym] = expr
+    return exprs
+
+
+@dataclass(frozen=True)
+class Edge:
+    parent: sp.Symbol
+    child: sp.Symbol
+    local: sp.Expr
+
+
+@dataclass(frozen=True)
+class PathTerm:
+    nodes: tuple[sp.Symbol, ...]
+    factors: tuple[sp.Expr, ...]
+    product: sp.Expr  # in the inputs and parameters
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    wrt: sp.Symbol
+    paths: tuple[PathTerm, ...]
+    total: sp.Expr       # sum over paths, in the inputs and parameters, simplified
+    value: sp.Expr | None
+
+
+@dataclass(frozen=True)
+class GraphSolution:
+    spec: GraphSpec
+    definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    expanded: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    edges: tuple[Edge, ...]
+    results: tuple[GraphResult, ...]
+    values: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    diagram: Diagram
+    graph_nodes: frozenset = frozenset()  # inputs and nodes: the drawn part of the graph
+
+
+def solve(problem: Problem) -> Solution:
+    spec: GraphSpec = problem.spec
+    scope = _scope(problem)
+    exprs = _parse_nodes(problem, spec)
+    order = list(exprs)
+    out = scope.symbol(spec.output)
+    # expansions in inputs and parameters alone
+    expanded: dict[sp.Symbol, sp.Expr] = {}
+    for node in order:
+        expanded[node] = exprs[node].xreplace(expanded)
+    edges = []
+    children: dict[sp.Symbol, list[Edge]] = {}
+    for node in order:
+        for parent in sorted(exprs[node].free_symbols, key=lambda s: s.name):
+            e = Edge(parent, node, sp.diff(exprs[node], parent))
+            edges.append(e)
+            children.setdefault(parent, []).append(e)
+    values = {scope.symbol(k): v for k, v in spec.values}
+    results, answers = [], []
+    for name in spec.wrt:
+        var = scope.symbol(name)
+        paths = []
+        for chain in _paths(var, out, children):
+            factors = tuple(e.local for e in chain)
+            product = sp.Mul(*factors).xreplace(expanded)
+            paths.append(PathTerm((var, *[e.child for e in chain]), factors, product))
+        total = sp.Add(*[p.product for p in paths])
+        direct = sp.diff(expanded[out], var)
+        label = f"d{spec.output}/d{name}"
+        _check(problem, label, total, direct, scope)
+        tidy = _tidy(total)
+        if tidy != total:
+            _check(problem, label, tidy, direct, scope)
+            total = tidy
+        value = None
+        if values and all(s in values for s in total.free_symbols):
+            # Heaviside(0) = 0: at a kink the left derivative, as for networks
+            value = total.replace(lambda e: isinstance(e, sp.Heaviside),
+                                  lambda e: sp.Heaviside(e.args[0], 0)).xreplace(values)
+            answers.append(Answer(f"{label}@values", value))
+        results.append(GraphResult(var, tuple(paths), total, value))
+        answers.append(Answer(label, total))
+    node_values = ()
+    if values:
+        node_values = tuple((n, sp.simplify(expanded[n].xreplace(values))) for n in order
+                            if all(s in values for s in expanded[n].free_symbols))
+    body = GraphSolution(spec, tuple(exprs.items()), tuple(expanded.items()), tuple(edges),
+                         tuple(results), node_values, _diagram(spec, exprs, scope),
+                         frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]))
+    return Solution(problem, tuple(answers), body,
+                    ("graph derivatives: path sums against sympy.diff of the composed output",))
+
+
+def _paths(start: sp.Symbol, end: sp.Symbol, children: dict) -> list[list[Edge]]:
+    found = []
+
+    def walk(node, chain):
+        if node == end:
+            found.append(list(chain))
+            return
+        for e in children.get(node, []):
+            walk(e.child, chain + [e])
+
+    walk(start, [])
+    return found
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """Collect common factors; 1[max(0, u) > 0] = 1[u > 0] and 1[u > 0]² = 1[u > 0]."""
+    expr = expr.replace(lambda e: isinstance(e, sp.Heaviside) and isinstance(e.args[0], sp.Max)
+                        and len(e.args[0].args) == 2 and 0 in e.args[0].args,
+                        lambda e: sp.Heaviside([a for a in e.args[0].args if a != 0][0]))
+    expr = expr.replace(lambda e: e.is_Pow and isinstance(e.base, sp.Heaviside) and e.exp.is_positive,
+                        lambda e: e.base)
+    candidates = [expr, sp.factor_terms(expr), sp.factor_terms(sp.expand(expr))]
+    return min(candidates, key=sp.count_ops)
+
+
+def _check(problem: Problem, label: str, total: sp.Expr, direct: sp.Expr, scope: Scope) -> None:
+    if not verify.zero_branchwise(total - direct, scope):
+        raise VerificationFailed(problem.id, label, "the sum over paths differs from the direct derivative")
+    rng = random.Random(f"{problem.id}/{label}")
+    names = sorted(total.free_symbols | direct.free_symbols, key=lambda s: s.name)
+    for _ in range(6):
+        at = {s: scope.domain_of(s).sample(rng) + sp.Rational(1, 997) for s in names}
+        a, b = sp.N(total.xreplace(at), 30), sp.N(direct.xreplace(at), 30)
+        if abs(complex(a - b)) > 1e-20 * max(1, abs(complex(a))):
+            raise VerificationFailed(problem.id, label, f"paths give {a}, direct gives {b}")
+
+
+def _diagram(spec: GraphSpec, exprs: dict, scope: Scope) -> Diagram:
+    """Inputs in the first column, each node one column right of its deepest parent."""
+    depth: dict[sp.Symbol, int] = {scope.symbol(n): 0 for n in spec.inputs}
+    for node, expr in exprs.items():
+        parents = [p for p in expr.free_symbols if p in depth]
+        depth[node] = 1 + max((depth[p] for p in parents), default=0)
+    columns: dict[int, list[sp.Symbol]] = {}
+    for sym, d in depth.items():
+        columns.setdefault(d, []).append(sym)
+    nodes = []
+    for d, syms in sorted(columns.items()):
+        for i, sym in enumerate(syms):
+            nodes.append((f"g{sym.name}", 2.4 * d, (len(syms) - 1) / 2 - i, sp.latex(sym)))
+    edges = []
+    for node, expr in exprs.items():
+        for p in sorted(expr.free_symbols, key=lambda s: s.name):
+            if p in depth:
+                edges.append((f"g{p.name}", f"g{node.name}", ""))
+    return Diagram(tuple(nodes), tuple(edges))

@@ -1,0 +1,258 @@
+"""Networks: the AMA564 numbers, every activation/output/loss pairing against sympy.diff of
+the composed loss, random networks against finite differences, graphs with skip paths, and
+shape errors."""
+
+import json
+import random
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
+
+from symderiv.cli import main
+from symderiv.derive.network import Network, backprop
+from symderiv.library.activations import ACTIVATIONS
+from symderiv.library.losses import LOSSES, vector_loss
+from symderiv.verify import mp_value
+
+from .conftest import ROOT
+
+CONSTS = {"a": sp.Rational(1, 10), "beta": sp.Rational(3, 2), "alpha": sp.Rational(7, 10),
+          "tau": sp.Rational(1, 4), "delta": sp.Rational(1, 2)}
+
+
+def _key(path):
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _independent_ama564():
+    """Plain-Python forward and backward pass for AMA564 1(b), with exact fractions."""
+    F = Fraction
+    W1 = [[F("-0.8"), F("0.5"), F(-1)], [F("1.2"), F("-0.7"), F("0.2")]]
+    b1 = [F("-0.4"), F("0.9")]
+    W2 = [F("0.6"), F("1.1")]
+    b2 = F("-0.1")
+    x = [F(1), F(2), F(3)]
+    y = F("0.33")
+    z1 = [sum(w * v for w, v in zip(row, x)) + b for row, b in zip(W1, b1)]
+    h1 = [max(F(0), z) for z in z1]
+    yhat = sum(w * h for w, h in zip(W2, h1)) + b2
+    d = yhat - y
+    gW2 = [d * h for h in h1]
+    delta1 = [d * w * (1 if z > 0 else 0) for w, z in zip(W2, z1)]
+    gW1 = [[dl * v for v in x] for dl in delta1]
+    return yhat, d * d / 2, gW1, delta1, gW2, d
+
+
+def test_ama564_1b_values_agree_with_an_independent_computation():
+    key = _key(ROOT / "problems" / "ama564_a1.toml")
+    answers = next(p for p in key["problems"] if p["id"] == "1b")["answers"]
+    yhat, loss, gW1, gb1, gW2, gb2 = _independent_ama564()
+    val = lambda label: sp.parse_expr(answers[label]["sympy"])  # noqa: E731
+    assert val("forward.yhat") == sp.Rational(133, 100) == sp.Rational(yhat.numerator, yhat.denominator)
+    assert val("forward.loss") == sp.Rational(1, 2)
+    assert val("grad.W1") == sp.Matrix([[0, 0, 0], [sp.Rational(11, 10), sp.Rational(11, 5), sp.Rational(33, 10)]])
+    assert val("grad.W1") == sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in r] for r in gW1])
+    assert val("grad.b1") == sp.Matrix([0, sp.Rational(11, 10)])
+    assert val("grad.W2") == sp.Matrix([[0, sp.Rational(13, 10)]])
+    assert val("grad.b2") == sp.Matrix([1])
+    assert val("forward.z1") == sp.Matrix([sp.Rational(-16, 5), sp.Rational(13, 10)])
+    assert val("forward.h1") == sp.Matrix([0, sp.Rational(13, 10)])
+    for label in ("forward.z2", "backward.dL/dyhat", "backward.dL/dz2", "backward.dL/dz1",
+                  "backward.dL/dh1"):
+        assert label in answers
+
+
+def _composed_check(hidden, output, loss, seed=0):
+    """backprop vs sympy.diff of the fully composed loss, at a random 2-2-n network."""
+    rng = random.Random(seed)
+    n_out = 3 if ACTIVATIONS[output].vector else 1
+    widths = [2, 2, n_out]
+    net = Network(ACTIVATIONS[hidden], ACTIVATIONS[output], loss, CONSTS)
+    Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9) or 1, 7))
+          for k in range(2)]
+    bs = [sp.Matrix(widths[k + 1], 1, lambda i, j: sp.Rational(rng.randint(-9, 9), 13)) for k in range(2)]
+    x = sp.Matrix([sp.Rational(3, 5), sp.Rational(-4, 5)])
+    y = sp.Matrix([sp.Rational(1, n_out)] * n_out) if loss in ("bce", "cross_entropy") else \
+        sp.Matrix([sp.Rational(2, 5)] * n_out)
+    *_, gW, gb = backprop(net, Ws, bs, x, y)
+    Wsym = [sp.Matrix(W.rows, W.cols, lambda i, j, k=k: sp.Symbol(f"w{k}{i}{j}", real=True)) for k, W in enumerate(Ws)]
+    bsym = [sp.Matrix(b.rows, 1, lambda i, j, k=k: sp.Symbol(f"b{k}{i}", real=True)) for k, b in enumerate(bs)]
+    h = x
+    for k in range(2):
+        z = Wsym[k] * h + bsym[k]
+        h = net.act(net.hidden if k == 0 else net.output, z)
+    L = vector_loss(loss, h, y, CONSTS)
+    subs = {}
+    for S, V in zip(Wsym + bsym, Ws + bs):
+        subs.update(dict(zip(S, V)))
+    for S, G in zip(Wsym + bsym, gW + gb):
+        for s, g in zip(S, G):
+            # every other parameter fixed first: a derivative in one variable is cheap;
+            # Heaviside(0) = 0 is the left derivative at a kink, the engine's convention
+            others = {k: v for k, v in subs.items() if k != s}
+            exact = sp.diff(L.xreplace(others), s).replace(
+                lambda e: isinstance(e, sp.Heaviside),
+                lambda e: sp.Heaviside(e.args[0], 0)).xreplace({s: subs[s]})
+            assert abs(mp_value(exact) - mp_value(g)) < 1e-20, (hidden, output, loss, s)
+
+
+SCALAR = [n for n, e in ACTIVATIONS.items() if not e.vector]
+
+
+@pytest.mark.parametrize("hidden", SCALAR)
+@pytest.mark.parametrize("loss", sorted(set(LOSSES) - {"bce", "cross_entropy", "hinge"}))
+def test_hidden_by_loss_against_composed_sympy_diff(hidden, loss):
+    _composed_check(hidden, "identity", loss)
+
+
+@pytest.mark.parametrize("output, loss", [
+    (o, l) for o in ACTIVATIONS for l in sorted(LOSSES)
+    if not (l in ("bce",) and o not in ("sigmoid", "hard_sigmoid"))
+    and not (l == "cross_entropy" and o != "softmax")
+    and not (o == "softmax" and l in ("hinge",)) and l != "hinge"
+])
+def test_output_by_loss_against_composed_sympy_diff(output, loss):
+    _composed_check("tanh", output, loss, seed=1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+       seed=st.integers(0, 10 ** 6),
+       hidden=st.sampled_from(["relu", "sigmoid", "tanh", "leaky_relu", "softplus"]))
+def test_random_networks_against_finite_differences(widths, seed, hidden):
+    rng = random.Random(seed)
+    net = Network(ACTIVATIONS[hidden], ACTIVATIONS["identity"], "half_squared", CONSTS)
+    L = len(widths) - 1
+    Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-30, 30), 17))
+          for k in range(L)]
+    bs = [sp.Matrix(widths[k + 1], 1, lambda i, j: sp.Rational(rng.randint(-30, 30), 19)) for k in range(L)]
+    x = sp.Matrix(widths[0], 1, lambda i, j: sp.Rational(rng.randint(-30, 30), 23))
+    y = sp.Matrix(widths[-1], 1, lambda i, j: sp.Rational(rng.randint(-30, 30), 29))
+    zs, *_, gW, gb = backprop(net, Ws, bs, x, y)
+    if any(v == 0 for z in zs[:-1] for v in z) and hidden in ("relu", "leaky_relu"):
+        return  # a unit exactly on the kink: finite differences average the two sides
+
+    def loss_at(W_list, b_list):
+        h = x
+        for k in range(L):
+            h = net.act(net.hidden if k < L - 1 else net.output, W_list[k] * h + b_list[k])
+        return vector_loss("half_squared", h, y, CONSTS)
+
+    step = sp.Rational(1, 10 ** 12)
+    for k in range(L):
+        for idx in range(len(Ws[k])):
+            plus = [W.copy() for W in Ws]
+            minus = [W.copy() for W in Ws]
+            plus[k][idx] += step
+            minus[k][idx] -= step
+            fd = (loss_at(plus, bs) - loss_at(minus, bs)) / (2 * step)
+            assert abs(mp_value(fd) - mp_value(gW[k][idx])) < 1e-8
+
+
+def test_graph_with_skip_paths(write_toml):
+    path = write_toml('''
+[meta]
+title = "g"
+[[problem]]
+id = "g1"
+kind = "graph"
+inputs = ["x"]
+output = "L"
+wrt = ["x", "w"]
+[problem.nodes]
+u = "w*x"
+v = "tanh(u) + x"
+L = "u*v"
+[problem.values]
+x = 0.5
+w = 2
+''')
+    key = _key(path)
+    answers = key["problems"][0]["answers"]
+    x, w = sp.symbols("x w")
+    direct = (w * x) * (sp.tanh(w * x) + x)
+    for var in (x, w):
+        got = sp.parse_expr(answers[f"dL/d{var}"]["sympy"])
+        assert sp.simplify(got - sp.diff(direct, var)) == 0
+    at = {x: sp.Rational(1, 2), w: 2}
+    got = sp.parse_expr(answers["dL/dx@values"]["sympy"])
+    assert abs(sp.N(got - sp.diff(direct, x).subs(at))) < 1e-25
+
+
+def test_cs189_skip_network_derivative_matches_direct_differentiation():
+    key = _key(ROOT / "problems" / "cs189_hw.toml")
+    answers = next(p for p in key["problems"] if p["id"] == "3")["answers"]
+    s = {n: sp.Symbol(n) for n in "x w11 w12 w13 w4 b11 b12 b13 b14 y".split()}
+    relu = lambda t: sp.Max(0, t)  # noqa: E731
+    a4 = s["w4"] * ((s["w11"] * s["x"] + s["b11"]) + (s["w12"] * relu(s["x"]) + s["b12"])
+                    + (s["w13"] * relu(relu(s["x"])) + s["b13"])) + s["b14"]
+    E = (a4 - s["y"]) ** 2 / 2
+    got = sp.parse_expr(answers["dE/dx"]["sympy"])
+    rng = random.Random(3)
+    for _ in range(10):
+        at = {v: sp.Rational(rng.randint(-50, 50), 17) or 1 for v in s.values()}
+        want = sp.diff(E, s["x"]).subs(at)
+        assert sp.N(got.subs(at) - want) == 0
+
+
+@pytest.mark.parametrize("params, message", [
+    ('W1 = [[1, 2]]\nb1 = [0, 0]\nW2 = [[1, 1]]\nb2 = [0]',
+     "params.W1: expected shape 2 x 3 (layers[1] x layers[0]), got 1 x 2"),
+    ('W1 = [[1, 2, 3], [4, 5, 6]]\nb1 = [0]\nW2 = [[1, 1]]\nb2 = [0]',
+     "params.b1: expected 2 entries (layers[1]), got 1"),
+    ('W1 = [[1, 2, 3], [4, 5, 6]]\nb1 = [0, 0]\nb2 = [0]', "params.W2: missing"),
+    ('W1 = [[1, 2, 3], [4, 5, 6]]\nb1 = [0, 0]\nW2 = [[1, 1]]\nb2 = [0]\nW3 = [[1]]',
+     "params.W3: unexpected parameter"),
+    ('W1 = [[1, 2, "x"], [4, 5, 6]]\nb1 = [0, 0]\nW2 = [[1, 1]]\nb2 = [0]',
+     "params.W1: expected a number, got 'x'"),
+])
+def test_shape_errors_name_the_parameter(params, message, write_toml, tmp_path):
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "n1"
+kind = "mlp"
+layers = [3, 2, 1]
+x = [1, 2, 3]
+y = 0.5
+[problem.params]
+{params}
+''')
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"symderiv: {path}: problem n1: {message}" or \
+        message in result.stderr.strip()
+    assert "problem n1" in result.stderr
+
+
+def test_relu_at_exactly_zero_is_reported(write_toml):
+    path = write_toml('''
+[meta]
+title = "t"
+[[problem]]
+id = "k"
+kind = "mlp"
+layers = [1, 1, 1]
+x = 1
+y = 0
+[problem.params]
+W1 = [[1]]
+b1 = [-1]
+W2 = [[2]]
+b2 = [0.5]
+''')
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    (sol,) = solve_set(load(path))
+    assert [(k.layer, k.unit, k.activation) for k in sol.body.kinks] == [(1, 1, "relu")]
+    answers = {a.label: a.value for a in sol.answers}
+    assert answers["grad.W1"] == sp.Matrix([[0]])  # left derivative: ReLU'(0) = 0
+    assert sol.body.fd_skipped
