@@ -175,6 +175,8 @@ _DECIMAL = DecimalPrinter({"mul_symbol": None})
 def dec(value: Any) -> str:
     """A value from a numeric table: decimals, matrices entry by entry."""
     if isinstance(value, sp.MatrixBase):
+        if value.shape == (1, 1):
+            return dec(value[0, 0])
         rows = [" & ".join(dec(v) for v in value.row(i)) for i in range(value.rows)]
         return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
     if isinstance(value, sp.Basic):

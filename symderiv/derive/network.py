@@ -278,7 +278,7 @@ def backprop(net: Network, Ws: list, bs: list, x: sp.Matrix, y: sp.Matrix,
     upstream = dyhat
     for k in reversed(range(L)):
         entry = net.output if k == L - 1 else net.hidden
-        deltas[k] = _local_backward(net, entry, zs[k], upstream, k + 1, kink_notes)
+        deltas[k], _ = _local_backward(net, entry, zs[k], upstream, k + 1, kink_notes)
         gW[k] = deltas[k] * hs[k].T
         gb[k] = deltas[k]
         upstream = Ws[k].T * deltas[k]
@@ -286,19 +286,28 @@ def backprop(net: Network, Ws: list, bs: list, x: sp.Matrix, y: sp.Matrix,
     return zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb
 
 
-def _local_backward(net: Network, entry: Entry, z: sp.Matrix, upstream: sp.Matrix, layer: int,
-                    kink_notes: list | None) -> sp.Matrix:
+def local_derivative(net: Network, entry: Entry, z: sp.Matrix, layer: int = 0,
+                     kink_notes: list | None = None) -> sp.Matrix:
+    """The activation's derivative at z: the vector f′(z) (elementwise) or the Jacobian."""
     if entry.vector:
         zs = sp.Matrix(sp.symbols(f"u0:{len(z)}", real=True))
-        J = net.act(entry, zs).jacobian(zs).subs(dict(zip(zs, z)))
-        return J.T * upstream
+        return net.act(entry, zs).jacobian(zs).subs(dict(zip(zs, z)))
     out = []
     for i, zi in enumerate(z):
         piece, t, at_kink = _branch_at(entry, net.constants, zi)
         if at_kink and kink_notes is not None:
             kink_notes.append(KinkNote(layer, i + 1, entry.name))
-        out.append(upstream[i] * sp.diff(piece, t).subs(t, zi))
+        out.append(sp.diff(piece, t).subs(t, zi))
     return sp.Matrix(out)
+
+
+def _local_backward(net: Network, entry: Entry, z: sp.Matrix, upstream: sp.Matrix, layer: int,
+                    kink_notes: list | None) -> tuple[sp.Matrix, sp.Matrix]:
+    """δ = J(z)ᵀ·upstream, or upstream ⊙ f′(z) for an elementwise activation; and f′(z)."""
+    local = local_derivative(net, entry, z, layer, kink_notes)
+    if entry.vector:
+        return local.T * upstream, local
+    return upstream.multiply_elementwise(local), local
 
 
 def _shortcut(net: Network, n_out: int) -> bool:
@@ -346,7 +355,7 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
     forward.append(Row("forward.yhat", out_sym, sp.Function(_act_latex(spec.output))(
         M(f"z_{{{L}}}", widths[L])) if spec.output != "identity" else M(f"z_{{{L}}}", widths[L]), None, yhat))
     forward.append(Row("forward.loss", sp.Symbol(r"\ell"), sp.Function(_loss_latex(spec.loss))(out_sym, sp.Symbol("y")),
-                       None, sp.Matrix([loss])))
+                       None, loss))
     shortcut = sp.Symbol(r"\hat{y}") - sp.Symbol("y") if _shortcut(net, widths[L]) else None
     backward.append(Row("backward.dL/dyhat", _d(r"\ell", r"\hat{y}"), None, None, dyhat))
     for k in range(L, 0, -1):
@@ -359,7 +368,14 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
                        sp.Symbol(r"\frac{\partial \ell}{\partial \hat{y}} \odot g'(z_{%d})" % L))
         else:
             formula = sp.Symbol(r"\frac{\partial \ell}{\partial h_{%d}} \odot f'(z_{%d})" % (k, k))
-        backward.append(Row(f"backward.dL/dz{k}", delta, formula, None, deltas[k - 1]))
+        numbers = None
+        if k < L or not net.output.vector and shortcut is None:
+            entry = net.hidden if k < L else net.output
+            upstream = dhs[k] if k < L else dyhat
+            numbers = sp.HadamardProduct(sp.ImmutableMatrix(upstream),
+                                         sp.ImmutableMatrix(local_derivative(net, entry, zs[k - 1])),
+                                         evaluate=False)
+        backward.append(Row(f"backward.dL/dz{k}", delta, formula, numbers, deltas[k - 1]))
         backward.append(Row(f"grad.W{k}", _d(r"\ell", f"W^{{({k})}}"),
                             sp.Symbol(r"\frac{\partial \ell}{\partial z_{%d}} %s^{\top}" % (k, "x" if k == 1 else f"h_{{{k - 1}}}")),
                             sp.MatMul(sp.ImmutableMatrix(deltas[k - 1]), sp.ImmutableMatrix(hs[k - 1].T), evaluate=False),
@@ -374,7 +390,7 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
     for row in forward + backward:
         value = row.value
         # scalars stay scalars: the loss, and ŷ and ∂ℓ/∂ŷ of a one-output network
-        if row.label in ("forward.loss", "forward.yhat", "backward.dL/dyhat") and value.shape == (1, 1):
+        if row.label in ("forward.yhat", "backward.dL/dyhat") and value.shape == (1, 1):
             value = value[0, 0]
         answers.append(Answer(row.label, value))
     body = NumericMLP(spec, tuple(forward), tuple(backward), shortcut, tuple(notes),
