@@ -14,6 +14,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "mlp": ("symderiv.derive.network", "forward and backward passes through an MLP, numeric "
             "or symbolic"),
     "graph": ("symderiv.derive.graph", "the chain rule over a computation graph: sums over paths"),
+    "matrix_gradient": ("symderiv.derive.matrix", "gradients of scalar functions of vectors "
+                        "and matrices, with shape checks"),
     "text": ("symderiv.derive.text", "a prose answer written in the problem file"),
 }
 

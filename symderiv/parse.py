@@ -91,6 +91,9 @@ class Namespace:
     make_symbol: Callable[[str], sp.Basic] = lambda name: sp.Symbol(name, real=True)
     transpose: Callable[[sp.Basic], sp.Basic] | None = None
     matmul: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+    add: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+    power: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+    finish: Callable[[sp.Basic], sp.Basic] | None = None
 
 
 def _nesting_depth(text: str) -> int:
@@ -127,7 +130,8 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise BadInput(f"expression is too large ({count} syntax nodes; the limit is {MAX_NODES})")
-    return _Builder(text.strip(), ns).visit(tree.body, 0)
+    result = _Builder(text.strip(), ns).visit(tree.body, 0)
+    return ns.finish(result) if ns.finish is not None else result
 
 
 class _Builder:
@@ -188,9 +192,9 @@ class _Builder:
         left = self.visit(node.left, depth)
         right = self.visit(node.right, depth)
         if isinstance(op, ast.Add):
-            return left + right
+            return self.ns.add(left, right) if self.ns.add else left + right
         if isinstance(op, ast.Sub):
-            return left - right
+            return self.ns.add(left, -right) if self.ns.add else left - right
         if isinstance(op, ast.Mult):
             if self.ns.matmul is not None:
                 return self.ns.matmul(left, right)
@@ -202,7 +206,10 @@ class _Builder:
         if isinstance(op, ast.Div):
             if getattr(right, "is_zero", False):
                 raise BadInput("division by zero")
-            return left / right
+            if self.ns.matmul is not None and not isinstance(right, sp.Expr) or getattr(
+                    right, "is_Matrix", False):
+                raise BadInput("division by a matrix: use inv()")
+            return left * (1 / right) if self.ns.matmul is not None else left / right
         raise self.refuse(f"the operator {type(op).__name__}")
 
     def _power(self, node: ast.BinOp, depth: int) -> sp.Basic:
@@ -221,6 +228,8 @@ class _Builder:
             # 10**900 is fine as a power but its digits are not: keep numbers printable.
             if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
                 raise BadInput(f"the number {base}**{exponent} is too large")
+        if self.ns.power is not None:
+            return self.ns.power(base, exponent)
         return base ** exponent
 
     def visit_Call(self, node: ast.Call, depth: int) -> sp.Basic:
@@ -232,8 +241,6 @@ class _Builder:
         if name.startswith("_") or name not in self.ns.functions:
             raise BadInput(f"unknown function {name!r}")
         args = [self.visit(arg, depth) for arg in node.args]
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            raise self.refuse("a starred argument")
         return self.ns.functions[name](*args)
 
     def visit_Attribute(self, node: ast.Attribute, depth: int) -> sp.Basic:

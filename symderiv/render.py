@@ -117,6 +117,12 @@ class KeyPrinter(LatexPrinter):
             return rf"\frac{{d}}{{d{self._print(var)}}} {inner}"
         return super()._print_Derivative(expr)
 
+    def _print_Trace(self, expr):
+        # a 1 x 1 product used as a number: tr(wᵀx) is wᵀx
+        if getattr(expr.arg, "shape", None) == (1, 1):
+            return r"\left(" + self._print(expr.arg) + r"\right)"
+        return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
+
     def _print_Heaviside(self, expr, exp=None):
         text = r"I\left(" + self._print(expr.args[0]) + r" > 0\right)"
         return f"{text}^{{{exp}}}" if exp else text

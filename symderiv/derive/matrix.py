@@ -1,0 +1,565 @@
+"""Kind ``matrix_gradient``: gradients of scalar functions of vectors and matrices.
+
+The function is parsed into SymPy matrix expressions with their shapes traced (a mismatch is
+a bad-input error naming the subexpression and both shapes). A 1 × 1 product used as a
+number becomes ``tr(·)`` (the trace of a 1 × 1 matrix is its entry), so the whole function is
+an ordinary scalar expression in traces, determinants and scalars. The derivation goes
+through the differential:
+
+1. df = Σ ∂f/∂a · da over the trace/determinant atoms a (scalar chain rule);
+2. each da by the rules for differentials: d(AB) = dA·B + A·dB, d(Aᵀ) = (dA)ᵀ,
+   d(A⁻¹) = −A⁻¹ dA A⁻¹, d tr A = tr dA, d det A = det A · tr(A⁻¹ dA);
+3. every term brought to tr(M dX) by cyclicity and transposition, and the gradient (in
+   denominator layout: the shape of X) read off as Mᵀ;
+4. terms with the same right factor collected: (A + Aᵀ)x + z, not Ax + Aᵀx + z.
+
+SymPy's own MatrixSymbol derivatives have open wrong-result bugs (sympy#26585,
+sympy#27406), so every gradient is checked entry by entry at a small concrete size against
+``sympy.diff`` of the expanded scalar, and at random rational matrices.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+from ..errors import BadInput, VerificationFailed
+from ..parse import ELEMENTARY, Namespace, parse_expression
+from ..spec import Fields, Problem
+from .steps import Answer, Solution
+
+FIELDS = {"f", "wrt", "shapes"}
+_SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
+CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
+
+
+@dataclass(frozen=True)
+class MatrixSpec:
+    f: str
+    wrt: str
+    shapes: tuple[tuple[str, str], ...]
+
+
+def _dim(text: str) -> sp.Expr:
+    if text.isdigit():
+        value = int(text)
+        if value < 1:
+            raise BadInput(f"dimension {text} must be at least 1")
+        return sp.Integer(value)
+    return sp.Symbol(text, integer=True, positive=True)
+
+
+def _shapes(spec: MatrixSpec) -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    out = {}
+    for name, text in spec.shapes:
+        m = _SHAPE.match(text)
+        if not m:
+            raise BadInput(f"cannot read shape {text!r}: write it as \"n x 1\" or \"m x n\"")
+        out[name] = (_dim(m.group(1)), _dim(m.group(2)))
+    return out
+
+
+def parse(problem: Problem) -> MatrixSpec:
+    f = Fields(problem, FIELDS)
+    text = f.get("f", str, required=True)
+    wrt = f.get("wrt", str, required=True)
+    shapes = f.get("shapes", dict, {}, what="a table of name = \"rows x cols\"")
+    for k, v in shapes.items():
+        if not isinstance(v, str):
+            raise f.error(f"shapes.{k}", "expected a string such as \"n x 1\"")
+    spec = MatrixSpec(text, wrt, tuple(shapes.items()))
+    try:
+        shape_map = _shapes(spec)
+    except BadInput as exc:
+        raise f.error("shapes", exc.message) from None
+    if wrt not in shape_map and not re.match(r"^[A-Za-z]\w*$", wrt):
+        raise f.error("wrt", f"{wrt!r} is not a name")
+    try:
+        expr = build(spec)
+    except BadInput as exc:
+        raise f.error("f", exc.message) from None
+    if isinstance(expr, MatrixExpr) and expr.shape != (1, 1):
+        raise f.error("f", f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
+    symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)}
+    if wrt not in symbols:
+        raise f.error("wrt", f"{wrt!r} does not appear in f")
+    return spec
+
+
+def _shape_text(shape) -> str:
+    return f"{sp.sstr(shape[0])} x {sp.sstr(shape[1])}"
+
+
+def _is_matrix(e) -> bool:
+    return isinstance(e, MatrixExpr)
+
+
+def _scalar(e):
+    """A 1 × 1 matrix used as a number is its trace."""
+    if _is_matrix(e):
+        if e.shape != (1, 1):
+            raise BadInput(f"{sp.sstr(e)} ({_shape_text(e.shape)}) is used as a number")
+        return sp.Trace(e)
+    return e
+
+
+def _same_dim(a, b) -> bool:
+    return sp.simplify(a - b) == 0
+
+
+def _matmul(a, b):
+    if _is_matrix(a) and _is_matrix(b):
+        if a.shape == (1, 1) and b.shape[0] != 1:
+            return sp.Trace(a) * b
+        if b.shape == (1, 1) and a.shape[1] != 1:
+            return sp.Trace(b) * a
+        if not _same_dim(a.shape[1], b.shape[0]):
+            raise BadInput(f"shape mismatch in {sp.sstr(a)}*{sp.sstr(b)}: "
+                           f"{_shape_text(a.shape)} times {_shape_text(b.shape)}")
+        return a * b
+    return a * b
+
+
+def _add(a, b):
+    if _is_matrix(a) and _is_matrix(b):
+        if not (_same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])):
+            raise BadInput(f"shape mismatch in {sp.sstr(a)} + {sp.sstr(b)}: "
+                           f"{_shape_text(a.shape)} and {_shape_text(b.shape)}")
+        return a + b
+    return _scalar(a) + _scalar(b)
+
+
+def _power(base, exponent):
+    if _is_matrix(base):
+        if base.shape == (1, 1):
+            return sp.Trace(base) ** exponent
+        if not _same_dim(*base.shape):
+            raise BadInput(f"{sp.sstr(base)} ({_shape_text(base.shape)}) is not square")
+        return base ** exponent
+    return base ** exponent
+
+
+def _namespace(spec: MatrixSpec) -> Namespace:
+    shapes = _shapes(spec)
+    symbols = {name: sp.MatrixSymbol(name, *shape) for name, shape in shapes.items()}
+    norms: dict[sp.Basic, MatrixExpr] = {}
+
+    def norm(v):
+        # only even powers are supported (‖v‖² = tr(vᵀv)); the marker is resolved in power()
+        if not _is_matrix(v):
+            raise BadInput("norm() takes a vector or a matrix")
+        marker = sp.Function("norm")(sp.Dummy("v"))
+        norms[marker] = v
+        return marker
+
+    def elementary(name):
+        fn = ELEMENTARY[name]
+
+        def call(*args):
+            return fn(*[_scalar(a) for a in args])
+        return call
+
+    functions = {name: elementary(name) for name in ELEMENTARY}
+    functions.update({
+        "norm": norm,
+        "trace": lambda m: _check_square(m, "trace") and sp.Trace(m),
+        "tr": lambda m: _check_square(m, "trace") and sp.Trace(m),
+        "det": lambda m: _check_square(m, "det") and sp.Determinant(m),
+        "inv": lambda m: _check_square(m, "inv") and sp.Inverse(m),
+        "sum": lambda v: _sum(v),
+    })
+
+    def power(base, exponent):
+        if base in norms:
+            if not (exponent.is_Integer and exponent % 2 == 0 and exponent > 0):
+                raise BadInput("only even powers of norm() are supported: write norm(v)**2")
+            v = norms[base]
+            return sp.Trace(v.T * v) ** (exponent / 2)
+        return _power(base, exponent)
+
+    return Namespace(symbols=symbols, functions=functions,
+                     make_symbol=lambda name: sp.Symbol(name, real=True),
+                     transpose=lambda m: m.T if _is_matrix(m) else m,
+                     matmul=_matmul, add=_add, power=power, finish=_finish(norms))
+
+
+def _finish(norms):
+    def check(expr):
+        for marker in norms:
+            if expr.has(marker):
+                raise BadInput("norm(v) must be squared: write norm(v)**2")
+        return expr
+    return check
+
+
+def _check_square(m, what) -> bool:
+    if not _is_matrix(m):
+        raise BadInput(f"{what}() takes a matrix")
+    if not _same_dim(*m.shape):
+        raise BadInput(f"{what}() needs a square matrix, {sp.sstr(m)} is {_shape_text(m.shape)}")
+    return True
+
+
+def _sum(v):
+    if not _is_matrix(v):
+        raise BadInput("sum() takes a vector or a matrix")
+    rows, cols = v.shape
+    return sp.Trace(sp.OneMatrix(1, rows) * v * sp.OneMatrix(cols, 1))
+
+
+def build(spec: MatrixSpec) -> sp.Expr:
+    expr = parse_expression(spec.f, _namespace(spec))
+    if _is_matrix(expr) and expr.shape != (1, 1):
+        raise BadInput(f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
+    return _scalar(expr) if _is_matrix(expr) else expr
+
+
+# --- shapes ---------------------------------------------------------------------------
+
+
+def shape_table(expr) -> list[tuple[sp.Basic, str]]:
+    """Every matrix subexpression with its shape, innermost first, without repeats."""
+    rows: list[tuple[sp.Basic, str]] = []
+    seen = set()
+    for node in sp.postorder_traversal(expr):
+        if isinstance(node, sp.MatMul) and node.args[0] == -1:
+            continue  # −A has the shape of A
+        if _is_matrix(node) and node not in seen:
+            seen.add(node)
+            rows.append((node, _shape_text(node.shape)))
+        elif isinstance(node, (sp.Trace, sp.Determinant)) and node not in seen and not (
+                isinstance(node, sp.Trace) and node.arg.shape == (1, 1)):
+            seen.add(node)
+            rows.append((node, "1 x 1"))
+    return rows
+
+
+# --- differentials ----------------------------------------------------------------------
+
+
+def differential(M, X, dX):
+    """d M for a matrix expression M, with dX the differential of the variable X."""
+    if M == X:
+        return dX
+    if not M.has(X):
+        return sp.ZeroMatrix(*M.shape)
+    if isinstance(M, sp.MatAdd):
+        return sp.MatAdd(*[differential(a, X, dX) for a in M.args])
+    if isinstance(M, sp.MatMul):
+        scalars = [a for a in M.args if not _is_matrix(a)]
+        mats = [a for a in M.args if _is_matrix(a)]
+        coeff = sp.Mul(*scalars)
+        if coeff.has(X):
+            raise BadInput(f"cannot differentiate the scalar factor {sp.sstr(coeff)} inside {sp.sstr(M)}")
+        terms = []
+        for i, factor in enumerate(mats):
+            if not factor.has(X):
+                continue
+            parts = mats[:i] + [differential(factor, X, dX)] + mats[i + 1:]
+            terms.append(coeff * sp.MatMul(*parts))
+        return sp.MatAdd(*terms)
+    if isinstance(M, sp.Transpose):
+        return differential(M.arg, X, dX).T
+    if isinstance(M, sp.Inverse):
+        return -M * differential(M.arg, X, dX) * M
+    if isinstance(M, sp.MatPow) and M.exp.is_Integer and M.exp > 0:
+        return differential(sp.MatMul(*([M.base] * int(M.exp))), X, dX)
+    raise BadInput(f"no differential rule for {sp.sstr(M)}")
+
+
+def scalar_differential(atom, X, dX):
+    """d of a trace or determinant atom, as a scalar expression in traces."""
+    if isinstance(atom, sp.Trace):
+        return sp.Trace(differential(atom.arg, X, dX))
+    if isinstance(atom, sp.Determinant):
+        return atom * sp.Trace(sp.Inverse(atom.arg) * differential(atom.arg, X, dX))
+    raise BadInput(f"no differential rule for {sp.sstr(atom)}")
+
+
+def _trace_terms(t):
+    """tr(Σ cᵢ Mᵢ) as [(cᵢ, Mᵢ)] with each Mᵢ a product of matrices."""
+    inner = t.arg.doit().expand()
+    out = []
+    for term in (inner.args if isinstance(inner, sp.MatAdd) else [inner]):
+        if isinstance(term, sp.ZeroMatrix):
+            continue
+        coeff, mats = sp.S.One, []
+        for a in (term.args if isinstance(term, sp.MatMul) else [term]):
+            if _is_matrix(a):
+                mats.append(a)
+            else:
+                coeff *= a
+        out.append((coeff, mats))
+    return out
+
+
+def _flatten(mats):
+    """Expand products and transposes of products so that dX stands alone as a factor."""
+    flat = []
+    for m in mats:
+        if isinstance(m, sp.MatMul):
+            flat.extend(_flatten(list(m.args)))
+        elif isinstance(m, sp.Transpose) and isinstance(m.arg, sp.MatMul):
+            flat.extend(_flatten([a.T for a in reversed(m.arg.args)]))
+        else:
+            flat.append(m)
+    return flat
+
+
+def read_off(df_terms, X, dX):
+    """Gradient from df = Σ c · tr(L dX R) or c · tr(L dXᵀ R): c (R L)ᵀ, resp. c R L."""
+    grads = []
+    for coeff, mats in df_terms:
+        flat = _flatten(mats)
+        scalars = [m for m in flat if not _is_matrix(m)]
+        flat = [m for m in flat if _is_matrix(m)]
+        positions = [i for i, m in enumerate(flat) if m in (dX, dX.T)]
+        if len(positions) != 1:
+            raise BadInput("the differential is not linear in d" + X.name)
+        i = positions[0]
+        L, R = flat[:i], flat[i + 1:]
+        coeff = coeff * sp.Mul(*scalars)
+        RL = sp.MatMul(*(R + L)) if R + L else sp.Identity(X.shape[0])
+        grads.append(coeff * (RL.T if flat[i] == dX else RL))
+    return grads
+
+
+def _split(term):
+    """A gradient term as (scalar coefficient, [matrix factors])."""
+    coeff, mats = sp.S.One, []
+    for a in (term.args if isinstance(term, sp.MatMul) else [term]):
+        if _is_matrix(a):
+            mats.append(a)
+        else:
+            coeff *= a
+    return coeff, mats
+
+
+def _product(coeff, mats):
+    body = mats[0] if len(mats) == 1 else sp.MatMul(*mats)
+    return body if coeff == 1 else coeff * body
+
+
+def _common_factor(coeffs: list) -> sp.Expr:
+    """The scalar factor shared by every coefficient (2, 1/m …), positive; 1 if none.
+
+    Coefficients holding traces (wᵀx − y) are left alone: polynomial gcds do not apply to
+    matrix expressions, so only their rational parts are compared.
+    """
+    if len(coeffs) < 2:
+        return sp.S.One
+    if any(c.has(sp.Trace, sp.Determinant) for c in coeffs):
+        coeffs = [c.as_coeff_Mul()[0] for c in coeffs]
+    common = coeffs[0]
+    for c in coeffs[1:]:
+        common = sp.gcd(common, c)
+    if common == 0:
+        return sp.S.One
+    if all(c.could_extract_minus_sign() for c in coeffs):
+        common = -common
+    return common
+
+
+def collect(terms, X):
+    """Sum of gradient terms in the form a teacher writes.
+
+    A common scalar factor comes out front; then a matrix factor shared on the left by every
+    term (Xᵀ(Xw − y)), else terms with the same right factor are grouped ((A + Aᵀ)x + z).
+    """
+    parts = [_split(t) for t in terms]
+    common = _common_factor([c for c, _ in parts])
+    parts = [(c / common, m) for c, m in parts]
+    lefts = {m[0] for _, m in parts if len(m) >= 2}
+    if len(parts) > 1 and len(lefts) == 1 and all(len(m) >= 2 for _, m in parts):
+        (left,) = lefts
+        inner = sp.MatAdd(*[_product(c, m[1:]) for c, m in parts]).doit()
+        body = sp.MatMul(left, inner)
+    else:
+        groups: dict = {}
+        for c, m in parts:
+            key = m[-1] if len(m) >= 2 else ("solo", len(groups))
+            groups.setdefault(key, []).append((c, m[:-1] if len(m) >= 2 else m))
+        out = []
+        for key, members in groups.items():
+            if isinstance(key, tuple):
+                out.extend(_product(c, m) for c, m in members)
+            elif len(members) == 1:
+                c, m = members[0]
+                out.append(_product(c, m + [key]))
+            else:
+                out.append(sp.MatMul(sp.MatAdd(*[_product(c, m) for c, m in members]).doit(), key))
+        body = out[0] if len(out) == 1 else sp.MatAdd(*out)
+    if common == 1:
+        return body
+    # MatMul(2, A + B) would be distributed by SymPy; keep the teacher's 2(A + B)
+    return sp.MatMul(common, body, evaluate=False) if isinstance(body, sp.MatAdd) else common * body
+
+
+# --- solving -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixSolution:
+    f: sp.Basic
+    wrt: sp.Basic
+    shapes: tuple[tuple[sp.Basic, str], ...]
+    df_chain: sp.Basic          # Σ ∂f/∂a · da
+    df_expanded: sp.Basic       # with every da expanded
+    terms: tuple[tuple[sp.Basic, sp.Basic], ...]  # (c·tr(…dX…), its gradient contribution)
+    raw_gradient: sp.Basic
+    gradient: sp.Basic
+    shape: str
+    checked_at: str
+    entry_example: tuple[sp.Basic, sp.Basic] | None
+
+
+def solve(problem: Problem) -> Solution:
+    spec: MatrixSpec = problem.spec
+    f = build(spec)
+    ns_shapes = _shapes(spec)
+    if spec.wrt in ns_shapes:
+        X = sp.MatrixSymbol(spec.wrt, *ns_shapes[spec.wrt])
+    else:
+        X = sp.MatrixSymbol(spec.wrt, 1, 1)  # a scalar variable, as a 1 × 1 matrix
+        f = f.subs(sp.Symbol(spec.wrt, real=True), sp.Trace(X))
+    dX = sp.MatrixSymbol(f"d{spec.wrt}", *X.shape)
+    atoms = sorted([a for a in f.atoms(sp.Trace, sp.Determinant) if a.has(X)], key=sp.default_sort_key)
+    dummies = {a: sp.Dummy(f"a{i}") for i, a in enumerate(atoms)}
+    f_plain = f.xreplace(dummies)
+    partials = {a: sp.diff(f_plain, dummies[a]).xreplace({v: k for k, v in dummies.items()})
+                for a in atoms}
+    D = sp.Function("d")
+    df_chain = sp.Add(*[partials[a] * D(a) for a in atoms])
+    expanded = {a: scalar_differential(a, X, dX) for a in atoms}
+    df_expanded = sp.Add(*[partials[a] * expanded[a] for a in atoms])
+    df_terms = []
+    shown = []
+    for a in atoms:
+        pieces = expanded[a]
+        for term in sp.Add.make_args(sp.expand(pieces)):
+            c, traces = sp.S.One, []
+            for factor in sp.Mul.make_args(term):
+                if isinstance(factor, sp.Trace) and factor.has(dX):
+                    traces.append(factor)
+                else:
+                    c *= factor
+            for t in traces:
+                for coeff, mats in _trace_terms(t):
+                    df_terms.append((partials[a] * c * coeff, mats))
+    if not df_terms:  # f does not depend on X after all (u − u): the gradient is zero
+        df_terms = []
+        contributions = [sp.ZeroMatrix(*X.shape)]
+    else:
+        contributions = read_off(df_terms, X, dX)
+    for (coeff, mats), g in zip(df_terms, contributions):
+        shown.append((coeff * sp.Trace(sp.MatMul(*mats)), g))
+    raw = (sp.MatAdd(*contributions) if len(contributions) > 1 else contributions[0]).doit()
+    if isinstance(raw, sp.ZeroMatrix):
+        gradient = raw
+    else:
+        gradient = collect(list(raw.args) if isinstance(raw, sp.MatAdd) else [raw], X)
+    checked = _verify(problem, spec, f, X, raw, gradient)
+    example = _entry_example(spec, f, X)
+    if X.shape == (1, 1):
+        gradient = _scalar_value(gradient)
+    body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
+                          gradient, _shape_text(X.shape), checked, example)
+    answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape)))
+    return Solution(problem, answers, body,
+                    ("matrix gradients entry by entry against sympy.diff at a concrete size",))
+
+
+def _scalar_value(g):
+    return g[0, 0] if _is_matrix(g) else g
+
+
+def _concrete(spec: MatrixSpec, f, X):
+    """Sizes for the symbolic dimensions and explicit matrices of symbols for every name."""
+    shapes = _shapes(spec)
+    dims = []
+    for rows, cols in shapes.values():
+        for d in (rows, cols):
+            if d.is_Symbol and d not in dims:
+                dims.append(d)
+    sizes = {d: CONCRETE[i % len(CONCRETE)] for i, d in enumerate(dims)}
+    explicit = {}
+    for name, (rows, cols) in shapes.items():
+        r, c = int(rows.subs(sizes)), int(cols.subs(sizes))
+        explicit[sp.MatrixSymbol(name, rows, cols)] = sp.Matrix(
+            r, c, lambda i, j, name=name: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+    return sizes, explicit
+
+
+def _explicit(expr, sizes, explicit):
+    """``expr`` at the concrete sizes: traces and determinants evaluated before products."""
+    e = expr.subs(sizes).xreplace({k.subs(sizes): v for k, v in explicit.items()})
+
+    def evaluate(atom):
+        inner = sp.Matrix(atom.arg.doit())
+        return inner.trace() if isinstance(atom, sp.Trace) else inner.det()
+
+    e = e.replace(lambda a: isinstance(a, (sp.Trace, sp.Determinant)), evaluate).doit()
+    if isinstance(e, (MatrixExpr, sp.MatrixBase)):
+        return sp.Matrix(e.as_explicit()) if isinstance(e, MatrixExpr) else sp.Matrix(e)
+    return e
+
+
+def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
+    sizes, explicit = _concrete(spec, f, X)
+    if X.shape == (1, 1) and X not in explicit:
+        explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_11", real=True)]])
+    Xs = explicit[X]
+    f_e = _explicit(f, sizes, explicit)
+    if isinstance(f_e, sp.MatrixBase):
+        f_e = f_e[0, 0]
+    has_inverse = f.has(sp.Inverse) or f.has(sp.Determinant)
+    rng = random.Random(f"{problem.id}/gradient")
+    for label, G in (("gradient (before collecting)", raw), ("gradient", gradient)):
+        G_e = _explicit(G, sizes, explicit)
+        if not isinstance(G_e, sp.MatrixBase):
+            G_e = sp.Matrix([[G_e]])
+        if G_e.shape != Xs.shape:
+            raise VerificationFailed(problem.id, "gradient", f"shape {G_e.shape} is not the shape of "
+                                     f"{X.name}, {Xs.shape}")
+        points = []
+        for _ in range(3):
+            at = {}
+            for M in explicit.values():
+                for s in M:
+                    at[s] = sp.Rational(rng.randint(-9, 9), 4) + (sp.Rational(1, 3) if s.name.endswith(
+                        tuple(f"_{k}{k}" for k in range(1, 6))) else 0)
+            for s in f.free_symbols:
+                at.setdefault(s, sp.Rational(rng.randint(1, 9), 5))
+            points.append(at)
+        for i in range(Xs.rows):
+            for j in range(Xs.cols):
+                exact = sp.diff(f_e, Xs[i, j])
+                if not has_inverse and sp.expand(exact - G_e[i, j]) != 0:
+                    raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}): "
+                                             f"{sp.sstr(G_e[i, j])} ≠ {sp.sstr(exact)}")
+                for at in points:
+                    a, b = exact.xreplace(at), G_e[i, j].xreplace(at)
+                    if sp.nsimplify(a - b) != 0 and abs(sp.N(a - b, 30)) > 1e-20:
+                        raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}) at "
+                                                 f"random matrices: {sp.N(b, 12)} ≠ {sp.N(a, 12)}")
+    size_text = ", ".join(f"{d} = {v}" for d, v in sizes.items()) or "the given sizes"
+    return size_text
+
+
+def _entry_example(spec: MatrixSpec, f, X):
+    """∂f/∂X₁₁ at the concrete size: the entry-by-entry view of the same gradient."""
+    sizes, explicit = _concrete(spec, f, X)
+    if X not in explicit:
+        return None
+    f_e = _explicit(f, sizes, explicit)
+    if isinstance(f_e, sp.MatrixBase):
+        f_e = f_e[0, 0]
+    x11 = explicit[X][0, 0]
+    d = sp.factor(sp.diff(f_e, x11))
+    if sp.count_ops(d) > 12:
+        return None
+    return (x11, d)

@@ -1,0 +1,177 @@
+"""Matrix calculus: Matrix Cookbook identities, random well-shaped expressions against
+componentwise derivatives, and shape errors."""
+
+import random
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
+
+from symderiv.cli import main
+from symderiv.derive import matrix
+from symderiv.derive.matrix import MatrixSpec
+from symderiv.errors import BadInput
+from symderiv.spec import Problem
+
+n, m, p = (sp.Symbol(s, integer=True, positive=True) for s in "nmp")
+
+# (f, wrt, shapes, expected gradient built from MatrixSymbols)
+def M(name, r, c):
+    return sp.MatrixSymbol(name, r, c)
+
+
+x, a, b, z, y = M("x", n, 1), M("a", n, 1), M("b", n, 1), M("z", n, 1), M("y", m, 1)
+A, B, C = M("A", n, n), M("B", n, n), M("C", n, n)
+X_mn = M("X", m, n)
+X_nn = M("X", n, n)
+w = M("w", n, 1)
+
+COOKBOOK = [
+    ("a.T*x", "x", {"a": "n x 1", "x": "n x 1"}, a),                                   # (69)
+    ("x.T*a", "x", {"a": "n x 1", "x": "n x 1"}, a),
+    ("x.T*x", "x", {"x": "n x 1"}, 2 * x),
+    ("x.T*A*x", "x", {"x": "n x 1", "A": "n x n"}, (A + A.T) * x),                     # (81)
+    ("x.T*(A*x + z)", "x", {"x": "n x 1", "A": "n x n", "z": "n x 1"}, (A + A.T) * x + z),
+    ("(w.T*x - c)**2/2", "w", {"w": "n x 1", "x": "n x 1"}, (sp.Trace(w.T * x) - sp.Symbol("c", real=True)) * x),
+    ("norm(X*w - y)**2/(2*k)", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     X_mn.T * (X_mn * w - y) / sp.Symbol("k", real=True)),
+    ("norm(X*w - y)**2 + lam*norm(w)**2", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     2 * X_mn.T * (X_mn * w - y) + 2 * sp.Symbol("lam", real=True) * w),               # ridge
+    ("norm(W*x + c - y)**2", "W", {"W": "m x n", "x": "n x 1", "c": "m x 1", "y": "m x 1"},
+     2 * (M("W", m, n) * x + M("c", m, 1) - y) * x.T),
+    ("a.T*X*b", "X", {"a": "m x 1", "X": "m x n", "b": "n x 1"}, M("a", m, 1) * b.T),  # (70)
+    ("a.T*X.T*b", "X", {"a": "n x 1", "X": "m x n", "b": "m x 1"}, M("b", m, 1) * a.T),  # (71)
+    ("trace(X)", "X", {"X": "n x n"}, sp.Identity(n)),                                # (100)
+    ("trace(A*X)", "X", {"A": "n x n", "X": "n x n"}, A.T),                          # (102)
+    ("trace(A*X*B)", "X", {"A": "n x n", "X": "n x n", "B": "n x n"}, A.T * B.T),     # (102)
+    ("trace(A*X.T*B)", "X", {"A": "n x n", "X": "n x n", "B": "n x n"}, B * A),       # (103)
+    ("trace(X.T*X)", "X", {"X": "m x n"}, 2 * X_mn),                                  # (107)
+    ("trace(X*X)", "X", {"X": "n x n"}, 2 * X_nn.T),
+    ("trace(X.T*A*X)", "X", {"X": "n x n", "A": "n x n"}, (A + A.T) * X_nn),          # (117)
+    ("trace(X*A*X.T)", "X", {"X": "n x n", "A": "n x n"}, X_nn * (A + A.T)),
+    ("norm(X)**2", "X", {"X": "m x n"}, 2 * X_mn),                                   # Frobenius
+    ("log(det(X))", "X", {"X": "n x n"}, sp.Inverse(X_nn).T),                        # (57)
+    ("det(X)", "X", {"X": "n x n"}, sp.Determinant(X_nn) * sp.Inverse(X_nn).T),       # (49)
+    ("trace(inv(X)*A)", "X", {"X": "n x n", "A": "n x n"},
+     -sp.Inverse(X_nn).T * A.T * sp.Inverse(X_nn).T),                                 # (63)
+    ("a.T*inv(X)*b", "X", {"a": "n x 1", "X": "n x n", "b": "n x 1"},
+     -sp.Inverse(X_nn).T * a * b.T * sp.Inverse(X_nn).T),                             # (61)
+    ("exp(a.T*x)", "x", {"a": "n x 1", "x": "n x 1"}, sp.exp(sp.Trace(a.T * x)) * a),
+    ("sum(x)", "x", {"x": "n x 1"}, sp.OneMatrix(n, 1)),
+    ("b.T*A*x + x.T*x", "x", {"b": "n x 1", "A": "n x n", "x": "n x 1"}, A.T * b + 2 * x),
+]
+
+
+def _solve(f, wrt, shapes):
+    spec = MatrixSpec(f, wrt, tuple(shapes.items()))
+    return matrix.solve(Problem(id="m", kind="matrix_gradient", spec=spec))
+
+
+def _explicit_equal(spec, g1, g2):
+    f = matrix.build(spec)
+    X = next(s for s in f.atoms(sp.MatrixSymbol) if s.name == spec.wrt)
+    sizes, explicit = matrix._concrete(spec, f, X)
+    e1 = matrix._explicit(g1, sizes, explicit)
+    e2 = matrix._explicit(g2, sizes, explicit)
+    rng = random.Random(5)
+    at = {s: sp.Rational(rng.randint(-9, 9), 4) + (sp.Rational(1, 3) if s.name[-1] == s.name[-2] else 0)
+          for M_ in explicit.values() for s in M_}
+    for s in set().union(*(e.free_symbols for e in e1)):
+        at.setdefault(s, sp.Rational(3, 7))
+    return all(sp.simplify(u.xreplace(at) - v.xreplace(at)) == 0 for u, v in zip(e1, e2))
+
+
+@pytest.mark.parametrize("f, wrt, shapes, expected", COOKBOOK, ids=[c[0] for c in COOKBOOK])
+def test_cookbook_identity(f, wrt, shapes, expected):
+    sol = _solve(f, wrt, shapes)
+    grad = sol.answers[0].value
+    assert sol.answers[1].value == " x ".join(sp.sstr(d) for d in
+                                              matrix._shapes(MatrixSpec(f, wrt, tuple(shapes.items())))[wrt])
+    assert _explicit_equal(MatrixSpec(f, wrt, tuple(shapes.items())), grad, expected)
+
+
+def test_teacher_forms_of_the_seed_gradients():
+    assert sp.sstr(_solve("x.T*(A*x + z)", "x", {"x": "n x 1", "A": "n x n", "z": "n x 1"})
+                   .answers[0].value) == "(A + A.T)*x + z"
+    assert sp.sstr(_solve("norm(X*w - y)**2/(2*m)", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"})
+                   .answers[0].value) == "1/m*X.T*(X*w - y)"
+    assert sp.sstr(_solve("norm(W*x + b - y)**2", "W", {"W": "m x n", "x": "n x 1", "b": "m x 1",
+                                                       "y": "m x 1"}).answers[0].value) == "2*(W*x + b - y)*x.T"
+
+
+LEAVES = {"u": "n x 1", "v": "n x 1", "P": "n x n", "Q": "n x n"}
+
+
+@st.composite
+def vector_exprs(draw, depth=0):
+    """Random n x 1 expressions in u (the variable), v, P, Q."""
+    if depth > 2 or draw(st.booleans()):
+        return draw(st.sampled_from(["u", "v", "P*u", "Q*v", "P.T*u"]))
+    op = draw(st.sampled_from(["+", "-", "P*", "Q.T*", "3*"]))
+    left = draw(vector_exprs(depth + 1))
+    if op in "+-":
+        return f"({left} {op} {draw(vector_exprs(depth + 1))})"
+    return f"{op}({left})"
+
+
+@settings(max_examples=30, deadline=None)
+@given(left=vector_exprs(), right=vector_exprs(), square=st.booleans())
+def test_random_expressions_against_componentwise_derivatives(left, right, square):
+    """f = left.T*right (or its square) is checked by the engine itself entry by entry;
+    here we compare the answer with sympy.diff of the expanded scalar independently."""
+    f = f"(({left}).T*({right}))" + ("**2" if square else "")
+    spec = MatrixSpec(f, "u", tuple(LEAVES.items()))
+    sol = matrix.solve(Problem(id="h", kind="matrix_gradient", spec=spec))
+    fexpr = matrix.build(spec)
+    U = sp.MatrixSymbol("u", n, 1)
+    sizes, explicit = matrix._concrete(spec, fexpr, U)
+    f_e = matrix._explicit(fexpr, sizes, explicit)
+    g_e = matrix._explicit(sol.answers[0].value, sizes, explicit)
+    us = explicit[U.subs(sizes)] if U.subs(sizes) in explicit else explicit[U]
+    for i in range(us.rows):
+        assert sp.expand(sp.diff(f_e, us[i, 0]) - g_e[i, 0]) == 0
+
+
+@pytest.mark.parametrize("f, shapes, message", [
+    ("x.T*A*x", {"x": "n x 1", "A": "m x n"}, "shape mismatch in x.T*A: 1 x n times m x n"),
+    ("x.T*(A*x + z)", {"x": "n x 1", "A": "n x n", "z": "m x 1"},
+     "shape mismatch in A*x + z: n x 1 and m x 1"),
+    ("trace(A)", {"A": "m x n", "x": "n x 1"}, "trace() needs a square matrix, A is m x n"),
+    ("A*x", {"A": "m x n", "x": "n x 1"}, "must be scalar-valued, but its shape is m x 1"),
+    ("norm(x)", {"x": "n x 1"}, "norm(v) must be squared"),
+])
+def test_shape_mismatch_is_a_bad_input_error(f, shapes, message, write_toml, tmp_path):
+    table = "\n".join(f'{k} = "{v}"' for k, v in shapes.items())
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "g"
+kind = "matrix_gradient"
+f = "{f}"
+wrt = "x"
+[problem.shapes]
+{table}
+''')
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2
+    assert f"problem g: f: " in result.stderr
+    assert message in result.stderr
+
+
+def test_json_gradient_and_shape():
+    from symderiv.export import key_json
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+    from .conftest import ROOT
+
+    ps = load(ROOT / "problems" / "nndl_hw1.toml")
+    key = key_json(ps, solve_set(ps))
+    q2 = {p["id"]: p["answers"] for p in key["problems"]}
+    assert q2["Q2.1"]["gradient"]["sympy"] == "(A + A.T)*x + z"
+    assert q2["Q2.1"]["shape"]["sympy"] == "n x 1"
+    assert q2["Q3"]["shape"]["sympy"] == "m x n"
+    # the strings parse back over the problem's own names
+    names = {"A": M("A", n, n), "x": x, "z": z}
+    assert sp.parse_expr(q2["Q2.1"]["gradient"]["sympy"], local_dict=names) == (A + A.T) * x + z
