@@ -65,6 +65,8 @@ def test_json_values_parse_back_and_agree_with_sympy_diff(path):
     rng = random.Random(7)
     key = _key(path)
     for problem in key["problems"]:
+        if problem["kind"] == "matrix_gradient":
+            continue  # strings over matrix names and a shape text: see tests/test_matrix.py
         for label, entry in problem["answers"].items():
             value = sp.parse_expr(entry["sympy"])
             assert value is not None
