@@ -16,6 +16,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "graph": ("symderiv.derive.graph", "the chain rule over a computation graph: sums over paths"),
     "matrix_gradient": ("symderiv.derive.matrix", "gradients of scalar functions of vectors "
                         "and matrices, with shape checks"),
+    "gd_analysis": ("symderiv.derive.descent", "gradient descent on a quadratic loss: "
+                    "iterates, closed form, step-size conditions"),
+    "proof": ("symderiv.derive.proofs", "proofs with machine-checked steps (gradient descent "
+              "rates, population minimizers)"),
     "text": ("symderiv.derive.text", "a prose answer written in the problem file"),
 }
 

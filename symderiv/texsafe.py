@@ -21,6 +21,15 @@ _ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
 }
+# Unicode that pdfLaTeX cannot typeset as text, as math
+_UNICODE = {
+    "τ": r"$\tau$", "μ": r"$\mu$", "σ": r"$\sigma$", "δ": r"$\delta$", "α": r"$\alpha$",
+    "β": r"$\beta$", "λ": r"$\lambda$", "η": r"$\eta$", "θ": r"$\theta$", "ρ": r"$\rho$",
+    "∫": r"$\int$", "∂": r"$\partial$", "≥": r"$\ge$", "≤": r"$\le$", "≠": r"$\ne$",
+    "−": "-", "→": r"$\to$", "∞": r"$\infty$", "‖": r"$\|$", "ᵀ": r"$^\top$", "²": r"$^2$",
+    "∇": r"$\nabla$", "…": r"\ldots{}", "×": r"$\times$", "⊙": r"$\odot$", "·": r"$\cdot$",
+}
+_ESCAPES.update(_UNICODE)
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in _ESCAPES))
 
 FORBIDDEN = (

@@ -1,0 +1,243 @@
+"""Kind ``gd_analysis``: gradient descent on a quadratic loss in one parameter.
+
+For L(w) = a w² + b w + c with a > 0 (curvature h = L″ = 2a, minimizer w* = −b/(2a)) the
+update w_{t+1} = w_t − α L′(w_t) gives w_{t+1} − w* = (1 − αh)(w_t − w*), hence
+
+    w_t = w* + (1 − αh)^t (w₀ − w*),
+
+converging iff 0 < α < 2/h, oscillating around w* iff α > 1/h, diverging iff α > 2/h.
+Every iterate table is a direct simulation in exact arithmetic, and it is checked against
+the closed form; the conditions are checked against the simulation for every α.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sympy as sp
+
+from ..assume import Scope, parse_assumption
+from ..errors import BadInput, VerificationFailed
+from ..parse import parse_expression
+from ..spec import Fields, Problem
+from .derivative import _IDENT, _namespace
+from .steps import Answer, Solution
+
+FIELDS = {"loss", "param", "data", "init", "alphas", "steps", "tolerance"}
+ALPHA = sp.Symbol("alpha", positive=True)
+T = sp.Symbol("t", integer=True, nonnegative=True)
+
+
+@dataclass(frozen=True)
+class GDSpec:
+    loss: str
+    param: str
+    data: tuple[tuple[str, sp.Rational], ...]
+    init: sp.Rational
+    alphas: tuple[tuple[str, sp.Rational], ...]  # as written, exact value
+    steps: int
+    tolerance: sp.Rational
+
+
+def _number(value, where, f: Fields) -> sp.Rational:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise f.error(where, f"expected a number, got {value!r}")
+    return sp.Rational(str(value))
+
+
+def parse(problem: Problem) -> GDSpec:
+    f = Fields(problem, FIELDS)
+    loss = f.get("loss", str, required=True)
+    param = f.get("param", str, "w")
+    if not _IDENT.match(param):
+        raise f.error("param", f"{param!r} is not a name")
+    data = f.get("data", dict, {})
+    data_values = tuple((k, _number(v, f"data.{k}", f)) for k, v in data.items())
+    init = _number(f.get("init", (int, Decimal), 0), "init", f)
+    alphas = f.get("alphas", list, required=True, what="a list of step sizes")
+    if not alphas:
+        raise f.error("alphas", "the list is empty")
+    written = []
+    for a in alphas:
+        value = _number(a, "alphas", f)
+        if value <= 0:
+            raise f.error("alphas", f"step sizes must be positive, got {a}")
+        written.append((format(a, "f") if isinstance(a, Decimal) else str(a), value))
+    steps = f.get("steps", int, 10)
+    if not 1 <= steps <= 200:
+        raise f.error("steps", "must be between 1 and 200")
+    tolerance = _number(f.get("tolerance", (int, Decimal), 1), "tolerance", f)
+    if tolerance <= 0:
+        raise f.error("tolerance", "must be positive")
+    spec = GDSpec(loss, param, data_values, init, tuple(written), steps, tolerance)
+    try:
+        _quadratic(problem, spec)
+    except BadInput as exc:
+        raise f.error("loss", exc.message) from None
+    return spec
+
+
+def _quadratic(problem: Problem, spec: GDSpec):
+    scope = Scope({n: parse_assumption(n, t) for n, t in problem.assume.items()})
+    w = scope.symbol(spec.param)
+    expr = parse_expression(spec.loss, _namespace(scope))
+    values = {scope.symbol(k): v for k, v in spec.data}
+    loss = sp.expand(expr.xreplace(values))
+    if not loss.has(w):
+        raise BadInput(f"{spec.loss!r} does not depend on {spec.param}")
+    free = loss.free_symbols - {w}
+    if free:
+        raise BadInput(f"give values for {', '.join(sorted(s.name for s in free))} in data")
+    if not loss.is_polynomial(w) or sp.degree(loss, w) != 2:
+        raise BadInput("the analysis covers quadratic losses in one parameter")
+    a = loss.coeff(w, 2)
+    if not a > 0:
+        raise BadInput("the loss must be convex (positive coefficient of the square)")
+    return expr, loss, w
+
+
+@dataclass(frozen=True)
+class AlphaRun:
+    written: str
+    alpha: sp.Rational
+    ratio: sp.Rational            # 1 − αh
+    iterates: tuple[sp.Rational, ...]
+    behaviour: str                # "converges", "converges in one step", "oscillates …" …
+    steps_to_tolerance: sp.Expr   # an integer, or oo for never
+
+
+@dataclass(frozen=True)
+class GDSolution:
+    spec: GDSpec
+    param: sp.Symbol
+    loss_general: sp.Expr
+    loss: sp.Expr
+    gradient: sp.Expr
+    curvature: sp.Expr
+    optimum: sp.Expr
+    update: sp.Expr
+    closed_form: sp.Expr
+    error_form: sp.Expr
+    converges: sp.Set
+    oscillates: sp.Set
+    diverges: sp.Set
+    runs: tuple[AlphaRun, ...]
+    plot_ymin: float
+    plot_ymax: float
+
+
+def solve(problem: Problem) -> Solution:
+    spec: GDSpec = problem.spec
+    general, loss, w = _quadratic(problem, spec)
+    grad = sp.diff(loss, w)
+    h = sp.diff(loss, w, 2)
+    w_star = sp.solve(grad, w)[0]
+    w0 = spec.init
+    update = w - ALPHA * grad
+    closed = w_star + (1 - ALPHA * h) ** T * (w0 - w_star)
+    # the closed form satisfies the recurrence and the initial condition
+    step_check = sp.simplify(closed.subs(T, T + 1) - update.subs(w, closed))
+    if step_check != 0 or sp.simplify(closed.subs(T, 0) - w0) != 0:
+        raise VerificationFailed(problem.id, "closed_form", "does not satisfy the update rule")
+    converges = sp.Interval.open(0, 2 / h)
+    oscillates = sp.Interval.open(1 / h, sp.oo)
+    diverges = sp.Interval.open(2 / h, sp.oo)
+    _check_conditions(problem, h, converges, oscillates, diverges)
+    runs = []
+    answers = []
+    for written, alpha in spec.alphas:
+        seq = [w0]
+        for _ in range(spec.steps):
+            seq.append(seq[-1] - alpha * grad.subs(w, seq[-1]))
+        for t, value in enumerate(seq):
+            if value != closed.subs({ALPHA: alpha, T: t}):
+                raise VerificationFailed(problem.id, f"iterates[alpha={written}]",
+                                         f"w_{t} = {value} differs from the closed form")
+        ratio = 1 - alpha * h
+        behaviour = _behaviour(ratio, w0 == w_star)
+        _check_behaviour(problem, written, seq, w_star, ratio, converges, oscillates, diverges, alpha)
+        n_steps = _steps_to_tolerance(seq, w_star, ratio, w0, spec.tolerance, problem, written)
+        runs.append(AlphaRun(written, alpha, ratio, tuple(seq), behaviour, n_steps))
+        answers.append(Answer(f"iterates[alpha={written}]", list(seq)))
+        answers.append(Answer(f"steps_to_tolerance[alpha={written}]", n_steps))
+    answers = [Answer("closed_form", closed), Answer("converges", converges),
+               Answer("oscillates", oscillates), Answer("diverges", diverges)] + answers
+    finite = [float(v) for r in runs for v in r.iterates]
+    span = max(abs(float(w_star - w0)), 1.0)
+    ymin = max(min(finite), float(w_star) - 3 * span)
+    ymax = min(max(finite), float(w_star) + 3 * span)
+    body = GDSolution(spec, w, general, loss, grad, h, w_star, update, closed,
+                      sp.Abs(1 - ALPHA * h) ** T * sp.Abs(w0 - w_star), converges, oscillates,
+                      diverges, tuple(runs), ymin, ymax)
+    return Solution(problem, tuple(answers), body,
+                    ("gradient-descent iterates simulated exactly and checked against the "
+                     "closed form; conditions checked by SymPy and against the simulation",))
+
+
+def _behaviour(ratio, at_optimum: bool) -> str:
+    if at_optimum:
+        return "starts at the minimizer"
+    if ratio == 0:
+        return "reaches the minimizer in one step"
+    if abs(ratio) < 1:
+        return "converges" + (", oscillating around the minimizer" if ratio < 0 else " monotonically")
+    if ratio == -1:
+        return "oscillates with constant amplitude (does not converge)"
+    if ratio < -1:
+        return "diverges, oscillating with growing amplitude"
+    return "diverges"
+
+
+def _check_conditions(problem, h, converges, oscillates, diverges) -> None:
+    """The three sets, derived again by SymPy from |1 − αh| < 1, 1 − αh < 0, |1 − αh| > 1."""
+    a = sp.Symbol("a", real=True)
+    derived = {
+        "converges": sp.solve_univariate_inequality(sp.Abs(1 - a * h) < 1, a, relational=False)
+        & sp.Interval.open(0, sp.oo),
+        "oscillates": sp.solve_univariate_inequality(1 - a * h < 0, a, relational=False)
+        & sp.Interval.open(0, sp.oo),
+        "diverges": sp.solve_univariate_inequality(sp.Abs(1 - a * h) > 1, a, relational=False)
+        & sp.Interval.open(0, sp.oo),
+    }
+    for name, claimed in (("converges", converges), ("oscillates", oscillates), ("diverges", diverges)):
+        if derived[name] != claimed:
+            raise VerificationFailed(problem.id, name, f"{claimed} but SymPy derives {derived[name]}")
+
+
+def _check_behaviour(problem, written, seq, w_star, ratio, converges, oscillates, diverges, alpha):
+    errors = [abs(v - w_star) for v in seq]
+    if errors[0] == 0:
+        return
+    label = f"iterates[alpha={written}]"
+    if alpha in diverges and not errors[-1] > errors[0]:
+        raise VerificationFailed(problem.id, label, "α is in the divergence set but the iterates shrink")
+    if alpha in converges and not errors[-1] < errors[0]:
+        raise VerificationFailed(problem.id, label, "α is in the convergence set but the iterates grow")
+    signs = [sp.sign(v - w_star) for v in seq if v != w_star]
+    flips = any(s1 != s2 for s1, s2 in zip(signs, signs[1:]))
+    if (alpha in oscillates) != flips and len(signs) > 1:
+        raise VerificationFailed(problem.id, label, "oscillation claim disagrees with the iterates")
+
+
+def _steps_to_tolerance(seq, w_star, ratio, w0, tol, problem, written) -> sp.Expr:
+    """The first t with |w_t − w*| < tol: from the closed form, confirmed on the simulation."""
+    gap = abs(w0 - w_star)
+    if gap < tol:
+        return sp.Integer(0)
+    r = abs(ratio)
+    if r == 0:
+        t = 1
+    elif r >= 1:
+        return sp.oo
+    else:
+        t = max(1, math.ceil(math.log(float(tol / gap)) / math.log(float(r))))
+        while r ** t * gap >= tol:  # float rounding: make it exact
+            t += 1
+        while t > 1 and r ** (t - 1) * gap < tol:
+            t -= 1
+    if t < len(seq) and not (abs(seq[t] - w_star) < tol and abs(seq[t - 1] - w_star) >= tol):
+        raise VerificationFailed(problem.id, f"steps_to_tolerance[alpha={written}]",
+                                 "the simulation disagrees")
+    return sp.Integer(t)

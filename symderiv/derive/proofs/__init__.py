@@ -1,0 +1,148 @@
+"""Kind ``proof``: proofs as data, every algebraic step checked.
+
+A proof is a list of :class:`ProofStep`: a claim (LaTeX), its justification, and how it is
+checked: ``sympy`` (an identity or inequality SymPy verifies), ``numeric`` (the claim tested
+on concrete instances), ``assumption`` or ``cited`` (a named standard fact). Each theorem
+lives in its own module and registers a :class:`Theorem`. The problem is ``verified`` only
+when every ``sympy`` and ``numeric`` step passed; a failed step stops the build with a
+message naming it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from ...errors import VerificationFailed
+from ...spec import Fields, Problem
+from ...verify import symbolic_zero
+from ..steps import Answer, Solution
+
+CHECKS = ("sympy", "numeric", "assumption", "cited")
+THEOREMS = {
+    "descent_lemma": "descent_lemma",
+    "gd_smooth_rate": "gd_smooth_rate",
+    "quantile_minimizer": "quantile_minimizer",
+    "median_minimizer": "median_minimizer",
+    "mean_minimizer": "mean_minimizer",
+}
+
+
+class StepFailed(Exception):
+    """Raised by a step's check with what did not hold."""
+
+
+@dataclass(frozen=True)
+class ProofStep:
+    """One step: ``claim`` (LaTeX) because ``why``; ``run`` checks it for sympy/numeric steps."""
+
+    name: str
+    claim: str
+    why: str
+    check: str
+    run: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class CheckedStep:
+    step: ProofStep
+    detail: str  # what was checked, for sympy and numeric steps
+
+
+@dataclass(frozen=True)
+class Theorem:
+    name: str
+    title: str
+    statement: str
+    steps: Callable[[dict], list[ProofStep]]
+    conclusion: Callable[[dict], sp.Basic]
+
+
+@dataclass(frozen=True)
+class ProofSpec:
+    theorem: str
+    options: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProofSolution:
+    theorem: Theorem
+    steps: tuple[CheckedStep, ...]
+    verified: bool
+
+
+def identity(lhs: sp.Expr, rhs: sp.Expr, what: str = "") -> Callable[[], str]:
+    """A sympy check: lhs − rhs simplifies to 0."""
+    def run() -> str:
+        if not symbolic_zero(sp.expand(lhs - rhs)):
+            raise StepFailed(f"{sp.sstr(lhs)} ≠ {sp.sstr(rhs)}")
+        return what or f"SymPy: {sp.sstr(lhs)} = {sp.sstr(rhs)}"
+    return run
+
+
+def nonnegative(expr: sp.Expr, what: str = "") -> Callable[[], str]:
+    """A sympy check: expr ≥ 0 under the symbols' assumptions."""
+    def run() -> str:
+        value = sp.simplify(expr)
+        if value.is_nonnegative is not True:
+            raise StepFailed(f"SymPy cannot show {sp.sstr(value)} ≥ 0")
+        return what or f"SymPy: {sp.sstr(value)} ≥ 0"
+    return run
+
+
+def theorem(name: str) -> Theorem:
+    return importlib.import_module(f"{__name__}.{THEOREMS[name]}").THEOREM
+
+
+def parse(problem: Problem) -> ProofSpec:
+    f = Fields(problem, {"theorem", "step", "tau"})
+    name = f.get("theorem", str, required=True)
+    if name not in THEOREMS:
+        raise f.error("theorem", f"unknown theorem {name!r} (known: {', '.join(sorted(THEOREMS))})")
+    options = []
+    if "step" in problem.fields:
+        if name != "gd_smooth_rate":
+            raise f.error("step", "only gd_smooth_rate takes a step size")
+        step = f.get("step", str)
+        if step not in ("1/L", "eta"):
+            raise f.error("step", "use \"1/L\" or \"eta\" (a general step 0 < η ≤ 1/L)")
+        options.append(("step", step))
+    if "tau" in problem.fields:
+        if name != "quantile_minimizer":
+            raise f.error("tau", "only quantile_minimizer takes tau")
+        options.append(("tau", f.get("tau", str)))
+    return ProofSpec(name, tuple(options))
+
+
+def check_proof(problem_id: str, steps: list[ProofStep]) -> list[CheckedStep]:
+    """Run every sympy and numeric check; the first failure raises, naming its step."""
+    out = []
+    for number, step in enumerate(steps, start=1):
+        if step.check not in CHECKS:
+            raise VerificationFailed(problem_id, f"step {number} ({step.name})",
+                                     f"unknown check kind {step.check!r}")
+        detail = ""
+        if step.check in ("sympy", "numeric"):
+            if step.run is None:
+                raise VerificationFailed(problem_id, f"step {number} ({step.name})", "nothing to check")
+            try:
+                detail = step.run()
+            except StepFailed as exc:
+                raise VerificationFailed(problem_id, f"step {number} ({step.name})", str(exc)) from None
+        out.append(CheckedStep(step, detail))
+    return out
+
+
+def solve(problem: Problem) -> Solution:
+    spec: ProofSpec = problem.spec
+    thm = theorem(spec.theorem)
+    options = dict(spec.options)
+    checked = check_proof(problem.id, thm.steps(options))
+    verified = all(c.step.check not in ("sympy", "numeric") or c.detail for c in checked)
+    body = ProofSolution(thm, tuple(checked), verified)
+    answers = (Answer("conclusion", thm.conclusion(options)),)
+    return Solution(problem, answers, body, ("proof steps: identities by SymPy, claims on instances",),
+                    verified=verified)

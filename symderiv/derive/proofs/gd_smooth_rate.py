@@ -1,0 +1,134 @@
+"""Gradient descent with step 1/L on an L-smooth f ≥ f̄: min_{1≤k≤T} ‖∇f(θᵏ)‖² ≤ 2L(f(θ⁰) − f̄)/T."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import sympy as sp
+
+from . import ProofStep, StepFailed, Theorem, identity, nonnegative
+
+L, eta = sp.symbols("L eta", positive=True)
+G = sp.Symbol("G_k", nonnegative=True)         # ‖∇f(θᵏ)‖²
+fk, fk1, f0, fbar, f1 = sp.symbols("f_k f_k1 f_0 fbar f_1", real=True)
+T = sp.Symbol("T", integer=True, positive=True)
+k = sp.Symbol("k", integer=True, nonnegative=True)
+F = sp.IndexedBase("f")
+
+
+def _telescoping() -> str:
+    total = sp.Sum(F[k] - F[k + 1], (k, 1, T)).doit()
+    if sp.simplify(total - (F[1] - F[T + 1])) != 0:
+        raise StepFailed(f"the sum is {total}, not f_1 - f_(T+1)")
+    return "SymPy: Sum(f[k] - f[k+1], (k, 1, T)) = f[1] - f[T+1]"
+
+
+def _run_gd(grad, f, theta, L_const, T_steps):
+    norms, values = [], [f(theta)]
+    for _ in range(T_steps + 1):
+        g = grad(theta)
+        norms.append(sum(v * v for v in g))
+        theta = [a - b / L_const for a, b in zip(theta, g)]
+        values.append(f(theta))
+    return norms, values
+
+
+def _instances() -> str:
+    """GD with step 1/L on random quadratics and logistic losses never breaks the bound."""
+    rng = random.Random(7)
+    for case in range(40):
+        T_steps = rng.randint(1, 30)
+        if case % 2 == 0:
+            a = [rng.uniform(0.05, 4) for _ in range(3)]  # diagonal quadratic, f̄ = min = 0
+            L_const = max(a)
+            f = lambda th, a=a: 0.5 * sum(ai * t * t for ai, t in zip(a, th))  # noqa: E731
+            grad = lambda th, a=a: [ai * t for ai, t in zip(a, th)]  # noqa: E731
+            fb = 0.0
+        else:
+            data = [([rng.uniform(-2, 2) for _ in range(2)], rng.choice([-1, 1])) for _ in range(8)]
+            n = len(data)
+            L_const = sum(x[0] ** 2 + x[1] ** 2 for x, _ in data) / (4 * n)  # ≥ the true constant
+
+            def f(th, data=data, n=n):
+                return sum(math.log1p(math.exp(-y * (th[0] * x[0] + th[1] * x[1]))) for x, y in data) / n
+
+            def grad(th, data=data, n=n):
+                out = [0.0, 0.0]
+                for x, y in data:
+                    s = -y / (1 + math.exp(y * (th[0] * x[0] + th[1] * x[1])))
+                    out[0] += s * x[0] / n
+                    out[1] += s * x[1] / n
+                return out
+            fb = 0.0  # the logistic loss is positive
+        theta0 = [rng.uniform(-3, 3) for _ in range(3 if case % 2 == 0 else 2)]
+        norms, values = _run_gd(grad, f, theta0, L_const, T_steps)
+        lhs = min(norms[1:T_steps + 1])
+        rhs = 2 * L_const * (values[0] - fb) / T_steps
+        if lhs > rhs * (1 + 1e-9) + 1e-12:
+            raise StepFailed(f"instance {case}: {lhs} > {rhs}")
+    return "gradient descent on 20 random quadratics and 20 logistic regressions"
+
+
+def steps(options: dict) -> list[ProofStep]:
+    general = options.get("step") == "eta"
+    s = eta if general else 1 / L
+    step_text = r"\eta" if general else r"\frac{1}{L}"
+    out = [
+        ProofStep("assumptions",
+                  r"$f$ is $L$-smooth, $f(\theta) \ge \bar f$ for all $\theta$, and "
+                  rf"$\theta^{{k+1}} = \theta^k - {step_text}\nabla f(\theta^k)$"
+                  + (r" with $0 < \eta \le 1/L$" if general else "") + ".",
+                  "the hypotheses", "assumption"),
+        ProofStep("descent lemma",
+                  r"$f(\theta^{k+1}) \le f(\theta^k) + \nabla f(\theta^k)^\top(\theta^{k+1} - \theta^k) + \frac{L}{2}\|\theta^{k+1} - \theta^k\|^2$.",
+                  "Lemma 3.1 (descent lemma) at step $k$", "cited"),
+        ProofStep("substitute the step",
+                  rf"With $\theta^{{k+1}} - \theta^k = -{step_text}\nabla f(\theta^k)$ and $G_k = \|\nabla f(\theta^k)\|^2$: "
+                  rf"$f(\theta^{{k+1}}) \le f(\theta^k) - {step_text} G_k + \frac{{L}}{{2}}\left({step_text}\right)^2 G_k"
+                  + (r" = f(\theta^k) - \eta\left(1 - \frac{L\eta}{2}\right) G_k \le f(\theta^k) - \frac{\eta}{2} G_k$."
+                     if general else r" = f(\theta^k) - \frac{G_k}{2L}$."),
+                  "$\\nabla f^\\top(-s\\nabla f) = -sG_k$ and $\\|s\\nabla f\\|^2 = s^2 G_k$", "sympy",
+                  identity(fk - s * G + L / 2 * s ** 2 * G,
+                           fk - eta * (1 - L * eta / 2) * G if general else fk - G / (2 * L))),
+    ]
+    if general:
+        out.append(ProofStep("use eta <= 1/L", r"$1 - \frac{L\eta}{2} \ge \frac12$ because $L\eta \le 1$.",
+                             r"with $L\eta = 1 - \epsilon$, $\epsilon \ge 0$", "sympy",
+                             nonnegative((1 - (1 - sp.Symbol("epsilon", nonnegative=True)) / 2) - sp.Rational(1, 2))))
+    half = (r"\frac{\eta}{2}" if general else r"\frac{1}{2L}")
+    bound = (2 / eta) if general else 2 * L
+    bound_tex = r"\frac{2}{\eta}" if general else "2L"
+    out += [
+        ProofStep("rearrange", rf"$G_k \le {bound_tex}\left(f(\theta^k) - f(\theta^{{k+1}})\right)$ for every $k \ge 0$.",
+                  rf"multiply $f(\theta^{{k+1}}) \le f(\theta^k) - {half} G_k$ by ${bound_tex} > 0$", "sympy",
+                  identity(bound * (fk - fk1) - G, bound * (fk - (eta / 2 if general else 1 / (2 * L)) * G - fk1),
+                           "SymPy: the two sides differ by the positive factor")),
+        ProofStep("first step decreases", r"$f(\theta^1) \le f(\theta^0) - " + half + r" G_0 \le f(\theta^0)$.",
+                  "the inequality above at $k = 0$, and $G_0 \\ge 0$", "sympy",
+                  nonnegative((eta / 2 if general else 1 / (2 * L)) * G, "SymPy: the decrease is ≥ 0")),
+        ProofStep("sum over k = 1..T",
+                  rf"$\sum_{{k=1}}^{{T}} G_k \le {bound_tex} \sum_{{k=1}}^{{T}} \left(f(\theta^k) - f(\theta^{{k+1}})\right) = {bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right)$, "
+                  r"where $\theta^{T+1}$ is one more gradient step (used only in the argument).",
+                  "the sum telescopes", "sympy", _telescoping),
+        ProofStep("lower bound",
+                  rf"${bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right) \le {bound_tex}\left(f(\theta^0) - \bar f\right)$.",
+                  r"$f(\theta^1) \le f(\theta^0)$ and $f(\theta^{T+1}) \ge \bar f$", "sympy",
+                  nonnegative(bound * (f0 - fbar) - bound * (f1 - sp.Symbol("f_T1", real=True))
+                              .subs({f1: f0 - sp.Symbol("dec", nonnegative=True),
+                                     sp.Symbol("f_T1", real=True): fbar + sp.Symbol("gap", nonnegative=True)}),
+                              "SymPy: with f_1 = f_0 − dec, f_(T+1) = fbar + gap, dec, gap ≥ 0")),
+        ProofStep("minimum at most the mean",
+                  rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k \le \frac{{{bound_tex}\left(f(\theta^0) - \bar f\right)}}{{T}}$.",
+                  "the minimum of $T$ numbers is at most their mean", "cited"),
+        ProofStep("instances", "The bound holds for gradient descent run on random instances.",
+                  "a test of the claim, not part of the argument", "numeric", _instances),
+    ]
+    return out
+
+
+THEOREM = Theorem(
+    "gd_smooth_rate", "Gradient descent on smooth functions",
+    r"Let $f$ be $L$-smooth with $f(\theta) \ge \bar f > -\infty$, and $\theta^{k+1} = \theta^k - \frac{1}{L}\nabla f(\theta^k)$ "
+    r"for $k = 0, 1, \dots$. Then $\displaystyle\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le \frac{2L\{f(\theta^0) - \bar f\}}{T}$.",
+    steps, lambda o: (2 / eta if o.get("step") == "eta" else 2 * L) * (f0 - fbar) / T)

@@ -1,0 +1,148 @@
+"""Proofs and gradient-descent analysis: checked steps, an injected broken step, and the
+step-size analysis against a direct simulation."""
+
+import json
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from symderiv.cli import main
+from symderiv.derive import proofs
+from symderiv.derive.proofs import ProofStep, identity
+from symderiv.errors import VerificationFailed
+
+from .conftest import PROBLEMS, ROOT
+
+
+@pytest.mark.parametrize("name", sorted(proofs.THEOREMS))
+def test_every_theorem_checks(name):
+    thm = proofs.theorem(name)
+    checked = proofs.check_proof("t", thm.steps({}))
+    kinds = [c.step.check for c in checked]
+    assert "sympy" in kinds and "numeric" in kinds
+    assert all(c.detail for c in checked if c.step.check in ("sympy", "numeric"))
+
+
+def test_gd_rate_with_general_step():
+    checked = proofs.check_proof("t", proofs.theorem("gd_smooth_rate").steps({"step": "eta"}))
+    assert any("eta" in c.step.name for c in checked)
+
+
+def test_gd_rate_key_identity_is_the_one_the_seed_needs():
+    """f − G/L + (L/2)·G/L² = f − G/(2L), with G = ‖∇f(θᵏ)‖² ≥ 0."""
+    L = sp.Symbol("L", positive=True)
+    G = sp.Symbol("G", nonnegative=True)
+    f = sp.Symbol("f")
+    assert sp.simplify(f - G / L + L / 2 * G / L ** 2 - (f - G / (2 * L))) == 0
+    step = proofs.theorem("gd_smooth_rate").steps({})[2]
+    assert step.check == "sympy" and step.run()
+
+
+def test_a_broken_step_fails_naming_the_step():
+    thm = proofs.theorem("gd_smooth_rate")
+    L = sp.Symbol("L", positive=True)
+    G = sp.Symbol("G", nonnegative=True)
+    broken = ProofStep("wrong constant", "$f - G/L$", "deliberately wrong", "sympy",
+                       identity(-G / L + L / 2 * G / L ** 2, -G / L))
+    with pytest.raises(VerificationFailed) as err:
+        proofs.check_proof("3", thm.steps({})[:3] + [broken])
+    assert str(err.value).startswith("problem 3: step 4 (wrong constant): verification failed")
+
+
+def test_every_proof_in_problems_is_verified():
+    for path in PROBLEMS:
+        result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+        assert result.exit_code == 0, result.output
+        for p in json.loads(result.stdout)["problems"]:
+            if p["kind"] == "proof":
+                assert p["verified"] is True, (path.name, p["id"])
+
+
+def _simulate(x, y, alpha, w0, steps):
+    w = Fraction(w0)
+    out = [w]
+    for _ in range(steps):
+        w = w - alpha * (x * w - y) * x
+        out.append(w)
+    return out
+
+
+@pytest.mark.parametrize("x, y, alphas, w0", [
+    ("1", "100", ["0.5", "1.5", "2.5"], "0"),
+    ("2", "3", ["0.1", "0.25", "0.3", "0.5", "0.6"], "1"),
+    ("0.5", "-4", ["1", "4", "7", "9"], "2"),
+])
+def test_gd_analysis_against_direct_simulation(x, y, alphas, w0, write_toml):
+    path = write_toml(f'''
+[meta]
+title = "gd"
+[[problem]]
+id = "g"
+kind = "gd_analysis"
+loss = "(x*w - y)**2/2"
+param = "w"
+init = {w0}
+alphas = [{", ".join(alphas)}]
+steps = 12
+tolerance = 0.01
+[problem.data]
+x = {x}
+y = {y}
+''')
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.stdout)["problems"][0]["answers"]
+    X, Y = Fraction(x), Fraction(y)
+    h = X * X
+    w_star = Y / X
+    assert sp.parse_expr(answers["converges"]["sympy"]) == sp.Interval.open(0, sp.Rational(2) / sp.Rational(h.numerator, h.denominator))
+    assert sp.parse_expr(answers["oscillates"]["sympy"]) == sp.Interval.open(sp.Rational(h.denominator, h.numerator), sp.oo)
+    for a in alphas:
+        alpha = Fraction(a)
+        seq = _simulate(X, Y, alpha, w0, 12)
+        got = sp.parse_expr(answers[f"iterates[alpha={a}]"]["sympy"])
+        assert [sp.Rational(v.numerator, v.denominator) for v in seq] == list(got)
+        errors = [abs(v - w_star) for v in seq]
+        n = sp.parse_expr(answers[f"steps_to_tolerance[alpha={a}]"]["sympy"])
+        if abs(1 - alpha * h) >= 1:
+            assert n == sp.oo
+        else:
+            first = next(t for t in range(100) if abs(1 - alpha * h) ** t * abs(Fraction(w0) - w_star) < Fraction("0.01"))
+            assert n == first
+            if first <= 12:
+                assert errors[first] < Fraction("0.01") and (first == 0 or errors[first - 1] >= Fraction("0.01"))
+
+
+def test_nndl_q4_values():
+    result = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / "nndl_hw1.toml"), "--json"])
+    q4 = next(p for p in json.loads(result.stdout)["problems"] if p["id"] == "Q4")["answers"]
+    assert q4["converges"]["sympy"] == "Interval.open(0, 2)"
+    assert q4["oscillates"]["sympy"] == "Interval.open(1, oo)"
+    assert q4["diverges"]["sympy"] == "Interval.open(2, oo)"
+    assert sp.parse_expr(q4["iterates[alpha=0.5]"]["sympy"])[:3] == [0, 50, 75]
+    assert sp.parse_expr(q4["iterates[alpha=1.5]"]["sympy"])[:3] == [0, 150, 75]
+    assert sp.parse_expr(q4["iterates[alpha=2.5]"]["sympy"])[:3] == [0, 250, -125]
+    assert q4["steps_to_tolerance[alpha=0.5]"]["sympy"] == "7"
+    assert q4["steps_to_tolerance[alpha=2.5]"]["sympy"] == "oo"
+
+
+def test_cli_stops_on_a_broken_proof_step(monkeypatch, tmp_path):
+    """A proof whose step fails is never rendered: the build stops naming the step."""
+    from dataclasses import replace
+
+    real = proofs.theorem
+
+    def broken_theorem(name):
+        thm = real(name)
+        bad = ProofStep("bad algebra", "$1 = 2$", "deliberately wrong", "sympy",
+                        identity(sp.Integer(1), sp.Integer(2)))
+        return replace(thm, steps=lambda o: thm.steps(o) + [bad])
+
+    monkeypatch.setattr(proofs, "theorem", broken_theorem)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(ROOT / "problems" / "ama564_a1.toml"), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "problem 2: step 9 (bad algebra): verification failed: 1 ≠ 2" in result.stderr
+    assert not out.exists()
