@@ -25,6 +25,8 @@ CHECKS = ("sympy", "numeric", "assumption", "cited")
 THEOREMS = {
     "descent_lemma": "descent_lemma",
     "gd_smooth_rate": "gd_smooth_rate",
+    "gd_convex_rate": "gd_convex_rate",
+    "gd_strongly_convex_rate": "gd_strongly_convex_rate",
     "quantile_minimizer": "quantile_minimizer",
     "median_minimizer": "median_minimizer",
     "mean_minimizer": "mean_minimizer",

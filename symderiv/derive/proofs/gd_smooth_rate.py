@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import random
 
 import sympy as sp
 
 from . import ProofStep, StepFailed, Theorem, identity, nonnegative
+from ._instances import logistic, quadratic, run_gd
 
 L, eta = sp.symbols("L eta", positive=True)
 G = sp.Symbol("G_k", nonnegative=True)         # ‖∇f(θᵏ)‖²
@@ -24,47 +24,20 @@ def _telescoping() -> str:
     return "SymPy: Sum(f[k] - f[k+1], (k, 1, T)) = f[1] - f[T+1]"
 
 
-def _run_gd(grad, f, theta, L_const, T_steps):
-    norms, values = [], [f(theta)]
-    for _ in range(T_steps + 1):
-        g = grad(theta)
-        norms.append(sum(v * v for v in g))
-        theta = [a - b / L_const for a, b in zip(theta, g)]
-        values.append(f(theta))
-    return norms, values
-
-
 def _instances() -> str:
     """GD with step 1/L on random quadratics and logistic losses never breaks the bound."""
     rng = random.Random(7)
     for case in range(40):
         T_steps = rng.randint(1, 30)
         if case % 2 == 0:
-            a = [rng.uniform(0.05, 4) for _ in range(3)]  # diagonal quadratic, f̄ = min = 0
-            L_const = max(a)
-            f = lambda th, a=a: 0.5 * sum(ai * t * t for ai, t in zip(a, th))  # noqa: E731
-            grad = lambda th, a=a: [ai * t for ai, t in zip(a, th)]  # noqa: E731
-            fb = 0.0
+            f, grad, _, L_const, star, fb = quadratic(rng)  # f̄ = min f = 0
         else:
-            data = [([rng.uniform(-2, 2) for _ in range(2)], rng.choice([-1, 1])) for _ in range(8)]
-            n = len(data)
-            L_const = sum(x[0] ** 2 + x[1] ** 2 for x, _ in data) / (4 * n)  # ≥ the true constant
-
-            def f(th, data=data, n=n):
-                return sum(math.log1p(math.exp(-y * (th[0] * x[0] + th[1] * x[1]))) for x, y in data) / n
-
-            def grad(th, data=data, n=n):
-                out = [0.0, 0.0]
-                for x, y in data:
-                    s = -y / (1 + math.exp(y * (th[0] * x[0] + th[1] * x[1])))
-                    out[0] += s * x[0] / n
-                    out[1] += s * x[1] / n
-                return out
-            fb = 0.0  # the logistic loss is positive
-        theta0 = [rng.uniform(-3, 3) for _ in range(3 if case % 2 == 0 else 2)]
-        norms, values = _run_gd(grad, f, theta0, L_const, T_steps)
+            f, grad, L_const = logistic(rng)                 # the true constant is at most L
+            star, fb = [0.0, 0.0], 0.0                       # the logistic loss is positive
+        path = run_gd(grad, [rng.uniform(-3, 3) for _ in star], L_const, T_steps)
+        norms = [sum(v * v for v in grad(theta)) for theta in path]
         lhs = min(norms[1:T_steps + 1])
-        rhs = 2 * L_const * (values[0] - fb) / T_steps
+        rhs = 2 * L_const * (f(path[0]) - fb) / T_steps
         if lhs > rhs * (1 + 1e-9) + 1e-12:
             raise StepFailed(f"instance {case}: {lhs} > {rhs}")
     return "gradient descent on 20 random quadratics and 20 logistic regressions"
