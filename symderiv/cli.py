@@ -103,7 +103,7 @@ def derive(expr, var, limits, as_latex, timeout):
     """Print the derivation of d/dVAR EXPR (a registry name or an expression)."""
     from .budget import time_budget
     from .derive.derivative import solve_one
-    from .render import tex, rules
+    from .render import tex
 
     with time_budget("derive", timeout or None):
         result = solve_one(expr, var, limits)

@@ -11,7 +11,6 @@ from hypothesis import given, settings, strategies as st
 from symderiv.cli import main
 from symderiv.derive import matrix
 from symderiv.derive.matrix import MatrixSpec
-from symderiv.errors import BadInput
 from symderiv.spec import Problem
 
 n, m, p = (sp.Symbol(s, integer=True, positive=True) for s in "nmp")
@@ -160,7 +159,7 @@ wrt = "x"
 ''')
     result = CliRunner().invoke(main, ["solve", str(path)])
     assert result.exit_code == 2
-    assert f"problem g: f: " in result.stderr
+    assert "problem g: f: " in result.stderr
     assert message in result.stderr
 
 

@@ -6,7 +6,6 @@ import json
 import random
 from fractions import Fraction
 
-import mpmath
 import pytest
 import sympy as sp
 from click.testing import CliRunner

@@ -147,7 +147,6 @@ def test_every_loss_derivative_matches_finite_differences(write_toml):
 def test_check_loss_derivative_is_tau_branches():
     """ρ_τ(y − ŷ) differentiated in ŷ: −τ below y, 1 − τ above, a kink at ŷ = y."""
     r = solve_one("check")
-    tau, y = sp.Symbol("tau", positive=True), sp.Symbol("y", real=True)
     pieces = [str(p) for p, _ in r.derivative.args]
     assert pieces == ["-tau", "1 - tau"]
     assert [str(k.point) for k in r.kinks] == ["y"] and r.kinks[0].differentiable is False

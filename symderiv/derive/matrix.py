@@ -287,13 +287,7 @@ def _trace_terms(t):
     for term in (inner.args if isinstance(inner, sp.MatAdd) else [inner]):
         if isinstance(term, sp.ZeroMatrix):
             continue
-        coeff, mats = sp.S.One, []
-        for a in (term.args if isinstance(term, sp.MatMul) else [term]):
-            if _is_matrix(a):
-                mats.append(a)
-            else:
-                coeff *= a
-        out.append((coeff, mats))
+        out.append(_split(term))
     return out
 
 

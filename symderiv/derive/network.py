@@ -21,7 +21,6 @@ import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
 
 import mpmath
 import sympy as sp

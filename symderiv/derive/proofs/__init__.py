@@ -95,6 +95,17 @@ def nonnegative(expr: sp.Expr, what: str = "") -> Callable[[], str]:
     return run
 
 
+def descent_step() -> ProofStep:
+    """f(θᵏ⁺¹) ≤ f(θᵏ) − ‖∇f(θᵏ)‖²/(2L): the descent lemma with step 1/L, shared by the rates."""
+    L = sp.Symbol("L", positive=True)
+    G = sp.Symbol("G", nonnegative=True)
+    fk = sp.Symbol("f_k", real=True)
+    return ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, "
+                     r"so $f(\theta^k)$ is nonincreasing.",
+                     "descent lemma with the step $1/L$, $G = \\|\\nabla f(\\theta^k)\\|^2$", "sympy",
+                     identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L)))
+
+
 def theorem(name: str) -> Theorem:
     return importlib.import_module(f"{__name__}.{THEOREMS[name]}").THEOREM
 

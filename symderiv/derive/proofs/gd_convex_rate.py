@@ -6,7 +6,7 @@ import random
 
 import sympy as sp
 
-from . import ProofStep, StepFailed, Theorem, identity
+from . import ProofStep, StepFailed, Theorem, descent_step
 from ._instances import distance_sq, quadratic, run_gd
 
 L = sp.Symbol("L", positive=True)
@@ -49,14 +49,10 @@ def _instances() -> str:
 
 
 def steps(options: dict) -> list[ProofStep]:
-    G = sp.Symbol("G", nonnegative=True)
-    fk = sp.Symbol("f_k", real=True)
     return [
         ProofStep("assumptions", r"$f$ is convex and $L$-smooth with a minimizer $\theta^*$, $f^* = f(\theta^*)$; "
                   r"$\theta^{k+1} = \theta^k - \frac1L \nabla f(\theta^k)$.", "the hypotheses", "assumption"),
-        ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, so $f(\theta^k)$ is nonincreasing.",
-                  "descent lemma with the step $1/L$", "sympy",
-                  identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L))),
+        descent_step(),
         ProofStep("convexity", r"$f(\theta^k) \le f^* + \nabla f(\theta^k)^\top(\theta^k - \theta^*)$.",
                   "first-order characterization of convexity", "cited"),
         ProofStep("three-point identity",

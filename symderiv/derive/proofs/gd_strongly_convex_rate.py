@@ -6,7 +6,7 @@ import random
 
 import sympy as sp
 
-from . import ProofStep, StepFailed, Theorem, identity, nonnegative
+from . import ProofStep, StepFailed, Theorem, descent_step, nonnegative
 from ._instances import quadratic, run_gd
 
 L, mu = sp.symbols("L mu", positive=True)
@@ -45,16 +45,12 @@ def _instances() -> str:
 
 
 def steps(options: dict) -> list[ProofStep]:
-    G = sp.Symbol("G", nonnegative=True)
-    fk = sp.Symbol("f_k", real=True)
     D = sp.Symbol("D", nonnegative=True)   # f(θᵏ) − f*
     s = sp.Symbol("s", nonnegative=True)   # G − 2μD ≥ 0
     return [
         ProofStep("assumptions", r"$f$ is $\mu$-strongly convex and $L$-smooth, $f^* = \min f$; "
                   r"$\theta^{k+1} = \theta^k - \frac1L\nabla f(\theta^k)$.", "the hypotheses", "assumption"),
-        ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$.",
-                  "descent lemma with the step $1/L$", "sympy",
-                  identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L))),
+        descent_step(),
         ProofStep("Polyak-Lojasiewicz", r"$\|\nabla f(\theta)\|^2 \ge 2\mu\left(f(\theta) - f^*\right)$.",
                   r"minimize both sides of $f(y) \ge f(\theta) + \nabla f(\theta)^\top(y - \theta) + \frac{\mu}{2}\|y - \theta\|^2$ over $y$",
                   "sympy", _pl),
