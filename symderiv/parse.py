@@ -206,8 +206,7 @@ class _Builder:
         if isinstance(op, ast.Div):
             if getattr(right, "is_zero", False):
                 raise BadInput("division by zero")
-            if self.ns.matmul is not None and not isinstance(right, sp.Expr) or getattr(
-                    right, "is_Matrix", False):
+            if getattr(right, "is_Matrix", False) or getattr(right, "shape", (1, 1)) != (1, 1):
                 raise BadInput("division by a matrix: use inv()")
             return left * (1 / right) if self.ns.matmul is not None else left / right
         raise self.refuse(f"the operator {type(op).__name__}")

@@ -348,10 +348,10 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
                            zs[k - 1]))
         if k < L:
             hk = M(f"h_{{{k}}}", widths[k])
-            forward.append(Row(f"forward.h{k}", hk, sp.Function(_act_latex(spec.hidden))(zk), None, hs[k]))
+            forward.append(Row(f"forward.h{k}", hk, sp.Function(ACTIVATIONS[spec.hidden].latex)(zk), None, hs[k]))
             h_prev_sym = hk
     out_sym = sp.Symbol(r"\hat{y}")
-    forward.append(Row("forward.yhat", out_sym, sp.Function(_act_latex(spec.output))(
+    forward.append(Row("forward.yhat", out_sym, sp.Function(ACTIVATIONS[spec.output].latex)(
         M(f"z_{{{L}}}", widths[L])) if spec.output != "identity" else M(f"z_{{{L}}}", widths[L]), None, yhat))
     forward.append(Row("forward.loss", sp.Symbol(r"\ell"), sp.Function(_loss_latex(spec.loss))(out_sym, sp.Symbol("y")),
                        None, loss))
@@ -368,7 +368,7 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
         else:
             formula = sp.Symbol(r"\frac{\partial \ell}{\partial h_{%d}} \odot f'(z_{%d})" % (k, k))
         numbers = None
-        if k < L or not net.output.vector and shortcut is None:
+        if k < L or (not net.output.vector and shortcut is None):
             entry = net.hidden if k < L else net.output
             upstream = dhs[k] if k < L else dyhat
             numbers = sp.HadamardProduct(sp.ImmutableMatrix(upstream),
@@ -398,11 +398,6 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
     if not fd_skipped:
         checks.append("network gradients by central finite differences")
     return Solution(problem, tuple(answers), body, tuple(checks))
-
-
-def _act_latex(name: str) -> str:
-    return {"relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh",
-            "identity": r"\operatorname{id}"}.get(name, ACTIVATIONS[name].latex)
 
 
 def _loss_latex(name: str) -> str:

@@ -120,7 +120,6 @@ def rewrite_through(d: sp.Expr, x: sp.Symbol, named: _Named) -> sp.Expr | None:
 
 def _tidy_polynomial(expr: sp.Expr, stand_ins: list[sp.Expr]) -> sp.Expr:
     """Factored with a positive lead (σ(1 − σ), not −σ(σ − 1)) or expanded, whichever is shorter."""
-    F = sp.Dummy("F")
     options = [sp.expand(expr)]
     factored = sp.factor(expr)
     coeff, factors = factored.as_coeff_mul()
@@ -141,7 +140,6 @@ def _tidy_polynomial(expr: sp.Expr, stand_ins: list[sp.Expr]) -> sp.Expr:
                                                          for s in stand_ins),))
         args = ([coeff] if coeff != 1 else []) + list(ordered)
         options.insert(0, sp.Mul(*args, evaluate=False) if len(args) > 1 else args[0])
-    del F
     return min(options, key=sp.count_ops)
 
 
