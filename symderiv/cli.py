@@ -133,6 +133,46 @@ def _plain(value) -> str:
     return sp.sstr(value)
 
 
+@main.command()
+@click.argument("key", type=click.Path(dir_okay=False))
+@click.argument("answers", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="print verdicts as JSON")
+@click.option("--pdf", is_flag=True,
+              help="also write OUTPUT/<answers stem>-feedback.tex and compile it")
+@click.option("-o", "--output", "out_dir", default="output", show_default=True,
+              type=click.Path(file_okay=False), help="directory for the feedback report")
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance for answers written with decimals")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def check(key, answers, as_json, pdf, out_dir, rtol, timeout):
+    """Check the student's ANSWERS (TOML) against the key built from KEY.
+
+    Exit 0 when the check ran, whatever the verdicts; 2 for a bad file.
+    """
+    from .check import check as run_check
+    from .check.report import as_json as report_json, as_table, render_feedback
+    from .export import dumps, write_atomic
+
+    if rtol < 0 or rtol >= 1:
+        from .errors import BadInput
+        raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
+    report = run_check(key, answers, timeout=timeout or None, rtol=rtol)
+    if pdf:
+        from .latex_build import compile_pdf
+
+        stem = Path(answers).stem + "-feedback"
+        text = render_feedback(report)
+        out = Path(out_dir)
+        compile_pdf(text, stem, out)
+        write_atomic(out / f"{stem}.tex", text)
+    if as_json:
+        click.echo(dumps(report_json(report)), nl=False)
+    else:
+        click.echo(as_table(report), nl=False)
+        if pdf:
+            click.echo(f"feedback: {Path(out_dir) / (Path(answers).stem + '-feedback.pdf')}")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""

@@ -143,7 +143,7 @@ def _power(base, exponent):
     return base ** exponent
 
 
-def _namespace(spec: MatrixSpec) -> Namespace:
+def namespace(spec: MatrixSpec) -> Namespace:
     shapes = _shapes(spec)
     symbols = {name: sp.MatrixSymbol(name, *shape) for name, shape in shapes.items()}
     norms: dict[sp.Basic, MatrixExpr] = {}
@@ -212,7 +212,7 @@ def _sum(v):
 
 
 def build(spec: MatrixSpec) -> sp.Expr:
-    expr = parse_expression(spec.f, _namespace(spec))
+    expr = parse_expression(spec.f, namespace(spec))
     if _is_matrix(expr) and expr.shape != (1, 1):
         raise BadInput(f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
     return _scalar(expr) if _is_matrix(expr) else expr

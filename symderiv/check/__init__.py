@@ -1,0 +1,100 @@
+"""Checking a student's answers against a key symderiv builds: verdicts with feedback.
+
+``check(key, answers)`` solves the key (every answer verified, as for ``render``), reads each
+answer in the shape of the key's value (:mod:`.read`, :mod:`.latex`), compares it
+(:mod:`.compare`) under a time budget, and returns a :class:`Report`. Verdicts: ``correct``,
+``incorrect``, ``unparseable``, ``unknown-label``, and ``missing`` for the key's labels the
+student left out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing")
+ANSWER_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str
+    verdict: str
+    expected: Any = None     # the key's value (None for an unknown label)
+    got: Any = None          # the student's answer as read (None when unreadable)
+    raw: str | None = None   # what the student wrote (escaped wherever it is shown)
+    feedback: tuple = ()     # str and compare.Math parts
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    key: Path
+    answers: Path
+    student: str
+    results: tuple[Result, ...]
+
+    @property
+    def correct(self) -> int:
+        return sum(r.verdict == "correct" for r in self.results)
+
+    @property
+    def total(self) -> int:
+        """Every label of the key (answered or missing)."""
+        return sum(r.verdict != "unknown-label" for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        return {v: sum(r.verdict == v for r in self.results) for v in VERDICTS}
+
+
+def check(key_path, answers_path, *, timeout: float | None = 20.0,
+          rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS) -> Report:
+    from ..budget import time_budget
+    from ..errors import SolveTimeout
+    from ..solve import solve_set
+    from ..spec import load
+    from .answers import load_answers
+    from .compare import DECIMAL_RTOL, Outcome, compare
+    from .context import build_context
+
+    submission = load_answers(answers_path)  # a bad answers file fails before the slow part
+    problem_set = load(key_path)
+    solutions = solve_set(problem_set, timeout)
+    contexts = {}
+    expected: dict[str, tuple[str, str, Any]] = {}
+    for sol in solutions:
+        for a in sol.answers:
+            expected[f"{sol.problem.id}/{a.label}"] = (sol.problem.id, a.label, a.value)
+    by_id = {s.problem.id: s for s in solutions}
+    results = []
+    answered = set()
+    for full, text in submission.answers:
+        if full not in expected:
+            close = difflib.get_close_matches(full, list(expected), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            results.append(Result(full, "unknown-label", raw=text,
+                                  feedback=(f"the key has no answer labelled {full}{hint}",)))
+            continue
+        answered.add(full)
+        pid, label, value = expected[full]
+        if pid not in contexts:
+            contexts[pid] = build_context(by_id[pid].problem, by_id[pid])
+        try:
+            with time_budget(full, answer_seconds):
+                outcome = compare(contexts[pid], label, value, text,
+                                  DECIMAL_RTOL if rtol is None else rtol)
+        except SolveTimeout:
+            outcome = Outcome("unparseable", None,
+                              (f"could not be read and compared within {answer_seconds:g} s",))
+        except RecursionError:
+            outcome = Outcome("unparseable", None, ("the answer is nested too deeply",))
+        results.append(Result(full, outcome.verdict, value, outcome.got, text,
+                              outcome.feedback, outcome.method))
+    for full, (_, _, value) in expected.items():
+        if full not in answered:
+            results.append(Result(full, "missing", value, feedback=("no answer given",)))
+    return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
+                  submission.student, tuple(results))

@@ -1,0 +1,569 @@
+"""Is a student's answer the key's answer? Symbolically, then numerically; and if not, why not.
+
+Each comparison returns an :class:`Outcome`: the verdict, what the student's answer was read
+as (for showing back, never the raw string), and feedback as a tuple of text and math parts
+(:class:`Math`) so that the console, JSON and LaTeX each print it in their own way.
+
+Rules (documented in docs/checking.md):
+
+* expressions are equal when SymPy simplifies the difference to 0 under the problem's
+  assumptions, or when they agree to 1e-9 (relative) at 8 random points of the domain that
+  are away from every kink (as WeBWorK does);
+* a number written with decimals is accepted within a relative tolerance (``rtol``, 1e-3 by
+  default) of the key's exact value; exact numbers must be exact;
+* matrices are compared entry by entry; a vector written as a column where the key has a row
+  (or the other way round) is accepted with a note; sets and conditions are compared as sets
+  of the variable's values inside its domain; an equation is accepted up to a non-zero factor.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions import MatrixExpr
+
+from ..budget import time_budget
+from ..errors import SolveTimeout
+from ..verify import mp_value
+from .context import Context
+from .latex import Read, Unreadable
+from .read import read_shape
+
+POINTS = 8
+REL_TOL = 1e-9
+DECIMAL_RTOL = 1e-3
+SIMPLIFY_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Math:
+    """A mathematical part of a feedback sentence."""
+
+    value: Any
+
+
+Feedback = tuple[Any, ...]  # str | Math parts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str
+    got: Any = None  # the student's answer as read (display form)
+    feedback: Feedback = ()
+    method: str = ""
+
+
+# --- numbers and points ------------------------------------------------------------------
+
+
+def _num(expr) -> complex | None:
+    try:
+        value = mp_value(sp.sympify(expr))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError,
+            NameError, mpmath.libmp.NoConvergence):
+        return None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        return None
+    return value
+
+
+def _close(a: complex, b: complex, tol: float) -> bool:
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
+    """Expressions whose sign changes the formula: |u|, max(u, v), u > v, Heaviside(u) …"""
+    out = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
+            out.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            out.extend(a - b for i, a in enumerate(args) for b in args[i + 1:])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    out.append(rel.lhs - rel.rhs)
+    return out
+
+
+def sample_points(ctx: Context, exprs: list[sp.Basic], rng: random.Random,
+                  count: int = POINTS) -> list[dict]:
+    """Random points of the domain, each away from every kink of ``exprs``."""
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
+    kinks = [k for e in exprs for k in _kink_arguments(e)]
+    points: list[dict] = []
+    for _ in range(count * 8):
+        if len(points) >= count:
+            break
+        at = {s: ctx.domain(s).sample(rng) for s in symbols}
+        if all((v := _num(k.subs(at))) is None or abs(v) > 1e-6 for k in kinks):
+            points.append(at)
+    return points
+
+
+# --- scalars -------------------------------------------------------------------------------
+
+
+def _symbolic_zero(diff: sp.Expr, label: str) -> bool:
+    try:
+        with time_budget(label, SIMPLIFY_SECONDS):
+            if diff == 0:
+                return True
+            simple = sp.simplify(diff)
+            return simple == 0 or sp.simplify(sp.expand(sp.piecewise_fold(simple))) == 0
+    except (SolveTimeout, TypeError, ValueError, NotImplementedError, RecursionError):
+        return False
+
+
+def _foreign(ctx: Context, got: sp.Basic, expected: sp.Basic) -> list[sp.Symbol]:
+    known = set(ctx.symbols.values()) | set(expected.free_symbols)
+    return sorted((s for s in got.free_symbols if s not in known), key=lambda s: s.name)
+
+
+def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
+                rtol: float) -> tuple[bool, str, list]:
+    """(equal?, how it was decided, [(point, expected value, got value)] where they differ)."""
+    e, g = expected, got.value
+    if e.has(sp.oo, -sp.oo, sp.zoo) or g.has(sp.oo, -sp.oo, sp.zoo):
+        return e == g, "exact", []
+    tol = rtol if got.decimals else REL_TOL
+    if e.is_number and g.is_number:
+        ve, vg = _num(e), _num(g)
+        if ve is None or vg is None:
+            return e == g, "exact", []
+        if not got.decimals and _symbolic_zero(e - g, label):
+            return True, "exact", []
+        ok = _close(ve, vg, tol if got.decimals else 1e-12)
+        return ok, ("to the digits given" if got.decimals else "exact"), \
+            ([] if ok else [({}, ve, vg)])
+    if not got.decimals and _symbolic_zero(e - g, label):
+        return True, "symbolic", []
+    rng = random.Random(f"check/{label}")
+    points = sample_points(ctx, [e, g], rng)
+    differ = []
+    checked = 0
+    for at in points:
+        ve, vg = _num(e.subs(at)), _num(g.subs(at))
+        if ve is None:
+            continue
+        checked += 1
+        if vg is None or not _close(ve, vg, tol):
+            differ.append((at, ve, vg))
+    if checked == 0:
+        return False, "numeric", [({}, None, None)]
+    return not differ, "numeric", differ
+
+
+def diagnose_scalar(ctx: Context, label: str, expected, got: Read, differ) -> list:
+    """What a teacher would write next to a wrong expression or number."""
+    e, g = expected, got.value
+    notes: list = []
+    foreign = _foreign(ctx, g, e)
+    if foreign:
+        names = ", ".join(sp.sstr(s) for s in foreign)
+        return [f"uses {names}, which the key's answer does not (it is in terms of "
+                + (", ".join(sorted(sp.sstr(s) for s in e.free_symbols)) or "numbers only")
+                + ")"]
+    if e.has(sp.oo, -sp.oo) or g.has(sp.oo, -sp.oo):
+        other = _matching_sibling(ctx, label, g)
+        if other:
+            return [other]
+        return ["the key's value is ", Math(e)]
+    sibling = _matching_sibling(ctx, label, g)
+    if sibling:
+        return [sibling]
+    if e.is_number and not g.is_number:
+        return ["the key's answer is the number ", Math(e), "; this still depends on "
+                + ", ".join(sorted(sp.sstr(s) for s in g.free_symbols))]
+    if _is_zero_sum(ctx, label, e + g):
+        return ["sign error: this is the negative of the key's answer"]
+    ratio = _constant(ctx, label, g / e) if e != 0 else None
+    if ratio is not None and ratio != 0:
+        return ["off by a constant factor: this is ", Math(ratio), " times the key's answer"]
+    shift = _constant(ctx, label, g - e)
+    if shift is not None:
+        return ["off by a constant: this is the key's answer plus ", Math(shift)]
+    if e.is_number and g.is_number and differ:
+        _, ve, vg = differ[0]
+        if ve is not None and vg is not None and ve != 0:
+            rel = abs(vg - ve) / abs(ve)
+            if rel < 0.05:
+                notes.append(f"close, but off by {100 * rel:.2g}%")
+                return notes
+    if differ and differ[0][0]:
+        at, ve, vg = differ[0]
+        where = ", ".join(f"{sp.sstr(s)} = {sp.sstr(v)}" for s, v in at.items())
+        notes.append(f"differs from the key at {where}: the key gives {_short(ve)}, "
+                     f"this gives {_short(vg)}")
+    if isinstance(e, sp.Piecewise) or isinstance(g, sp.Piecewise) or e.has(sp.Heaviside):
+        region = _wrong_region(ctx, e, g, differ)
+        if region:
+            notes.insert(0, region)
+    return notes
+
+
+def _short(v) -> str:
+    if v is None:
+        return "no finite value"
+    if abs(v.imag) < 1e-12:
+        return f"{v.real:.6g}"
+    return f"{v.real:.6g}{v.imag:+.6g}i"
+
+
+def _matching_sibling(ctx: Context, label: str, g) -> str | None:
+    """``this is the limit at −∞``: the value equals another answer of the same problem."""
+    for other, value in ctx.answers.items():
+        if other == label or not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr):
+            continue
+        if value.has(sp.oo, -sp.oo) != g.has(sp.oo, -sp.oo):
+            continue
+        try:
+            equal = value == g or (value.is_number and g.is_number and _num(value) is not None
+                                   and _num(g) is not None and _close(_num(value), _num(g), 1e-12))
+        except TypeError:
+            equal = False
+        if equal and value != ctx.answers.get(label):
+            if ".limit(" in other and ".limit(" in label and other.split(".limit(")[0] == \
+                    label.split(".limit(")[0]:
+                side = other.split(".limit(")[1].rstrip(")")
+                here = label.split(".limit(")[1].rstrip(")")
+                return (f"this is the limit at {_side(side)}, not at {_side(here)}: "
+                        f"the two limits are swapped?")
+            return f"this is the key's value of {other}"
+    return None
+
+
+def _side(text: str) -> str:
+    return {"+oo": "+∞", "-oo": "−∞", "oo": "+∞"}.get(text, text)
+
+
+def _is_zero_sum(ctx: Context, label: str, expr) -> bool:
+    if expr == 0:
+        return True
+    points = sample_points(ctx, [expr], random.Random(f"sign/{label}"), 4)
+    values = [_num(expr.subs(p)) for p in points]
+    return bool(values) and all(v is not None and abs(v) < 1e-9 for v in values)
+
+
+def _constant(ctx: Context, label: str, expr) -> sp.Expr | None:
+    """The value of ``expr`` if it is the same number at every sample point."""
+    if not expr.free_symbols:
+        try:
+            return sp.nsimplify(sp.simplify(expr)) if _num(expr) is not None else None
+        except (TypeError, ValueError):
+            return None
+    points = sample_points(ctx, [expr], random.Random(f"const/{label}"), 4)
+    values = [_num(expr.subs(p)) for p in points]
+    if len(values) < 2 or any(v is None for v in values):
+        return None
+    if all(_close(v, values[0], 1e-9) for v in values):
+        v = values[0]
+        return sp.nsimplify(round(v.real, 10), rational=True) if abs(v.imag) < 1e-12 else None
+    return None
+
+
+def _wrong_region(ctx: Context, e, g, differ) -> str | None:
+    """For piecewise answers: on which side of the kink the answer goes wrong."""
+    wrong = [at for at, _, _ in differ if at]
+    if not wrong or len(e.free_symbols) < 1:
+        return None
+    var = sorted(e.free_symbols, key=lambda s: s.name)[0]
+    signs = {("x < 0" if at[var] < 0 else "x > 0").replace("x", sp.sstr(var))
+             for at in wrong if var in at}
+    if len(signs) == 1:
+        return f"wrong where {signs.pop()}"
+    return None
+
+
+def compare_scalar(ctx: Context, label: str, expected, got: Read, rtol: float) -> Outcome:
+    if isinstance(got.value, sp.MatrixBase):
+        if got.value.shape == (1, 1):
+            got = Read(got.value[0, 0], got.display[0, 0] if isinstance(
+                got.display, sp.MatrixBase) else got.display, got.decimals)
+        else:
+            return Outcome("incorrect", got.display,
+                           (f"a {_shape(got.value)} matrix, but the key's answer is a single "
+                            "expression",))
+    if not isinstance(got.value, sp.Expr) or isinstance(got.value, MatrixExpr):
+        return Outcome("incorrect", got.display, ("not an expression like the key's",))
+    ok, how, differ = same_scalar(ctx, label, expected, got, rtol)
+    if ok:
+        note = ("rounded: the exact value is ", Math(expected)) \
+            if how == "to the digits given" and _num(expected) != _num(got.value) else ()
+        return Outcome("correct", got.display, note, how)
+    return Outcome("incorrect", got.display,
+                   tuple(diagnose_scalar(ctx, label, expected, got, differ)), how)
+
+
+# --- matrices ----------------------------------------------------------------------------
+
+
+def _shape(m) -> str:
+    return f"{m.shape[0]}×{m.shape[1]}"
+
+
+def compare_matrix(ctx: Context, label: str, expected: sp.Matrix, got: sp.Matrix,
+                   display, decimals, rtol: float) -> Outcome:
+    notes: list = []
+    if expected.shape != got.shape:
+        if expected.shape == got.shape[::-1]:
+            flipped = compare_matrix(ctx, label, expected, got.T, display.T,
+                                     [list(c) for c in zip(*decimals)], rtol)
+            if flipped.verdict == "correct":
+                if 1 in expected.shape:
+                    kind = "row" if expected.shape[0] == 1 else "column"
+                    return Outcome("correct", display,
+                                   (f"same entries, written as a {'column' if kind == 'row' else 'row'}"
+                                    f"; the key writes a {kind} ({_shape(expected)})",),
+                                   flipped.method)
+                return Outcome("incorrect", display,
+                               ("this is the transpose of the key's answer (shape ",
+                                _shape(expected), ")"))
+        return Outcome("incorrect", display,
+                       (f"shape {_shape(got)}, but the key's answer is {_shape(expected)}",))
+    wrong = []
+    how = "exact"
+    for i in range(expected.rows):
+        for j in range(expected.cols):
+            cell = Read(got[i, j], display[i, j], decimals[i][j])
+            ok, method, _ = same_scalar(ctx, f"{label}[{i},{j}]", expected[i, j], cell, rtol)
+            if method != "exact":
+                how = method
+            if not ok:
+                wrong.append((i, j))
+    if not wrong:
+        return Outcome("correct", display, tuple(notes), how)
+    if expected.rows == expected.cols and all(
+            same_scalar(ctx, label, expected[j, i], Read(got[i, j], got[i, j], decimals[i][j]),
+                        rtol)[0] for i in range(got.rows) for j in range(got.cols)):
+        return Outcome("incorrect", display, ("this is the transpose of the key's answer",))
+    if all(same_scalar(ctx, label, -expected[i, j], Read(got[i, j], got[i, j], decimals[i][j]),
+                       rtol)[0] for i, j in wrong) and len(wrong) == expected.rows * expected.cols:
+        return Outcome("incorrect", display, ("sign error: every entry has the wrong sign",))
+    parts: list = []
+    word = "entry" if len(wrong) == 1 else "entries"
+    parts.append(f"{len(wrong)} of {expected.rows * expected.cols} {word} wrong: ")
+    for k, (i, j) in enumerate(wrong[:6]):
+        if k:
+            parts.append("; ")
+        parts.extend([f"({i + 1},{j + 1}) should be ", Math(expected[i, j]), ", not ",
+                      Math(display[i, j])])
+    if len(wrong) > 6:
+        parts.append(f"; and {len(wrong) - 6} more")
+    return Outcome("incorrect", display, tuple(parts), how)
+
+
+def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcome:
+    """Matrix expressions: compared entry by entry at concrete sizes with random matrices."""
+    g = got.value
+    if not isinstance(g, (MatrixExpr, sp.MatrixBase)):
+        return Outcome("incorrect", got.display,
+                       ("a scalar, but the key's answer is a matrix of shape ",
+                        Math(sp.Symbol(f"{sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}")),))
+    if g.shape != expected.shape:
+        if g.shape == expected.shape[::-1]:
+            if _same_matrix_expr(expected, g.T, label):
+                if 1 in expected.shape:
+                    return Outcome("correct", got.display,
+                                   ("same vector, transposed relative to the key",), "numeric")
+                return Outcome("incorrect", got.display,
+                               ("this is the transpose of the key's answer",), "numeric")
+        return Outcome("incorrect", got.display,
+                       (f"shape {sp.sstr(g.shape[0])}×{sp.sstr(g.shape[1])}, but the key's "
+                        f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}",))
+    if _same_matrix_expr(expected, g, label):
+        return Outcome("correct", got.display, (), "numeric")
+    if _same_matrix_expr(expected, -g, label):
+        return Outcome("incorrect", got.display,
+                       ("sign error: this is the negative of the key's answer",), "numeric")
+    for c in (2, sp.Rational(1, 2)):
+        if _same_matrix_expr(expected, c * g, label):
+            return Outcome("incorrect", got.display,
+                           ("off by a constant factor: the key's answer is ", Math(c),
+                            " times this"), "numeric")
+    return Outcome("incorrect", got.display,
+                   ("differs from the key's answer entry by entry at a concrete size",),
+                   "numeric")
+
+
+def _same_matrix_expr(a, b, label: str) -> bool:
+    rng = random.Random(f"matrix/{label}")
+    dims = sorted({d for m in (a, b) for M in m.atoms(sp.MatrixSymbol) for d in M.shape
+                   if isinstance(d, sp.Symbol)}, key=lambda s: s.name)
+    for trial in range(2):
+        sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
+        subs = {}
+        for M in a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol):
+            r, c = (sp.sympify(x).subs(sizes) for x in M.shape)
+            subs[M] = sp.Matrix(int(r), int(c),
+                                lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                   for s in (a.free_symbols | b.free_symbols)
+                   if isinstance(s, sp.Symbol) and s not in sizes}
+        try:
+            ea = _explicit(a, sizes, subs, scalars)
+            eb = _explicit(b, sizes, subs, scalars)
+        except (TypeError, ValueError, sp.ShapeError):
+            return False
+        if ea.shape != eb.shape or sp.simplify(ea - eb) != sp.zeros(*ea.shape):
+            return False
+    return True
+
+
+def _explicit(m, sizes, subs, scalars):
+    m = m.subs(sizes).xreplace({sp.MatrixSymbol(M.name, *[sp.sympify(x).subs(sizes)
+                                                         for x in M.shape]): v
+                                for M, v in subs.items()}).xreplace(scalars)
+    m = m.doit()
+    if isinstance(m, MatrixExpr):
+        m = m.as_explicit()
+    m = sp.Matrix(m).applyfunc(lambda t: t.doit() if hasattr(t, "doit") else t)
+    return m.applyfunc(lambda t: sp.Matrix(t)[0, 0] if isinstance(t, (MatrixExpr, sp.MatrixBase))
+                       else t)
+
+
+# --- lists, sets, equations, shapes ------------------------------------------------------
+
+
+def compare_sequence(ctx: Context, label: str, expected: list, got: list[Read],
+                     rtol: float) -> Outcome:
+    shown = [r.display for r in got]
+    wrong = []
+    for k, (e, g) in enumerate(zip(expected, got)):
+        ok, _, _ = same_scalar(ctx, f"{label}[{k}]", e, g, rtol)
+        if not ok:
+            wrong.append(k)
+    notes: list = []
+    if len(got) != len(expected):
+        notes.append(f"{len(got)} values, but the key lists {len(expected)}")
+        if wrong:
+            notes.append("; ")
+    if wrong:
+        notes.append(f"value {wrong[0]} (counting from 0) should be ")
+        notes.extend([Math(expected[wrong[0]]), ", not ", Math(got[wrong[0]].display)])
+        if len(wrong) > 1:
+            notes.append(f" ({len(wrong)} values differ)")
+    if notes:
+        return Outcome("incorrect", shown, tuple(notes))
+    return Outcome("correct", shown, (), "exact")
+
+
+def compare_set(ctx: Context, label: str, expected: sp.Set, got: Read,
+                var: sp.Symbol | None) -> Outcome:
+    g = got.value
+    if not isinstance(g, sp.Set):
+        return Outcome("incorrect", got.display, ("expected a set or a condition",))
+    if var is not None:
+        domain = ctx.domain(var).interval()
+        g = sp.Intersection(g, domain)
+        expected = sp.Intersection(expected, domain)
+    extra = sp.Complement(g, expected)
+    missing = sp.Complement(expected, g)
+    if extra == sp.EmptySet and missing == sp.EmptySet:
+        return Outcome("correct", got.display, (), "exact")
+    name = sp.sstr(var) if var is not None else "the variable"
+    parts: list = ["the key's set is ", Math(expected)]
+    point = _point_in(extra)
+    if point is not None:
+        parts.extend([f"; {name} = ", Math(point), " satisfies yours but not the key's"])
+    point = _point_in(missing)
+    if point is not None:
+        parts.extend([f"; {name} = ", Math(point), " satisfies the key's but not yours"])
+    return Outcome("incorrect", got.display, tuple(parts))
+
+
+def _point_in(s: sp.Set):
+    if s == sp.EmptySet:
+        return None
+    if isinstance(s, sp.Union):
+        s = s.args[0]
+    if isinstance(s, sp.FiniteSet):
+        return s.args[0]
+    if isinstance(s, sp.Interval):
+        lo, hi = s.inf, s.sup
+        if lo == -sp.oo and hi == sp.oo:
+            return sp.Integer(0)
+        if lo == -sp.oo:
+            return hi - 1
+        if hi == sp.oo:
+            return lo + 1
+        return (lo + hi) / 2
+    return None
+
+
+def compare_equation(ctx: Context, label: str, expected: sp.Eq, got: Read) -> Outcome:
+    g = got.value
+    if not isinstance(g, sp.Equality):
+        return Outcome("incorrect", got.display, ("expected an equation, like the key's ",
+                                                  Math(expected)))
+    de = expected.lhs - expected.rhs
+    dg = g.lhs - g.rhs
+    calls = {}
+    for node in (de.atoms(AppliedUndef) | dg.atoms(AppliedUndef)):
+        calls[node] = sp.Symbol(f"_{sp.sstr(node)}", real=True)
+    de, dg = de.xreplace(calls), dg.xreplace(calls)
+    if not (dg.free_symbols <= de.free_symbols | set(ctx.symbols.values())) or not dg.free_symbols:
+        pass
+    ratio = sp.simplify(dg / de) if de != 0 else None
+    if ratio is not None and ratio.is_number and ratio != 0 and ratio.is_finite:
+        return Outcome("correct", got.display, (), "symbolic")
+    return Outcome("incorrect", got.display,
+                   ("not equivalent to the key's ", Math(expected)), "symbolic")
+
+
+def compare_shape(expected: str, text: str) -> Outcome:
+    want = read_shape(expected)
+    got = read_shape(text)
+    shown = " × ".join(got)
+    if got == want:
+        return Outcome("correct", shown, (), "exact")
+    if got == want[::-1]:
+        return Outcome("incorrect", shown, (f"this is the transposed shape; the key's is "
+                                            f"{' × '.join(want)}",))
+    return Outcome("incorrect", shown, (f"the key's shape is {' × '.join(want)}",))
+
+
+# --- dispatch ----------------------------------------------------------------------------
+
+
+def set_variable(ctx: Context) -> sp.Symbol | None:
+    """The variable a set answer is about: the one free symbol the key's expressions share."""
+    counts: dict = {}
+    for value in ctx.answers.values():
+        if isinstance(value, sp.Expr) and not isinstance(value, MatrixExpr):
+            for s in value.free_symbols:
+                counts[s] = counts.get(s, 0) + 1
+    named = [s for s in counts if s.name in {"alpha", "eta", "lr", "step"}]
+    if named:
+        return named[0]
+    return max(counts, key=counts.get) if len(counts) == 1 else None
+
+
+def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
+    """Read ``text`` in the shape of ``expected`` and compare; never raises for bad answers."""
+    reader = ctx.reader
+    try:
+        if isinstance(expected, str):
+            return compare_shape(expected, text)
+        if isinstance(expected, (list, tuple)):
+            return compare_sequence(ctx, label, list(expected), reader.sequence(text), rtol)
+        if isinstance(expected, sp.Set):
+            var = set_variable(ctx)
+            return compare_set(ctx, label, expected, reader.set(text, var), var)
+        if isinstance(expected, sp.Equality):
+            return compare_equation(ctx, label, expected, reader.equation(text))
+        if isinstance(expected, sp.MatrixBase):
+            value, display, decimals = reader.matrix(text)
+            return compare_matrix(ctx, label, sp.Matrix(expected), value, display, decimals, rtol)
+        if isinstance(expected, MatrixExpr):
+            return compare_matrix_expr(ctx, label, expected, reader.expr(text))
+        return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
+    except Unreadable as exc:
+        return Outcome("unparseable", None, (str(exc),))

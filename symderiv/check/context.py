@@ -1,0 +1,172 @@
+"""What a student's answer to one problem may mention: the key's names, domains and functions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions import MatrixExpr
+
+from ..assume import Domain, Scope, parse_assumption
+from ..parse import ELEMENTARY, Namespace
+from .latex import Vocabulary
+from .read import Reader
+
+
+def _sigmoid(u):
+    return 1 / (1 + sp.exp(-u))
+
+
+def _functions() -> dict[str, tuple]:
+    """Lower-case names → (value builder, display builder), for LaTeX and plain math."""
+    from ..derive.teacher import PHI_CDF, PHI_PDF, SIGMA
+
+    same = {name: (fn, fn) for name, fn in {
+        "exp": sp.exp, "log": sp.log, "ln": sp.log, "sin": sp.sin, "cos": sp.cos,
+        "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "erf": sp.erf,
+        "sgn": sp.sign, "sign": sp.sign, "max": sp.Max, "min": sp.Min,
+        "relu": lambda u: sp.Max(0, u), "softplus": lambda u: sp.log(1 + sp.exp(u)),
+        "abs": sp.Abs, "sqrt": sp.sqrt,
+    }.items()}
+    same.update({
+        "sigma": (_sigmoid, SIGMA), "sigmoid": (_sigmoid, SIGMA), "logistic": (_sigmoid, SIGMA),
+        "Phi": (lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2, PHI_CDF),
+        "phi": (lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi), PHI_PDF),
+        "varphi": (lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi), PHI_PDF),
+    })
+    return same
+
+
+@dataclass
+class Context:
+    """One problem of the key, seen from the answers: names, domains, how to read."""
+
+    problem: Any
+    answers: dict[str, Any]
+    scope: Scope
+    symbols: dict[str, sp.Basic]
+    reader: Reader
+    matrix_dims: dict[sp.Symbol, int] = field(default_factory=dict)
+
+    def domain(self, sym: sp.Symbol) -> Domain:
+        if sym.name in self.scope.domains:
+            return self.scope.domains[sym.name]
+        return _domain_from_assumptions(sym)
+
+
+def _domain_from_assumptions(sym: sp.Symbol) -> Domain:
+    if sym.is_positive:
+        return Domain(sym.name, lower=sp.Integer(0))
+    if sym.is_nonnegative:
+        return Domain(sym.name, lower=sp.Integer(0), lower_open=False)
+    if sym.is_negative:
+        return Domain(sym.name, upper=sp.Integer(0))
+    return Domain(sym.name)
+
+
+def _atoms(value: Any) -> tuple[set, set]:
+    """(symbols, undefined function names) of an answer value of any shape."""
+    if isinstance(value, (list, tuple)):
+        syms, funcs = set(), set()
+        for v in value:
+            s, f = _atoms(v)
+            syms |= s
+            funcs |= f
+        return syms, funcs
+    if not isinstance(value, sp.Basic):
+        return set(), set()
+    syms = set(value.free_symbols)
+    if isinstance(value, MatrixExpr):
+        syms |= value.atoms(sp.MatrixSymbol)
+    funcs = {str(a.func) for a in value.atoms(AppliedUndef)}
+    return syms, funcs
+
+
+def _aliases(name: str) -> set[str]:
+    """Ways a student may write a key's name: ``f_0``/``f0``, ``w11``/``w_11``, ``fbar``."""
+    out = {name, name.replace("_", "")}
+    m = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+    if m:
+        out.add(f"{m.group(1)}_{m.group(2)}")
+    return out
+
+
+def build_context(problem, solution) -> Context:
+    answers = {a.label: a.value for a in solution.answers}
+    symbols: dict[str, sp.Basic] = {}
+    applied: set[str] = set()
+    for value in answers.values():
+        syms, funcs = _atoms(value)
+        applied |= funcs
+        for s in syms:
+            symbols.setdefault(s.name, s)
+    domains = {}
+    for name, text in problem.assume.items():
+        domains[name] = parse_assumption(name, text)
+    scope = Scope(domains)
+    for name, sym in symbols.items():
+        if isinstance(sym, sp.Symbol) and name not in scope.domains:
+            scope.domains[name] = _domain_from_assumptions(sym)
+            scope.symbols[name] = sym
+    # the key's symbol objects win over fresh ones of the same name
+    scope.symbols.update({n: s for n, s in symbols.items() if isinstance(s, sp.Symbol)})
+
+    alias: dict[str, sp.Basic] = {}
+    for name, sym in list(symbols.items()) + list(scope.symbols.items()):
+        for a in _aliases(name):
+            alias.setdefault(a, sym)
+    fresh: dict[str, sp.Symbol] = {}
+
+    def known(name: str) -> bool:
+        return name in alias or name.replace("_", "") in alias
+
+    def resolve(name: str) -> sp.Basic:
+        if name in alias:
+            return alias[name]
+        if name.replace("_", "") in alias:
+            return alias[name.replace("_", "")]
+        return fresh.setdefault(name, sp.Symbol(name, real=True))
+
+    functions = _functions()
+    ops = None
+    is_matrix = lambda e: False  # noqa: E731
+    if problem.kind == "matrix_gradient":
+        from ..derive.matrix import namespace as matrix_namespace
+
+        ns = matrix_namespace(problem.spec)
+        for name, sym in ns.symbols.items():
+            symbols.setdefault(name, sym)
+            alias.setdefault(name, sym)
+        ops = ns
+        is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
+    else:
+        plain_functions = dict(ELEMENTARY)
+        for name, (value_of, _) in functions.items():
+            plain_functions.setdefault(name, value_of)
+        plain_functions.update(_registry_functions(scope))
+        for name in applied:
+            plain_functions[name] = sp.Function(name)
+        ns = Namespace(symbols=dict(alias), functions=plain_functions, make_symbol=resolve)
+    for name in applied:
+        functions.setdefault(name, (sp.Function(name), sp.Function(name)))
+    vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
+                       applied=frozenset(applied), matrix=is_matrix, ops=ops)
+    return Context(problem, answers, scope, symbols, Reader(vocab, ns))
+
+
+def _registry_functions(scope: Scope) -> dict:
+    from ..library import registry
+
+    out = {}
+    for entry in registry().values():
+        if entry.vector or entry.arity != 1:
+            continue
+
+        def call(*args, entry=entry):
+            params = {p: scope.with_defaults(dict(entry.params)).symbol(p) for p in entry.params}
+            return entry.build(args[0], params)
+        out[entry.name] = call
+    return out

@@ -1,0 +1,680 @@
+"""Students' LaTeX → SymPy, through SymPy's Lark-based ``parse_latex`` grammar; no code runs.
+
+The Lark grammar reads fractions, powers, roots, products, ``\\exp``/``\\log`` and relations,
+but not ``\\sigma``, ``\\pi``, ``\\bar{f}``, multi-digit subscripts, indicators or named
+activations, and it returns every reading of an ambiguous string (``f(x)`` is a call or a
+product). So a string goes through three stages:
+
+1. **Rewrite** (:func:`_rewrite`): every construct the grammar lacks, every decimal and every
+   named function call becomes a *placeholder* symbol ``Z_{zz…}`` whose value we build
+   ourselves (arguments are read recursively). Any control sequence left that is not on a
+   short whitelist makes the answer unreadable, so ``\\input``, ``\\write18``, ``\\def`` … never
+   get further than this function (and TeX never sees a student's string at all).
+2. **Parse** with the grammar, unevaluated, and pick among ambiguous readings the one that
+   uses the key's names (a reading that calls an unknown function loses to a product).
+3. **Rebuild** bottom-up with size checks before each power is evaluated, so ``2^{2^{100}}``
+   is refused instead of computed.
+
+Everything runs under the caller's time budget; the grammar is an Earley parser, so the text
+length is capped as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+MAX_LATEX = 600
+MAX_NODES = 600
+MAX_DEPTH = 40
+MAX_EXPONENT = 1000
+MAX_INT_DIGITS = 60
+MAX_NESTING = 12  # placeholders inside placeholders (function arguments)
+
+
+class Unreadable(Exception):
+    """The answer cannot be read; the message says why, in words a student understands."""
+
+
+# --- placeholders --------------------------------------------------------------------
+
+
+@dataclass
+class Placeholders:
+    """Values standing in for the parts of a string the grammar cannot read."""
+
+    values: list[sp.Basic] = field(default_factory=list)
+    displays: list[sp.Basic] = field(default_factory=list)
+    decimals: int = 0  # how many decimal literals were read
+
+    def add(self, value: sp.Basic, display: sp.Basic | None = None) -> str:
+        index = len(self.values)
+        self.values.append(value)
+        self.displays.append(value if display is None else display)
+        return " " + _placeholder_name(index) + " "
+
+    def lookup(self, name: str) -> int | None:
+        m = _PLACEHOLDER_RE.fullmatch(name)
+        if not m:
+            return None
+        index = 0
+        for ch in m.group(1):
+            index = index * 26 + (ord(ch) - ord("a"))
+        return index
+
+
+def _placeholder_name(index: int) -> str:
+    letters = ""
+    while True:
+        letters = chr(ord("a") + index % 26) + letters
+        index //= 26
+        if index == 0:
+            break
+    # fixed width keeps the subscript all-letters (the grammar wants letters or one digit)
+    return "Z_{zz" + letters.rjust(3, "a") + "}"
+
+
+_PLACEHOLDER_RE = re.compile(r"Z_\{?zz([a-z]+)\}?")
+
+TRANSPOSE = sp.Symbol("__transpose__")  # the exponent ᵀ, resolved by the rebuild
+
+
+# --- what the reader knows ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Names an answer may use: the key's symbols and functions, and how to build calls.
+
+    ``functions`` maps a lower-case name (``sigma``, ``relu``, ``tanh`` …) to a pair of
+    builders: the value used for comparison and the form shown back to the student.
+    ``resolve_symbol`` turns a name the student wrote (``f_0``, ``\\alpha`` → ``alpha``) into
+    the key's symbol; ``applied`` lists undefined functions of the key (``F`` in F(q) = τ).
+    """
+
+    functions: dict[str, tuple[Callable, Callable]]
+    resolve_symbol: Callable[[str], sp.Basic]
+    known: Callable[[str], bool]
+    applied: frozenset[str] = frozenset()
+    matrix: Callable[[sp.Basic], bool] = lambda e: False
+    ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
+
+
+GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
+         "mu nu xi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta "
+         "Lambda Xi Sigma Upsilon Phi Psi Omega").split()
+# the grammar's own commands, left for it to read
+GRAMMAR_COMMANDS = {"frac", "dfrac", "tfrac", "sqrt", "cdot", "times", "div", "infty",
+                    "le", "leq", "leqslant", "ge", "geq", "geqslant", "neq", "ne",
+                    "{", "}"}
+SPACING = {",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "textstyle", "limits",
+           "nolimits", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
+           "Bigr"}
+ACCENTS = {"bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat", "tilde": "tilde",
+           "widetilde": "tilde", "dot": "dot"}
+BOLD = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "mathrm", "mathsf", "operatorname",
+        "text", "textrm", "textit", "mathnormal"}
+INDICATORS = {r"\mathbb{I}", r"\mathbb{1}", r"\mathbf{1}", r"\mathds{1}", r"\mathbb 1",
+              r"\mathbb I", r"\mathbbm{1}", r"\mathcal{I}", r"\mathbf{I}"}
+CONSTANT_NAMES = {"pi": sp.pi}
+# commands that are functions whatever follows (\tanh x); Greek letters are functions
+# (σ, Φ, φ) only when an opening parenthesis follows
+FUNCTION_COMMANDS = {"exp", "log", "ln", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max",
+                     "min", "erf", "sgn", "sign"}
+
+
+# --- stage 1: rewriting ------------------------------------------------------------------
+
+
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])")
+_BIGINT = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
+
+
+def _group(text: str, start: int) -> tuple[str, int]:
+    """The balanced ``{…}``, ``(…)``, ``[…]`` or ``\\{…\\}`` group at ``start``: (inside, end)."""
+    pairs = {"{": "}", "(": ")", "[": "]"}
+    if text.startswith(r"\{", start):
+        opener, closer, i = r"\{", r"\}", start + 2
+    elif start < len(text) and text[start] in pairs:
+        opener, closer, i = text[start], pairs[text[start]], start + 1
+    else:
+        raise Unreadable("expected a bracketed group")
+    depth = 1
+    begin = i
+    while i < len(text):
+        if text.startswith("\\", i) and not text.startswith(opener, i) \
+                and not text.startswith(closer, i):
+            i += 2 if i + 1 < len(text) and not text[i + 1].isalpha() else \
+                len(_COMMAND.match(text, i).group(0))
+            continue
+        if text.startswith(closer, i):
+            depth -= 1
+            if depth == 0:
+                return text[begin:i], i + len(closer)
+            i += len(closer)
+            continue
+        if text.startswith(opener, i):
+            depth += 1
+            i += len(opener)
+            continue
+        i += 1
+    raise Unreadable(f"unbalanced {opener}")
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i] == " ":
+        i += 1
+    return i
+
+
+def split_top(text: str, separators: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Split ``text`` at separators outside every bracket: [(piece, separator before it)]."""
+    pieces: list[tuple[str, str]] = []
+    depth = 0
+    start, before = 0, ""
+    i = 0
+    while i < len(text):
+        if text.startswith(r"\{", i) or text.startswith(r"\left", i):
+            depth += text.startswith(r"\{", i)
+            i += 2 if text.startswith(r"\{", i) else 5
+            continue
+        if text.startswith(r"\}", i):
+            depth -= 1
+            i += 2
+            continue
+        ch = text[i]
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif depth == 0:
+            for sep in separators:
+                if text.startswith(sep, i):
+                    # \le must not match \left; \in must not match \infty
+                    after = text[i + len(sep): i + len(sep) + 1]
+                    if sep[0] == "\\" and sep[-1].isalpha() and after.isalpha():
+                        continue
+                    pieces.append((text[start:i], before))
+                    before = sep
+                    i += len(sep)
+                    start = i
+                    break
+            else:
+                i += 1
+            continue
+        i += 1
+    pieces.append((text[start:], before))
+    return pieces
+
+
+def normalise(text: str) -> str:
+    """Strip math delimiters, sizing and spacing commands; refuse what is too large."""
+    if len(text) > MAX_LATEX:
+        raise Unreadable(f"the answer is too long ({len(text)} characters; the limit is "
+                         f"{MAX_LATEX})")
+    if _BIGINT.search(text):
+        raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")
+    s = text.strip()
+    for opener, closer in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
+        if s.startswith(opener) and s.endswith(closer) and len(s) >= len(opener) + len(closer):
+            s = s[len(opener): len(s) - len(closer)].strip()
+            break
+    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)\s*\.", " ", s)
+    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)(?![A-Za-z])", " ", s)
+    s = re.sub(r"\\(displaystyle|textstyle|limits|nolimits|quad|qquad)(?![A-Za-z])", " ", s)
+    s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
+    s = s.replace("~", " ")
+    s = re.sub(r"[.,;]\s*$", "", s).strip()
+    if not s:
+        raise Unreadable("the answer is empty")
+    return s
+
+
+def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
+    """Replace everything the grammar cannot read by placeholders (see the module doc)."""
+    if depth > MAX_NESTING:
+        raise Unreadable("the answer is nested too deeply")
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+            m = _DECIMAL.match(text, i)
+            if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+                literal = m.group(1)
+                ph.decimals += 1
+                out.append(ph.add(sp.Rational(literal)))
+                i = m.end()
+                continue
+            out.append(ch)
+            i += 1
+            continue
+        if ch.isalpha() and ch.isascii():
+            i = _identifier(text, i, ph, vocab, depth, out)
+            continue
+        if ch == "^":
+            i = _superscript(text, i, ph, vocab, depth, out)
+            continue
+        if ch == "'" and out and out[-1].strip():
+            # a prime after a matrix means transpose only in that context; refuse otherwise
+            out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
+            i += 1
+            continue
+        if ch == "\\":
+            i = _command(text, i, ph, vocab, depth, out)
+            continue
+        if ch in "∞≤≥≠·×−σ":
+            out.append({"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ",
+                        "·": r"\cdot ", "×": r"\times ", "−": "-", "σ": r"\sigma "}[ch])
+            i += 1
+            continue
+        if ch in "_":
+            raise Unreadable("a subscript must follow a letter")
+        if not ch.isascii():
+            raise Unreadable(f"the character {ch!r} is not understood")
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _name_with_subscript(base: str, text: str, i: int) -> tuple[str, int]:
+    """``x`` + ``_1``/``_{11}``/``_{t+1}`` → ``x_1``; returns (name, index after)."""
+    if i < len(text) and text[i] == "_":
+        j = _skip_spaces(text, i + 1)
+        if j < len(text) and text[j] == "{":
+            inner, j = _group(text, j)
+        elif j < len(text) and text[j] == "\\":
+            m = _COMMAND.match(text, j)
+            inner, j = m.group(1), m.end()
+        elif j < len(text):
+            inner, j = text[j], j + 1
+        else:
+            raise Unreadable("a subscript is missing")
+        inner = re.sub(r"[\\{}\s]", "", inner)
+        if not re.fullmatch(r"[A-Za-z0-9+\-]{1,12}", inner):
+            raise Unreadable(f"the subscript {inner!r} is not understood")
+        return f"{base}_{inner}", j
+    return base, i
+
+
+def _identifier(text, i, ph, vocab, depth, out) -> int:
+    """A Latin letter, possibly a function name (``relu(x)``) or with a subscript."""
+    m = re.compile(r"[A-Za-z]+").match(text, i)
+    word = m.group(0)
+    j = m.end()
+    if word.lower() in vocab.functions and len(word) > 1:
+        return _call(word.lower(), text, j, ph, vocab, depth, out)
+    if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
+        return _indicator(text, j, ph, vocab, depth, out)
+    if len(word) > 1:
+        # a run of letters is a product of single letters, except words a student may use
+        if word.lower() in {"and", "or", "if", "otherwise", "else"}:
+            raise Unreadable(f"{word!r} belongs in a condition, not in an expression")
+        out.append(" ".join(word[:-1]) + " ")
+        i = j - 1
+    name, k = _name_with_subscript(text[j - 1], text, j)
+    if name != text[j - 1]:
+        out.append(ph.add(vocab.resolve_symbol(name)))
+    else:
+        out.append(name)
+    return k
+
+
+def _has_relation(text: str, j: int) -> bool:
+    inside, _ = _group(text, j)
+    return bool(re.search(r"[<>=]|\\(le|ge|neq|ne|leq|geq)(?![A-Za-z])", inside))
+
+
+def _superscript(text, i, ph, vocab, depth, out) -> int:
+    j = _skip_spaces(text, i + 1)
+    if j < len(text) and text[j] == "{":
+        inner, k = _group(text, j)
+        stripped = inner.strip()
+        if stripped in {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\mathsf T",
+                        r"\prime", "'"}:
+            out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
+            return k
+        m = re.fullmatch(r"\((\d{1,3})\)", stripped)
+        if m and out and out[-1].strip():
+            # W^{(1)}: a layer index, part of the name
+            previous = out.pop().strip()
+            out.append(ph.add(vocab.resolve_symbol(_plain_name(previous, ph) + m.group(1))))
+            return k
+        out.append("^{" + _rewrite(inner, ph, vocab, depth + 1) + "}")
+        return k
+    if text.startswith(r"\top", j) or text.startswith(r"\intercal", j):
+        out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
+        return j + (4 if text.startswith(r"\top", j) else 9)
+    if j < len(text) and text[j] == "T" and not text[j + 1: j + 2].isalpha():
+        out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
+        return j + 1
+    out.append("^")
+    return i + 1
+
+
+def _plain_name(token: str, ph: Placeholders) -> str:
+    index = ph.lookup(token)
+    if index is not None and isinstance(ph.values[index], sp.Symbol):
+        return ph.values[index].name
+    if re.fullmatch(r"[A-Za-z]", token):
+        return token
+    raise Unreadable("a layer index (k) must follow a name")
+
+
+def _command(text, i, ph, vocab, depth, out) -> int:
+    m = _COMMAND.match(text, i)
+    name = m.group(1)
+    j = m.end()
+    for indicator in INDICATORS:
+        if text.startswith(indicator, i):
+            k = _skip_spaces(text, i + len(indicator))
+            if text.startswith("_", k):
+                k = _skip_spaces(text, k + 1)
+            return _indicator(text, k, ph, vocab, depth, out)
+    if name in BOLD:
+        k = _skip_spaces(text, j)
+        inner, k = _group(text, k)
+        word = inner.strip()
+        if word.lower() in vocab.functions:
+            return _call(word.lower(), text, k, ph, vocab, depth, out)
+        if name in {"mathrm", "mathit", "operatorname", "text", "textrm", "textit"} \
+                and word in {"d", "if", "and", "or"}:
+            raise Unreadable(f"{word!r} is not understood here")
+        if not re.fullmatch(r"\\?[A-Za-z]+", word):
+            raise Unreadable(f"\\{name}{{{inner}}} is not understood")
+        word = word.lstrip("\\")
+        sym, k = _name_with_subscript(word, text, k)
+        out.append(ph.add(vocab.resolve_symbol(sym)))
+        return k
+    if name in ACCENTS:
+        k = _skip_spaces(text, j)
+        if k < len(text) and text[k] == "{":
+            inner, k = _group(text, k)
+        else:
+            inner, k = text[k: k + 1], k + 1
+        word = inner.strip().lstrip("\\")
+        if not re.fullmatch(r"[A-Za-z]+", word):
+            raise Unreadable(f"\\{name}{{{inner}}} is not understood")
+        sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
+        out.append(ph.add(vocab.resolve_symbol(sym)))
+        return k
+    if name in FUNCTION_COMMANDS and name in vocab.functions:
+        return _call(name, text, j, ph, vocab, depth, out)
+    k = _skip_spaces(text, j)
+    if name in GREEK and name in vocab.functions and text[k: k + 1] == "(":
+        return _call(name, text, j, ph, vocab, depth, out)
+    if name in CONSTANT_NAMES:
+        out.append(ph.add(CONSTANT_NAMES[name]))
+        return j
+    if name in GREEK:
+        sym, k = _name_with_subscript(name, text, j)
+        out.append(ph.add(vocab.resolve_symbol(sym)))
+        return k
+    if name in GRAMMAR_COMMANDS:
+        out.append(m.group(0) + " ")
+        return j
+    if name in {"begin", "end"}:
+        raise Unreadable("a matrix or cases environment can only be a whole answer")
+    raise Unreadable(f"the command \\{name} is not understood")
+
+
+def _call(fname, text, j, ph, vocab, depth, out) -> int:
+    """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder."""
+    j = _skip_spaces(text, j)
+    power = None
+    if j < len(text) and text[j] == "^":
+        k = _skip_spaces(text, j + 1)
+        if k < len(text) and text[k] == "{":
+            inner, j = _group(text, k)
+        else:
+            inner, j = text[k: k + 1], k + 1
+        power = read_scalar(inner, vocab, depth + 1)
+        j = _skip_spaces(text, j)
+    if j < len(text) and (text[j] in "({[" or text.startswith(r"\{", j)):
+        inside, j = _group(text, j)
+        args = [read_scalar(a, vocab, depth + 1)
+                for a, _ in split_top(inside, (",",))]
+    elif j < len(text):
+        # \ln x, \tanh 2x: the argument runs to the next operator
+        m = re.compile(r"[^+\-=<>,)\]}]+").match(text, j)
+        if not m:
+            raise Unreadable(f"{fname} needs an argument")
+        args = [read_scalar(m.group(0), vocab, depth + 1)]
+        j = m.end()
+    else:
+        raise Unreadable(f"{fname} needs an argument")
+    value_of, display_of = vocab.functions[fname]
+    try:
+        value = value_of(*[a.value for a in args])
+        display = display_of(*[a.display for a in args])
+    except (TypeError, ValueError) as exc:
+        raise Unreadable(f"{fname}: {exc}") from None
+    if power is not None:
+        value, display = _checked_power(value, power.value), display ** power.display
+    out.append(ph.add(value, display))
+    return j
+
+
+def _indicator(text, j, ph, vocab, depth, out) -> int:
+    inside, j = _group(text, j)
+    from .read import read_condition  # conditions use the same relation splitter
+
+    cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
+    value = sp.Piecewise((1, cond.value), (0, True))
+    out.append(ph.add(value, value))
+    return j
+
+
+# --- stages 2 and 3: parsing and rebuilding -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Read:
+    """A student's expression: the value to compare and the form to show back."""
+
+    value: sp.Basic
+    display: sp.Basic
+    decimals: int = 0
+
+
+def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
+    """Read one expression (no relation, no environment)."""
+    ph = Placeholders()
+    source = _rewrite(normalise(text) if depth == 0 else text, ph, vocab, depth)
+    if not source.strip():
+        raise Unreadable("an expression is empty")
+    tree = _parse(source)
+    chosen = _disambiguate(tree, ph, vocab)
+    value = _rebuild(chosen, ph, vocab, display=False)
+    display = _rebuild(chosen, ph, vocab, display=True)
+    return Read(value, display, ph.decimals)
+
+
+def _parser():
+    import sympy.physics.quantum  # noqa: F401  (imported by the grammar's transformer; load it
+    # once outside evaluate(False), under which its module set-up fails)
+    from sympy.parsing.latex.lark.latex_parser import _lark_latex_parser, _lark
+
+    if _lark is None:  # pragma: no cover - lark is a dependency
+        raise Unreadable("the LaTeX reader needs the 'lark' package")
+    return _lark_latex_parser
+
+
+def _parse(source: str):
+    import lark
+
+    parser = _parser()
+    try:
+        return parser.parser.parse(source)
+    except lark.exceptions.LarkError as exc:
+        raise Unreadable(_lark_message(exc, source)) from None
+    except RecursionError:
+        raise Unreadable("the answer is nested too deeply") from None
+
+
+def _lark_message(exc, source: str) -> str:
+    column = getattr(exc, "column", None)
+    if column and column > 0:
+        near = source[max(0, column - 6): column + 6].strip()
+        return f"cannot read the LaTeX near {near!r}"
+    return "cannot read the LaTeX (incomplete expression?)"
+
+
+def _transform(tree):
+    import lark
+    from sympy.core.parameters import evaluate
+    from sympy.parsing.latex.lark.transformer import TransformToSymPyExpr
+
+    try:
+        with evaluate(False):
+            return TransformToSymPyExpr().transform(tree)
+    except (lark.exceptions.LarkError, ValueError, TypeError, AttributeError,
+            NotImplementedError, RecursionError) as exc:
+        raise Unreadable("cannot read the LaTeX") from None
+
+
+def _disambiguate(tree, ph: Placeholders, vocab: Vocabulary):
+    """Resolve every ``_ambig`` node of the Lark tree to its best reading; transform it."""
+    import lark
+
+    def resolve(node):
+        if not isinstance(node, lark.Tree):
+            return node
+        children = [resolve(c) for c in node.children]
+        if node.data == "_ambig":
+            scored = []
+            for child in children:
+                try:
+                    expr = _transform(child)
+                except Unreadable:
+                    continue
+                if isinstance(expr, lark.Tree):
+                    continue
+                scored.append((_penalty(expr, ph, vocab), sp.count_ops(expr, visual=False)
+                               if isinstance(expr, sp.Basic) else 0, len(scored), child))
+            if not scored:
+                raise Unreadable("cannot read the LaTeX")
+            return min(scored, key=lambda t: t[:3])[3]
+        return lark.Tree(node.data, children)
+
+    result = _transform(resolve(tree))
+    if isinstance(result, lark.Tree):
+        raise Unreadable("cannot read the LaTeX")
+    return result
+
+
+def _penalty(expr, ph: Placeholders, vocab: Vocabulary) -> int:
+    """Unknown function calls cost 2, unknown symbols 1: ``2L(a+b)`` is a product."""
+    cost = 0
+    if not isinstance(expr, sp.Basic):
+        return 0
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, AppliedUndef) and str(node.func) not in vocab.applied:
+            cost += 2
+        elif isinstance(node, sp.Symbol) and ph.lookup(str(node.name)) is None:
+            if not vocab.known(_clean(str(node.name))):
+                cost += 1
+    return cost
+
+
+def _clean(name: str) -> str:
+    return re.sub(r"[{}\\\s]", "", name)
+
+
+def _checked_power(base, exponent):
+    _check_exponent(base, exponent)
+    return base ** exponent
+
+
+def _check_exponent(base, exponent) -> None:
+    if exponent.has(TRANSPOSE):
+        raise Unreadable("a transpose is not understood here")
+    if exponent.is_number:
+        if exponent.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+            raise Unreadable("an infinite exponent is not understood")
+        try:
+            too_big = abs(float(exponent)) > MAX_EXPONENT
+        except (TypeError, ValueError):
+            too_big = False
+        if too_big:
+            raise Unreadable(f"the exponent is too large (limit {MAX_EXPONENT})")
+        if base.is_Integer and exponent.is_Integer:
+            if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
+                raise Unreadable("the number is too large")
+
+
+def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):
+    """Evaluate the unevaluated tree bottom-up, placeholders and names resolved, sizes checked."""
+    count = 0
+
+    def walk(node, level):
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise Unreadable(f"the answer is too large (more than {MAX_NODES} parts)")
+        if level > MAX_DEPTH:
+            raise Unreadable("the answer is nested too deeply")
+        if isinstance(node, sp.Symbol):
+            name = str(node.name)
+            index = ph.lookup(name)
+            if index is not None:
+                return (ph.displays if display else ph.values)[index]
+            if name == "e" and not vocab.known("e"):
+                return sp.E
+            return vocab.resolve_symbol(_clean(name))
+        if isinstance(node, (sp.Integer, sp.Rational)):
+            if len(str(abs(node.p))) > MAX_INT_DIGITS or len(str(node.q)) > MAX_INT_DIGITS:
+                raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")
+            return node
+        if isinstance(node, sp.Float):
+            return sp.Rational(str(node))
+        if isinstance(node, AppliedUndef):
+            name = _clean(str(node.func))
+            args = [walk(a, level + 1) for a in node.args]
+            if name in vocab.applied:
+                return sp.Function(name)(*args)
+            raise Unreadable(f"{name}(…) is not a function the key knows")
+        if not node.args:
+            if node in (sp.oo, -sp.oo, sp.zoo, sp.pi, sp.E, sp.S.Half, sp.nan) or node.is_number:
+                return node
+            raise Unreadable(f"{node} is not understood")
+        if isinstance(node, sp.Pow):
+            base = walk(node.args[0], level + 1)
+            exponent = walk(node.args[1], level + 1)
+            if exponent is TRANSPOSE or exponent == TRANSPOSE:
+                if vocab.ops is not None and vocab.ops.transpose is not None:
+                    return vocab.ops.transpose(base)
+                return base.T if vocab.matrix(base) else base
+            if vocab.ops is not None and vocab.ops.power is not None:
+                _check_exponent(base, exponent)
+                return vocab.ops.power(base, exponent)
+            return _checked_power(base, exponent)
+        if isinstance(node, (sp.Limit, sp.Integral, sp.Sum, sp.Product, sp.Derivative)) or \
+                getattr(node, "is_Matrix", False):
+            raise Unreadable(f"{type(node).__name__} is not understood in an answer")
+        args = [walk(a, level + 1) for a in node.args]
+        ops = vocab.ops
+        if isinstance(node, sp.Mul) and ops is not None and ops.matmul is not None:
+            result = args[0]
+            for a in args[1:]:
+                result = ops.matmul(result, a)
+            return result
+        if isinstance(node, sp.Add) and ops is not None and ops.add is not None:
+            result = args[0]
+            for a in args[1:]:
+                result = ops.add(result, a)
+            return result
+        try:
+            return node.func(*args)
+        except (TypeError, ValueError) as exc:
+            raise Unreadable(f"cannot combine the parts: {exc}") from None
+
+    return walk(expr, 0)
+
+

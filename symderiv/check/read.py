@@ -1,0 +1,289 @@
+"""Reading a student's answer in the shape of the key's answer.
+
+An answer is plain math (``1 - tanh(x)^2``, ``[[0, 1.3]]``, ``0 < alpha < 2``), read by the
+foundation's safe parser, or LaTeX (anything with a backslash, a brace or a dollar), read by
+:mod:`.latex`. Plain text the safe parser refuses (``2x``) is tried as LaTeX before giving up.
+What the key's value is decides how the text is read: a matrix, a list, a set of step sizes,
+an equation, a shape, or an expression (with ``\\begin{cases}`` for piecewise answers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import sympy as sp
+
+from ..errors import BadInput
+from ..parse import Namespace, parse_expression
+from .latex import Read, Unreadable, Vocabulary, normalise, read_scalar, split_top
+
+RELATIONS = (
+    (r"\leqslant", sp.Le), (r"\geqslant", sp.Ge), (r"\leq", sp.Le), (r"\geq", sp.Ge),
+    (r"\neq", sp.Ne), (r"\le", sp.Le), (r"\ge", sp.Ge), (r"\ne", sp.Ne),
+    ("<=", sp.Le), (">=", sp.Ge), ("==", sp.Eq), ("!=", sp.Ne), ("≤", sp.Le), ("≥", sp.Ge),
+    ("≠", sp.Ne), ("<", sp.Lt), (">", sp.Gt), ("=", sp.Eq),
+)
+AND_WORDS = (r"\text{ and }", r"\text{and}", r"\mathrm{and}", r"\land", r"\wedge", " and ",
+             "&&", ",")
+OR_WORDS = (r"\text{ or }", r"\text{or}", r"\mathrm{or}", r"\lor", r"\vee", " or ", "||",
+            r"\cup", "∪")
+EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
+MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
+                        r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",
+                        re.S)
+CASES_ENV = re.compile(r"^\\begin\{cases\}(.*)\\end\{cases\}$", re.S)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How to read one problem's answers: its names, for LaTeX and for plain math."""
+
+    vocab: Vocabulary
+    namespace: Namespace
+
+    # -- scalars --------------------------------------------------------------------------
+
+    def expr(self, text: str, latex: bool = False) -> Read:
+        """One expression; LaTeX ``cases`` gives a Piecewise.
+
+        ``latex`` forces the LaTeX reading (cells of a LaTeX matrix or cases environment).
+        """
+        if latex or _looks_latex(text):
+            body = normalise(text)
+            m = CASES_ENV.match(body)
+            if m:
+                return self._cases(m.group(1))
+            return read_scalar(body, self.vocab)
+        try:
+            value = parse_expression(text, self.namespace)
+        except BadInput as exc:
+            try:  # 2x, a x: implicit products read as LaTeX would read them
+                return read_scalar(text, self.vocab)
+            except Unreadable:
+                raise Unreadable(exc.message) from None
+        if not isinstance(value, sp.Basic):
+            raise Unreadable("not an expression")
+        if self._unknown(value):
+            # "ax" is a name to Python but a product to a student: prefer the reading whose
+            # names the key knows
+            try:
+                alternative = read_scalar(text, self.vocab)
+            except Unreadable:
+                alternative = None
+            if alternative is not None and \
+                    len(self._unknown(alternative.value)) < len(self._unknown(value)):
+                return alternative
+        return Read(value, value, _decimals(text))
+
+    def _unknown(self, value) -> list:
+        return [s for s in getattr(value, "free_symbols", ())
+                if isinstance(s, sp.Symbol) and not self.vocab.known(s.name)]
+
+    def _cases(self, body: str) -> Read:
+        pieces, shown = [], []
+        decimals = 0
+        for row in _rows(body):
+            cells = row.split("&")
+            if len(cells) != 2:
+                raise Unreadable("each case needs a value & a condition")
+            value = self.expr(cells[0], latex=True)
+            cond_text = re.sub(r"\\text\s*\{\s*(if|for|when|where)\s*\}|^\s*(if|for|when)\b",
+                               " ", cells[1]).strip()
+            cond_text = re.sub(r"\\text\s*\{\s*(if|for|when)\s+([^}]*)\}", r"\2", cond_text)
+            if re.fullmatch(r"(\\text\s*\{\s*)?(otherwise|else|elsewhere)\s*\}?", cond_text):
+                cond = sp.true
+            else:
+                cond = read_condition(cond_text, lambda t: self.expr(t, latex=True)).value
+            pieces.append((value.value, cond))
+            shown.append((value.display, cond))
+            decimals += value.decimals
+        if not pieces:
+            raise Unreadable("the cases environment is empty")
+        return Read(sp.Piecewise(*pieces), sp.Piecewise(*shown), decimals)
+
+    # -- conditions and sets --------------------------------------------------------------
+
+    def condition(self, text: str) -> Read:
+        return read_condition(text, self.expr)
+
+    def equation(self, text: str) -> Read:
+        parts = split_top(normalise(text) if _looks_latex(text) else text.strip(),
+                          tuple(op for op, _ in RELATIONS))
+        if len(parts) != 2 or parts[1][1] not in {"=", "=="}:
+            raise Unreadable("expected an equation: left side = right side")
+        lhs, rhs = self.expr(parts[0][0]), self.expr(parts[1][0])
+        return Read(sp.Eq(lhs.value, rhs.value, evaluate=False),
+                    sp.Eq(lhs.display, rhs.display, evaluate=False))
+
+    def set(self, text: str, var: sp.Symbol | None) -> Read:
+        """A set of values of ``var``: an interval, a union, a condition, or the empty set."""
+        body = normalise(text) if _looks_latex(text) else text.strip()
+        if body.lower() in EMPTY or body.replace(" ", "") in EMPTY:
+            return Read(sp.EmptySet, sp.EmptySet)
+        m = re.match(r"^(\\?[A-Za-z]+(_\{?\w+\}?)?)\s*(\\in|∈|in)\s+(.*)$", body, re.S)
+        if m:
+            body = m.group(4)
+        pieces = split_top(body, OR_WORDS)
+        if len(pieces) > 1:
+            sets = [self.set(p, var).value for p, _ in pieces]
+            return Read(sp.Union(*sets), sp.Union(*sets))
+        if re.fullmatch(r"\\mathbb\s*\{?R\}?|ℝ|R|reals", body):
+            return Read(sp.S.Reals, sp.S.Reals)
+        interval = self._interval(body)
+        if interval is not None:
+            return Read(interval, interval)
+        cond = self.condition(body).value
+        symbols = cond.free_symbols
+        if var is None or var not in symbols:
+            if len(symbols) != 1:
+                raise Unreadable("a condition must be on one variable"
+                                 + (f" ({sp.sstr(var)})" if var is not None else ""))
+            var = next(iter(symbols))
+        try:
+            result = cond.as_set() if cond.free_symbols == {var} else \
+                sp.solveset(cond, var, sp.S.Reals)
+        except (NotImplementedError, TypeError, ValueError):
+            raise Unreadable("cannot solve the condition for " + sp.sstr(var)) from None
+        return Read(result, cond)
+
+    def _interval(self, body: str) -> sp.Set | None:
+        m = re.fullmatch(r"\s*([(\[]|\\left\s*[(\[]|\]|\\lbrack)(.*)([)\]]|\[)\s*", body, re.S)
+        if not m:
+            return None
+        inside = split_top(m.group(2), (",",))
+        if len(inside) != 2:
+            return None
+        lo, hi = self.expr(inside[0][0]).value, self.expr(inside[1][0]).value
+        if not (lo.is_number and hi.is_number) and not (lo.free_symbols or hi.free_symbols):
+            return None
+        left_open = m.group(1).strip().endswith("(") or m.group(1) == "]"
+        right_open = m.group(3) in {")", "["}
+        try:
+            return sp.Interval(lo, hi, left_open, right_open)
+        except (TypeError, ValueError):
+            raise Unreadable("the interval's ends must be numbers") from None
+
+    # -- matrices, lists, shapes ----------------------------------------------------------
+
+    def matrix(self, text: str) -> tuple[sp.Matrix, sp.Matrix, list[list[int]]]:
+        """A matrix: (value, display, decimals per entry)."""
+        if _looks_latex(text):
+            body = normalise(text)
+            m = MATRIX_ENV.match(body)
+            if m:
+                rows = [[self.expr(c, latex=True) for c in row.split("&")]
+                        for row in _rows(m.group(3))]
+                return _as_matrix(rows, transpose=bool(m.group(4)))
+            m = re.fullmatch(r"\s*[(\[](.*)[)\]]\s*(\^\s*(\{\s*(\\top|T)\s*\}|\\top|T)|')?\s*",
+                             body, re.S)
+            if m and len(split_top(m.group(1), (",",))) > 1:
+                entries = [[self.expr(p, latex=True)] for p, _ in split_top(m.group(1), (",",))]
+                return _as_matrix(entries, transpose=bool(m.group(2)))
+            single = self.expr(body)
+            return _as_matrix([[single]], transpose=False)
+        body = text.strip()
+        if body.startswith("[") and body.endswith("]"):
+            items = [p for p, _ in split_top(body[1:-1], (",",))]
+            if all(i.strip().startswith("[") for i in items):
+                rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
+                        for i in items]
+            else:
+                rows = [[self.expr(i)] for i in items]
+            return _as_matrix(rows, transpose=False)
+        single = self.expr(body)
+        if isinstance(single.value, sp.MatrixBase):
+            return single.value, single.display, [[single.decimals] * single.value.cols
+                                                  for _ in range(single.value.rows)]
+        return _as_matrix([[single]], transpose=False)
+
+    def sequence(self, text: str) -> list[Read]:
+        body = normalise(text) if _looks_latex(text) else text.strip()
+        for opener, closer in (("[", "]"), ("(", ")"), (r"\{", r"\}"), (r"\langle", r"\rangle")):
+            if body.startswith(opener) and body.endswith(closer):
+                inner = body[len(opener): len(body) - len(closer)]
+                if len(split_top(body, (",",))) == 1:
+                    body = inner
+                break
+        return [self.expr(p) for p, _ in split_top(body, (",",))]
+
+
+def read_condition(text: str, read: Callable[[str], Read]) -> Read:
+    """``0 < α < 2``, ``x > 0 and y \\le 1``, ``a x > x`` → a SymPy boolean."""
+    body = text.strip()
+    ors = split_top(body, OR_WORDS)
+    if len(ors) > 1:
+        parts = [read_condition(p, read).value for p, _ in ors]
+        return Read(sp.Or(*parts), sp.Or(*parts))
+    ands = split_top(body, AND_WORDS)
+    if len(ands) > 1:
+        parts = [read_condition(p, read).value for p, _ in ands]
+        return Read(sp.And(*parts), sp.And(*parts))
+    ops = dict(RELATIONS)
+    chain = split_top(body, tuple(op for op, _ in RELATIONS))
+    if len(chain) < 2:
+        raise Unreadable("expected a condition such as 0 < alpha < 2")
+    operands = [read(p).value for p, _ in chain]
+    relations = [ops[sep](a, b) for a, b, (_, sep) in zip(operands, operands[1:], chain[1:])]
+    value = sp.And(*relations)
+    return Read(value, value)
+
+
+def _rows(body: str) -> list[str]:
+    rows = [r for r in re.split(r"\\\\(?:\[[^\]]*\])?", body) if r.strip()]
+    rows = [re.sub(r"\\hline", "", r) for r in rows]
+    return [r for r in rows if r.strip()]
+
+
+def _as_matrix(rows: list[list[Read]], transpose: bool):
+    if not rows or len({len(r) for r in rows}) != 1:
+        raise Unreadable("the matrix rows have different lengths")
+    for row in rows:
+        for cell in row:
+            if isinstance(cell.value, sp.MatrixBase) or not isinstance(cell.value, sp.Expr):
+                raise Unreadable("a matrix entry must be a number or an expression")
+    value = sp.Matrix([[c.value for c in r] for r in rows])
+    display = sp.Matrix([[c.display for c in r] for r in rows])
+    decimals = [[c.decimals for c in r] for r in rows]
+    if transpose:
+        value, display = value.T, display.T
+        decimals = [list(col) for col in zip(*decimals)]
+    return value, display, decimals
+
+
+def _looks_latex(text: str) -> bool:
+    return any(ch in text for ch in "\\{}$")
+
+
+_DECIMAL_LITERAL = re.compile(r"(?<![\w.])\d*\.\d+")
+
+
+def _decimals(text: str) -> int:
+    return len(_DECIMAL_LITERAL.findall(text))
+
+
+def read_shape(text: str) -> tuple[str, ...]:
+    """``n x 1``, ``n \\times 1``, ``(n, 1)``, ``\\mathbb{R}^{n\\times 1}`` → ("n", "1")."""
+    body = normalise(text) if _looks_latex(text) else text.strip()
+    m = re.fullmatch(r"\\mathbb\s*\{?R\}?\s*\^\s*\{(.*)\}", body) or \
+        re.fullmatch(r"ℝ\s*\^\s*\{?(.*?)\}?", body)
+    if m:
+        body = m.group(1)
+    body = body.strip().strip("()[]")
+    parts = re.split(r"\\times|×|\*|,|\bby\b|(?<=[\w}])\s*x\s*(?=[\w\\{])", body)
+    parts = [re.sub(r"[{}\\\s]|mathrm|text", "", p) for p in parts]
+    if len(parts) < 1 or not all(re.fullmatch(r"[A-Za-z0-9_+\-]+", p) for p in parts):
+        raise Unreadable("expected a shape such as n x 1")
+    return tuple(parts)
+
+
+def describe(value: Any) -> str:
+    """Plain text for an answer value (JSON and the console)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    if isinstance(value, sp.MatrixBase):
+        return sp.sstr(value.tolist())
+    if isinstance(value, str):
+        return value
+    return sp.sstr(value)

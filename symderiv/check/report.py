@@ -1,0 +1,137 @@
+"""A check's report three ways: a console table, JSON for autograders, a LaTeX feedback sheet.
+
+A student's raw text is shown only where the answer could not be read, and then escaped
+(LaTeX) or stripped of control characters (console); everything else is shown from the
+parsed expression.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Any
+
+import sympy as sp
+
+from . import Report, Result
+from .compare import Math
+from .read import describe
+
+_GREEK_FUNCTIONS = {r"\sigma": "σ", r"\Phi": "Φ", r"\varphi": "φ"}
+
+
+def plain(value: Any) -> str:
+    """A value as plain text (sympy's ``str``, with σ, Φ, φ for the named functions)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(plain(v) for v in value) + "]"
+    text = describe(value)
+    for name, letter in _GREEK_FUNCTIONS.items():
+        text = text.replace(name, letter)
+    return text
+
+
+def printable(text: str, width: int | None = None) -> str:
+    """Untrusted text for a terminal: no control characters, optionally shortened."""
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", text)
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def feedback_text(parts) -> str:
+    return "".join(p if isinstance(p, str) else plain(p.value) for p in parts)
+
+
+def feedback_tex(parts) -> str:
+    from ..render import tex
+    from ..texsafe import escape
+
+    return "".join(escape(p) if isinstance(p, str) else f"${tex(p.value)}$" for p in parts)
+
+
+def score(report: Report) -> dict:
+    total = report.total
+    return {"correct": report.correct, "total": total,
+            "fraction": round(report.correct / total, 4) if total else 0.0}
+
+
+def as_json(report: Report) -> dict:
+    from ..export import _sympy_string
+
+    def value(v):
+        return None if v is None else _sympy_string(v)
+
+    return {
+        "key": report.key.name,
+        "answers": report.answers.name,
+        "student": report.student,
+        "results": [{
+            "label": r.label,
+            "verdict": r.verdict,
+            "expected": value(r.expected),
+            "got": value(r.got),
+            "answer": r.raw,
+            "feedback": feedback_text(r.feedback),
+            "method": r.method,
+        } for r in report.results],
+        "score": score(report),
+        "counts": report.counts(),
+    }
+
+
+def as_table(report: Report) -> str:
+    width = shutil.get_terminal_size((110, 24)).columns
+    who = f" by {printable(report.student)}" if report.student else ""
+    lines = [f"{printable(report.title)}: answers{who} ({report.answers.name})"]
+    label_w = min(34, max(len(r.label) for r in report.results)) if report.results else 10
+    for r in report.results:
+        shown = plain(r.got) if r.got is not None else (r.raw or "")
+        room = max(20, width - 15 - label_w - 3)
+        line = f"  {r.verdict:<13} {printable(r.label, label_w):<{label_w}}  " \
+               f"{printable(shown, min(40, room))}"
+        lines.append(line.rstrip())
+        note = feedback_text(r.feedback)
+        if note and r.verdict != "missing":
+            lines.append(" " * 17 + "→ " + printable(note, 400))
+    counts = report.counts()
+    s = score(report)
+    lines.append(f"score: {s['correct']}/{s['total']} correct ("
+                 + ", ".join(f"{n} {v}" for v, n in counts.items() if v != "correct") + ")")
+    return "\n".join(lines) + "\n"
+
+
+def render_feedback(report: Report) -> str:
+    """The LaTeX feedback sheet."""
+    from ..render import environment, tex
+    from ..texsafe import escape
+
+    def answer_tex(r: Result) -> str:
+        if r.got is None:
+            return r"\texttt{" + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
+        if isinstance(r.got, (list, tuple)):
+            return "$" + ", ".join(tex(v) for v in r.got) + "$"
+        if isinstance(r.got, str):
+            return escape(r.got)
+        return "$" + tex(r.got) + "$"
+
+    def expected_tex(r: Result) -> str:
+        if r.expected is None:
+            return ""
+        if isinstance(r.expected, (list, tuple)):
+            return "$" + ", ".join(tex(v) for v in r.expected) + "$"
+        if isinstance(r.expected, str):
+            return escape(r.expected)
+        return "$" + tex(r.expected) + "$"
+
+    rows = [{"label": escape(r.label), "verdict": r.verdict, "answer": answer_tex(r),
+             "expected": expected_tex(r), "feedback": feedback_tex(r.feedback)}
+            for r in report.results]
+    template = environment().get_template("feedback.tex.j2")
+    return template.render(title=escape(report.title), student=escape(report.student),
+                           answers=escape(report.answers.name), key=escape(report.key.name),
+                           rows=rows, score=score(report), counts=report.counts())
+
+
+__all__ = ["as_json", "as_table", "render_feedback", "plain", "feedback_text", "sp"]
