@@ -122,15 +122,18 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
         raise BadInput("expression is empty")
     if _nesting_depth(text) > MAX_DEPTH:
         raise BadInput(f"expression is nested too deeply (limit {MAX_DEPTH})")
+    # ``^`` is a power, with the precedence of ``**``: as Python's XOR it would bind looser
+    # than + and * (x^2 + 1 would be x^3), so it is rewritten before parsing
+    source = text.strip().replace("^", "**")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         raise BadInput(f"cannot parse {text.strip()!r}: {msg}") from None
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise BadInput(f"expression is too large ({count} syntax nodes; the limit is {MAX_NODES})")
-    result = _Builder(text.strip(), ns).visit(tree.body, 0)
+    result = _Builder(source, ns).visit(tree.body, 0)
     return ns.finish(result) if ns.finish is not None else result
 
 

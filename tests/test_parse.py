@@ -14,6 +14,11 @@ x = sp.Symbol("x", real=True)
 @pytest.mark.parametrize("text, expected", [
     ("x**2 + 1", x ** 2 + 1),
     ("x^2", x ** 2),
+    # ^ has the precedence of **, not of Python's XOR
+    ("x^2 + 1", x ** 2 + 1),
+    ("2*x^2", 2 * x ** 2),
+    ("100 - 100*(1 - x)^3", 100 - 100 * (1 - x) ** 3),
+    ("x^2^2", x ** 4),
     ("-x", -x),
     ("0.1*x", sp.Rational(1, 10) * x),
     ("1e-3", sp.Rational(1, 1000)),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing")
-ANSWER_SECONDS = 10.0
+ANSWER_SECONDS = 6.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,11 @@ class Result:
     raw: str | None = None   # what the student wrote (escaped wherever it is shown)
     feedback: tuple = ()     # str and compare.Math parts
     method: str = ""
+    expected_display: Any = None  # the key's teacher form, when it has one
+
+    @property
+    def key_shown(self) -> Any:
+        return self.expected if self.expected_display is None else self.expected_display
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,11 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     solutions = solve_set(problem_set, timeout)
     contexts = {}
     expected: dict[str, tuple[str, str, Any]] = {}
+    shown: dict[str, Any] = {}
     for sol in solutions:
         for a in sol.answers:
             expected[f"{sol.problem.id}/{a.label}"] = (sol.problem.id, a.label, a.value)
+            shown[f"{sol.problem.id}/{a.label}"] = a.display
     by_id = {s.problem.id: s for s in solutions}
     results = []
     answered = set()
@@ -92,9 +99,10 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
         except RecursionError:
             outcome = Outcome("unparseable", None, ("the answer is nested too deeply",))
         results.append(Result(full, outcome.verdict, value, outcome.got, text,
-                              outcome.feedback, outcome.method))
+                              outcome.feedback, outcome.method, shown[full]))
     for full, (_, _, value) in expected.items():
         if full not in answered:
-            results.append(Result(full, "missing", value, feedback=("no answer given",)))
+            results.append(Result(full, "missing", value, feedback=("no answer given",),
+                                  expected_display=shown[full]))
     return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
                   submission.student, tuple(results))

@@ -184,19 +184,15 @@ def diagnose_scalar(ctx: Context, label: str, expected, got: Read, differ) -> li
                 + ", ".join(sorted(sp.sstr(s) for s in g.free_symbols))]
     if _is_zero_sum(ctx, label, e + g):
         return ["sign error: this is the negative of the key's answer"]
+    if e.is_number and g.is_number:
+        # a wrong number: a factor or a shift says nothing a teacher would write
+        return _close_number(e, g, differ)
     ratio = _constant(ctx, label, g / e) if e != 0 else None
     if ratio is not None and ratio != 0:
         return ["off by a constant factor: this is ", Math(ratio), " times the key's answer"]
     shift = _constant(ctx, label, g - e)
     if shift is not None:
         return ["off by a constant: this is the key's answer plus ", Math(shift)]
-    if e.is_number and g.is_number and differ:
-        _, ve, vg = differ[0]
-        if ve is not None and vg is not None and ve != 0:
-            rel = abs(vg - ve) / abs(ve)
-            if rel < 0.05:
-                notes.append(f"close, but off by {100 * rel:.2g}%")
-                return notes
     if differ and differ[0][0]:
         at, ve, vg = differ[0]
         where = ", ".join(f"{sp.sstr(s)} = {sp.sstr(v)}" for s, v in at.items())
@@ -207,6 +203,16 @@ def diagnose_scalar(ctx: Context, label: str, expected, got: Read, differ) -> li
         if region:
             notes.insert(0, region)
     return notes
+
+
+def _close_number(e, g, differ) -> list:
+    ve, vg = _num(e), _num(g)
+    if ve is not None and vg is not None and ve != 0:
+        rel = abs(vg - ve) / abs(ve)
+        if rel < 0.05:
+            return [f"close, but off by {100 * rel:.2g}% (decimals are accepted within the "
+                    "tolerance)"]
+    return ["the key's answer is ", Math(e)]
 
 
 def _short(v) -> str:
@@ -350,13 +356,17 @@ def compare_matrix(ctx: Context, label: str, expected: sp.Matrix, got: sp.Matrix
     parts: list = []
     word = "entry" if len(wrong) == 1 else "entries"
     parts.append(f"{len(wrong)} of {expected.rows * expected.cols} {word} wrong: ")
-    for k, (i, j) in enumerate(wrong[:6]):
+    shown = 4
+    for k, (i, j) in enumerate(wrong[:shown]):
         if k:
             parts.append("; ")
-        parts.extend([f"({i + 1},{j + 1}) should be ", Math(expected[i, j]), ", not ",
-                      Math(display[i, j])])
-    if len(wrong) > 6:
-        parts.append(f"; and {len(wrong) - 6} more")
+        if len(sp.sstr(expected[i, j])) <= 40:
+            parts.extend([f"({i + 1},{j + 1}) should be ", Math(expected[i, j]), ", not ",
+                          Math(display[i, j])])
+        else:
+            parts.extend([f"({i + 1},{j + 1}) is ", Math(display[i, j])])
+    if len(wrong) > shown:
+        parts.append(f"; and {len(wrong) - shown} more")
     return Outcome("incorrect", display, tuple(parts), how)
 
 

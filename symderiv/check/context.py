@@ -58,13 +58,14 @@ class Context:
 
 
 def _domain_from_assumptions(sym: sp.Symbol) -> Domain:
+    integer = bool(sym.is_integer)
     if sym.is_positive:
-        return Domain(sym.name, lower=sp.Integer(0))
+        return Domain(sym.name, lower=sp.Integer(0), integer=integer)
     if sym.is_nonnegative:
-        return Domain(sym.name, lower=sp.Integer(0), lower_open=False)
+        return Domain(sym.name, lower=sp.Integer(0), lower_open=False, integer=integer)
     if sym.is_negative:
-        return Domain(sym.name, upper=sp.Integer(0))
-    return Domain(sym.name)
+        return Domain(sym.name, upper=sp.Integer(0), integer=integer)
+    return Domain(sym.name, integer=integer)
 
 
 def _atoms(value: Any) -> tuple[set, set]:
@@ -141,6 +142,7 @@ def build_context(problem, solution) -> Context:
             symbols.setdefault(name, sym)
             alias.setdefault(name, sym)
         ops = ns
+        display_ns = ns
         is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
     else:
         plain_functions = dict(ELEMENTARY)
@@ -150,11 +152,15 @@ def build_context(problem, solution) -> Context:
         for name in applied:
             plain_functions[name] = sp.Function(name)
         ns = Namespace(symbols=dict(alias), functions=plain_functions, make_symbol=resolve)
+        shown = dict(plain_functions)
+        shown.update({name: display_of for name, (_, display_of) in functions.items()
+                      if name in {"sigma", "sigmoid", "logistic", "Phi", "phi", "varphi"}})
+        display_ns = Namespace(symbols=dict(alias), functions=shown, make_symbol=resolve)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
                        applied=frozenset(applied), matrix=is_matrix, ops=ops)
-    return Context(problem, answers, scope, symbols, Reader(vocab, ns))
+    return Context(problem, answers, scope, symbols, Reader(vocab, ns, display_ns))
 
 
 def _registry_functions(scope: Scope) -> dict:

@@ -30,7 +30,7 @@ from sympy.core.function import AppliedUndef
 
 MAX_LATEX = 600
 MAX_NODES = 600
-MAX_DEPTH = 40
+MAX_DEPTH = 200  # the grammar nests a sum of n terms n deep
 MAX_EXPONENT = 1000
 MAX_INT_DIGITS = 60
 MAX_NESTING = 12  # placeholders inside placeholders (function arguments)
@@ -108,9 +108,8 @@ GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
          "mu nu xi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta "
          "Lambda Xi Sigma Upsilon Phi Psi Omega").split()
 # the grammar's own commands, left for it to read
-GRAMMAR_COMMANDS = {"frac", "dfrac", "tfrac", "sqrt", "cdot", "times", "div", "infty",
-                    "le", "leq", "leqslant", "ge", "geq", "geqslant", "neq", "ne",
-                    "{", "}"}
+GRAMMAR_COMMANDS = {"cdot", "times", "div", "infty",
+                    "le", "leq", "leqslant", "ge", "geq", "geqslant", "neq", "ne"}
 SPACING = {",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "textstyle", "limits",
            "nolimits", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
            "Bigr"}
@@ -229,6 +228,7 @@ def normalise(text: str) -> str:
     s = re.sub(r"\\(displaystyle|textstyle|limits|nolimits|quad|qquad)(?![A-Za-z])", " ", s)
     s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
     s = s.replace("~", " ")
+    s = "".join(_UNICODE.get(ch, ch) for ch in s)
     s = re.sub(r"[.,;]\s*$", "", s).strip()
     if not s:
         raise Unreadable("the answer is empty")
@@ -258,21 +258,42 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
         if ch.isalpha() and ch.isascii():
             i = _identifier(text, i, ph, vocab, depth, out)
             continue
+        if ch in "([{":
+            try:
+                inside, end = _group(text, i)
+            except Unreadable:
+                inside, end = None, None
+            if inside is not None:
+                # a bracket is read on its own and becomes one placeholder: the grammar
+                # cannot read three factors in a row, (x+1)(x+2)(x+3), nor x(x+1) as a product
+                if len(split_top(inside, (",",))) > 1:
+                    raise Unreadable("a list or an interval is not an expression here")
+                read = read_scalar(inside, vocab, depth + 1)
+                if _TRANSPOSE_MARK.match(text, end):
+                    i = _transposed(text, end, read.value, read.display, ph, vocab, out)
+                else:
+                    out.append(ph.add(read.value, read.display))
+                    i = end
+                ph.decimals += read.decimals
+                continue
         if ch == "^":
             i = _superscript(text, i, ph, vocab, depth, out)
             continue
-        if ch == "'" and out and out[-1].strip():
-            # a prime after a matrix means transpose only in that context; refuse otherwise
-            out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
-            i += 1
+        if ch == "|":
+            end = text.find("|", i + 1)
+            if end < 0:
+                raise Unreadable("an absolute value | … | is not closed")
+            read = read_scalar(text[i + 1: end], vocab, depth + 1)
+            out.append(ph.add(sp.Abs(read.value), sp.Abs(read.display)))
+            ph.decimals += read.decimals
+            i = end + 1
             continue
+        if ch == "!":
+            raise Unreadable("factorials are not understood in an answer")
+        if ch == "'":
+            raise Unreadable("a prime (') is read only as a transpose, after a name or a bracket")
         if ch == "\\":
             i = _command(text, i, ph, vocab, depth, out)
-            continue
-        if ch in "∞≤≥≠·×−σ":
-            out.append({"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ",
-                        "·": r"\cdot ", "×": r"\times ", "−": "-", "σ": r"\sigma "}[ch])
-            i += 1
             continue
         if ch in "_":
             raise Unreadable("a subscript must follow a letter")
@@ -280,7 +301,92 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
             raise Unreadable(f"the character {ch!r} is not understood")
         out.append(ch)
         i += 1
+    return explicit_products("".join(out))
+
+
+_UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "·": r"\cdot ",
+            "×": r"\times ", "−": "-", "σ": r"\sigma ", "α": r"\alpha ", "β": r"\beta ",
+            "τ": r"\tau ", "θ": r"\theta ", "η": r"\eta ", "λ": r"\lambda ", "π": r"\pi ",
+            "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}"}
+_PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
+
+
+def explicit_products(text: str) -> str:
+    """Write ``\\cdot`` between adjacent factors: ``2 x^{2} Z`` → ``2 \\cdot x^{2} \\cdot Z``.
+
+    The grammar cannot read a power followed by another factor (``e^{x} y``) or three
+    factors in a row, and reads runs of letters ambiguously (and slowly); after the rewrite
+    the text is flat (placeholders, single letters, integers, powers, operators), so the
+    products can be made explicit here.
+    """
+    out: list[str] = []
+    i = 0
+    previous_atom = False
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == " ":
+            i += 1
+            continue
+        m = _PLACEHOLDER_TOKEN.match(text, i)
+        if m or ch.isdigit() or (ch.isascii() and ch.isalpha()) or text.startswith(r"\infty", i):
+            if m:
+                token = m.group(0)
+            elif ch.isdigit():
+                token = re.compile(r"\d+").match(text, i).group(0)
+            elif ch.isalpha():
+                token = ch
+            else:
+                token = r"\infty"
+            if previous_atom:
+                out.append(r" \cdot ")
+            out.append(token)
+            i += len(token)
+            previous_atom = True
+            continue
+        if ch == "^":
+            j = _skip_spaces(text, i + 1)
+            if j < n and text[j] == "{":
+                inner, end = _group(text, j)
+                out.append("^{" + inner + "}")
+                i = end
+            elif j < n:
+                out.append("^" + text[j])
+                i = j + 1
+            else:
+                raise Unreadable("an exponent is missing")
+            continue  # the power belongs to the factor before it
+        if ch == "\\":
+            m = _COMMAND.match(text, i)
+            out.append(" " + m.group(0) + " ")
+            i = m.end()
+            previous_atom = False
+            continue
+        out.append(ch)
+        previous_atom = ch == "!" or (ch == "|" and previous_atom)
+        i += 1
     return "".join(out)
+
+
+_TRANSPOSE_MARK = re.compile(r"\s*(\^\s*(\{\s*(T|\\top|\\intercal|\\mathsf\s*\{T\}|\\mathrm\s*\{T\})"
+                             r"\s*\}|T(?![A-Za-z])|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))|')")
+
+
+def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Vocabulary,
+                out: list) -> int | None:
+    """If a transpose mark (``^T``, ``^\\top``, ``'``) follows at ``k``: emit the transposed
+    value as one placeholder and return the index after the mark; else None.
+
+    The grammar cannot read ``w^{…} x``, so ``wᵀ`` becomes a single placeholder."""
+    m = _TRANSPOSE_MARK.match(text, k)
+    if not m:
+        return None
+    if vocab.ops is not None and vocab.ops.transpose is not None:
+        value, display = vocab.ops.transpose(value), vocab.ops.transpose(display)
+    elif vocab.matrix(value):
+        value, display = value.T, display.T
+    out.append(ph.add(value, display))
+    return m.end()
 
 
 def _name_with_subscript(base: str, text: str, i: int) -> tuple[str, int]:
@@ -310,6 +416,9 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     j = m.end()
     if word.lower() in vocab.functions and len(word) > 1:
         return _call(word.lower(), text, j, ph, vocab, depth, out)
+    k = _skip_spaces(text, j)
+    if word in vocab.applied and text[k: k + 1] == "(":
+        return _call(word, text, j, ph, vocab, depth, out)
     if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
         return _indicator(text, j, ph, vocab, depth, out)
     if len(word) > 1:
@@ -319,8 +428,12 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
         out.append(" ".join(word[:-1]) + " ")
         i = j - 1
     name, k = _name_with_subscript(text[j - 1], text, j)
-    if name != text[j - 1]:
-        out.append(ph.add(vocab.resolve_symbol(name)))
+    if name != text[j - 1] or _TRANSPOSE_MARK.match(text, k):
+        sym = sp.E if name == "e" and not vocab.known("e") else vocab.resolve_symbol(name)
+        after = _transposed(text, k, sym, sym, ph, vocab, out)
+        if after is not None:
+            return after
+        out.append(ph.add(sym))
     else:
         out.append(name)
     return k
@@ -338,8 +451,7 @@ def _superscript(text, i, ph, vocab, depth, out) -> int:
         stripped = inner.strip()
         if stripped in {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\mathsf T",
                         r"\prime", "'"}:
-            out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
-            return k
+            raise Unreadable("a transpose must follow a name or a bracket")
         m = re.fullmatch(r"\((\d{1,3})\)", stripped)
         if m and out and out[-1].strip():
             # W^{(1)}: a layer index, part of the name
@@ -348,12 +460,9 @@ def _superscript(text, i, ph, vocab, depth, out) -> int:
             return k
         out.append("^{" + _rewrite(inner, ph, vocab, depth + 1) + "}")
         return k
-    if text.startswith(r"\top", j) or text.startswith(r"\intercal", j):
-        out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
-        return j + (4 if text.startswith(r"\top", j) else 9)
-    if j < len(text) and text[j] == "T" and not text[j + 1: j + 2].isalpha():
-        out.append("^{" + ph.add(TRANSPOSE).strip() + "}")
-        return j + 1
+    if text.startswith(r"\top", j) or text.startswith(r"\intercal", j) or \
+            (j < len(text) and text[j] == "T" and not text[j + 1: j + 2].isalpha()):
+        raise Unreadable("a transpose must follow a name or a bracket")
     out.append("^")
     return i + 1
 
@@ -390,7 +499,11 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         word = word.lstrip("\\")
         sym, k = _name_with_subscript(word, text, k)
-        out.append(ph.add(vocab.resolve_symbol(sym)))
+        value = vocab.resolve_symbol(sym)
+        after = _transposed(text, k, value, value, ph, vocab, out)
+        if after is not None:
+            return after
+        out.append(ph.add(value))
         return k
     if name in ACCENTS:
         k = _skip_spaces(text, j)
@@ -416,12 +529,54 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         sym, k = _name_with_subscript(name, text, j)
         out.append(ph.add(vocab.resolve_symbol(sym)))
         return k
+    if name in {"frac", "dfrac", "tfrac", "cfrac"}:
+        top, k = _argument(text, j)
+        bottom, k = _argument(text, k)
+        a, b = read_scalar(top, vocab, depth + 1), read_scalar(bottom, vocab, depth + 1)
+        if b.value == 0:
+            raise Unreadable("division by zero")
+        if vocab.ops is not None and vocab.ops.matmul is not None:
+            value = vocab.ops.matmul(a.value, vocab.ops.power(b.value, sp.Integer(-1)))
+            display = vocab.ops.matmul(a.display, vocab.ops.power(b.display, sp.Integer(-1)))
+        else:
+            value, display = a.value / b.value, a.display / b.display
+        ph.decimals += a.decimals + b.decimals
+        out.append(ph.add(value, display))
+        return k
+    if name == "sqrt":
+        k = _skip_spaces(text, j)
+        index = None
+        if text[k: k + 1] == "[":
+            inner, k = _group(text, k)
+            index = read_scalar(inner, vocab, depth + 1).value
+        body, k = _argument(text, k)
+        arg = read_scalar(body, vocab, depth + 1)
+        if index is None:
+            out.append(ph.add(sp.sqrt(arg.value), sp.sqrt(arg.display)))
+        else:
+            _check_exponent(arg.value, 1 / index)
+            out.append(ph.add(sp.root(arg.value, index), sp.root(arg.display, index)))
+        ph.decimals += arg.decimals
+        return k
     if name in GRAMMAR_COMMANDS:
         out.append(m.group(0) + " ")
         return j
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
     raise Unreadable(f"the command \\{name} is not understood")
+
+
+def _argument(text: str, j: int) -> tuple[str, int]:
+    """A macro argument: a braced group, a command (``\\alpha``) or one character."""
+    j = _skip_spaces(text, j)
+    if j >= len(text):
+        raise Unreadable("an argument is missing")
+    if text[j] == "{":
+        return _group(text, j)
+    if text[j] == "\\":
+        m = _COMMAND.match(text, j)
+        return m.group(0), m.end()
+    return text[j], j + 1
 
 
 def _call(fname, text, j, ph, vocab, depth, out) -> int:
@@ -486,13 +641,16 @@ class Read:
 def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     """Read one expression (no relation, no environment)."""
     ph = Placeholders()
-    source = _rewrite(normalise(text) if depth == 0 else text, ph, vocab, depth)
-    if not source.strip():
-        raise Unreadable("an expression is empty")
-    tree = _parse(source)
-    chosen = _disambiguate(tree, ph, vocab)
-    value = _rebuild(chosen, ph, vocab, display=False)
-    display = _rebuild(chosen, ph, vocab, display=True)
+    try:
+        source = _rewrite(normalise(text) if depth == 0 else text, ph, vocab, depth)
+        if not source.strip():
+            raise Unreadable("an expression is empty")
+        tree = _parse(source)
+        chosen = _disambiguate(tree, ph, vocab)
+        value = _rebuild(chosen, ph, vocab, display=False)
+        display = _rebuild(chosen, ph, vocab, display=True)
+    except RecursionError:
+        raise Unreadable("the answer is nested too deeply") from None
     return Read(value, display, ph.decimals)
 
 

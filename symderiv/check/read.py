@@ -42,6 +42,7 @@ class Reader:
 
     vocab: Vocabulary
     namespace: Namespace
+    display_namespace: Namespace | None = None  # σ(x) shown as σ, not as 1/(1+e^{-x})
 
     # -- scalars --------------------------------------------------------------------------
 
@@ -75,7 +76,13 @@ class Reader:
             if alternative is not None and \
                     len(self._unknown(alternative.value)) < len(self._unknown(value)):
                 return alternative
-        return Read(value, value, _decimals(text))
+        display = value
+        if self.display_namespace is not None and self.display_namespace is not self.namespace:
+            try:
+                display = parse_expression(text, self.display_namespace)
+            except BadInput:
+                display = value
+        return Read(value, display, _decimals(text))
 
     def _unknown(self, value) -> list:
         return [s for s in getattr(value, "free_symbols", ())
@@ -283,7 +290,16 @@ def describe(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(describe(v) for v in value) + "]"
     if isinstance(value, sp.MatrixBase):
-        return sp.sstr(value.tolist())
+        return describe(value.tolist())
     if isinstance(value, str):
         return value
-    return sp.sstr(value)
+    if isinstance(value, sp.Interval):
+        return (("[" if not value.left_open else "(") + sp.sstr(value.start) + ", "
+                + sp.sstr(value.end) + ("]" if not value.right_open else ")"))
+    if isinstance(value, sp.Union):
+        return " ∪ ".join(describe(a) for a in value.args)
+    if value == sp.EmptySet:
+        return "∅"
+    from ..export import _PRINTER  # prints a 1 × 1 trace wᵀx as (w.T*x)
+
+    return _PRINTER.doprint(value)

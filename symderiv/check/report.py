@@ -104,8 +104,15 @@ def as_table(report: Report) -> str:
 
 def render_feedback(report: Report) -> str:
     """The LaTeX feedback sheet."""
-    from ..render import environment, tex
+    from ..render import dec, environment, tex as exact
     from ..texsafe import escape
+
+    def tex(value) -> str:
+        # numbers as decimals (1.33, not 133/100), as the sheet and the students write them
+        numeric = isinstance(value, (sp.Basic, sp.MatrixBase)) and not getattr(
+            value, "free_symbols", True) and all(
+            v.is_Rational for v in (value if isinstance(value, sp.MatrixBase) else [value]))
+        return dec(value) if numeric else exact(value)
 
     def answer_tex(r: Result) -> str:
         if r.got is None:
@@ -117,13 +124,14 @@ def render_feedback(report: Report) -> str:
         return "$" + tex(r.got) + "$"
 
     def expected_tex(r: Result) -> str:
-        if r.expected is None:
+        value = r.key_shown
+        if value is None:
             return ""
-        if isinstance(r.expected, (list, tuple)):
-            return "$" + ", ".join(tex(v) for v in r.expected) + "$"
-        if isinstance(r.expected, str):
-            return escape(r.expected)
-        return "$" + tex(r.expected) + "$"
+        if isinstance(value, (list, tuple)):
+            return "$" + ", ".join(tex(v) for v in value) + "$"
+        if isinstance(value, str):
+            return escape(value)
+        return "$" + tex(value) + "$"
 
     rows = [{"label": escape(r.label), "verdict": r.verdict, "answer": answer_tex(r),
              "expected": expected_tex(r), "feedback": feedback_tex(r.feedback)}
@@ -134,4 +142,3 @@ def render_feedback(report: Report) -> str:
                            rows=rows, score=score(report), counts=report.counts())
 
 
-__all__ = ["as_json", "as_table", "render_feedback", "plain", "feedback_text", "sp"]
