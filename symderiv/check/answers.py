@@ -47,8 +47,7 @@ def load_answers(path: str | Path) -> Submission:
                        file=name, field="answers")
     items = []
     for label, value in answers.items():
-        field = f"answers.{label!r}" if not label.replace("/", "").isidentifier() \
-            else f"answers.{label}"
+        field = f'answers."{label}"'
         if "/" not in label or label.startswith("/") or label.endswith("/"):
             raise BadInput('labels are written "<problem id>/<label>", e.g. "1a/sigmoid.derivative"',
                            file=name, field=field)

@@ -351,8 +351,13 @@ def compare_matrix(ctx: Context, label: str, expected: sp.Matrix, got: sp.Matrix
                         rtol)[0] for i in range(got.rows) for j in range(got.cols)):
         return Outcome("incorrect", display, ("this is the transpose of the key's answer",))
     if all(same_scalar(ctx, label, -expected[i, j], Read(got[i, j], got[i, j], decimals[i][j]),
-                       rtol)[0] for i, j in wrong) and len(wrong) == expected.rows * expected.cols:
-        return Outcome("incorrect", display, ("sign error: every entry has the wrong sign",))
+                       rtol)[0] for i, j in wrong):
+        nonzero = {(i, j) for i in range(expected.rows) for j in range(expected.cols)
+                   if expected[i, j] != 0}
+        if set(wrong) == nonzero and len(nonzero) > 1:
+            return Outcome("incorrect", display, ("sign error: every entry has the wrong sign",))
+        where = ", ".join(f"({i + 1},{j + 1})" for i, j in wrong)
+        return Outcome("incorrect", display, (f"sign error in {where}",))
     parts: list = []
     word = "entry" if len(wrong) == 1 else "entries"
     parts.append(f"{len(wrong)} of {expected.rows * expected.cols} {word} wrong: ")
@@ -393,7 +398,11 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
     if _same_matrix_expr(expected, -g, label):
         return Outcome("incorrect", got.display,
                        ("sign error: this is the negative of the key's answer",), "numeric")
-    for c in (2, sp.Rational(1, 2)):
+    scalars = sorted((s for s in expected.free_symbols if isinstance(s, sp.Symbol)),
+                     key=lambda s: s.name)
+    factors = [sp.Integer(2), sp.Rational(1, 2), sp.Integer(4), sp.Rational(1, 4)]
+    factors += [f for s in scalars for f in (s, 1 / s, 2 * s, 1 / (2 * s))]
+    for c in factors:
         if _same_matrix_expr(expected, c * g, label):
             return Outcome("incorrect", got.display,
                            ("off by a constant factor: the key's answer is ", Math(c),
