@@ -22,15 +22,19 @@ def answer_entry(value: Any, display: Any = None) -> dict[str, str]:
     return entry
 
 
-class _RoundTripPrinter(StrPrinter):
-    """``str`` of SymPy, except that a symbol named like a SymPy global (``beta``, ``gamma``,
-    ``E``, ``S`` …) is written ``Symbol('beta')`` so that ``parse_expr`` gives it back."""
+class PlainPrinter(StrPrinter):
+    """``str`` of SymPy, with a 1 × 1 product used as a number printed as the product."""
 
     def _print_Trace(self, expr):
         # a 1 x 1 product used as a number: tr(wᵀx) is wᵀx
         if getattr(expr.arg, "shape", None) == (1, 1):
             return "(" + self._print(expr.arg) + ")"
         return super()._print_Trace(expr)
+
+
+class _RoundTripPrinter(PlainPrinter):
+    """Plain printing, except that a symbol named like a SymPy global (``beta``, ``gamma``,
+    ``E``, ``S`` …) is written ``Symbol('beta')`` so that ``parse_expr`` gives it back."""
 
     def _print_Symbol(self, expr):
         if expr.name in _SYMPY_NAMES:

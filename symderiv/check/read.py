@@ -300,6 +300,6 @@ def describe(value: Any) -> str:
         return " ∪ ".join(describe(a) for a in value.args)
     if value == sp.EmptySet:
         return "∅"
-    from ..export import _PRINTER  # prints a 1 × 1 trace wᵀx as (w.T*x)
+    from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
 
-    return _PRINTER.doprint(value)
+    return PlainPrinter().doprint(value)
