@@ -10,6 +10,7 @@ huge exponents and huge integer literals. Every refusal is a :class:`BadInput` r
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -126,7 +127,9 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
     # than + and * (x^2 + 1 would be x^3), so it is rewritten before parsing
     source = text.strip().replace("^", "**")
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" for 2x is our message's job
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         raise BadInput(f"cannot parse {text.strip()!r}: {msg}") from None
@@ -217,6 +220,9 @@ class _Builder:
     def _power(self, node: ast.BinOp, depth: int) -> sp.Basic:
         base = self.visit(node.left, depth)
         exponent = self.visit(node.right, depth)
+        if isinstance(exponent, sp.MatrixBase) or \
+                (isinstance(base, sp.MatrixBase) and self.ns.power is None):
+            raise BadInput("a power of a matrix, or a matrix as an exponent, is not allowed")
         if exponent.is_number:
             if exponent.has(sp.oo, -sp.oo, sp.zoo):
                 raise BadInput("an infinite exponent is not allowed")
@@ -226,7 +232,7 @@ class _Builder:
                 too_big = False
             if too_big:
                 raise BadInput(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
-        if base.is_number and exponent.is_number and base.is_Integer and exponent.is_Integer:
+        if base.is_Integer and exponent.is_Integer:
             # 10**900 is fine as a power but its digits are not: keep numbers printable.
             if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
                 raise BadInput(f"the number {base}**{exponent} is too large")
@@ -243,7 +249,11 @@ class _Builder:
         if name.startswith("_") or name not in self.ns.functions:
             raise BadInput(f"unknown function {name!r}")
         args = [self.visit(arg, depth) for arg in node.args]
-        return self.ns.functions[name](*args)
+        try:
+            return self.ns.functions[name](*args)
+        except TypeError:
+            raise BadInput(f"{name}() cannot take {len(args)} argument"
+                           f"{'' if len(args) == 1 else 's'}") from None
 
     def visit_Attribute(self, node: ast.Attribute, depth: int) -> sp.Basic:
         if node.attr != "T" or self.ns.transpose is None:

@@ -407,3 +407,50 @@ def test_seed_feedback_pdf(tmp_path):
     row = next(l for l in tex.splitlines() if l.startswith(r"\texttt{1a/leaky\_relu.limit(+oo)}"))
     assert "incorrect" in row and "two limits are swapped" in row
     assert "Score: 19 of 24 correct" in tex
+
+
+# --- robustness: any string gets a verdict --------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+LATEX_PIECES = [r"\frac", "{", "}", "(", ")", "[", "]", "x", "a", "2", "1.5", "^", "_",
+                r"\sigma", r"\tanh", "e", "+", "-", r"\cdot", "&", r"\\", r"\begin{pmatrix}",
+                r"\end{pmatrix}", r"\begin{cases}", r"\end{cases}", "<", r"\le", "=", ",",
+                r"\alpha", r"\infty", "|", r"\left(", r"\right)", r"\sqrt", "T", r"^\top", "'",
+                r"\mathbb{I}", r"\max", r"\{", r"\}", " ", r"\text{if}", "A", "w", r"\bar",
+                "0", r"\in", r"\cup", "!", "\\"]
+PLAIN_PIECES = ["x", "a", "2", "1.5", "^", "**", "*", "/", "+", "-", "(", ")", "[", "]", ",",
+                "<", "<=", "=", " and ", " ", "sigma(", "exp(", "tanh(", "max(", "alpha", "oo",
+                "A", "w", ".T", "@", "T", "1e5", "Heaviside(", "F(", "q"]
+LABELS = ["1a/sigmoid.derivative", "1a/leaky_relu.limit(+oo)", "1b/grad.W1", "2/conclusion",
+          "Q2.2/gradient", "Q4/converges", "Q4/iterates[alpha=0.5]", "Q2.1/shape"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(label=st.sampled_from(LABELS),
+       pieces=st.lists(st.sampled_from(LATEX_PIECES + PLAIN_PIECES), min_size=1, max_size=12))
+def test_any_string_gets_a_verdict(keys, label, pieces):
+    from symderiv.budget import time_budget
+
+    with time_budget("fuzz", 8):
+        outcome = judge(keys, label, "".join(pieces))
+    assert outcome.verdict in {"correct", "incorrect", "unparseable"}
+
+
+def test_budgets_nest_and_the_outer_one_still_fires():
+    from symderiv.budget import time_budget
+    from symderiv.errors import SolveTimeout
+
+    def spin(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    start = time.monotonic()
+    with pytest.raises(SolveTimeout, match="problem outer"):
+        with time_budget("outer", 0.6):
+            with pytest.raises(SolveTimeout, match="problem inner"):
+                with time_budget("inner", 0.2):
+                    spin(3)
+            spin(3)
+    assert time.monotonic() - start < 1.5

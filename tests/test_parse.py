@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from symderiv.errors import BadInput
-from symderiv.parse import parse_expression
+from symderiv.parse import Namespace, parse_expression
 
 x = sp.Symbol("x", real=True)
 
@@ -88,3 +88,15 @@ def test_error_names_the_construct():
         parse_expression("x.subs")
     with pytest.raises(BadInput, match="exponent .* too large"):
         parse_expression("x**100000")
+
+
+@pytest.mark.parametrize("text", ["[1, 2]^2", "2^[1, 2]", "[[1]]**x"])
+def test_powers_of_explicit_matrices_are_refused_in_one_line(text):
+    with pytest.raises(BadInput, match="a power of a matrix"):
+        parse_expression(text)
+
+
+def test_a_call_with_the_wrong_number_of_arguments_is_one_line():
+    ns = Namespace(functions={"f": lambda u: u})
+    with pytest.raises(BadInput, match=r"f\(\) cannot take 2 arguments"):
+        parse_expression("f(x, x)", ns)

@@ -98,6 +98,13 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
                               (f"could not be read and compared within {answer_seconds:g} s",))
         except RecursionError:
             outcome = Outcome("unparseable", None, ("the answer is nested too deeply",))
+        except (ArithmeticError, TypeError, ValueError, AttributeError, IndexError,
+                KeyError, NotImplementedError) as exc:
+            # a reader or SymPy corner case must not stop the grading of the other answers;
+            # the verdict says so rather than guessing
+            outcome = Outcome("unparseable", None,
+                              (f"symderiv could not read this answer ({type(exc).__name__}); "
+                               "please report it",))
         results.append(Result(full, outcome.verdict, value, outcome.got, text,
                               outcome.feedback, outcome.method, shown[full]))
     for full, (_, _, value) in expected.items():

@@ -65,8 +65,7 @@ class Outcome:
 def _num(expr) -> complex | None:
     try:
         value = mp_value(sp.sympify(expr))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError,
-            NameError, mpmath.libmp.NoConvergence):
+    except Exception:  # noqa: BLE001 - no finite value, whatever the reason (zoo, nan, …)
         return None
     if not (math.isfinite(value.real) and math.isfinite(value.imag)):
         return None
@@ -131,6 +130,8 @@ def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
                 rtol: float) -> tuple[bool, str, list]:
     """(equal?, how it was decided, [(point, expected value, got value)] where they differ)."""
     e, g = expected, got.value
+    if not isinstance(g, sp.Expr) or isinstance(g, (MatrixExpr, sp.MatrixBase)):
+        return False, "exact", []
     if e.has(sp.oo, -sp.oo, sp.zoo) or g.has(sp.oo, -sp.oo, sp.zoo):
         return e == g, "exact", []
     tol = rtol if got.decimals else REL_TOL

@@ -28,6 +28,8 @@ from typing import Any, Callable
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..errors import BadInput
+
 MAX_LATEX = 600
 MAX_NODES = 600
 MAX_DEPTH = 200  # the grammar nests a sum of n terms n deep
@@ -129,7 +131,14 @@ FUNCTION_COMMANDS = {"exp", "log", "ln", "sin", "cos", "tan", "sinh", "cosh", "t
 # --- stage 1: rewriting ------------------------------------------------------------------
 
 
-_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.S)
+def _command_at(text: str, i: int) -> re.Match:
+    m = _COMMAND.match(text, i)
+    if m is None:
+        raise Unreadable("a backslash ends the answer")
+    return m
+
+
 _DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])")
 _BIGINT = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
 
@@ -148,8 +157,10 @@ def _group(text: str, start: int) -> tuple[str, int]:
     while i < len(text):
         if text.startswith("\\", i) and not text.startswith(opener, i) \
                 and not text.startswith(closer, i):
-            i += 2 if i + 1 < len(text) and not text[i + 1].isalpha() else \
-                len(_COMMAND.match(text, i).group(0))
+            command = _command_at(text, i)
+            if command is None:
+                raise Unreadable("a backslash ends the answer")
+            i += len(command.group(0))
             continue
         if text.startswith(closer, i):
             depth -= 1
@@ -219,6 +230,8 @@ def normalise(text: str) -> str:
     if _BIGINT.search(text):
         raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")
     s = text.strip()
+    if re.search(r"(?<!\\)(\\\\)*\\$", s):
+        raise Unreadable("a backslash ends the answer")
     for opener, closer in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
         if s.startswith(opener) and s.endswith(closer) and len(s) >= len(opener) + len(closer):
             s = s[len(opener): len(s) - len(closer)].strip()
@@ -357,7 +370,7 @@ def explicit_products(text: str) -> str:
                 raise Unreadable("an exponent is missing")
             continue  # the power belongs to the factor before it
         if ch == "\\":
-            m = _COMMAND.match(text, i)
+            m = _command_at(text, i)
             out.append(" " + m.group(0) + " ")
             i = m.end()
             previous_atom = False
@@ -396,7 +409,7 @@ def _name_with_subscript(base: str, text: str, i: int) -> tuple[str, int]:
         if j < len(text) and text[j] == "{":
             inner, j = _group(text, j)
         elif j < len(text) and text[j] == "\\":
-            m = _COMMAND.match(text, j)
+            m = _command_at(text, j)
             inner, j = m.group(1), m.end()
         elif j < len(text):
             inner, j = text[j], j + 1
@@ -477,7 +490,7 @@ def _plain_name(token: str, ph: Placeholders) -> str:
 
 
 def _command(text, i, ph, vocab, depth, out) -> int:
-    m = _COMMAND.match(text, i)
+    m = _command_at(text, i)
     name = m.group(1)
     j = m.end()
     for indicator in INDICATORS:
@@ -574,9 +587,13 @@ def _argument(text: str, j: int) -> tuple[str, int]:
     if text[j] == "{":
         return _group(text, j)
     if text[j] == "\\":
-        m = _COMMAND.match(text, j)
+        m = _command_at(text, j)
         return m.group(0), m.end()
     return text[j], j + 1
+
+
+_BARE_ARGUMENT = re.compile(r"(?:[0-9.]+|[A-Za-z](?:_\{[^{}]*\}|_\w)?|\\(?:%s)(?![A-Za-z])"
+                            r"|\^\{[^{}]*\}|\^\w)+" % "|".join(GREEK))
 
 
 def _call(fname, text, j, ph, vocab, depth, out) -> int:
@@ -596,8 +613,8 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         args = [read_scalar(a, vocab, depth + 1)
                 for a, _ in split_top(inside, (",",))]
     elif j < len(text):
-        # \ln x, \tanh 2x: the argument runs to the next operator
-        m = re.compile(r"[^+\-=<>,)\]}]+").match(text, j)
+        # \ln x, \tanh 2x, \ln x^2: the argument is the factor that follows
+        m = _BARE_ARGUMENT.match(text, j)
         if not m:
             raise Unreadable(f"{fname} needs an argument")
         args = [read_scalar(m.group(0), vocab, depth + 1)]
@@ -651,6 +668,14 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
         display = _rebuild(chosen, ph, vocab, display=True)
     except RecursionError:
         raise Unreadable("the answer is nested too deeply") from None
+    except BadInput as exc:  # the matrix namespace refusing a product of wrong shapes
+        raise Unreadable(exc.message) from None
+    except (TypeError, ValueError, NotImplementedError, ArithmeticError, AttributeError) as exc:
+        # SymPy refusing to combine the parts (a matrix power, a condition as an argument …)
+        raise Unreadable(f"cannot combine the parts of the answer ({type(exc).__name__})") \
+            from None
+    if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
+        raise Unreadable("expected an expression here, not a condition")
     return Read(value, display, ph.decimals)
 
 

@@ -129,7 +129,8 @@ class Reader:
         body = normalise(text) if _looks_latex(text) else text.strip()
         if body.lower() in EMPTY or body.replace(" ", "") in EMPTY:
             return Read(sp.EmptySet, sp.EmptySet)
-        m = re.match(r"^(\\?[A-Za-z]+(_\{?\w+\}?)?)\s*(\\in|∈|in)\s+(.*)$", body, re.S)
+        m = re.match(r"^(\\?[A-Za-z]+(_\{?\w+\}?)?)\s*(\\in(?![A-Za-z])|∈|\bin\b)\s*(.*)$",
+                     body, re.S)
         if m:
             body = m.group(4)
         pieces = split_top(body, OR_WORDS)
