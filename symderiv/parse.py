@@ -97,6 +97,28 @@ class Namespace:
     finish: Callable[[sp.Basic], sp.Basic] | None = None
 
 
+def power_refusal(base: sp.Basic, exponent: sp.Basic) -> str | None:
+    """Why ``base ** exponent`` must not be evaluated (too costly), or None when it may.
+
+    Checked before the power is built: SymPy evaluates 2**(2**100) eagerly, in C, where no
+    time budget can interrupt it.
+    """
+    if exponent.is_number:
+        if exponent.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+            return "an infinite exponent is not allowed"
+        try:
+            too_big = abs(float(exponent)) > MAX_EXPONENT
+        except (TypeError, ValueError):
+            too_big = False
+        if too_big:
+            return f"exponent {exponent} is too large (limit {MAX_EXPONENT})"
+    if getattr(base, "is_Integer", False) and exponent.is_Integer:
+        # 10**900 is fine as a power but its digits are not: keep numbers printable.
+        if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
+            return f"the number {base}**{exponent} is too large"
+    return None
+
+
 def _nesting_depth(text: str) -> int:
     depth = best = 0
     for ch in text:
@@ -223,19 +245,9 @@ class _Builder:
         if isinstance(exponent, sp.MatrixBase) or \
                 (isinstance(base, sp.MatrixBase) and self.ns.power is None):
             raise BadInput("a power of a matrix, or a matrix as an exponent, is not allowed")
-        if exponent.is_number:
-            if exponent.has(sp.oo, -sp.oo, sp.zoo):
-                raise BadInput("an infinite exponent is not allowed")
-            try:
-                too_big = abs(float(exponent)) > MAX_EXPONENT
-            except (TypeError, ValueError):
-                too_big = False
-            if too_big:
-                raise BadInput(f"exponent {exponent} is too large (limit {MAX_EXPONENT})")
-        if base.is_Integer and exponent.is_Integer:
-            # 10**900 is fine as a power but its digits are not: keep numbers printable.
-            if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
-                raise BadInput(f"the number {base}**{exponent} is too large")
+        problem = power_refusal(base, exponent)
+        if problem:
+            raise BadInput(problem)
         if self.ns.power is not None:
             return self.ns.power(base, exponent)
         return base ** exponent

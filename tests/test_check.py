@@ -5,13 +5,12 @@ import os
 import time
 
 import pytest
-import sympy as sp
 from click.testing import CliRunner
 
 from symderiv.check import check
 from symderiv.check.compare import DECIMAL_RTOL, compare
 from symderiv.check.context import build_context
-from symderiv.check.report import as_json, feedback_text, render_feedback
+from symderiv.check.report import feedback_text, render_feedback
 from symderiv.cli import main
 from symderiv.solve import solve_set
 from symderiv.spec import load

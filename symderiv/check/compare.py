@@ -23,7 +23,6 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr

@@ -29,12 +29,11 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..errors import BadInput
+from ..parse import MAX_INT_DIGITS, power_refusal
 
 MAX_LATEX = 600
 MAX_NODES = 600
 MAX_DEPTH = 200  # the grammar nests a sum of n terms n deep
-MAX_EXPONENT = 1000
-MAX_INT_DIGITS = 60
 MAX_NESTING = 12  # placeholders inside placeholders (function arguments)
 
 
@@ -718,7 +717,7 @@ def _transform(tree):
         with evaluate(False):
             return TransformToSymPyExpr().transform(tree)
     except (lark.exceptions.LarkError, ValueError, TypeError, AttributeError,
-            NotImplementedError, RecursionError) as exc:
+            NotImplementedError, RecursionError):
         raise Unreadable("cannot read the LaTeX") from None
 
 
@@ -778,18 +777,9 @@ def _checked_power(base, exponent):
 def _check_exponent(base, exponent) -> None:
     if exponent.has(TRANSPOSE):
         raise Unreadable("a transpose is not understood here")
-    if exponent.is_number:
-        if exponent.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
-            raise Unreadable("an infinite exponent is not understood")
-        try:
-            too_big = abs(float(exponent)) > MAX_EXPONENT
-        except (TypeError, ValueError):
-            too_big = False
-        if too_big:
-            raise Unreadable(f"the exponent is too large (limit {MAX_EXPONENT})")
-        if base.is_Integer and exponent.is_Integer:
-            if abs(int(exponent)) * max(1, len(str(abs(int(base))))) > 4 * MAX_INT_DIGITS:
-                raise Unreadable("the number is too large")
+    problem = power_refusal(base, exponent)
+    if problem:
+        raise Unreadable(problem)
 
 
 def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):

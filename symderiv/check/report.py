@@ -14,7 +14,6 @@ from typing import Any
 import sympy as sp
 
 from . import Report, Result
-from .compare import Math
 from .read import describe
 
 _GREEK_FUNCTIONS = {r"\sigma": "σ", r"\Phi": "Φ", r"\varphi": "φ"}
