@@ -1,4 +1,5 @@
-"""Benchmark: solve, render and PDF compile of every problem file, and ``symderiv --help``.
+"""Benchmark: solve, render and PDF compile of every problem file, ``symderiv --help``, and
+checking the seed submission (key built once, then every answer read and compared).
 
 Run: ``python benchmarks/bench.py [--runs N] [--no-pdf]``. Reports medians in seconds.
 Targets: ``--help`` under 0.15 s; solve + render of all problem files under 2 s in one
@@ -62,6 +63,25 @@ def main() -> None:
             line += f"  pdf {pdf_t:6.3f} s"
         print(line)
     print(f"all files: solve + render        {total_solve + total_render:7.3f} s (target < 2 s)")
+
+    # checking: the key is built once per check; this times reading and comparing the answers
+    from symderiv.check.answers import load_answers
+    from symderiv.check.compare import DECIMAL_RTOL, compare
+    from symderiv.check.context import build_context
+
+    key = load(ROOT / "problems" / "ama564_a1.toml")
+    contexts = {s.problem.id: build_context(s.problem, s) for s in solve_set(key)}
+    submission = load_answers(ROOT / "problems" / "submissions" / "ama564_a1_student.toml")
+
+    def check_all():
+        for full, text in submission.answers:
+            pid, label = full.split("/", 1)
+            ctx = contexts[pid]
+            compare(ctx, label, ctx.answers[label], text, DECIMAL_RTOL)
+
+    check_t = median_time(check_all, args.runs)
+    print(f"check seed 000 ({len(submission.answers)} answers)       {check_t:7.3f} s "
+          f"({1000 * check_t / len(submission.answers):.0f} ms an answer, key not included)")
 
 
 if __name__ == "__main__":
