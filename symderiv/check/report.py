@@ -113,26 +113,31 @@ def render_feedback(report: Report) -> str:
             v.is_Rational for v in (value if isinstance(value, sp.MatrixBase) else [value]))
         return dec(value) if numeric else exact(value)
 
+    def value_tex(value) -> str:
+        if isinstance(value, (list, tuple)):  # one formula per item, so that lines can break
+            return ", ".join(f"${tex(v)}$" for v in value)
+        if isinstance(value, str):
+            return escape(value)
+        if hasattr(value, "entry") and hasattr(value, "component"):  # a Jacobian's teacher form
+            name = exact(sp.Symbol(str(value.component)))
+            return (rf"$\frac{{\partial {name}_i}}{{\partial x_j}} = {exact(value.entry)}$")
+        return "$" + tex(value) + "$"
+
     def answer_tex(r: Result) -> str:
         if r.got is None:
             return r"\texttt{" + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
-        if isinstance(r.got, (list, tuple)):
-            return "$" + ", ".join(tex(v) for v in r.got) + "$"
-        if isinstance(r.got, str):
-            return escape(r.got)
-        return "$" + tex(r.got) + "$"
+        return value_tex(r.got)
 
     def expected_tex(r: Result) -> str:
-        value = r.key_shown
-        if value is None:
-            return ""
-        if isinstance(value, (list, tuple)):
-            return "$" + ", ".join(tex(v) for v in value) + "$"
-        if isinstance(value, str):
-            return escape(value)
-        return "$" + tex(value) + "$"
+        return "" if r.key_shown is None else value_tex(r.key_shown)
 
-    rows = [{"label": escape(r.label), "verdict": r.verdict, "answer": answer_tex(r),
+    def label_tex(label: str) -> str:
+        text = escape(label)
+        for ch in "/.[=":
+            text = text.replace(ch, ch + r"\allowbreak{}")
+        return text
+
+    rows = [{"label": label_tex(r.label), "verdict": r.verdict, "answer": answer_tex(r),
              "expected": expected_tex(r), "feedback": feedback_tex(r.feedback)}
             for r in report.results]
     template = environment().get_template("feedback.tex.j2")
