@@ -403,7 +403,8 @@ def test_seed_feedback_pdf(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ama564_a1_student-feedback.pdf", "ama564_a1_student-feedback.tex"]
-    row = next(l for l in tex.splitlines() if l.startswith(r"\texttt{1a/leaky\_relu.limit(+oo)}"))
+    label = r"\texttt{1a/\allowbreak{}leaky\_relu.\allowbreak{}limit(+oo)}"
+    row = next(line for line in tex.splitlines() if line.startswith(label))
     assert "incorrect" in row and "two limits are swapped" in row
     assert "Score: 19 of 24 correct" in tex
 
