@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -49,7 +49,6 @@ class Context:
     scope: Scope
     symbols: dict[str, sp.Basic]
     reader: Reader
-    matrix_dims: dict[sp.Symbol, int] = field(default_factory=dict)
 
     def domain(self, sym: sp.Symbol) -> Domain:
         if sym.name in self.scope.domains:

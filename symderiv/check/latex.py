@@ -81,7 +81,6 @@ def _placeholder_name(index: int) -> str:
 
 _PLACEHOLDER_RE = re.compile(r"Z_\{?zz([a-z]+)\}?")
 
-TRANSPOSE = sp.Symbol("__transpose__")  # the exponent ᵀ, resolved by the rebuild
 
 
 # --- what the reader knows ---------------------------------------------------------------
@@ -111,9 +110,6 @@ GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota
 # the grammar's own commands, left for it to read
 GRAMMAR_COMMANDS = {"cdot", "times", "div", "infty",
                     "le", "leq", "leqslant", "ge", "geq", "geqslant", "neq", "ne"}
-SPACING = {",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "textstyle", "limits",
-           "nolimits", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
-           "Bigr"}
 ACCENTS = {"bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat", "tilde": "tilde",
            "widetilde": "tilde", "dot": "dot"}
 BOLD = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "mathrm", "mathsf", "operatorname",
@@ -775,8 +771,6 @@ def _checked_power(base, exponent):
 
 
 def _check_exponent(base, exponent) -> None:
-    if exponent.has(TRANSPOSE):
-        raise Unreadable("a transpose is not understood here")
     problem = power_refusal(base, exponent)
     if problem:
         raise Unreadable(problem)
@@ -820,10 +814,6 @@ def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):
         if isinstance(node, sp.Pow):
             base = walk(node.args[0], level + 1)
             exponent = walk(node.args[1], level + 1)
-            if exponent is TRANSPOSE or exponent == TRANSPOSE:
-                if vocab.ops is not None and vocab.ops.transpose is not None:
-                    return vocab.ops.transpose(base)
-                return base.T if vocab.matrix(base) else base
             if vocab.ops is not None and vocab.ops.power is not None:
                 _check_exponent(base, exponent)
                 return vocab.ops.power(base, exponent)
