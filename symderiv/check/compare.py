@@ -420,7 +420,7 @@ def _same_matrix_expr(a, b, label: str) -> bool:
         sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
         subs = {}
         for M in a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol):
-            r, c = (sp.sympify(x).subs(sizes) for x in M.shape)
+            r, c = (_dim(x, sizes) for x in M.shape)
             subs[M] = sp.Matrix(int(r), int(c),
                                 lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
         scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
@@ -436,9 +436,13 @@ def _same_matrix_expr(a, b, label: str) -> bool:
     return True
 
 
+def _dim(d, sizes) -> sp.Integer:
+    """A matrix dimension (an int or a symbol such as n) at the concrete sizes."""
+    return sp.Integer(d) if isinstance(d, int) else d.subs(sizes)
+
+
 def _explicit(m, sizes, subs, scalars):
-    m = m.subs(sizes).xreplace({sp.MatrixSymbol(M.name, *[sp.sympify(x).subs(sizes)
-                                                         for x in M.shape]): v
+    m = m.subs(sizes).xreplace({sp.MatrixSymbol(M.name, *[_dim(x, sizes) for x in M.shape]): v
                                 for M, v in subs.items()}).xreplace(scalars)
     m = m.doit()
     if isinstance(m, MatrixExpr):
