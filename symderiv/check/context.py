@@ -11,18 +11,18 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
 from ..assume import Domain, Scope, parse_assumption
-from ..parse import ELEMENTARY, Namespace
+from ..parse import Namespace
 from .latex import Vocabulary
 from .read import Reader
-
-
-def _sigmoid(u):
-    return 1 / (1 + sp.exp(-u))
 
 
 def _functions() -> dict[str, tuple]:
     """Lower-case names → (value builder, display builder), for LaTeX and plain math."""
     from ..derive.teacher import PHI_CDF, PHI_PDF, SIGMA
+    from ..library import registry
+
+    def sigmoid(u):
+        return registry()["sigmoid"].build(u, {})
 
     same = {name: (fn, fn) for name, fn in {
         "exp": sp.exp, "log": sp.log, "ln": sp.log, "sin": sp.sin, "cos": sp.cos,
@@ -32,7 +32,7 @@ def _functions() -> dict[str, tuple]:
         "abs": sp.Abs, "sqrt": sp.sqrt,
     }.items()}
     same.update({
-        "sigma": (_sigmoid, SIGMA), "sigmoid": (_sigmoid, SIGMA), "logistic": (_sigmoid, SIGMA),
+        "sigma": (sigmoid, SIGMA), "sigmoid": (sigmoid, SIGMA), "logistic": (sigmoid, SIGMA),
         "Phi": (lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2, PHI_CDF),
         "phi": (lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi), PHI_PDF),
         "varphi": (lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi), PHI_PDF),
@@ -144,10 +144,12 @@ def build_context(problem, solution) -> Context:
         display_ns = ns
         is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
     else:
-        plain_functions = dict(ELEMENTARY)
+        from ..derive.derivative import namespace as derivative_namespace
+
+        # elementary functions and the registry's activations, as in problem files
+        plain_functions = dict(derivative_namespace(scope).functions)
         for name, (value_of, _) in functions.items():
             plain_functions.setdefault(name, value_of)
-        plain_functions.update(_registry_functions(scope))
         for name in applied:
             plain_functions[name] = sp.Function(name)
         ns = Namespace(symbols=dict(alias), functions=plain_functions, make_symbol=resolve)
@@ -160,18 +162,3 @@ def build_context(problem, solution) -> Context:
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
                        applied=frozenset(applied), matrix=is_matrix, ops=ops)
     return Context(problem, answers, scope, symbols, Reader(vocab, ns, display_ns))
-
-
-def _registry_functions(scope: Scope) -> dict:
-    from ..library import registry
-
-    out = {}
-    for entry in registry().values():
-        if entry.vector or entry.arity != 1:
-            continue
-
-        def call(*args, entry=entry):
-            params = {p: scope.with_defaults(dict(entry.params)).symbol(p) for p in entry.params}
-            return entry.build(args[0], params)
-        out[entry.name] = call
-    return out

@@ -161,7 +161,7 @@ def _scope(problem: Problem, defaults) -> Scope:
     return scope.with_defaults(dict(defaults))
 
 
-def _namespace(scope: Scope) -> Namespace:
+def namespace(scope: Scope) -> Namespace:
     """Elementary functions plus every scalar activation, with parameters from ``scope``."""
     functions = dict(ELEMENTARY)
     for entry in registry().values():
@@ -178,7 +178,7 @@ def _namespace(scope: Scope) -> Namespace:
 
 
 def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol) -> sp.Expr:
-    ns = _namespace(scope)
+    ns = namespace(scope)
     ns = Namespace(symbols={**ns.symbols, var.name: var}, functions=ns.functions,
                    make_symbol=ns.make_symbol)
     expr = parse_expression(spec.expr, ns)

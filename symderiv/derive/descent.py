@@ -22,7 +22,7 @@ from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..parse import parse_expression
 from ..spec import Fields, Problem
-from .derivative import _IDENT, _namespace
+from .derivative import _IDENT, namespace
 from .steps import Answer, Solution
 
 FIELDS = {"loss", "param", "data", "init", "alphas", "steps", "tolerance"}
@@ -82,7 +82,7 @@ def parse(problem: Problem) -> GDSpec:
 def _quadratic(problem: Problem, spec: GDSpec):
     scope = Scope({n: parse_assumption(n, t) for n, t in problem.assume.items()})
     w = scope.symbol(spec.param)
-    expr = parse_expression(spec.loss, _namespace(scope))
+    expr = parse_expression(spec.loss, namespace(scope))
     values = {scope.symbol(k): v for k, v in spec.data}
     loss = sp.expand(expr.xreplace(values))
     if not loss.has(w):

@@ -20,7 +20,7 @@ from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..parse import Namespace, parse_expression
 from ..spec import Fields, Problem
-from .derivative import _IDENT, _namespace
+from .derivative import _IDENT, namespace
 from .network import Diagram
 from .steps import Answer, Solution
 
@@ -79,7 +79,7 @@ def _scope(problem: Problem) -> Scope:
 def _parse_nodes(problem: Problem, spec: GraphSpec) -> dict[sp.Symbol, sp.Expr]:
     scope = _scope(problem)
     later = {name for name, _ in spec.nodes}
-    base = _namespace(scope)
+    base = namespace(scope)
     known = {n: scope.symbol(n) for n in spec.inputs}
     exprs: dict[sp.Symbol, sp.Expr] = {}
     for name, text in spec.nodes:
