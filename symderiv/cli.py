@@ -14,25 +14,65 @@ import click
 from . import __version__
 from .errors import SymderivError
 
-TIMEOUT_HELP = "time budget per problem in seconds (0: none)"
+TIMEOUT_HELP = "CPU-time budget per problem in seconds (0: none)"
+
+
+INTERNAL_ERROR = 70
+
+
+def _say(message: str) -> None:
+    """One line on stderr, with control characters shown rather than sent to the terminal."""
+    shown = "".join(ch if ch.isprintable() or ch in " \n" else f"\\x{ord(ch):02x}"
+                    if ord(ch) < 256 else f"\\u{ord(ch):04x}" for ch in message)
+    click.echo(f"symderiv: {shown}", err=True)
 
 
 def _fail(exc: SymderivError) -> None:
-    click.echo(f"symderiv: {exc}", err=True)
+    _say(str(exc))
     sys.exit(exc.exit_code)
 
 
 class _Group(click.Group):
-    """Turns every SymderivError into one line on stderr and its exit code."""
+    """Turns every SymderivError into one line on stderr and its exit code; anything else
+    into one line too (``SYMDERIV_DEBUG=1`` shows the traceback)."""
 
     def invoke(self, ctx):
+        import os
+
         try:
             return super().invoke(ctx)
         except SymderivError as exc:
             _fail(exc)
         except RecursionError:
-            click.echo("symderiv: an expression is nested too deeply", err=True)
+            _say("an expression is nested too deeply")
             sys.exit(2)
+        except MemoryError:
+            _say("out of memory: a size or an expression in the input is too large")
+            sys.exit(2)
+        except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise  # click's own exits (--help, usage errors) keep their behaviour
+        except KeyboardInterrupt:
+            _say("interrupted")
+            sys.exit(130)
+        except Exception as exc:  # a bug of ours: one line, never a traceback for users
+            if os.environ.get("SYMDERIV_DEBUG"):
+                raise
+            _say(f"internal error ({type(exc).__name__}: {exc}); please report it with the "
+                 "input that caused it (SYMDERIV_DEBUG=1 shows the traceback)")
+            sys.exit(INTERNAL_ERROR)
+
+
+def _output_dir(out_dir: str) -> Path:
+    """The output directory, checked before any work: a file there is a one-line error."""
+    from .errors import BadInput
+
+    out = Path(out_dir)
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise BadInput(f"-o {out_dir}: {parent} is a file, not a directory")
+            break
+    return out
 
 
 @click.group(cls=_Group)
@@ -58,19 +98,22 @@ def _load_and_solve(files, timeout):
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
 def render(files, out_dir, sheet, pdf, timeout):
     """Write OUTPUT/<stem>.tex (and .pdf) for each problem FILE."""
-    from .export import write_atomic
-    from .latex_build import compile_pdf
+    from .export import write_atomic, write_bytes_atomic
+    from .latex_build import build_pdf
     from .render import render_document
+    from .texsafe import check_document_body
 
+    out = _output_dir(out_dir)
     solved = _load_and_solve(files, timeout)  # everything is checked before anything is written
-    documents = [(ps.stem + ("-sheet" if sheet else ""), render_document(ps, sols, key=not sheet))
+    documents = [(ps.stem + ("-sheet" if sheet else ""),
+                  check_document_body(render_document(ps, sols, key=not sheet)))
                  for ps, sols in solved]
-    out = Path(out_dir)
-    if pdf:
-        for stem, text in documents:
-            compile_pdf(text, stem, out)
+    # every PDF is built (in a private directory) before any file is written to OUTPUT
+    pdfs = {stem: build_pdf(text, name=f"{stem}.tex").pdf for stem, text in documents} if pdf else {}
     for stem, text in documents:
         write_atomic(out / f"{stem}.tex", text)
+        if stem in pdfs:
+            write_bytes_atomic(out / f"{stem}.pdf", pdfs[stem])
         click.echo(str(out / f"{stem}.tex") + (f"  {out / (stem + '.pdf')}" if pdf else ""))
 
 
@@ -156,15 +199,18 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout):
     if rtol < 0 or rtol >= 1:
         from .errors import BadInput
         raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
+    out = _output_dir(out_dir) if pdf else None
     report = run_check(key, answers, timeout=timeout or None, rtol=rtol)
     if pdf:
-        from .latex_build import compile_pdf
+        from .export import write_bytes_atomic
+        from .latex_build import build_pdf
+        from .texsafe import check_document_body
 
         stem = Path(answers).stem + "-feedback"
-        text = render_feedback(report)
-        out = Path(out_dir)
-        compile_pdf(text, stem, out)
+        text = check_document_body(render_feedback(report))
+        built = build_pdf(text, name=f"{stem}.tex")
         write_atomic(out / f"{stem}.tex", text)
+        write_bytes_atomic(out / f"{stem}.pdf", built.pdf)
     if as_json:
         click.echo(dumps(report_json(report)), nl=False)
     else:

@@ -54,7 +54,7 @@ class SolveTimeout(SymderivError):
     def __init__(self, problem: str, seconds: float):
         self.problem, self.seconds = problem, seconds
         super().__init__(f"problem {problem}: not solved within the time budget of "
-                         f"{seconds:g} s (raise it with --timeout)")
+                         f"{seconds:g} s of CPU time (raise it with --timeout)")
 
 
 class LatexFailed(SymderivError):

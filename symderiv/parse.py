@@ -119,6 +119,40 @@ def power_refusal(base: sp.Basic, exponent: sp.Basic) -> str | None:
     return None
 
 
+def number_refusal(text: str) -> str | None:
+    """Why the decimal literal ``text`` must not be read exactly (too many digits or too large
+    an exponent: ``1e999999999`` would build a billion-digit integer), or None."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return f"cannot read the number {text!r}"
+    if not number.is_finite():
+        return f"the number {text!r} is not finite"
+    digits = number.as_tuple()
+    if len(digits.digits) > MAX_INT_DIGITS:
+        return f"the number {text[:20]}... has more than {MAX_INT_DIGITS} digits"
+    if number and abs(number.adjusted()) > MAX_INT_DIGITS:
+        return f"the number {text!r} is too large or too small (at most {MAX_INT_DIGITS} digits)"
+    if abs(digits.exponent) > 2 * MAX_INT_DIGITS:
+        return f"the number {text!r} has too large an exponent"
+    return None
+
+
+MAX_NUMBER_BITS = 2000  # about 600 digits: far past any answer, far below the 4300-digit limit
+
+
+def size_refusal(value) -> str | None:
+    """Why a computed value holds a number too large to print or compare (products of powers
+    can build one no literal shows), or None."""
+    atoms = value.atoms(sp.Rational) if isinstance(value, sp.Basic) else ()
+    for atom in atoms:
+        if max(abs(atom.p).bit_length(), atom.q.bit_length()) > MAX_NUMBER_BITS:
+            return "a number in the expression is too large (more than about 600 digits)"
+    return None
+
+
 def _nesting_depth(text: str) -> int:
     depth = best = 0
     for ch in text:
@@ -187,9 +221,12 @@ class _Builder:
                 raise BadInput(f"integer literal has more than {MAX_INT_DIGITS} digits")
             return sp.Integer(value)
         # Floats are read exactly from their source text: 0.1 is 1/10, not a binary float.
-        text = ast.get_source_segment(self.source, node) or repr(value)
+        text = (ast.get_source_segment(self.source, node) or repr(value)).replace("_", "")
+        refusal = number_refusal(text)
+        if refusal:
+            raise BadInput(refusal)
         try:
-            return sp.Rational(text.replace("_", ""))
+            return sp.Rational(text)
         except (TypeError, ValueError):
             raise BadInput(f"cannot read the number {text!r}") from None
 
@@ -214,6 +251,13 @@ class _Builder:
         raise self.refuse(f"the operator {type(node.op).__name__}")
 
     def visit_BinOp(self, node: ast.BinOp, depth: int) -> sp.Basic:
+        result = self._binop(node, depth)
+        refusal = size_refusal(result) if getattr(result, "is_number", False) else None
+        if refusal:
+            raise BadInput(refusal)
+        return result
+
+    def _binop(self, node: ast.BinOp, depth: int) -> sp.Basic:
         op = node.op
         if isinstance(op, (ast.Pow, ast.BitXor)):
             return self._power(node, depth)

@@ -7,6 +7,7 @@ TOML floats are read as exact decimals (``0.1`` is 1/10, never a binary float).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -122,14 +123,85 @@ def read_toml(path: str | Path) -> dict:
         raise BadInput("no such file", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read: {exc}", file=str(path)) from None
+    if len(text) > MAX_FILE_CHARS:
+        raise BadInput(f"the file is too large ({len(text)} characters; the limit is "
+                       f"{MAX_FILE_CHARS})", file=str(path))
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"invalid TOML: {exc}", file=str(path)) from None
+        raise BadInput(f"invalid TOML: {printable(str(exc))}", file=str(path)) from None
+    _check_numbers(data, str(path))
+    return data
 
 
-def load(path: str | Path) -> ProblemSet:
-    """Read and validate a problem file, including every kind's own fields."""
+MAX_FILE_CHARS = 1_000_000
+MAX_DIGITS = 60
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._()\-]{0,39}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape sequences …) shown, not sent."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" if ord(ch) < 256
+                   else f"\\u{ord(ch):04x}" for ch in str(text))
+
+
+def _number_problem(value) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return f"the number {value} is not finite (nan and inf are not allowed)"
+        if len(value.as_tuple().digits) > MAX_DIGITS or (value and abs(value.adjusted()) > MAX_DIGITS):
+            return f"the number {value:.6g} is too large or too precise (at most {MAX_DIGITS} digits)"
+    return None
+
+
+def _check_numbers(data: Any, file: str) -> None:
+    """Refuse non-finite and absurdly large numbers anywhere in the file, naming where."""
+    def walk(value, path: str, problem: str | None):
+        trouble = _number_problem(value)
+        if trouble:
+            raise BadInput(trouble, file=file, problem=problem, field=path or None)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key), problem)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]", problem)
+
+    for key, value in data.items():
+        if key == "problem" and isinstance(value, list):
+            for i, table in enumerate(value, start=1):
+                pid = table.get("id") if isinstance(table, dict) else None
+                where = printable(pid) if isinstance(pid, str) and pid else f"#{i}"
+                if isinstance(table, dict):
+                    for k, v in table.items():
+                        walk(v, str(k), where)
+        else:
+            walk(value, str(key), None)
+
+
+LOAD_SECONDS = 10.0
+
+
+def load(path: str | Path, seconds: float | None = LOAD_SECONDS) -> ProblemSet:
+    """Read and validate a problem file, including every kind's own fields.
+
+    Loading has a CPU-time budget of its own: a file whose expressions are too costly even to
+    read is a one-line error (exit 2), never a hang.
+    """
+    from .budget import time_budget
+    from .errors import SolveTimeout
+
+    try:
+        with time_budget("load", seconds):
+            return _load(path)
+    except SolveTimeout:
+        raise BadInput(f"reading the file took more than {seconds:g} s of CPU time: an "
+                       "expression or a size in it is too large", file=str(path)) from None
+
+
+def _load(path: str | Path) -> ProblemSet:
     from .kinds import kind_module, KINDS
 
     name = str(path)
@@ -161,10 +233,13 @@ def load(path: str | Path) -> ProblemSet:
         if not isinstance(table, dict):
             raise BadInput("each problem must be a [[problem]] table", file=name, field="problem")
         pid = table.get("id")
-        where = pid if isinstance(pid, str) and pid else f"#{index}"
+        where = printable(pid) if isinstance(pid, str) and pid else f"#{index}"
         if not isinstance(pid, str) or not pid.strip():
             raise BadInput("required field is missing or not a string", file=name,
                            problem=where, field="id")
+        if not ID_PATTERN.fullmatch(pid):
+            raise BadInput("an id is 1 to 40 letters, digits and . _ ( ) - (starting with a "
+                           "letter or digit)", file=name, problem=where, field="id")
         if pid in seen:
             raise BadInput("duplicate problem id", file=name, problem=pid, field="id")
         seen.add(pid)

@@ -105,6 +105,9 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
             outcome = Outcome("unparseable", None,
                               (f"symderiv could not read this answer ({type(exc).__name__}); "
                                "please report it",))
+        if outcome.got is not None and _too_large(outcome.got):
+            outcome = Outcome("unparseable", None, ("a number in the answer is too large "
+                                                    "(more than about 600 digits)",))
         results.append(Result(full, outcome.verdict, value, outcome.got, text,
                               outcome.feedback, outcome.method, shown[full]))
     for full, (_, _, value) in expected.items():
@@ -113,3 +116,11 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
                                   expected_display=shown[full]))
     return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
                   submission.student, tuple(results))
+
+
+def _too_large(value) -> bool:
+    """A value whose numbers could not even be printed (Python refuses 4300+ digit integers)."""
+    from ..parse import size_refusal
+
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(size_refusal(v) for v in items if hasattr(v, "atoms"))
