@@ -92,7 +92,7 @@ def _load_and_solve(files, timeout):
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", default="output", show_default=True,
-              type=click.Path(file_okay=False), help="directory for .tex/.pdf files")
+              help="directory for .tex/.pdf files")
 @click.option("--sheet", is_flag=True, help="the question sheet instead of the answer key")
 @click.option("--pdf", is_flag=True, help="also compile each .tex with latexmk")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
@@ -183,7 +183,7 @@ def _plain(value) -> str:
 @click.option("--pdf", is_flag=True,
               help="also write OUTPUT/<answers stem>-feedback.tex and compile it")
 @click.option("-o", "--output", "out_dir", default="output", show_default=True,
-              type=click.Path(file_okay=False), help="directory for the feedback report")
+              help="directory for the feedback report")
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance for answers written with decimals")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)

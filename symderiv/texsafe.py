@@ -73,8 +73,10 @@ def escape(text: str) -> str:
     """Plain text → LaTeX that prints exactly these characters.
 
     Characters with no glyph in the document's fonts (CJK, emoji, control characters) are
-    printed as their code point, e.g. ``[U+4E2D]``, so no text can break the build.
+    printed as their code point, e.g. ``[U+4E2D]``, so no text can break the build. Line
+    breaks and tabs become spaces: escaped text is one line (it may sit in a comment).
     """
+    text = re.sub(r"[\r\n\t\f\v]", " ", str(text))
     out = []
     for piece in re.split(f"({_ESCAPE_RE.pattern})", str(text)):
         if not piece:

@@ -17,6 +17,7 @@ from ..assume import Domain, Scope
 from ..errors import BadInput
 from ..library import Entry, registry
 from ..parse import ELEMENTARY, Namespace, parse_expression
+from ..texsafe import check_latex_fragment
 from ..spec import Fields, Problem
 from .. import verify
 from .branches import Branch, as_piecewise, is_piecewise, split_branches
@@ -26,7 +27,7 @@ from .steps import Answer, Line, Solution
 from .teacher import JacobianForm, TeacherForm, jacobian_teacher_form, teacher_form
 
 FIELDS = {"functions", "var", "limits", "plot", "size"}
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"\A[A-Za-z][A-Za-z0-9_]*\Z")
 PLOT_RANGE = (-5, 5)
 PLOT_SAMPLES = 81
 
@@ -128,7 +129,13 @@ def parse(problem: Problem) -> DerivativeSpec:
                 raise f.error("functions", "an inline function needs name = \"...\" (a plain identifier)")
             if not isinstance(expr, str):
                 raise f.error("functions", f"inline function {name!r} needs expr = \"...\"")
-            spec = FunctionSpec(name, expr=expr, latex=item.get("latex"), title=item.get("title", ""))
+            latex = item.get("latex")
+            if latex is not None:
+                try:
+                    check_latex_fragment(latex, inline=True)
+                except BadInput as exc:
+                    raise f.error("functions", f"{name}: latex: {exc.message}") from None
+            spec = FunctionSpec(name, expr=expr, latex=latex, title=item.get("title", ""))
             try:
                 _build_inline(spec, _scope(problem, ()), sp.Symbol(var, real=True))
             except BadInput as exc:

@@ -19,7 +19,7 @@ from .. import verify
 from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..parse import Namespace, parse_expression
-from ..spec import Fields, Problem
+from ..spec import Fields, Problem, printable
 from .derivative import _IDENT, namespace
 from .network import Diagram
 from .steps import Answer, Solution
@@ -39,6 +39,9 @@ class GraphSpec:
 def parse(problem: Problem) -> GraphSpec:
     f = Fields(problem, FIELDS)
     inputs = f.string_list("inputs", required=True)
+    for name in inputs:
+        if not _IDENT.match(name):
+            raise f.error("inputs", f"{printable(name)!r} is not a valid name (letters, digits, _)")
     nodes = f.get("nodes", dict, required=True, what="a table of node = \"expression\"")
     if not nodes:
         raise f.error("nodes", "the table is empty")
@@ -53,6 +56,9 @@ def parse(problem: Problem) -> GraphSpec:
     if output not in nodes:
         raise f.error("output", f"{output!r} is not a node")
     wrt = f.string_list("wrt", required=True)
+    for name in wrt:
+        if not _IDENT.match(name):
+            raise f.error("wrt", f"{printable(name)!r} is not a valid name (letters, digits, _)")
     values = f.get("values", dict, {})
     vals = []
     for k, v in values.items():

@@ -75,6 +75,10 @@ def _vector(value, where: str, f: Fields) -> tuple:
     return tuple(_rational(v, where, f) for v in value)
 
 
+MAX_WIDTH = 64
+MAX_LAYERS = 12
+
+
 def parse(problem: Problem) -> MLPSpec:
     f = Fields(problem, FIELDS)
     layers = f.get("layers", list, required=True, what="a list of layer widths")
@@ -83,6 +87,12 @@ def parse(problem: Problem) -> MLPSpec:
     for w in layers:
         if isinstance(w, bool) or not (isinstance(w, int) and w >= 1 or isinstance(w, str) and _SIZE.match(w)):
             raise f.error("layers", f"each width must be a positive integer or a name, got {w!r}")
+        if isinstance(w, int) and w > MAX_WIDTH:
+            raise f.error("layers", f"a width of {w} is too large for a worked example "
+                          f"(at most {MAX_WIDTH}; write a name such as \"n\" for a general width)")
+    if len(layers) > MAX_LAYERS:
+        raise f.error("layers", f"{len(layers)} layers are too many for a worked example "
+                      f"(at most {MAX_LAYERS})")
     hidden = f.get("hidden", str, "relu")
     output = f.get("output", str, "identity")
     loss = f.get("loss", str, "half_squared")
