@@ -76,13 +76,25 @@ def dumps(data: dict) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
+    """Write to a temporary file beside ``path`` and rename: never a half-written file.
+
+    The file gets the user's usual permissions (0666 less the umask, as ``open`` gives), not
+    the 0600 of a temporary file: a course directory shared with teaching assistants can read it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

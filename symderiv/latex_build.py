@@ -26,8 +26,11 @@ def safe_environment() -> dict[str, str]:
     return env
 
 
-def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
+def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT,
+                logs: list[str] | None = None) -> Path:
     """Compile ``tex_source`` in a private directory; move only the PDF to ``out_dir``.
+
+    ``logs``, when given, receives the text of TeX's log (tests read it for overfull boxes).
 
     Raises:
         LatexFailed: latexmk is missing, timed out or failed; the message has the error lines.
@@ -50,9 +53,16 @@ def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFA
             log = Path(work) / f"{stem}.log"
             text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else proc.stdout
             raise LatexFailed(f"{stem}.tex: LaTeX failed:\n" + error_lines(text))
+        if logs is not None:
+            logs.append(read_log(Path(work) / f"{stem}.log"))
         target = out_dir / f"{stem}.pdf"
         os.replace(pdf, target)
         return target
+
+
+def read_log(path: Path) -> str:
+    """A TeX log's text ("" when there is none)."""
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
 def error_lines(log: str, context: int = 3, most: int = 5) -> str:

@@ -125,7 +125,7 @@ def render_feedback(report: Report) -> str:
 
     def answer_tex(r: Result) -> str:
         if r.got is None:
-            return r"\texttt{" + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
+            return r"{\ttfamily " + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
         return value_tex(r.got)
 
     def expected_tex(r: Result) -> str:
