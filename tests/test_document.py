@@ -255,3 +255,14 @@ def test_no_overfull_box_in_any_document(documents, tmp_path):
             overfull[name] = boxes
     assert overfull == {}
     assert len(documents) == 2 * len(PROBLEMS + FIXTURES) + 1
+
+
+@pytest.mark.pdf
+def test_compile_pdf_hands_back_the_log_with_its_overfull_boxes(tmp_path):
+    from symderiv.latex_build import compile_pdf
+
+    wide = "\\documentclass{article}\\begin{document}\\hbox to 30cm{x\\hfil}\\end{document}\n"
+    logs: list[str] = []
+    compile_pdf(wide, "wide", tmp_path, logs=logs)
+    assert len(logs) == 1 and "Overfull \\hbox" in logs[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.pdf"]  # the log is not left behind
