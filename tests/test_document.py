@@ -261,7 +261,7 @@ def test_no_overfull_box_in_any_document(documents, tmp_path):
 def test_compile_pdf_hands_back_the_log_with_its_overfull_boxes(tmp_path):
     from symderiv.latex_build import compile_pdf
 
-    wide = "\\documentclass{article}\\begin{document}\\hbox to 30cm{x\\hfil}\\end{document}\n"
+    wide = "\\documentclass{article}\\begin{document}\\noindent\\rule{30cm}{1pt}\\end{document}\n"
     logs: list[str] = []
     compile_pdf(wide, "wide", tmp_path, logs=logs)
     assert len(logs) == 1 and "Overfull \\hbox" in logs[0]
