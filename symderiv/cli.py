@@ -93,21 +93,29 @@ def _load_and_solve(files, timeout):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", default="output", show_default=True,
               help="directory for .tex/.pdf files")
-@click.option("--sheet", is_flag=True, help="the question sheet instead of the answer key")
+@click.option("--sheet", is_flag=True,
+              help="the question sheet instead of the answer key (no solutions; nothing is solved)")
 @click.option("--pdf", is_flag=True, help="also compile each .tex with latexmk")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
 def render(files, out_dir, sheet, pdf, timeout):
     """Write OUTPUT/<stem>.tex (and .pdf) for each problem FILE."""
     from .export import write_atomic, write_bytes_atomic
     from .latex_build import build_pdf
-    from .render import render_document
     from .texsafe import check_document_body
 
     out = _output_dir(out_dir)
-    solved = _load_and_solve(files, timeout)  # everything is checked before anything is written
-    documents = [(ps.stem + ("-sheet" if sheet else ""),
-                  check_document_body(render_document(ps, sols, key=not sheet)))
-                 for ps, sols in solved]
+    if sheet:
+        # a sheet solves nothing: the file is loaded (and so validated) and the statements shown
+        from .sheet import render_sheet
+        from .spec import load
+
+        documents = [(ps.stem + "-sheet", render_sheet(ps)) for ps in (load(f) for f in files)]
+    else:
+        from .render import render_document
+
+        solved = _load_and_solve(files, timeout)  # everything is checked before anything is written
+        documents = [(ps.stem, render_document(ps, sols)) for ps, sols in solved]
+    documents = [(stem, check_document_body(text)) for stem, text in documents]
     # every PDF is built (in a private directory) before any file is written to OUTPUT
     pdfs = {stem: build_pdf(text, name=f"{stem}.tex").pdf for stem, text in documents} if pdf else {}
     for stem, text in documents:

@@ -83,7 +83,11 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """:func:`write_atomic` for bytes. A path that cannot be written (``-o`` naming a file,
-    a directory without permission) is a one-line :class:`BadInput`, exit 2."""
+    a directory without permission) is a one-line :class:`BadInput`, exit 2.
+
+    The file gets the user's usual permissions (0666 less the umask, as ``open`` gives), not
+    the 0600 of a temporary file: a course directory shared with teaching assistants can read it.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,9 +95,17 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

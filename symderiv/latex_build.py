@@ -124,15 +124,19 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
+def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT,
+                logs: list[str] | None = None) -> Path:
     """Compile ``tex_source`` and write ``out_dir/<stem>.pdf`` atomically; return its path.
 
-    ``stem`` names the output file only: it never reaches TeX or a command line.
+    ``stem`` names the output file only: it never reaches TeX or a command line. ``logs``,
+    when given, receives the text of TeX's log (tests read it for overfull boxes).
 
     Raises:
         LatexFailed: as :func:`build_pdf`.
     """
     built = build_pdf(tex_source, timeout, name=f"{stem}.tex")
+    if logs is not None:
+        logs.append(built.log)
     from .export import write_bytes_atomic
 
     target = Path(out_dir) / f"{stem}.pdf"

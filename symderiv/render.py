@@ -16,7 +16,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from .texsafe import escape
+from .texsafe import escape, unicode_declarations
 
 LONG_DENOMINATOR = 10 ** 9
 SIGNIFICANT = 10
@@ -266,13 +266,17 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
                        rules=rules)
-    env.globals.update(oo=sp.oo)
+    env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
     return env
 
 
 def render_document(problem_set, solutions, *, key: bool = True) -> str:
-    """The whole LaTeX document for one problem file: answer key or question sheet."""
+    """The whole LaTeX document for one problem file: the answer key, or (``key=False``) the
+    question sheet, which ignores ``solutions`` (see ``sheet.render_sheet``)."""
+    if not key:
+        from .sheet import render_sheet
+
+        return render_sheet(problem_set)
     template = environment().get_template("document.tex.j2")
-    checked = sorted({c for s in solutions for c in s.checks})
-    return template.render(meta=problem_set.meta, solutions=solutions, key=key, checks=checked,
+    return template.render(meta=problem_set.meta, entries=solutions, key=True,
                            source=Path(problem_set.path).name)

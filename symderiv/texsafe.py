@@ -56,6 +56,14 @@ _ESCAPES.update(_TEXT_UNICODE)
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
 
 
+def unicode_declarations() -> str:
+    """Preamble lines that let pdfLaTeX typeset the math characters a statement may contain
+    directly (σ, ≤, ∞ …), in text and in math alike."""
+    chars = {**UNICODE_MATH, "−": "-"}
+    return "\n".join(f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{\\ensuremath{{{tex}}}}}"
+                     for ch, tex in chars.items())
+
+
 def typesettable(ch: str) -> bool:
     """True when pdfLaTeX (T1 fonts, UTF-8 input) prints ``ch`` as itself."""
     code = ord(ch)
@@ -150,7 +158,7 @@ rulename renewcommand arraystretch paragraph boxed fbox parbox linewidth fboxsep
 dimexpr textwidth columnwidth hsize bfseries itshape ttfamily rmfamily sffamily normalfont
 texttt textsf printanswers makebox raisebox rule strut phantom vphantom hphantom
 caption label ref tableofcontents newpage clearpage
-textbackslash textasciicircum textasciitilde arraybackslash endhead endfirsthead endfoot endlastfoot textcolor color verdict
+questionheading textbackslash textasciicircum textasciitilde arraybackslash endhead endfirsthead endfoot endlastfoot textcolor color verdict
 """.split())
 
 _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)

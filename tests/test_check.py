@@ -403,7 +403,7 @@ def test_seed_feedback_pdf(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ama564_a1_student-feedback.pdf", "ama564_a1_student-feedback.tex"]
-    label = r"\texttt{1a/\allowbreak{}leaky\_relu.\allowbreak{}limit(+oo)}"
+    label = r"1a: Leaky ReLU, limit at $+\infty$ &"
     row = next(line for line in tex.splitlines() if line.startswith(label))
     assert "incorrect" in row and "two limits are swapped" in row
     assert "Score: 19 of 24 correct" in tex

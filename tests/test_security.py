@@ -402,3 +402,30 @@ def test_internal_errors_are_one_line(lair, monkeypatch):
         "symderiv: internal error (ZeroDivisionError: boom); please report it with the input "
         "that caused it (SYMDERIV_DEBUG=1 shows the traceback)"]
     assert not (tmp / "out").exists()
+
+
+def test_every_command_in_the_templates_passes_the_last_gate():
+    """A template that starts using a new command must add it to TEMPLATE_COMMANDS on purpose."""
+    from symderiv.texsafe import CONTROL_SYMBOLS, MATH_COMMANDS, TEMPLATE_COMMANDS, TEXT_COMMANDS
+
+    allowed = MATH_COMMANDS | TEXT_COMMANDS | TEMPLATE_COMMANDS
+    unknown = set()
+    for path in (ROOT / "templates").rglob("*.j2"):
+        text = path.read_text(encoding="utf-8")
+        if r"\begin{document}" in text:
+            text = text[text.index(r"\begin{document}"):]
+        for match in re.finditer(r"\\([A-Za-z]+)", text):
+            if match.group(1) not in allowed:
+                unknown.add(f"{path.name}: \\{match.group(1)}")
+    assert not unknown
+
+
+def test_statements_may_type_greek_and_math_symbols(lair):
+    tmp, _, _ = lair
+    src = tmp / "p.toml"
+    src.write_text(PROBLEM.format(extra='statement = "σ(x), τ ∈ (0, 1), ‖w‖², café, $σ(x) ≤ 1 − x$"'),
+                   encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(src), "-o", str(tmp / "out")])
+    assert result.exit_code == 0, result.output
+    tex = (tmp / "out" / "p.tex").read_text(encoding="utf-8")
+    assert r"\DeclareUnicodeCharacter{03C3}{\ensuremath{\sigma}}" in tex

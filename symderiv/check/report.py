@@ -50,6 +50,42 @@ def feedback_tex(parts) -> str:
     return "".join(escape(p) if isinstance(p, str) else f"${tex(p.value)}$" for p in parts)
 
 
+_LIMIT = re.compile(r"^limit\(([+-])oo\)$")
+_AT = re.compile(r"^(.+)\[([A-Za-z]\w*)=([^\]]+)\]$")
+_GREEK = frozenset("alpha beta gamma delta epsilon eta theta kappa lambda mu nu rho sigma tau phi "
+                   "omega".split())
+_PARTS = re.compile(r"\.(?![^\[]*\])")  # a dot outside [...]
+
+
+def label_words(label: str) -> str:
+    """An answer label read out for the feedback sheet (LaTeX): ``1a/leaky_relu.limit(+oo)``
+    becomes "1a: Leaky ReLU, limit at +∞". Registry names are shown by their titles, so
+    no program name reaches the student's page; the JSON and the console keep the label."""
+    from ..library.activations import ACTIVATIONS
+    from ..library.losses import LOSSES
+    from ..texsafe import escape
+
+    problem, _, rest = label.partition("/")
+    if not rest:
+        problem, rest = "", label
+    words = []
+    for part in _PARTS.split(rest):
+        at = _AT.match(part)
+        suffix = ""
+        if at:
+            name, value = at.group(2), escape(at.group(3))
+            sym = f"$\\{name}$" if name in _GREEK else escape(name)
+            part, suffix = at.group(1), f" ({sym} = {value})"
+        limit = _LIMIT.match(part)
+        if limit:
+            words.append(rf"limit at ${limit.group(1)}\infty$" + suffix)
+            continue
+        entry = ACTIVATIONS.get(part) or LOSSES.get(part)
+        text = entry.title if entry is not None else part.replace("_", " ")
+        words.append(escape(text) + suffix)
+    return (escape(problem) + ": " if problem else "") + ", ".join(words)
+
+
 def score(report: Report) -> dict:
     total = report.total
     return {"correct": report.correct, "total": total,
@@ -125,19 +161,13 @@ def render_feedback(report: Report) -> str:
 
     def answer_tex(r: Result) -> str:
         if r.got is None:
-            return r"\texttt{" + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
+            return r"{\ttfamily " + escape(printable(r.raw or "", 80)) + "}" if r.raw else ""
         return value_tex(r.got)
 
     def expected_tex(r: Result) -> str:
         return "" if r.key_shown is None else value_tex(r.key_shown)
 
-    def label_tex(label: str) -> str:
-        text = escape(label)
-        for ch in "/.[=":
-            text = text.replace(ch, ch + r"\allowbreak{}")
-        return text
-
-    rows = [{"label": label_tex(r.label), "verdict": r.verdict, "answer": answer_tex(r),
+    rows = [{"label": label_words(r.label), "verdict": r.verdict, "answer": answer_tex(r),
              "expected": expected_tex(r), "feedback": feedback_tex(r.feedback)}
             for r in report.results]
     template = environment().get_template("feedback.tex.j2")
