@@ -146,7 +146,7 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Heaviside(self, expr, exp=None):
         # the indicator 1[u > 0]: 1 where u > 0, 0 elsewhere; an indicator's power is itself
-        return r"\mathbf{1}\left[" + self._print(expr.args[0]) + r" > 0\right]"
+        return r"\mathbf{1}[" + self._print(expr.args[0]) + r" > 0]"
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = expr.args
@@ -244,14 +244,14 @@ def matrix(value: Any, delim: str = "pmatrix", names: Any = None) -> str:
     return rf"\begin{{{delim}}} " + r" \\ ".join(rows) + rf" \end{{{delim}}}"
 
 
-def broken(value: Any, width: int = 70) -> list[str]:
+def broken(value: Any, width: int = 70, names: Any = None) -> list[str]:
     """A long product as LaTeX lines of at most about ``width`` characters, factor by factor."""
-    text = tex(value)
+    text = tex(value, names)
     if len(text) <= width or not (isinstance(value, sp.Basic) and value.is_Mul):
         return [text]
     lines, current = [], ""
-    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f)))):
-        piece = _PRINTER.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f, names)))):
+        piece = printer(names).parenthesize(factor, PRECEDENCE["Mul"], strict=False)
         if current and len(current) + len(piece) > width:
             lines.append(current)
             current = piece
@@ -327,6 +327,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
                        rules=rules, product=product)
     env.globals.update(oo=sp.oo)
+    env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)
     return env
 
 
