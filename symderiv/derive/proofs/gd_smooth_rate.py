@@ -100,7 +100,7 @@ def steps(options: dict) -> list[ProofStep]:
                               .subs({f1: f0 - sp.Symbol("dec", nonnegative=True),
                                      sp.Symbol("f_T1", real=True): fbar + sp.Symbol("gap", nonnegative=True)}),
                               rf"with $f(\theta^1) = f(\theta^0) - d$ and $f(\theta^{{T+1}}) = \bar f + g$, $d, g \ge 0$: "
-                              rf"${bound_tex}\left(f(\theta^0) - \bar f\right) - {bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right)"
+                              rf"${bound_tex}\bigl(f(\theta^0) - \bar f\bigr) - {bound_tex}\bigl(f(\theta^1) - f(\theta^{{T+1}})\bigr)"
                               rf" = {bound_tex}\,(d + g) \ge 0$")),
         ProofStep("minimum at most the mean",
                   rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k \le \frac{{{bound_tex}\left(f(\theta^0) - \bar f\right)}}{{T}}$.",
