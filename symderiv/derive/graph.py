@@ -275,7 +275,7 @@ def _statement_writes(statement: str, base: str, sub: str) -> bool:
 
 NODE_RADIUS = 0.45   # cm: the drawn circles are 9 mm across
 X_STEP, Y_UNIT = 2.4, 1.15
-BENDS = (0, 25, -25, 40, -40, 55, -55)
+BENDS = (0, 25, -25, 40, -40, 55, -55, 70, -70, 85, -85)
 
 
 def _layers(spec: GraphSpec, exprs: dict, scope: Scope) -> dict:
