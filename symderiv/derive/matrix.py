@@ -257,6 +257,19 @@ def shape_table(expr) -> list[tuple[sp.Basic, str]]:
 # --- differentials ----------------------------------------------------------------------
 
 
+class Differential(sp.Function):
+    """d(a) of a scalar building block a, printed d(xᵀ(Ax + z)), or d[(Xw − y)ᵀ(Xw − y)] when
+    the argument itself opens with a bracket (never d((…)))."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        inner = printer._print(self.args[0])
+        if inner.startswith(r"\left("):
+            return r"d\left[" + inner + r"\right]"
+        return r"d\left(" + inner + r"\right)"
+
+
 def differential(M, X, dX):
     """d M for a matrix expression M, with dX the differential of the variable X."""
     if M == X:
@@ -475,7 +488,7 @@ def solve(problem: Problem) -> Solution:
     f_plain = f.xreplace(dummies)
     partials = {a: sp.diff(f_plain, dummies[a]).xreplace({v: k for k, v in dummies.items()})
                 for a in atoms}
-    D = sp.Function("d")
+    D = Differential
     df_chain = sp.Add(*[partials[a] * D(a) for a in atoms])
     expanded = {a: scalar_differential(a, X, dX) for a in atoms}
     df_expanded = sp.Add(*[partials[a] * expanded[a] for a in atoms])
