@@ -30,6 +30,11 @@ def template_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
+def _is_number_product(expr: sp.Basic) -> bool:
+    """A 1 × 1 matrix expression used as a number (wᵀx), stored as its trace."""
+    return isinstance(expr, sp.Trace) and getattr(expr.arg, "shape", None) == (1, 1)
+
+
 def _is_stand_in(factor: sp.Basic) -> bool:
     base = factor.base if isinstance(factor, sp.Pow) else factor
     return isinstance(base, AppliedUndef)
@@ -118,14 +123,30 @@ class KeyPrinter(LatexPrinter):
         return super()._print_Derivative(expr)
 
     def _print_Trace(self, expr):
-        # a 1 x 1 product used as a number: tr(wᵀx) is wᵀx
-        if getattr(expr.arg, "shape", None) == (1, 1):
-            return r"\left(" + self._print(expr.arg) + r"\right)"
+        # a 1 x 1 product used as a number: tr(wᵀx) is wᵀx, bracketed only where a product
+        # or a power needs it (see parenthesize and _needs_mul_brackets)
+        if _is_number_product(expr):
+            return self._print(expr.arg)
         return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
 
+    def parenthesize(self, item, level, is_neg=False, strict=False):
+        if _is_number_product(item) and not isinstance(item.arg, sp.MatrixSymbol):
+            text = self._print(item)
+            return r"\left(" + text + r"\right)" if level >= PRECEDENCE["Mul"] else text
+        return super().parenthesize(item, level, is_neg=is_neg, strict=strict)
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        if _is_number_product(expr) and not isinstance(expr.arg, sp.MatrixSymbol):
+            return not (first and last)
+        return super()._needs_mul_brackets(expr, first=first, last=last)
+
+    def _print_Transpose(self, expr):
+        text = super()._print_Transpose(expr)
+        return text[:-len("^{T}")] + r"^{\top}" if text.endswith("^{T}") else text
+
     def _print_Heaviside(self, expr, exp=None):
-        text = r"I\left(" + self._print(expr.args[0]) + r" > 0\right)"
-        return f"{text}^{{{exp}}}" if exp else text
+        # the indicator 1[u > 0]: 1 where u > 0, 0 elsewhere; an indicator's power is itself
+        return r"\mathbf{1}[" + self._print(expr.args[0]) + r" > 0]"
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = expr.args
@@ -175,6 +196,7 @@ class DecimalPrinter(KeyPrinter):
 
 
 _PRINTER = KeyPrinter({"mul_symbol": None})
+_NAMED: dict = {}
 _DECIMAL = DecimalPrinter({"mul_symbol": None})
 
 
@@ -190,12 +212,26 @@ def dec(value: Any) -> str:
     return tex(value)
 
 
-def tex(value: Any) -> str:
-    """A SymPy object (or number) as LaTeX math, the way a teacher writes it."""
+def printer(names: Any = None) -> KeyPrinter:
+    """The key's printer; ``names`` maps symbols to the question's LaTeX names (x → \\mathbf{x})."""
+    if not names:
+        return _PRINTER
+    table = dict(names)
+    key = tuple(sorted(table.items(), key=lambda kv: sp.default_sort_key(kv[0])))
+    if key not in _NAMED:
+        if len(_NAMED) > 256:
+            _NAMED.clear()
+        _NAMED[key] = KeyPrinter({"mul_symbol": None, "symbol_names": table})
+    return _NAMED[key]
+
+
+def tex(value: Any, names: Any = None) -> str:
+    """A SymPy object (or number) as LaTeX math, the way a teacher writes it; ``names`` renames
+    symbols to the question's notation."""
     if isinstance(value, (sp.Basic, sp.MatrixBase)):
         if isinstance(value, sp.MatrixBase):
-            return matrix(value)
-        return _PRINTER.doprint(value)
+            return matrix(value, names=names)
+        return printer(names).doprint(value)
     if isinstance(value, Decimal):
         return num(value)
     if isinstance(value, (int, float)):
@@ -203,19 +239,19 @@ def tex(value: Any) -> str:
     return escape(str(value))
 
 
-def matrix(value: Any, delim: str = "pmatrix") -> str:
-    rows = [" & ".join(tex(v) for v in value.row(i)) for i in range(value.rows)]
+def matrix(value: Any, delim: str = "pmatrix", names: Any = None) -> str:
+    rows = [" & ".join(tex(v, names) for v in value.row(i)) for i in range(value.rows)]
     return rf"\begin{{{delim}}} " + r" \\ ".join(rows) + rf" \end{{{delim}}}"
 
 
-def broken(value: Any, width: int = 70) -> list[str]:
+def broken(value: Any, width: int = 70, names: Any = None) -> list[str]:
     """A long product as LaTeX lines of at most about ``width`` characters, factor by factor."""
-    text = tex(value)
+    text = tex(value, names)
     if len(text) <= width or not (isinstance(value, sp.Basic) and value.is_Mul):
         return [text]
     lines, current = [], ""
-    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f)))):
-        piece = _PRINTER.parenthesize(factor, PRECEDENCE["Mul"], strict=False)
+    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f, names)))):
+        piece = printer(names).parenthesize(factor, PRECEDENCE["Mul"], strict=False)
         if current and len(current) + len(piece) > width:
             lines.append(current)
             current = piece
@@ -251,6 +287,30 @@ def coords(points: Sequence[tuple[float, float | None]]) -> str:
     return " ".join(f"({x:g},{'nan' if y is None else format(y, 'g')})" for x, y in points)
 
 
+def product(factors: Sequence[Any], names: Any = None) -> str:
+    """Factors as a teacher writes a product: factors equal to 1 dropped, numbers first, only
+    sums (and negative factors) bracketed: 1[x > 0] w₄ (y_p − y), never (w₄)(1)."""
+    kept = [f for f in factors if not (isinstance(f, sp.Basic) and f == 1)]
+    if not kept:
+        return "1"
+    p = printer(names)
+    sign = 1
+    parts = []
+    for f in sorted(kept, key=lambda f: not (isinstance(f, sp.Basic) and f.is_Number)):
+        f = sp.sympify(f)
+        if not f.is_Add and f.could_extract_minus_sign():
+            sign = -sign
+            f = -f
+        if f == 1:
+            continue
+        text = p._print(f)
+        if f.is_Add:
+            text = r"\left(" + text + r"\right)"
+        parts.append(text)
+    body = " ".join(parts) or "1"
+    return ("-" if sign < 0 else "") + body
+
+
 def rules(names: Sequence[str]) -> str:
     return escape(", ".join(names))
 
@@ -265,8 +325,9 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
-                       rules=rules)
+                       rules=rules, product=product)
     env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
+    env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)
     return env
 
 

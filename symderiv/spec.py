@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from .errors import BadInput
 from .texsafe import check_latex_fragment
 
-META_FIELDS = {"title", "course", "institution", "author", "due"}
+META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors"}
+META_FLAGS = {"bold_vectors"}  # the [meta] fields that are true/false, not text
 COMMON_FIELDS = {"id", "kind", "title", "statement", "points", "assume"}
 
 
@@ -28,6 +29,7 @@ class Meta:
     institution: str = ""
     author: str = ""
     due: str = ""
+    bold_vectors: bool = False  # vectors and matrices printed bold, as the question writes them
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,11 @@ def _load(path: str | Path) -> ProblemSet:
         raise BadInput(f"unknown field (allowed: {', '.join(sorted(META_FIELDS))})",
                        file=name, field=f"meta.{extra[0]}")
     for key, value in meta_table.items():
-        if not isinstance(value, str):
+        if key in META_FLAGS:
+            if not isinstance(value, bool):
+                raise BadInput(f"expected true or false, got {_describe(value)}", file=name,
+                               field=f"meta.{key}")
+        elif not isinstance(value, str):
             raise BadInput(f"expected a string, got {_describe(value)}", file=name, field=f"meta.{key}")
     if not meta_table.get("title", "").strip():
         raise BadInput("required field is missing", file=name, field="meta.title")

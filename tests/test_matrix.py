@@ -178,3 +178,102 @@ def test_json_gradient_and_shape():
     # the strings parse back over the problem's own names
     names = {"A": M("A", n, n), "x": x, "z": z}
     assert sp.parse_expr(q2["Q2.1"]["gradient"]["sympy"], local_dict=names) == (A + A.T) * x + z
+
+
+def _render_one(write_toml, body: str, bold: bool = False):
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    path = write_toml('[meta]\ntitle = "t"\n' + ("bold_vectors = true\n" if bold else "") + body)
+    ps = load(path)
+    sols = solve_set(ps)
+    return sols, render_document(ps, sols)
+
+
+L2_LOSS = '''
+[[problem]]
+id = "q"
+kind = "matrix_gradient"
+f = "(w.T*x - y)**2/2"
+wrt = "w"
+notation = { function = "L" }
+[problem.shapes]
+w = "n x 1"
+x = "n x 1"
+'''
+
+
+def test_printing_has_no_doubled_brackets_and_one_transpose_sign(write_toml):
+    """d((xᵀ(Ax+z))) and ((wᵀx)−y)x were printed; ᵀ and ⊤ were mixed."""
+    _, text = _render_one(write_toml, L2_LOSS + '''
+[[problem]]
+id = "r"
+kind = "matrix_gradient"
+f = "x.T*(A*x + z)"
+wrt = "x"
+[problem.shapes]
+x = "n x 1"
+A = "n x n"
+z = "n x 1"
+''')
+    body = text[text.index(r"\begin{questions}"):]
+    assert r"\left(\left(" not in body and "((" not in body
+    assert "^{T}" not in body
+    assert r"d\left(x^{\top} \left(A x + z\right)\right)" in body
+    assert r"\left(w^{\top} x - y\right) x" in body
+
+
+def test_bold_vectors_and_the_questions_function_name(write_toml):
+    sols, text = _render_one(write_toml, L2_LOSS, bold=True)
+    assert r"\nabla_{\boldsymbol{w}} L = \left(\boldsymbol{w}^{\top} \boldsymbol{x} - y\right) \boldsymbol{x}" in text
+    assert r"d\boldsymbol{w}" in text and r"\nabla_{w} f" not in text
+    # an entry of a vector has one index: w₁, not w₁₁
+    assert sols[0].body.entry_example[0] == sp.Symbol("w_1", real=True)
+    assert "w_{11}" not in text
+    _, plain = _render_one(write_toml, L2_LOSS)
+    assert r"\boldsymbol" not in plain.split(r"\begin{questions}")[1]
+    assert r"\nabla_{w} L" in plain
+
+
+def test_bold_matrices_upright_and_a_matrix_gradient_as_a_partial(write_toml):
+    _, text = _render_one(write_toml, '''
+[[problem]]
+id = "q"
+kind = "matrix_gradient"
+f = "norm(W*x + b - y)**2"
+wrt = "W"
+notation = { function = "L" }
+[problem.shapes]
+W = "m x n"
+x = "n x 1"
+b = "m x 1"
+y = "m x 1"
+''', bold=True)
+    assert r"\frac{\partial L}{\partial \mathbf{W}} = 2 \left(\mathbf{W} \boldsymbol{x} + \boldsymbol{b} - \boldsymbol{y}\right) \boldsymbol{x}^{\top}" in text
+    assert r"\left(\mathbf{W} \boldsymbol{x} + \boldsymbol{b} - \boldsymbol{y}\right)^{\top}" in text
+
+
+@pytest.mark.parametrize("meta, table, message", [
+    ('bold_vectors = "yes"', "", "meta.bold_vectors: expected true or false"),
+    ("", 'notation = { g = "G" }', "notation.g: is neither \"function\" nor a name used in f"),
+    ("", "notation = { function = 3 }", "notation.function: expected a LaTeX string"),
+    ("", 'notation = { function = "\\\\input{x}" }', "notation.function: the LaTeX command \\input"),
+])
+def test_notation_errors_name_the_field(meta, table, message, write_toml):
+    path = write_toml(f'''
+[meta]
+title = "t"
+{meta}
+[[problem]]
+id = "g"
+kind = "matrix_gradient"
+f = "x.T*x"
+wrt = "x"
+{table}
+[problem.shapes]
+x = "n x 1"
+''')
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr

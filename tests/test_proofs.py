@@ -146,3 +146,67 @@ def test_cli_stops_on_a_broken_proof_step(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "problem 2: step 9 (bad algebra): verification failed: 1 ≠ 2" in result.stderr
     assert not out.exists()
+
+
+PROGRAM_TEXT = ("SymPy", "sympy", "Sum(", "**", "f[", "f_(", "fbar", "integrate(", "rsolve", "\\texttt")
+
+
+@pytest.mark.parametrize("name", sorted(proofs.THEOREMS))
+def test_checks_are_stated_in_mathematics(name):
+    """What a step checked is printed for students: an identity in LaTeX, never program text."""
+    checked = proofs.check_proof("t", proofs.theorem(name).steps({}))
+    for c in checked:
+        for bad in PROGRAM_TEXT:
+            assert bad not in c.detail, (c.step.name, c.detail)
+        if c.step.check == "sympy":
+            assert "$" in c.detail and c.detail.count("$") % 2 == 0, c.detail
+
+
+def test_identity_detail_is_typeset_by_the_printer_in_the_questions_names():
+    L = sp.Symbol("L", positive=True)
+    fk = sp.Symbol("f_k", real=True)
+    G = sp.Symbol("G", nonnegative=True)
+    run = identity(fk - G / (2 * L) + G / (2 * L), fk, names={fk: r"f(\theta^{k})"})
+    assert run() == r"$f(\theta^{k}) = f(\theta^{k})$"
+    assert identity(G * L / L, G)() == "$G = G$"
+
+
+def test_pointwise_step_uses_the_questions_loss():
+    """AMA564 Q2 writes ρ_τ(Y − f(X)); the key never introduces an undefined ℓ(Y, q)."""
+    steps = proofs.theorem("quantile_minimizer").steps({})
+    pointwise = next(s for s in steps if s.name == "pointwise")
+    assert r"\rho_\tau\left(Y - f(X)\right)" in pointwise.claim
+    assert r"\rho_\tau\left(Y - q\right)" in pointwise.claim
+    assert r"\ell" not in pointwise.claim
+
+
+def test_gd_plot_says_where_a_curve_leaves_the_range(write_toml, tmp_path):
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    path = write_toml('''
+[meta]
+title = "t"
+[[problem]]
+id = "q"
+kind = "gd_analysis"
+loss = "(x*w - y)**2/2"
+init = 0
+alphas = [0.5, 2.5]
+steps = 6
+[problem.data]
+x = 1
+y = 100
+''')
+    ps = load(path)
+    (sol,) = solve_set(ps)
+    b = sol.body
+    assert b.leaves[0] is None and b.plot_points[0] == b.runs[0].iterates
+    t, value = b.leaves[1]
+    assert not b.plot_ymin <= float(value) <= b.plot_ymax
+    assert all(b.plot_ymin <= float(v) <= b.plot_ymax for v in b.runs[1].iterates[:t])
+    assert len(b.plot_points[1]) == t + 1
+    text = render_document(ps, [sol])
+    assert rf"The curve for $\alpha = 2.5$ leaves this range at $t = {t}$" in text
+    assert "SymPy" not in text and "restrict y to domain" not in text

@@ -126,6 +126,10 @@ class GDSolution:
     runs: tuple[AlphaRun, ...]
     plot_ymin: float
     plot_ymax: float
+    # per run: the iterates drawn (up to and including the first one outside the plotted
+    # range, so the line visibly leaves the frame) and (t, w_t) of that first one, or None
+    plot_points: tuple[tuple[sp.Rational, ...], ...] = ()
+    leaves: tuple[tuple[int, sp.Rational] | None, ...] = ()
 
 
 def solve(problem: Problem) -> Solution:
@@ -168,12 +172,17 @@ def solve(problem: Problem) -> Solution:
     span = max(abs(float(w_star - w0)), 1.0)
     ymin = max(min(finite), float(w_star) - 3 * span)
     ymax = min(max(finite), float(w_star) + 3 * span)
+    points, leaves = [], []
+    for r in runs:
+        out = next((t for t, v in enumerate(r.iterates) if not ymin <= float(v) <= ymax), None)
+        points.append(r.iterates if out is None else r.iterates[:out + 1])
+        leaves.append(None if out is None else (out, r.iterates[out]))
     body = GDSolution(spec, w, general, loss, grad, h, w_star, update, closed,
                       sp.Abs(1 - ALPHA * h) ** T * sp.Abs(w0 - w_star), converges, oscillates,
-                      diverges, tuple(runs), ymin, ymax)
+                      diverges, tuple(runs), ymin, ymax, tuple(points), tuple(leaves))
     return Solution(problem, tuple(answers), body,
                     ("gradient-descent iterates simulated exactly and checked against the "
-                     "closed form; conditions checked by SymPy and against the simulation",))
+                     "closed form; conditions derived symbolically and checked against the simulation",))
 
 
 def _behaviour(ratio, at_optimum: bool) -> str:

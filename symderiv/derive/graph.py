@@ -9,7 +9,9 @@ derivative of the fully substituted output, symbolically and at random points.
 
 from __future__ import annotations
 
+import math
 import random
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,11 +22,12 @@ from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..parse import Namespace, parse_expression
 from ..spec import Fields, Problem, printable
+from ..texsafe import check_latex_fragment
 from .derivative import _IDENT, namespace
 from .network import Diagram
 from .steps import Answer, Solution
 
-FIELDS = {"inputs", "nodes", "output", "wrt", "values"}
+FIELDS = {"inputs", "nodes", "output", "wrt", "values", "notation"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class GraphSpec:
     output: str
     wrt: tuple[str, ...]
     values: tuple[tuple[str, sp.Rational], ...] = ()
+    notation: tuple[tuple[str, str], ...] = ()  # name -> the question's LaTeX for it
 
 
 def parse(problem: Problem) -> GraphSpec:
@@ -65,10 +69,22 @@ def parse(problem: Problem) -> GraphSpec:
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
             raise f.error(f"values.{k}", f"expected a number, got {v!r}")
         vals.append((k, sp.Rational(str(v))))
-    spec = GraphSpec(tuple(inputs), tuple(nodes.items()), output, tuple(wrt), tuple(vals))
+    notation = f.get("notation", dict, {}, what="a table of name = \"LaTeX\"")
+    for k, v in notation.items():
+        if not isinstance(v, str) or not v.strip():
+            raise f.error(f"notation.{k}", f"expected the LaTeX for {k!r}, got {v!r}")
+        try:
+            check_latex_fragment(v)
+        except BadInput as exc:
+            raise f.error(f"notation.{k}", exc.message) from None
+    spec = GraphSpec(tuple(inputs), tuple(nodes.items()), output, tuple(wrt), tuple(vals),
+                     tuple(notation.items()))
     exprs = _parse_nodes(problem, spec)  # every expression checked now, with its field
     leaves = set().union(*(e.free_symbols for e in exprs.values())) - set(exprs)
     names = {s.name for s in leaves} | set(inputs)
+    for k in notation:
+        if k not in names and k not in nodes:
+            raise f.error(f"notation.{k}", "is not an input, a node or a parameter of the graph")
     for v in wrt:
         if v not in names:
             raise f.error("wrt", f"{v!r} is not an input or a parameter of the graph")
@@ -141,6 +157,8 @@ class GraphSolution:
     values: tuple[tuple[sp.Symbol, sp.Expr], ...]
     diagram: Diagram
     graph_nodes: frozenset = frozenset()  # inputs and nodes: the drawn part of the graph
+    names: tuple = ()                     # (symbol, LaTeX) in the question's notation
+    output: sp.Basic = None               # the output node
 
 
 def solve(problem: Problem) -> Solution:
@@ -189,11 +207,13 @@ def solve(problem: Problem) -> Solution:
     if values:
         node_values = tuple((n, sp.simplify(expanded[n].xreplace(values))) for n in order
                             if all(s in values for s in expanded[n].free_symbols))
+    names = latex_names(problem, spec, scope, exprs)
     body = GraphSolution(spec, tuple(exprs.items()), tuple(expanded.items()), tuple(edges),
-                         tuple(results), node_values, _diagram(spec, exprs, scope),
-                         frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]))
+                         tuple(results), node_values, _diagram(spec, exprs, scope, names),
+                         frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]),
+                         tuple(names.items()), out)
     return Solution(problem, tuple(answers), body,
-                    ("graph derivatives: path sums against sympy.diff of the composed output",))
+                    ("graph derivatives: path sums against the derivative of the composed output",))
 
 
 def _paths(start: sp.Symbol, end: sp.Symbol, children: dict) -> list[list[Edge]]:
@@ -233,22 +253,120 @@ def _check(problem: Problem, label: str, total: sp.Expr, direct: sp.Expr, scope:
             raise VerificationFailed(problem.id, label, f"paths give {a}, direct gives {b}")
 
 
-def _diagram(spec: GraphSpec, exprs: dict, scope: Scope) -> Diagram:
-    """Inputs in the first column, each node one column right of its deepest parent."""
-    depth: dict[sp.Symbol, int] = {scope.symbol(n): 0 for n in spec.inputs}
+def latex_names(problem: Problem, spec: GraphSpec, scope: Scope, exprs: dict) -> dict:
+    """Every symbol of the graph with the question's LaTeX for it: the ``notation`` table
+    first; else, when the statement writes the name with a subscript (``y_p`` or ``y_{p}`` for
+    the node ``yp``), that; else the printer's default (``a1`` → a₁, ``w11`` → w₁₁)."""
+    given = dict(spec.notation)
+    symbols = set(exprs) | {scope.symbol(n) for n in spec.inputs}
+    for e in exprs.values():
+        symbols |= e.free_symbols
+    out = {}
+    for sym in symbols:
+        name = sym.name
+        if name in given:
+            out[sym] = given[name]
+            continue
+        m = re.fullmatch(r"([A-Za-z])([A-Za-z][A-Za-z0-9]*)", name)
+        if m and _statement_writes(problem.statement, *m.groups()):
+            out[sym] = f"{m.group(1)}_{{{m.group(2)}}}"
+    return out
+
+
+def _statement_writes(statement: str, base: str, sub: str) -> bool:
+    """Does the statement write ``base_{sub}`` (or ``base_sub`` for a one-letter sub)?"""
+    forms = [re.escape(f"{base}_{{{sub}}}")] + ([re.escape(f"{base}_{sub}")] if len(sub) == 1 else [])
+    return re.search(r"(?<![A-Za-z\\])(?:" + "|".join(forms) + r")(?![A-Za-z0-9])", statement) is not None
+
+
+NODE_RADIUS = 0.45   # cm: the drawn circles are 9 mm across
+X_STEP, Y_UNIT = 2.4, 1.15
+BENDS = (0, 25, -25, 40, -40, 55, -55, 70, -70, 85, -85)
+
+
+def _layers(spec: GraphSpec, exprs: dict, scope: Scope) -> dict:
+    """Columns: inputs in the first; every node as late as its children allow and no earlier
+    than one column right of its deepest parent, so that a node feeding a far node sits
+    beside the other inputs of that node (a₁, a₂, a₃ all just left of a₄)."""
+    inputs = [scope.symbol(n) for n in spec.inputs]
+    depth: dict[sp.Symbol, int] = {s: 0 for s in inputs}
     for node, expr in exprs.items():
         parents = [p for p in expr.free_symbols if p in depth]
         depth[node] = 1 + max((depth[p] for p in parents), default=0)
+    children: dict[sp.Symbol, list[sp.Symbol]] = {}
+    for node, expr in exprs.items():
+        for p in expr.free_symbols:
+            if p in depth:
+                children.setdefault(p, []).append(node)
+    for node in reversed(list(exprs)):
+        if children.get(node):
+            depth[node] = max(depth[node], min(depth[c] for c in children[node]) - 1)
+    return depth
+
+
+def _bezier(p0, p3, bend):
+    """Points along TikZ's ``bend left=bend`` curve from p0 to p3 (right when negative)."""
+    dx, dy = p3[0] - p0[0], p3[1] - p0[1]
+    d = math.hypot(dx, dy)
+    a = math.atan2(dy, dx)
+    r = 0.3915 * d  # TikZ's control distance for looseness 1
+    out, inn = a + math.radians(bend), a + math.pi - math.radians(bend)
+    p1 = (p0[0] + r * math.cos(out), p0[1] + r * math.sin(out))
+    p2 = (p3[0] + r * math.cos(inn), p3[1] + r * math.sin(inn))
+    pts = []
+    for i in range(41):
+        t = i / 40
+        u = 1 - t
+        pts.append((u ** 3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t ** 3 * p3[0],
+                    u ** 3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t ** 3 * p3[1]))
+    return pts
+
+
+def edge_clearance(p0, p3, bend, others) -> float:
+    """The least distance (cm) from the drawn edge to the centre of any other node."""
+    pts = _bezier(p0, p3, bend)
+    return min((math.hypot(px - ox, py - oy) for px, py in pts for ox, oy in others), default=math.inf)
+
+
+def _diagram(spec: GraphSpec, exprs: dict, scope: Scope, names: dict | None = None) -> Diagram:
+    """A layered drawing: columns from :func:`_layers`, each column ordered by the mean height
+    of its parents, and an edge bent just enough that it passes no other node."""
+    from ..render import tex
+    names = names or {}
+    depth = _layers(spec, exprs, scope)
     columns: dict[int, list[sp.Symbol]] = {}
     for sym, d in depth.items():
         columns.setdefault(d, []).append(sym)
-    nodes = []
-    for d, syms in sorted(columns.items()):
+    parents = {node: [p for p in sorted(expr.free_symbols, key=lambda s: s.name) if p in depth]
+               for node, expr in exprs.items()}
+    ypos: dict[sp.Symbol, float] = {}
+    for d in sorted(columns):
+        syms = columns[d]
+        if d > 0:
+            order = {s: i for i, s in enumerate(syms)}
+            syms.sort(key=lambda s: (-sum(ypos[p] for p in parents.get(s, [])) / max(len(parents.get(s, [])), 1),
+                                     order[s]))
         for i, sym in enumerate(syms):
-            nodes.append((f"g{sym.name}", 2.4 * d, (len(syms) - 1) / 2 - i, sp.latex(sym)))
+            ypos[sym] = (len(syms) - 1) / 2 - i
+    place = {sym: (X_STEP * depth[sym], ypos[sym]) for sym in depth}
+    nodes = [(f"g{sym.name}", x, y, tex(sym, names)) for sym, (x, y) in
+             sorted(place.items(), key=lambda kv: (kv[1][0], -kv[1][1]))]
     edges = []
     for node, expr in exprs.items():
-        for p in sorted(expr.free_symbols, key=lambda s: s.name):
-            if p in depth:
-                edges.append((f"g{p.name}", f"g{node.name}", ""))
+        for p in parents[node]:
+            a, b = place[p], place[node]
+            a_cm, b_cm = (a[0], a[1] * Y_UNIT), (b[0], b[1] * Y_UNIT)
+            others = [(x, y * Y_UNIT) for s, (x, y) in place.items() if s not in (p, node)]
+            room = {t: edge_clearance(a_cm, b_cm, t, others) for t in BENDS}
+            bend = max(BENDS, key=lambda t: (room[t] > NODE_RADIUS + 0.15,
+                                             -abs(t) if room[t] > NODE_RADIUS + 0.15 else room[t]))
+            edges.append((f"g{p.name}", f"g{node.name}", "", bend))
     return Diagram(tuple(nodes), tuple(edges))
+
+
+def sheet_figure(problem: Problem) -> Diagram:
+    """The computation graph the statement refers to, from the parsed spec alone (no solving)."""
+    spec: GraphSpec = problem.spec
+    scope = _scope(problem)
+    exprs = _parse_nodes(problem, spec)
+    return _diagram(spec, exprs, scope, latex_names(problem, spec, scope, exprs))

@@ -30,9 +30,11 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from ..errors import BadInput, VerificationFailed
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
+from ..texsafe import check_latex_fragment
 from .steps import Answer, Solution
 
-FIELDS = {"f", "wrt", "shapes"}
+FIELDS = {"f", "wrt", "shapes", "notation"}
+NOTATION_KEYS = {"function"}  # plus any name of f: its LaTeX (``x = "\\mathbf{x}"``)
 _SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
 CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
 
@@ -42,6 +44,7 @@ class MatrixSpec:
     f: str
     wrt: str
     shapes: tuple[tuple[str, str], ...]
+    notation: tuple[tuple[str, str], ...] = ()   # "function" and symbol names -> LaTeX
 
 
 def _dim(text: str) -> sp.Expr:
@@ -71,7 +74,15 @@ def parse(problem: Problem) -> MatrixSpec:
     for k, v in shapes.items():
         if not isinstance(v, str):
             raise f.error(f"shapes.{k}", "expected a string such as \"n x 1\"")
-    spec = MatrixSpec(text, wrt, tuple(shapes.items()))
+    notation = f.get("notation", dict, {}, what="a table of name = \"LaTeX\"")
+    for k, v in notation.items():
+        if not isinstance(v, str) or not v.strip():
+            raise f.error(f"notation.{k}", f"expected a LaTeX string, got {v!r}")
+        try:
+            check_latex_fragment(v)
+        except BadInput as exc:
+            raise f.error(f"notation.{k}", exc.message) from None
+    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()))
     try:
         shape_map = _shapes(spec)
     except BadInput as exc:
@@ -87,6 +98,10 @@ def parse(problem: Problem) -> MatrixSpec:
     symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)}
     if wrt not in symbols:
         raise f.error("wrt", f"{wrt!r} does not appear in f")
+    for k in notation:
+        if k not in NOTATION_KEYS and k not in symbols and k not in shapes:
+            raise f.error(f"notation.{k}", "is neither \"function\" nor a name used in f "
+                          f"(known: {', '.join(sorted(NOTATION_KEYS | symbols))})")
     return spec
 
 
@@ -178,7 +193,8 @@ def namespace(spec: MatrixSpec) -> Namespace:
             if not (exponent.is_Integer and exponent % 2 == 0 and exponent > 0):
                 raise BadInput("only even powers of norm() are supported: write norm(v)**2")
             v = norms[base]
-            return sp.Trace(v.T * v) ** (exponent / 2)
+            vt = sp.Transpose(v) if isinstance(v, sp.MatAdd) else v.T
+            return sp.Trace(sp.MatMul(vt, v)) ** (exponent / 2)
         return _power(base, exponent)
 
     return Namespace(symbols=symbols, functions=functions,
@@ -239,6 +255,19 @@ def shape_table(expr) -> list[tuple[sp.Basic, str]]:
 
 
 # --- differentials ----------------------------------------------------------------------
+
+
+class Differential(sp.Function):
+    """d(a) of a scalar building block a, printed d(xᵀ(Ax + z)), or d[(Xw − y)ᵀ(Xw − y)] when
+    the argument itself opens with a bracket (never d((…)))."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        inner = printer._print(self.args[0])
+        if inner.startswith(r"\left("):
+            return r"d\left[" + inner + r"\right]"
+        return r"d\left(" + inner + r"\right)"
 
 
 def differential(M, X, dX):
@@ -407,8 +436,41 @@ class MatrixSolution:
     raw_gradient: sp.Basic
     gradient: sp.Basic
     shape: str
-    checked_at: str
+    checked_at: str              # LaTeX: the concrete sizes, "m = 3, n = 2" ("" when all given)
     entry_example: tuple[sp.Basic, sp.Basic] | None
+    notation: tuple[tuple[str, str], ...] = ()
+
+    def names(self, bold: bool = False) -> dict:
+        """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
+        the ``notation`` table first; with ``bold``, vectors \\boldsymbol{x}, matrices \\mathbf{A}."""
+        given = dict(self.notation)
+        out = {}
+        mats = {m for m in self.f.atoms(sp.MatrixSymbol)} | {self.wrt}
+        for m in mats:
+            if m.name in given:
+                text = given[m.name]
+            elif bold and m.shape != (1, 1):
+                base = sp.latex(sp.Symbol(m.name))
+                vector = 1 in m.shape
+                text = (rf"\boldsymbol{{{base}}}" if vector or base.startswith("\\") else rf"\mathbf{{{base}}}")
+            else:
+                continue
+            out[m] = text
+        for s in self.f.free_symbols:
+            if s.name in given:
+                out[s] = given[s.name]
+        d = sp.MatrixSymbol(f"d{self.wrt.name}", *self.wrt.shape)
+        out[d] = "d" + out.get(self.wrt, sp.latex(sp.Symbol(self.wrt.name)))
+        return out
+
+    @property
+    def function(self) -> str:
+        """The function's name as the question writes it (f, L)."""
+        return dict(self.notation).get("function", "f")
+
+    @property
+    def is_matrix(self) -> bool:
+        return 1 not in self.wrt.shape
 
 
 def solve(problem: Problem) -> Solution:
@@ -426,7 +488,7 @@ def solve(problem: Problem) -> Solution:
     f_plain = f.xreplace(dummies)
     partials = {a: sp.diff(f_plain, dummies[a]).xreplace({v: k for k, v in dummies.items()})
                 for a in atoms}
-    D = sp.Function("d")
+    D = Differential
     df_chain = sp.Add(*[partials[a] * D(a) for a in atoms])
     expanded = {a: scalar_differential(a, X, dX) for a in atoms}
     df_expanded = sp.Add(*[partials[a] * expanded[a] for a in atoms])
@@ -461,10 +523,10 @@ def solve(problem: Problem) -> Solution:
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
-                          gradient, _shape_text(X.shape), checked, example)
+                          gradient, _shape_text(X.shape), checked, example, spec.notation)
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape)))
     return Solution(problem, answers, body,
-                    ("matrix gradients entry by entry against sympy.diff at a concrete size",))
+                    ("matrix gradients entry by entry against the derivative of the expanded scalar at a concrete size",))
 
 
 def _scalar_value(g):
@@ -483,8 +545,11 @@ def _concrete(spec: MatrixSpec, f, X):
     explicit = {}
     for name, (rows, cols) in shapes.items():
         r, c = int(rows.subs(sizes)), int(cols.subs(sizes))
-        explicit[sp.MatrixSymbol(name, rows, cols)] = sp.Matrix(
-            r, c, lambda i, j, name=name: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+        if c == 1 or r == 1:  # an entry of a vector has one index: x₁, not x₁₁
+            entry = (lambda i, j, name=name: sp.Symbol(f"{name}_{i + j + 1}", real=True))
+        else:
+            entry = (lambda i, j, name=name: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+        explicit[sp.MatrixSymbol(name, rows, cols)] = sp.Matrix(r, c, entry)
     return sizes, explicit
 
 
@@ -505,7 +570,7 @@ def _explicit(expr, sizes, explicit):
 def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
     sizes, explicit = _concrete(spec, f, X)
     if X.shape == (1, 1) and X not in explicit:
-        explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_11", real=True)]])
+        explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_1", real=True)]])
     Xs = explicit[X]
     f_e = _explicit(f, sizes, explicit)
     if isinstance(f_e, sp.MatrixBase):
@@ -543,8 +608,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
                     if sp.nsimplify(a - b) != 0 and abs(sp.N(a - b, 30)) > 1e-20:
                         raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}) at "
                                                  f"random matrices: {sp.N(b, 12)} ≠ {sp.N(a, 12)}")
-    size_text = ", ".join(f"{d} = {v}" for d, v in sizes.items()) or "the given sizes"
-    return size_text
+    return ", ".join(f"{sp.latex(d)} = {v}" for d, v in sizes.items())
 
 
 def _entry_example(spec: MatrixSpec, f, X):

@@ -51,7 +51,7 @@ class ProofStep:
 @dataclass(frozen=True)
 class CheckedStep:
     step: ProofStep
-    detail: str  # what was checked, for sympy and numeric steps
+    detail: str  # what was checked (LaTeX, in mathematics: the identity, or the instances)
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,29 @@ class ProofSolution:
     verified: bool
 
 
-def identity(lhs: sp.Expr, rhs: sp.Expr, what: str = "") -> Callable[[], str]:
-    """A sympy check: lhs − rhs simplifies to 0."""
+def math(expr: sp.Basic, names: dict | None = None) -> str:
+    """``expr`` typeset by the key's printer, symbols renamed to the question's notation."""
+    from ...render import tex
+    return tex(expr, names=names)
+
+
+def identity(lhs: sp.Expr, rhs: sp.Expr, what: str = "", names: dict | None = None) -> Callable[[], str]:
+    """A symbolic check: lhs − rhs simplifies to 0. The detail states the identity (LaTeX):
+    ``what`` when the printed sides would hide the algebra, else lhs = rhs as printed."""
     def run() -> str:
         if not symbolic_zero(sp.expand(lhs - rhs)):
             raise StepFailed(f"{sp.sstr(lhs)} ≠ {sp.sstr(rhs)}")
-        return what or f"SymPy: {sp.sstr(lhs)} = {sp.sstr(rhs)}"
+        return what or f"${math(lhs, names)} = {math(rhs, names)}$"
     return run
 
 
-def nonnegative(expr: sp.Expr, what: str = "") -> Callable[[], str]:
-    """A sympy check: expr ≥ 0 under the symbols' assumptions."""
+def nonnegative(expr: sp.Expr, what: str = "", names: dict | None = None) -> Callable[[], str]:
+    """A symbolic check: expr ≥ 0 under the symbols' assumptions."""
     def run() -> str:
         value = sp.simplify(expr)
         if value.is_nonnegative is not True:
-            raise StepFailed(f"SymPy cannot show {sp.sstr(value)} ≥ 0")
-        return what or f"SymPy: {sp.sstr(value)} ≥ 0"
+            raise StepFailed(f"cannot show {sp.sstr(value)} ≥ 0")
+        return what or f"${math(value, names)} \\ge 0$"
     return run
 
 
@@ -103,7 +110,8 @@ def descent_step() -> ProofStep:
     return ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, "
                      r"so $f(\theta^k)$ is nonincreasing.",
                      "descent lemma with the step $1/L$, $G = \\|\\nabla f(\\theta^k)\\|^2$", "sympy",
-                     identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L)))
+                     identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L),
+                              r"$f(\theta^k) - \frac{1}{L}\,G + \frac{L}{2} \cdot \frac{1}{L^2}\,G = f(\theta^k) - \frac{G}{2L}$"))
 
 
 def theorem(name: str) -> Theorem:
@@ -157,5 +165,5 @@ def solve(problem: Problem) -> Solution:
     verified = all(c.step.check not in ("sympy", "numeric") or c.detail for c in checked)
     body = ProofSolution(thm, tuple(checked), verified)
     answers = (Answer("conclusion", thm.conclusion(options)),)
-    return Solution(problem, answers, body, ("proof steps: identities by SymPy, claims on instances",),
+    return Solution(problem, answers, body, ("proof steps: identities checked symbolically, claims tested on instances",),
                     verified=verified)

@@ -23,11 +23,13 @@ DISTRIBUTIONS = {
 }
 
 
-def pointwise_step() -> ProofStep:
+def pointwise_step(loss: str) -> ProofStep:
+    """``loss``: the question's loss as LaTeX with ``{}`` where the prediction goes (ρ_τ(Y − {}))."""
+    at_f, at_q = loss.replace("{}", "f(X)"), loss.replace("{}", "q")
     return ProofStep(
         "pointwise",
-        r"$\mathcal{R}(f) = \mathbb{E}_X\big[\,\mathbb{E}\{\ell(Y, f(X)) \mid X\}\big]$, so a function with "
-        r"$f^*(x) \in \arg\min_q r_x(q)$, $r_x(q) = \mathbb{E}\{\ell(Y, q) \mid X = x\}$, for every $x$ minimizes $\mathcal{R}$.",
+        rf"$\mathcal{{R}}(f) = \mathbb{{E}}_X\big[\,\mathbb{{E}}\{{{at_f} \mid X\}}\big]$, so a function with "
+        rf"$f^*(x) \in \arg\min_q r_x(q)$, $r_x(q) = \mathbb{{E}}\{{{at_q} \mid X = x\}}$, for every $x$ minimizes $\mathcal{{R}}$.",
         "tower property; the integrand is minimized at every $x$, so the integral is minimized",
         "cited")
 
@@ -57,7 +59,7 @@ def minimizer_matches(risk_integrand, statistic_name: str, statistic) -> ProofSt
                 if not at < risk(target + delta):
                     raise StepFailed(f"for {name} the risk is lower at {float(target + delta):.6f} "
                                      f"than at the {statistic_name} {float(target):.6f}")
-        return "risk minimized numerically for " + ", ".join(DISTRIBUTIONS) + \
-            f": the minimizer is the {statistic_name}"
+        return ("the risk minimized numerically for the laws " + ", ".join(DISTRIBUTIONS) +
+                f": the minimizer is the {statistic_name} each time")
     return ProofStep("instances", rf"For exponential, uniform and normal laws of $Y \mid X = x$ the minimizer of $r_x$ is the {statistic_name}.",
                      "a test of the claim, not part of the argument", "numeric", run)

@@ -34,7 +34,7 @@ def _instances() -> str:
         bound = f(x) + gx[0] * d[0] + gx[1] * d[1] + lmax / 2 * (d[0] ** 2 + d[1] ** 2)
         if f(y) > bound + 1e-9:
             raise StepFailed(f"quadratic instance breaks the bound: {f(y)} > {bound}")
-    return "50 random convex and non-convex quadratics in two variables"
+    return "50 random convex and non-convex quadratics in two variables: the bound held every time"
 
 
 def steps(options: dict) -> list[ProofStep]:
@@ -54,7 +54,7 @@ def steps(options: dict) -> list[ProofStep]:
                   r"$\int_0^1 L t \|y - x\|^2\,dt = \frac{L}{2}\|y - x\|^2$.",
                   r"with $D = \|y - x\|^2$", "sympy",
                   identity(sp.integrate(L * t * D, (t, 0, 1)), L * D / 2,
-                           "SymPy: integrate(L*t*D, (t, 0, 1)) = L*D/2")),
+                           r"$\int_0^1 L t D\,dt = \frac{L D}{2}$")),
         ProofStep("instances", r"The bound holds on random quadratics with $L = \lambda_{\max}$.",
                   "a test of the claim, not part of the argument", "numeric", _instances),
     ]

@@ -24,14 +24,16 @@ def _three_point() -> str:
     rhs = L / 2 * (sq(a) - sq([x - y / L for x, y in zip(a, g)]))
     if sp.expand(lhs - rhs) != 0:
         raise StepFailed("the three-point identity fails")
-    return "SymPy, coordinates in R^3: gᵀa − ‖g‖²/(2L) = (L/2)(‖a‖² − ‖a − g/L‖²)"
+    return (r"$g^\top a - \frac{1}{2L}\|g\|^2 = \frac{L}{2}\left(\|a\|^2 - \|a - \tfrac{1}{L} g\|^2\right)$ "
+            r"for $a = \theta^k - \theta^*$, $g = \nabla f(\theta^k)$, coordinate by coordinate in $\mathbb{R}^3$")
 
 
 def _telescoping() -> str:
     total = sp.Sum(R[k] - R[k + 1], (k, 0, T - 1)).doit()
     if sp.simplify(total - (R[0] - R[T])) != 0:
         raise StepFailed(f"the sum is {total}")
-    return "SymPy: Sum(r[k] - r[k+1], (k, 0, T-1)) = r[0] - r[T]"
+    return (r"$\sum_{k=0}^{T-1} \left(r_k - r_{k+1}\right) = r_0 - r_T$ for every $T \ge 1$, "
+            r"with $r_k = \|\theta^k - \theta^*\|^2$")
 
 
 def _instances() -> str:
@@ -45,7 +47,7 @@ def _instances() -> str:
         rhs = Lc * distance_sq(theta0, star) / (2 * steps)
         if lhs > rhs * (1 + 1e-9) + 1e-12:
             raise StepFailed(f"instance {case}: {lhs} > {rhs}")
-    return "gradient descent on 30 random convex quadratics"
+    return r"gradient descent with step $1/L$ on 30 random convex quadratics: the bound held every time"
 
 
 def steps(options: dict) -> list[ProofStep]:

@@ -21,7 +21,8 @@ def _telescoping() -> str:
     total = sp.Sum(F[k] - F[k + 1], (k, 1, T)).doit()
     if sp.simplify(total - (F[1] - F[T + 1])) != 0:
         raise StepFailed(f"the sum is {total}, not f_1 - f_(T+1)")
-    return "SymPy: Sum(f[k] - f[k+1], (k, 1, T)) = f[1] - f[T+1]"
+    return (r"$\sum_{k=1}^{T} \left(f(\theta^k) - f(\theta^{k+1})\right) = f(\theta^1) - f(\theta^{T+1})$"
+            r" for every $T \ge 1$")
 
 
 def _instances() -> str:
@@ -40,7 +41,8 @@ def _instances() -> str:
         rhs = 2 * L_const * (f(path[0]) - fb) / T_steps
         if lhs > rhs * (1 + 1e-9) + 1e-12:
             raise StepFailed(f"instance {case}: {lhs} > {rhs}")
-    return "gradient descent on 20 random quadratics and 20 logistic regressions"
+    return (r"gradient descent with step $1/L$ on 20 random quadratics and 20 logistic regressions, "
+            r"$1 \le T \le 30$: the bound held every time")
 
 
 def steps(options: dict) -> list[ProofStep]:
@@ -63,12 +65,16 @@ def steps(options: dict) -> list[ProofStep]:
                      if general else r" = f(\theta^k) - \frac{G_k}{2L}$."),
                   "$\\nabla f^\\top(-s\\nabla f) = -sG_k$ and $\\|s\\nabla f\\|^2 = s^2 G_k$", "sympy",
                   identity(fk - s * G + L / 2 * s ** 2 * G,
-                           fk - eta * (1 - L * eta / 2) * G if general else fk - G / (2 * L))),
+                           fk - eta * (1 - L * eta / 2) * G if general else fk - G / (2 * L),
+                           (r"$f(\theta^k) - \eta G_k + \frac{L}{2}\eta^2 G_k = f(\theta^k) - \eta\left(1 - \frac{L\eta}{2}\right) G_k$"
+                            if general else
+                            r"$f(\theta^k) - \frac{1}{L} G_k + \frac{L}{2} \cdot \frac{1}{L^2} G_k = f(\theta^k) - \frac{G_k}{2L}$"))),
     ]
     if general:
         out.append(ProofStep("use eta <= 1/L", r"$1 - \frac{L\eta}{2} \ge \frac12$ because $L\eta \le 1$.",
                              r"with $L\eta = 1 - \epsilon$, $\epsilon \ge 0$", "sympy",
-                             nonnegative((1 - (1 - sp.Symbol("epsilon", nonnegative=True)) / 2) - sp.Rational(1, 2))))
+                             nonnegative((1 - (1 - sp.Symbol("epsilon", nonnegative=True)) / 2) - sp.Rational(1, 2),
+                                         r"$1 - \frac{1 - \epsilon}{2} - \frac12 = \frac{\epsilon}{2} \ge 0$")))
     half = (r"\frac{\eta}{2}" if general else r"\frac{1}{2L}")
     bound = (2 / eta) if general else 2 * L
     bound_tex = r"\frac{2}{\eta}" if general else "2L"
@@ -76,10 +82,13 @@ def steps(options: dict) -> list[ProofStep]:
         ProofStep("rearrange", rf"$G_k \le {bound_tex}\left(f(\theta^k) - f(\theta^{{k+1}})\right)$ for every $k \ge 0$.",
                   rf"multiply $f(\theta^{{k+1}}) \le f(\theta^k) - {half} G_k$ by ${bound_tex} > 0$", "sympy",
                   identity(bound * (fk - fk1) - G, bound * (fk - (eta / 2 if general else 1 / (2 * L)) * G - fk1),
-                           "SymPy: the two sides differ by the positive factor")),
+                           (r"$\frac{2}{\eta}\left(f(\theta^k) - f(\theta^{k+1})\right) - G_k = \frac{2}{\eta}\left(f(\theta^k) - \frac{\eta}{2} G_k - f(\theta^{k+1})\right)$"
+                            if general else
+                            r"$2L\left(f(\theta^k) - f(\theta^{k+1})\right) - G_k = 2L\left(f(\theta^k) - \frac{G_k}{2L} - f(\theta^{k+1})\right)$"))),
         ProofStep("first step decreases", r"$f(\theta^1) \le f(\theta^0) - " + half + r" G_0 \le f(\theta^0)$.",
                   "the inequality above at $k = 0$, and $G_0 \\ge 0$", "sympy",
-                  nonnegative((eta / 2 if general else 1 / (2 * L)) * G, "SymPy: the decrease is ≥ 0")),
+                  nonnegative((eta / 2 if general else 1 / (2 * L)) * G,
+                              r"$\frac{\eta}{2} G_0 \ge 0$" if general else r"$\frac{G_0}{2L} \ge 0$")),
         ProofStep("sum over k = 1..T",
                   rf"$\sum_{{k=1}}^{{T}} G_k \le {bound_tex} \sum_{{k=1}}^{{T}} \left(f(\theta^k) - f(\theta^{{k+1}})\right) = {bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right)$, "
                   r"where $\theta^{T+1}$ is one more gradient step (used only in the argument).",
@@ -90,7 +99,9 @@ def steps(options: dict) -> list[ProofStep]:
                   nonnegative(bound * (f0 - fbar) - bound * (f1 - sp.Symbol("f_T1", real=True))
                               .subs({f1: f0 - sp.Symbol("dec", nonnegative=True),
                                      sp.Symbol("f_T1", real=True): fbar + sp.Symbol("gap", nonnegative=True)}),
-                              "SymPy: with f_1 = f_0 − dec, f_(T+1) = fbar + gap, dec, gap ≥ 0")),
+                              rf"with $f(\theta^1) = f(\theta^0) - d$ and $f(\theta^{{T+1}}) = \bar f + g$, $d, g \ge 0$: "
+                              rf"${bound_tex}\bigl(f(\theta^0) - \bar f\bigr) - {bound_tex}\bigl(f(\theta^1) - f(\theta^{{T+1}})\bigr)"
+                              rf" = {bound_tex}\,(d + g) \ge 0$")),
         ProofStep("minimum at most the mean",
                   rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k \le \frac{{{bound_tex}\left(f(\theta^0) - \bar f\right)}}{{T}}$.",
                   "the minimum of $T$ numbers is at most their mean", "cited"),

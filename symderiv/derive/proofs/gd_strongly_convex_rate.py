@@ -19,7 +19,7 @@ def _pl() -> str:
     t_star = sp.solve(sp.diff(inner, t), t)[0]
     if sp.simplify(inner.subs(t, t_star) + g ** 2 / (2 * mu)) != 0:
         raise StepFailed("the minimum of gt + μt²/2 is not −g²/(2μ)")
-    return "SymPy: min over t of g·t + μt²/2 is −g²/(2μ) (per coordinate)"
+    return r"$\min_t \left(g t + \frac{\mu}{2} t^2\right) = -\frac{g^2}{2\mu}$, attained at $t = -g/\mu$ (coordinate by coordinate)"
 
 
 def _induction() -> str:
@@ -28,7 +28,7 @@ def _induction() -> str:
     sol = sp.rsolve(r(k + 1) - q * r(k), r(k), {r(0): sp.Symbol("r0")})
     if sp.simplify(sol - q ** k * sp.Symbol("r0")) != 0:
         raise StepFailed(f"rsolve gives {sol}")
-    return "SymPy: rsolve(r(k+1) = (1 − μ/L) r(k)) = (1 − μ/L)^k r(0)"
+    return r"the recurrence $r_{k+1} = \left(1 - \frac{\mu}{L}\right) r_k$ has the solution $r_k = \left(1 - \frac{\mu}{L}\right)^k r_0$"
 
 
 def _instances() -> str:
@@ -41,7 +41,8 @@ def _instances() -> str:
             bound = (1 - m / Lc) ** j * (f(path[0]) - fstar)
             if f(theta) - fstar > bound * (1 + 1e-9) + 1e-12:
                 raise StepFailed(f"instance {case}, k = {j}: {f(theta) - fstar} > {bound}")
-    return "gradient descent on 30 random strongly convex quadratics (μ, L their extreme curvatures)"
+    return (r"gradient descent with step $1/L$ on 30 random strongly convex quadratics "
+            r"($\mu$, $L$ their extreme curvatures): the rate held at every step")
 
 
 def steps(options: dict) -> list[ProofStep]:
@@ -57,7 +58,7 @@ def steps(options: dict) -> list[ProofStep]:
         ProofStep("contraction", r"$f(\theta^{k+1}) - f^* \le \left(1 - \frac{\mu}{L}\right)\left(f(\theta^k) - f^*\right)$.",
                   r"insert $\|\nabla f(\theta^k)\|^2 = 2\mu(f(\theta^k) - f^*) + s$, $s \ge 0$, in the descent step", "sympy",
                   nonnegative((1 - mu / L) * D - (D - (2 * mu * D + s) / (2 * L)),
-                              "SymPy: (1 − μ/L)D − (D − G/(2L)) = s/(2L) ≥ 0")),
+                              r"with $D = f(\theta^k) - f^*$: $\left(1 - \frac{\mu}{L}\right) D - \left(D - \frac{2\mu D + s}{2L}\right) = \frac{s}{2L} \ge 0$")),
         ProofStep("induction", r"$f(\theta^k) - f^* \le \left(1 - \frac{\mu}{L}\right)^k \left(f(\theta^0) - f^*\right)$.",
                   "apply the contraction $k$ times", "sympy", _induction),
         ProofStep("instances", "The rate holds for gradient descent run on random strongly convex quadratics.",

@@ -25,14 +25,15 @@ def _derivative() -> str:
             raise StepFailed(f"unexpected term {term}")
     if sp.simplify(total - 2 * (q - MU)) != 0:
         raise StepFailed(f"d r/dq = {total}, not 2(q − μ)")
-    return "SymPy: differentiate under the integral, then ∫p = 1 and ∫y p = μ"
+    return (r"$\frac{d}{dq}\int (y - q)^2 p(y)\,dy = \int 2(q - y)\,p(y)\,dy = 2(q - \mu)$, "
+            r"using $\int p(y)\,dy = 1$ and $\int y\,p(y)\,dy = \mu$")
 
 
 def steps(options: dict) -> list[ProofStep]:
     return [
         ProofStep("assumptions", r"$\mathbb{E}\{Y^2 \mid X = x\} < \infty$; write $\mu(x) = \mathbb{E}\{Y \mid X = x\}$.",
                   "the hypotheses", "assumption"),
-        pointwise_step(),
+        pointwise_step(r"\left(Y - {}\right)^2"),
         ProofStep("first derivative", r"$r_x(q) = \int (y - q)^2 p(y \mid x)\,dy$ has $r_x'(q) = 2\{q - \mu(x)\}$.",
                   "differentiation under the integral sign", "sympy", _derivative),
         ProofStep("first-order condition", r"$r_x'' = 2 > 0$, so the minimum is at $f^*(x) = \mu(x) = \mathbb{E}\{Y \mid X = x\}$.",

@@ -14,14 +14,15 @@ def _derivative() -> str:
                                          sp.Integral(p(y), (y, q, sp.oo)): 1 - Fc(q)})
     if sp.simplify(d - (2 * Fc(q) - 1)) != 0:
         raise StepFailed(f"d r/dq = {d}, not 2F(q) − 1")
-    return "SymPy: Leibniz rule, then ∫p = F"
+    return (r"$\frac{d}{dq}\left(\int_{-\infty}^{q} (q - y)p(y)\,dy + \int_{q}^{\infty} (y - q)p(y)\,dy\right) = 2F(q) - 1$"
+            r" by the Leibniz rule, with $\int_{-\infty}^{q} p(y)\,dy = F(q)$")
 
 
 def steps(options: dict) -> list[ProofStep]:
     return [
         ProofStep("assumptions", r"$Y \mid X = x$ is continuous with density $p$ and distribution function $F$, $\mathbb{E}\{|Y| \mid X = x\} < \infty$.",
                   "the hypotheses", "assumption"),
-        pointwise_step(),
+        pointwise_step(r"\left|Y - {}\right|"),
         ProofStep("risk as integrals", r"$r_x(q) = \int_{-\infty}^{q} (q - y)p(y)\,dy + \int_q^\infty (y - q)p(y)\,dy$.",
                   "$|y - q|$ on each side of $q$", "cited"),
         ProofStep("first derivative", r"$r_x'(q) = F(q) - \{1 - F(q)\} = 2F(q) - 1$.", "Leibniz rule", "sympy", _derivative),

@@ -20,7 +20,7 @@ def _split_check_loss() -> str:
     branches = sp.Piecewise(((TAU - 1) * u, u < 0), (TAU * u, True))
     if sp.simplify(sp.piecewise_fold(rho.rewrite(sp.Piecewise) - branches)) != 0:
         raise StepFailed("ρ_τ does not split into the two branches")
-    return "SymPy: (τ − I(u < 0))u = (τ − 1)u for u < 0 and τu for u ≥ 0"
+    return r"$(\tau - I(u < 0))\,u - (\tau - 1)u = 0$ for $u < 0$ and $(\tau - I(u < 0))\,u - \tau u = 0$ for $u \ge 0$"
 
 
 def _risk(tau):
@@ -35,7 +35,8 @@ def _first_derivative(tau):
                     sp.Integral(p(y), (y, q, sp.oo)): 1 - Fc(q)})
         if sp.simplify(d - (Fc(q) - tau)) != 0:
             raise StepFailed(f"d r/dq = {d}, not F(q) − τ")
-        return "SymPy: Leibniz rule on the two integrals, then ∫p = F"
+        return (r"$\frac{d}{dq} r_x(q) = F(q \mid x) - \tau$ by the Leibniz rule on the two integrals, "
+                r"with $\int_{-\infty}^{q} p(y \mid x)\,dy = F(q \mid x)$")
     return run
 
 
@@ -45,7 +46,7 @@ def steps(options: dict) -> list[ProofStep]:
         ProofStep("assumptions", r"$Y \mid X = x$ is continuous with density $p(\cdot \mid x)$ and distribution function "
                   r"$F(\cdot \mid x)$; $\mathbb{E}\{|Y| \mid X = x\} < \infty$; $0 < \tau < 1$.",
                   "the hypotheses", "assumption"),
-        pointwise_step(),
+        pointwise_step(r"\rho_\tau\left(Y - {}\right)"),
         ProofStep("split the loss", r"$\rho_\tau(u) = (\tau - I(u < 0))\,u$ equals $(\tau - 1)u$ for $u < 0$ and $\tau u$ for $u \ge 0$.",
                   "definition of the check loss", "sympy", _split_check_loss),
         ProofStep("risk as integrals",
@@ -58,7 +59,7 @@ def steps(options: dict) -> list[ProofStep]:
         ProofStep("second derivative", r"$r_x''(q) = p(q \mid x) \ge 0$, so $r_x$ is convex.",
                   "a density is nonnegative", "sympy",
                   identity(sp.diff(Fc(q) - tau, q).subs(sp.Derivative(Fc(q), q), p(q)), p(q),
-                           "SymPy: d/dq (F(q) − τ) = p(q)")),
+                           r"$\frac{d}{dq}\left(F(q \mid x) - \tau\right) = p(q \mid x)$")),
         ProofStep("first-order condition",
                   r"A convex differentiable function is minimized where its derivative vanishes: $F(f^*(x) \mid x) = \tau$, "
                   r"i.e. $f^*(x) = F^{-1}(\tau \mid x)$, the conditional $\tau$-quantile of $Y$ given $X = x$.",
