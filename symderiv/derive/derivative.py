@@ -388,7 +388,8 @@ def _plot(f: sp.Expr, d: sp.Expr, var: sp.Symbol, scope: Scope, breaks: list[sp.
     for x in xs:
         if any(abs(x - c) < 1e-9 for c in cut):
             continue
-        dvals.append((x, _real(dn, x)))
+        # the derivative only where the function itself is real (1/x is real left of ln x's domain)
+        dvals.append((x, _real(dn, x) if _real(fn, x) is not None else None))
         for c in cut:
             if x < c and abs(x - (c - 1e-3)) < 1e-9:
                 dvals.append((c, None))
