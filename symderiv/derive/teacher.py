@@ -389,7 +389,10 @@ class Partial(sp.Function):
     def _latex(self, printer, exp=None):
         expr, var = self.args
         inner = printer._print(expr)
-        if expr.is_Add or expr.is_Mul or expr.is_Pow:
+        if not (expr.is_Add or expr.is_Mul or expr.has(sp.Sum)):
+            # ∂e^{x_i}/∂x_j: the operand inside the fraction, so a product after it is not read into it
+            return rf"\frac{{\partial {inner}}}{{\partial {printer._print(var)}}}"
+        if expr.is_Add or expr.is_Mul:
             inner = r"\left(" + inner + r"\right)"
         return rf"\frac{{\partial}}{{\partial {printer._print(var)}}} {inner}"
 

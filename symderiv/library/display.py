@@ -56,6 +56,9 @@ class Product(sp.Function):
             out += (r" \cdot " if fraction else " ") + text
         return out
 
+    def _sympystr(self, printer):
+        return "*".join(printer.parenthesize(f, 50) for f in self.args)
+
 
 SIGMA = sp.Function(r"\sigma")
 PHI_CDF = sp.Function(r"\Phi")
