@@ -115,7 +115,9 @@ def derive(expr, var, limits, as_latex, timeout):
         for i, line in enumerate(lines):
             lead = "  " if i == 0 else "= "
             note = getattr(line, "note", None)
-            words = ", ".join(line.rules) + (f" {show(note)}" if note is not None else "")
+            if note is not None:
+                note = f"{show(note.lhs)} = {show(note.rhs)}" if hasattr(note, "rhs") else show(note)
+            words = ", ".join(line.rules) + (f" {note}" if note is not None else "")
             tag = f"    [{words.strip()}]" if words.strip() else ""
             click.echo(f"{lead}{show(line.expr)}{tag}")
     click.echo(f"derivative: {show(result.derivative)}")
