@@ -68,17 +68,16 @@ SOFTPLUS = sp.Function(r"\operatorname{softplus}")
 MEANING = {
     SIGMA: lambda w: 1 / (1 + sp.exp(-w)),
     PHI_CDF: lambda w: (1 + sp.erf(w / sp.sqrt(2))) / 2,
-    SOFTPLUS: lambda w: sp.log(1 + sp.exp(w)),
+    SOFTPLUS: lambda w: Ln(1 + sp.exp(w)),
 }
 
 
 def explicit(expr: sp.Basic) -> sp.Basic:
     """The display with every display head and stand-in replaced by plain SymPy."""
-    expr = expr.replace(MaxSet, sp.Max).replace(MinSet, sp.Min).replace(Ln, sp.log)
-    expr = expr.replace(Product, lambda *fs: sp.Mul(*fs))
     for head, value in MEANING.items():
         expr = expr.replace(head, value)
-    return expr
+    expr = expr.replace(MaxSet, sp.Max).replace(MinSet, sp.Min).replace(Ln, sp.log)
+    return expr.replace(Product, lambda *fs: sp.Mul(*fs))
 
 
 def stand_ins(expr: sp.Basic) -> dict:
