@@ -329,3 +329,30 @@ def test_derivative_keys_carry_no_program_text(write_toml):
     for pattern in FORBIDDEN:
         assert pattern not in body, pattern
     assert r"\sigma\left(x\right)" not in body and r"\sigma(x)" in body
+
+
+@pytest.mark.parametrize("expr, args, code, expected", [
+    ("sqrt(x)", ["--limits"], 2, "f is not real as x -> -oo"),   # one line, no traceback
+    ("log(x)", ["--limits"], 2, "f is not real as x -> -oo"),
+    ("exp(x**2)", ["--limits"], 0, "limit at +oo: oo"),            # beyond floating point far out
+    ("x**x", [], 0, "derivative: x**x*(log(x) + 1)"),              # exact rational powers were slow
+])
+def test_derive_hostile_everyday_input(expr, args, code, expected):
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    result = CliRunner().invoke(main, ["derive", expr, *args, "--timeout", "30"])
+    assert result.exit_code == code, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_slowly_approached_limit_is_verified():
+    """1/(2√x) → 0 at +∞ is 0.005 at x = 10⁴: checked further out instead of refused."""
+    from symderiv.derive.derivative import DerivativeSpec, FunctionSpec, solve
+    from symderiv.spec import Problem
+
+    spec = DerivativeSpec((FunctionSpec("f", expr="sqrt(x)"),), "x", ("+oo",))
+    (result,) = solve(Problem(id="p", kind="derivative", spec=spec)).body
+    assert [str(lim.value) for lim in result.limits] == ["0"]

@@ -291,6 +291,7 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
     limits = []
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
     for written in spec.limits:
+        _real_far_out(f, var, written, scope, fn.name)
         lim = limit_at(derivative, var, written, derivative_branches or None)
         checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", lim.expr, var,
                                      lim.point, lim.value, scope)
@@ -309,6 +310,26 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
         limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
+
+
+def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:
+    """A limit at ±∞ only where the function is real out there (ln x has none at −∞)."""
+    import mpmath
+
+    point = parse_direction(written)
+    params = {s: _representative(scope.domain_of(s)) for s in f.free_symbols - {var}}
+    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"])
+    sign = 1 if point == sp.oo else -1
+    with mpmath.workdps(30):
+        for far in (10 ** 2, 10 ** 4):
+            try:
+                v = mpmath.mpmathify(fn(mpmath.mpf(sign * far)))
+            except (ValueError, ZeroDivisionError, TypeError):
+                v = mpmath.mpc(0, 1)
+            if mpmath.im(v) != 0 or not mpmath.isfinite(v):
+                arrow = "+oo" if sign > 0 else "-oo"
+                raise BadInput(f"{name} is not real as {var} -> {arrow}, so its derivative has "
+                               "no limit there to ask for")
 
 
 def _trivial(teacher: TeacherForm, derivative: sp.Expr) -> bool:
