@@ -165,7 +165,11 @@ def derive(expr, var, limits, as_latex, timeout):
             click.echo(f"for {show(condition)}:")
         for i, line in enumerate(lines):
             lead = "  " if i == 0 else "= "
-            tag = f"    [{', '.join(line.rules)}]" if line.rules else ""
+            note = getattr(line, "note", None)
+            if note is not None:
+                note = f"{show(note.lhs)} = {show(note.rhs)}" if hasattr(note, "rhs") else show(note)
+            words = ", ".join(line.rules) + (f" {note}" if note is not None else "")
+            tag = f"    [{words.strip()}]" if words.strip() else ""
             click.echo(f"{lead}{show(line.expr)}{tag}")
     click.echo(f"derivative: {show(result.derivative)}")
     if result.teacher:

@@ -104,14 +104,18 @@ class KeyPrinter(LatexPrinter):
         if isinstance(expr, AppliedUndef):
             name = expr.func.__name__
             args = expr.args
+            inner = ", ".join(self._print(a) for a in args)
+            # plain parentheses unless the argument is tall: \sigma\left(x\right) leaves a gap
+            tall = any(t in inner for t in (r"\frac", r"\sum", r"\left", r"\begin"))
+            call = (r"\mathopen{}\left(" + inner + r"\right)\mathclose{}") if tall else f"({inner})"
             if all(a.is_Symbol and a.is_integer for a in args):
                 text = f"{name}_{{{','.join(self._print(a) for a in args)}}}"
             else:
-                text = f"{name}\\left({', '.join(self._print(a) for a in args)}\\right)"
+                text = f"{name}{call}"
             if exp is not None:
-                if "_" in text and "\\left" not in text:
+                if "_" in text and "(" not in text:
                     return f"{text}^{{{exp}}}"
-                return f"{name}^{{{exp}}}\\left({', '.join(self._print(a) for a in args)}\\right)"
+                return f"{name}^{{{exp}}}{call}"
             return text
         return super()._print_Function(expr, exp)
 

@@ -225,7 +225,7 @@ def test_answer_is_shown_from_the_parsed_expression(keys):
     outcome = judge(keys, "1a/sigmoid.derivative", r"\sigma(x)\left(1-\sigma(x)\right)")
     assert outcome.verdict == "correct"
     from symderiv.render import tex
-    assert tex(outcome.got) == r"\sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"
+    assert tex(outcome.got) == r"\sigma(x) \left(1 - \sigma(x)\right)"
 
 
 def test_rounded_decimal_is_accepted_with_a_note(keys):

@@ -71,10 +71,12 @@ def test_teacher_form_sigmoid_is_sigma_times_one_minus_sigma():
     assert sp.expand(t.expr - s * (1 - s)) == 0
 
 
-def test_teacher_form_tanh_is_one_minus_tanh_squared():
-    t = _teacher("tanh")
-    th = list(t.meaning)[0]
-    assert sp.expand(t.expr - (1 - th ** 2)) == 0
+def test_registry_tanh_needs_no_teacher_form():
+    """tanh′ = 1 − tanh² comes straight from the rule: no "here tanh(z) = tanh(z)" rewrite."""
+    r = solve_one("tanh", var="z")
+    z = sp.Symbol("z", real=True)
+    assert r.teacher is None
+    assert r.derivative == 1 - sp.tanh(z) ** 2
 
 
 def test_teacher_form_tanh_from_its_exponential_definition():
@@ -105,6 +107,9 @@ def test_user_defined_function_gets_teacher_form():
     f = sp.Function("f")(x)
     assert t is not None
     assert sp.expand(t.expr - f * (2 - f) / 2) == 0
+    r = solve_one("2/(1 + exp(-x))")
+    assert _rewrite_rules(r)[0] == "factor"
+    _assert_steps_equal_derivative(r)
 
 
 def test_gelu_teacher_form_uses_phi():
@@ -150,3 +155,204 @@ def test_check_loss_derivative_is_tau_branches():
     pieces = [str(p) for p, _ in r.derivative.args]
     assert pieces == ["-tau", "1 - tau"]
     assert [str(k.point) for k in r.kinks] == ["y"] and r.kinks[0].differentiable is False
+
+
+# --- displayed definitions, teacher steps, plots (issue 10, issue 17) ------------------
+
+from symderiv.library.display import explicit  # noqa: E402
+from symderiv.render import tex  # noqa: E402
+
+
+@pytest.mark.parametrize("name", SCALAR)
+def test_displayed_definition_is_the_registry_expression_in_the_problem_variable(name):
+    """CS189 2(c) printed `Let ReLU(z) = max{0, x}`: the definition must use the variable asked for."""
+    r = solve_one(name, var="z")
+    z = sp.Symbol("z", real=True)
+    assert sp.simplify((explicit(r.shown) - r.definition).rewrite(sp.exp)) == 0
+    assert "x" not in {s.name for s in r.shown.free_symbols}
+    assert z in r.shown.free_symbols
+    assert "x" not in __import__("re").sub(r"\\[A-Za-z]+|\\text\{[^}]*\}", "", tex(r.shown))
+
+
+def test_cs189_definitions_print_in_z():
+    assert tex(solve_one("identity", var="z").shown) == "z"
+    assert tex(solve_one("relu", var="z").shown) == r"\max\{0, z\}"
+    assert tex(solve_one("tanh", var="z").shown) == r"\frac{e^{z} - e^{- z}}{e^{z} + e^{- z}}"
+
+
+def _rewrite_rules(r):
+    """The rule column of the lines after the rule-based derivation (the teacher steps)."""
+    out = []
+    for line in r.lines:
+        if line.note is not None or set(line.rules) & {"factor", "rewrite", "expand",
+                                                        "divide numerator and denominator by"}:
+            out.append(" ".join(line.rules) + (f" {line.note}" if line.note is not None
+                                               and not isinstance(line.note, sp.Equality) else ""))
+            if isinstance(line.note, sp.Equality):
+                out[-1] = f"{line.note.lhs} = {line.note.rhs}"
+    return out
+
+
+def _assert_steps_equal_derivative(r):
+    """Every displayed line, made explicit, equals f′ at random points (independently of the engine)."""
+    meaning = dict(r.teacher.meaning)
+    rng = __import__("random").Random(7)
+    for line in r.lines[1:]:
+        e = explicit(line.expr.xreplace(meaning)).doit()
+        for _ in range(4):
+            at = {s: sp.Rational(rng.randint(-250, 250), 100) for s in e.free_symbols | r.derivative.free_symbols}
+            at.update({s: sp.Rational(rng.randint(30, 300), 100) for s in at if s.name == "beta"})
+            assert abs(complex(sp.N((e - r.derivative).subs(at), 30))) < 1e-20, (line, at)
+        if isinstance(line.note, sp.Equality):
+            assert sp.simplify(line.note.lhs.xreplace(meaning) - line.note.rhs) == 0
+
+
+def test_sigmoid_teacher_form_is_shown_as_steps():
+    """e^{−x}/(1+e^{−x})² = 1/(1+e^{−x}) · e^{−x}/(1+e^{−x}) = σ(x)(1 − σ(x)), each step named."""
+    r = solve_one("sigmoid")
+    s = sp.Function(r"\sigma")(x)
+    assert _rewrite_rules(r) == ["factor", r"definition of \sigma",
+                                 f"{1 - s} = {sp.exp(-x) / (1 + sp.exp(-x))}"]
+    assert sp.expand(sp.Mul(*r.lines[-1].expr.args) - s * (1 - s)) == 0
+    assert tex(r.lines[-1].expr) == tex(r.teacher.expr) == r"\sigma(x) \left(1 - \sigma(x)\right)"
+    assert tex(r.lines[-4].expr) == r"\frac{e^{- x}}{\left(1 + e^{- x}\right)^{2}}"
+    assert tex(r.lines[-3].expr) == r"\frac{1}{1 + e^{- x}} \cdot \frac{e^{- x}}{1 + e^{- x}}"
+    _assert_steps_equal_derivative(r)
+
+
+def test_tanh_from_exponentials_teacher_form_is_shown_as_steps():
+    r = solve_one("(exp(2*x) - 1)/(exp(2*x) + 1)")
+    rules = _rewrite_rules(r)
+    assert rules[0] == "factor" and rules[-1] == "expand" and len(rules) == 4
+    assert any("2/(exp(2*x) + 1)" in t for t in rules)
+    _assert_steps_equal_derivative(r)
+
+
+def test_softplus_teacher_form_is_shown_as_steps():
+    r = solve_one("softplus")
+    beta = sp.Symbol("beta", positive=True)
+    assert _rewrite_rules(r) == [f"divide numerator and denominator by {sp.exp(beta * x)}",
+                                 r"definition of \sigma"]
+    _assert_steps_equal_derivative(r)
+
+
+def test_softmax_jacobian_is_derived_for_general_n():
+    """Quotient rule on s_i = e^{x_i}/Σ_k e^{x_k} with indices; every line checked here at n = 2..5."""
+    from symderiv.derive.teacher import concrete
+
+    r = solve_one("softmax")
+    steps = r.index
+    assert steps is not None
+    assert [ln.rules for ln in steps.lines][1] == ("quotient",)
+    assert steps.lines[-1].rules == ("definition of",)
+    i, j = steps.i, steps.j
+    assert sp.expand(steps.result - steps.s(i) * (sp.KroneckerDelta(i, j) - steps.s(j))) == 0
+    for n in (2, 3, 5):
+        xs = sp.symbols(f"x1:{n + 1}", real=True)
+        total = sum(sp.exp(v) for v in xs)
+        comps = [sp.exp(v) / total for v in xs]
+        for a in range(1, n + 1):
+            for b in range(1, n + 1):
+                want = sp.diff(comps[a - 1], xs[b - 1])
+                for line in steps.lines:
+                    got = concrete(line.expr, steps, n, a, b, list(xs), comps)
+                    at = {v: sp.Rational(k + 1, 3) for k, v in enumerate(xs)}
+                    assert abs(sp.N((got - want).subs(at), 30)) < 1e-20, (n, a, b, line)
+    assert "steps checked entry by entry at n = 2, 3, 4" in " ".join(r.checks)
+
+
+PLOTS = """
+[meta]
+title = "plots"
+[[problem]]
+id = "p"
+kind = "derivative"
+functions = [{ name = "f", expr = "log(x)" }, { name = "g", expr = "sqrt(x)" }, { name = "h", expr = "1/x" }]
+plot = true
+"""
+
+
+def test_plots_of_log_sqrt_and_reciprocal_do_not_crash(write_toml, tmp_path):
+    """Issue 17: plots sampled only where the function is real and finite, split at poles."""
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    path = write_toml(PLOTS)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    text = (out / "p.tex").read_text()
+    assert "Drawn only where $f(x)$ and $f'(x)$ are real and finite." in text
+    assert "The curves of $h(x)$ and $h'(x)$ leave the window" in text
+    assert r"\addlegendentry{$f'(x)$}" in text
+
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    (solution,) = solve_set(load(path))
+    f, g, h = solution.body
+    assert all(v is None for xv, v in f.plot.function if xv <= 0)
+    assert all(v is None for xv, v in f.plot.derivative if xv <= 0)  # 1/x is not ln's derivative there
+    assert [v for xv, v in g.plot.function if xv == 4] == [2.0]
+    assert [v for xv, v in h.plot.function if xv == 0] == [None]
+    assert h.plot.clipped == (True, True) and h.plot.ymax == 6.0
+
+
+def test_derive_x_to_the_1000_does_not_crash():
+    """Issue 17: the finite-difference check overflowed floating point."""
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    result = CliRunner().invoke(main, ["derive", "x**1000"])
+    assert result.exit_code == 0, result.output
+    assert "derivative: 1000*x**999" in result.output
+
+
+FORBIDDEN = ["_squared", "half_", "Symbol(", "Sum(", "**", "sympy", r"\texttt", "((", "relu", "bce",
+             r"\ell_", "rulename{identity}"]
+
+
+def test_derivative_keys_carry_no_program_text(write_toml):
+    """Every registry function and loss rendered: no registry names, SymPy syntax or tool names."""
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    names = [n for n in list(ACTIVATIONS) + list(LOSSES)]
+    path = write_toml(LOSS_FILE.replace('id = "L"', 'id = "L"\nplot = true') % ", ".join(f'"{n}"' for n in names))
+    ps = load(path)
+    text = render_document(ps, solve_set(ps))
+    body = text[text.index(r"\begin{document}"):]
+    for pattern in FORBIDDEN:
+        assert pattern not in body, pattern
+    assert r"\sigma\left(x\right)" not in body and r"\sigma(x)" in body
+
+
+@pytest.mark.parametrize("expr, args, code, expected", [
+    ("sqrt(x)", ["--limits"], 2, "f is not real as x -> -oo"),   # one line, no traceback
+    ("log(x)", ["--limits"], 2, "f is not real as x -> -oo"),
+    ("exp(x**2)", ["--limits"], 0, "limit at +oo: oo"),            # beyond floating point far out
+    ("x**x", [], 0, "derivative: x**x*(log(x) + 1)"),              # exact rational powers were slow
+])
+def test_derive_hostile_everyday_input(expr, args, code, expected):
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    result = CliRunner().invoke(main, ["derive", expr, *args, "--timeout", "30"])
+    assert result.exit_code == code, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_slowly_approached_limit_is_verified():
+    """1/(2√x) → 0 at +∞ is 0.005 at x = 10⁴: checked further out instead of refused."""
+    from symderiv.derive.derivative import DerivativeSpec, FunctionSpec, solve
+    from symderiv.spec import Problem
+
+    spec = DerivativeSpec((FunctionSpec("f", expr="sqrt(x)"),), "x", ("+oo",))
+    (result,) = solve(Problem(id="p", kind="derivative", spec=spec)).body
+    assert [str(lim.value) for lim in result.limits] == ["0"]

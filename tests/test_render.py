@@ -25,7 +25,8 @@ def test_golden_answer_key():
 def test_teacher_forms_print_like_a_teacher():
     x = sp.Symbol("x")
     s = sp.Function(r"\sigma")(x)
-    assert tex(s * (1 - s)) == r"\sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"
+    assert tex(s * (1 - s)) == r"\sigma(x) \left(1 - \sigma(x)\right)"  # no \left gap after σ
+    assert tex(sp.Function(r"\sigma")(1 / (1 + x))) == r"\sigma\mathopen{}\left(\frac{1}{x + 1}\right)\mathclose{}"
     i, j = sp.symbols("i j", integer=True)
     c = sp.Function("s")
     assert tex(c(i) * (sp.KroneckerDelta(i, j) - c(j))) == r"s_{i} \left(\delta_{ij} - s_{j}\right)"

@@ -9,13 +9,15 @@ Every answer is verified before it is returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from typing import Any
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from ..assume import Domain, Scope
 from ..errors import BadInput
 from ..library import Entry, registry
+from ..library.display import explicit, stand_ins
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..texsafe import check_latex_fragment
 from ..spec import Fields, Problem
@@ -24,7 +26,8 @@ from .branches import Branch, as_piecewise, is_piecewise, split_branches
 from .limits import LimitResult, limit_at, parse_direction
 from .scalar import chain_lines, derivation_tree, tidy
 from .steps import Answer, Line, Solution
-from .teacher import JacobianForm, TeacherForm, jacobian_teacher_form, teacher_form
+from .teacher import (JacobianForm, TeacherForm, concrete, index_steps, jacobian_teacher_form,
+                      teacher_form, teacher_steps)
 
 FIELDS = {"functions", "var", "limits", "plot", "size"}
 _IDENT = re.compile(r"\A[A-Za-z][A-Za-z0-9_]*\Z")
@@ -78,6 +81,8 @@ class PlotData:
     params: tuple[tuple[sp.Symbol, sp.Expr], ...]
     ymin: float
     ymax: float
+    clipped: tuple[bool, bool] = (False, False)     # function, derivative leave the window
+    undefined: tuple[bool, bool] = (False, False)   # not real or not finite somewhere on it
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class FunctionResult:
     title: str
     applied: sp.Expr           # how the function is shown: σ(x)
     definition: sp.Expr
-    formula: str               # the definition as the registry writes it (LaTeX), or ""
+    shown: sp.Expr             # the definition as displayed (registry display or the expression)
     var: sp.Symbol
     lines: tuple[Line, ...]    # smooth functions
     branches: tuple[BranchWork, ...]
@@ -99,6 +104,10 @@ class FunctionResult:
     jacobian_form: JacobianForm | None = None
     entry_lines: tuple[tuple[str, tuple[Line, ...]], ...] = ()
     checks: tuple[str, ...] = ()
+    prime: sp.Expr | None = None   # σ′(x), for legends
+    shown_meaning: dict = field(default_factory=dict)  # named functions in the definition
+    shown_jacobian: sp.Matrix | None = None  # the Jacobian at the file's size, in s_1, …, s_n
+    index: Any = None                        # IndexSteps: the general-n derivation
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -227,7 +236,7 @@ def solve(problem: Problem) -> Solution:
 
 def _applied(fn: FunctionSpec, entry: Entry | None, var: sp.Symbol) -> sp.Expr:
     if entry is not None:
-        latex = entry.latex if entry.arity == 1 else r"\ell"
+        latex = entry.symbol or entry.latex
     else:
         latex = fn.latex or fn.name
     return sp.Function(latex)(var)
@@ -264,21 +273,32 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
                                           [w.branch for w in work])
     else:
         chain = chain_lines(derivation_tree(f, var))
-        derivative = tidy(chain[-1].expr, var)
-        if derivative != chain[-1].expr:
-            chain.append(Line(derivative, ("simplify",)))
+        raw = chain[-1].expr
+        derivative = tidy(raw, var)
         checks += verify.check_derivative(problem.id, label, f, derivative, var, scope)
         teacher = teacher_form(f, derivative, var, applied)
-        if teacher is not None and teacher.expr != derivative:
+        if teacher is not None and (teacher.expr == derivative or _trivial(teacher, derivative)):
+            teacher = None
+        if teacher is not None:
             checks += verify.check_identity(problem.id, f"{label} (teacher form)",
                                             teacher.explicit(), derivative, scope)
-            chain.append(Line(teacher.expr, ("teacher form",)))
-        else:
-            teacher = None
+            rewrite = teacher_steps(raw, teacher, var)
+            for k, line in enumerate(rewrite):
+                checks += verify.check_identity(problem.id, f"{label} (teacher step {k + 1})",
+                                                explicit(line.expr.xreplace(dict(teacher.meaning))), derivative,
+                                                scope)
+                if isinstance(line.note, sp.Equality):
+                    checks += verify.check_identity(
+                        problem.id, f"{label} (teacher step {k + 1}, identity)",
+                        line.note.lhs.xreplace(dict(teacher.meaning)), line.note.rhs, scope)
+            chain += rewrite
+        elif derivative != raw:
+            chain.append(Line(derivative, ("simplify",)))
         lines = tuple(chain)
     limits = []
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
     for written in spec.limits:
+        _real_far_out(f, var, written, scope, fn.name)
         lim = limit_at(derivative, var, written, derivative_branches or None)
         checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", lim.expr, var,
                                      lim.point, lim.value, scope)
@@ -287,11 +307,42 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
         limits.append(lim)
     plot = _plot(f, derivative, var, scope, [k.point for k in kinks if k.differentiable is not True]) \
         if spec.plot else None
+    shown = f
+    if entry is not None and entry.display is not None and entry.arity == 1:
+        shown = entry.display(var, {p: scope.symbol(p) for p in entry.params})
+    checks += verify.check_identity(problem.id, f"{fn.name}.definition", explicit(shown), f, scope)
     return FunctionResult(
         name=fn.name, title=fn.title or (entry.title if entry else fn.name), applied=applied,
-        definition=f, formula=entry.formula if entry else "", var=var, lines=lines,
+        prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown),
+        definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
         limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
+
+
+def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:
+    """A limit at ±∞ only where the function is real out there (ln x has none at −∞)."""
+    import mpmath
+
+    point = parse_direction(written)
+    params = {s: _representative(scope.domain_of(s)) for s in f.free_symbols - {var}}
+    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"])
+    sign = 1 if point == sp.oo else -1
+    with mpmath.workdps(30):
+        for far in (10 ** 2, 10 ** 4):
+            try:
+                v = mpmath.mpmathify(fn(mpmath.mpf(sign * far)))
+            except (ValueError, ZeroDivisionError, TypeError):
+                v = mpmath.mpc(0, 1)
+            if mpmath.im(v) != 0 or not mpmath.isfinite(v):
+                arrow = "+oo" if sign > 0 else "-oo"
+                raise BadInput(f"{name} is not real as {var} -> {arrow}, so its derivative has "
+                               "no limit there to ask for")
+
+
+def _trivial(teacher: TeacherForm, derivative: sp.Expr) -> bool:
+    """The form only renames a function the derivative already names: tanh(z) for tanh(z)."""
+    return all(v.is_Function for v in teacher.meaning.values()) and \
+        sp.srepr(teacher.explicit()) == sp.srepr(derivative)
 
 
 def _through_teacher(lim: LimitResult, teacher: TeacherForm, var: sp.Symbol) -> LimitResult:
@@ -315,8 +366,40 @@ def _kinks(work: list[BranchWork], var: sp.Symbol, scope: Scope) -> list[Kink]:
     return kinks
 
 
+def _real(fn, x: float) -> float | None:
+    """``fn(x)`` as a float where it is real and finite, else None (a gap in the curve)."""
+    try:
+        v = fn(x)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return None
+    try:
+        c = complex(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if c.imag != 0 or c.real != c.real or abs(c.real) == float("inf"):
+        return None
+    return round(c.real, 4)
+
+
+def _break_jumps(points: list[tuple[float, float | None]], lo: float, hi: float):
+    """A gap where the curve crosses the whole window between two samples (a pole)."""
+    out: list[tuple[float, float | None]] = []
+    for (xa, ya), (xb, yb) in zip(points, points[1:] + [(None, None)]):
+        out.append((xa, ya))
+        if xb is None or ya is None or yb is None:
+            continue
+        if (ya > hi and yb < lo) or (ya < lo and yb > hi):
+            out.append(((xa + xb) / 2, None))
+    return out
+
+
 def _plot(f: sp.Expr, d: sp.Expr, var: sp.Symbol, scope: Scope, breaks: list[sp.Expr]) -> PlotData:
-    """Sample the function and its derivative on a grid, breaking the derivative at kinks."""
+    """Sample the function and its derivative where they are real and finite.
+
+    The derivative is broken at kinks; both curves are broken where they are undefined
+    (outside the domain, at a pole) and where they jump across the whole window. The
+    window is [-6, 6] at most; ``clipped`` says which curves leave it.
+    """
     params = {}
     for sym in sorted((f.free_symbols | d.free_symbols) - {var}, key=lambda s: s.name):
         params[sym] = _representative(scope.domain_of(sym))
@@ -328,18 +411,32 @@ def _plot(f: sp.Expr, d: sp.Expr, var: sp.Symbol, scope: Scope, breaks: list[sp.
     for c in cut:
         xs += [c - 1e-3, c + 1e-3]
     xs = sorted(set(round(v, 4) for v in xs if lo <= v <= hi))
-    fvals = [(x, round(float(fn(x)), 4)) for x in xs]
+    fvals = [(x, _real(fn, x)) for x in xs]
     dvals: list[tuple[float, float | None]] = []
     for x in xs:
         if any(abs(x - c) < 1e-9 for c in cut):
             continue
-        dvals.append((x, round(float(dn(x)), 4)))
+        # the derivative only where the function itself is real (1/x is real left of ln x's domain)
+        dvals.append((x, _real(dn, x) if _real(fn, x) is not None else None))
         for c in cut:
             if x < c and abs(x - (c - 1e-3)) < 1e-9:
                 dvals.append((c, None))
     ys = [v for _, v in fvals + dvals if v is not None]
-    return PlotData(tuple(fvals), tuple(dvals), tuple(params.items()),
-                    max(-6.0, min(ys) - 0.5), min(6.0, max(ys) + 0.5))
+    if not ys:
+        raise BadInput("the function is not real anywhere on the plotted range [-5, 5]")
+    ymin, ymax = max(-6.0, min(ys) - 0.5), min(6.0, max(ys) + 0.5)
+    fvals, dvals = _break_jumps(fvals, ymin, ymax), _break_jumps(dvals, ymin, ymax)
+
+    def leaves(points) -> bool:
+        return any(v is not None and not ymin <= v <= ymax for _, v in points)
+
+    def gaps(points) -> bool:
+        return any(v is None for _, v in points)
+
+    return PlotData(tuple(fvals), tuple(dvals), tuple(params.items()), ymin, ymax,
+                    clipped=(leaves(fvals), leaves(dvals)),
+                    undefined=(gaps(fvals), any(v is None for x, v in dvals
+                                                if not any(abs(x - c) < 1e-9 for c in cut))))
 
 
 def _representative(domain: Domain) -> sp.Rational:
@@ -356,6 +453,7 @@ def _representative(domain: Domain) -> sp.Rational:
 
 def _solve_vector(problem: Problem, fn: FunctionSpec, entry: Entry, scope: Scope,
                   spec: DerivativeSpec) -> FunctionResult:
+    """A vector function: ∂sᵢ/∂xⱼ derived with indices for every n, checked at n = 2, 3, 4."""
     n = spec.size
     xs = [scope.symbol(f"{spec.var}_{k}") for k in range(1, n + 1)]
     params = {p: scope.symbol(p) for p in entry.params}
@@ -363,25 +461,45 @@ def _solve_vector(problem: Problem, fn: FunctionSpec, entry: Entry, scope: Scope
     J = sp.Matrix(n, n, lambda i, j: tidy(sp.diff(f[i], xs[j]), xs[j]))
     label = f"{fn.name}.jacobian"
     checks: list[str] = []
-    entry_lines = []
-    for j in (0, 1):
-        chain = chain_lines(derivation_tree(f[0], xs[j]))
-        d = tidy(chain[-1].expr, xs[j])
-        if d != chain[-1].expr:
-            chain.append(Line(d, ("simplify",)))
-        entry_lines.append((f"{1},{j + 1}", tuple(chain)))
     for i in range(n):
         for j in range(n):
             checks += verify.check_derivative(problem.id, f"{label}[{i + 1},{j + 1}]", f[i],
                                               J[i, j], xs[j], scope)
     form = jacobian_teacher_form(lambda ys: entry.build(ys, params), "s")
+    steps = index_steps(entry.display, spec.var) if entry.display is not None else None
+    shown_J = J
+    if steps is not None:
+        sizes = sorted({2, 3, 4, n})
+        for size in sizes:
+            ys = [scope.symbol(f"{spec.var}_{k}") for k in range(1, size + 1)]
+            comps = list(entry.build(ys, params))
+            Jy = sp.Matrix(size, size, lambda a, b: sp.diff(comps[a], ys[b]))
+            for a in range(1, size + 1):
+                for b in range(1, size + 1):
+                    shown = concrete(steps.component, steps, size, a, b, ys, comps)
+                    checks += verify.check_identity(problem.id, f"{label} (definition, n = {size})",
+                                                    shown, comps[a - 1], scope)
+                    for k, line in enumerate(steps.lines):
+                        checks += verify.check_identity(
+                            problem.id, f"{label} (step {k + 1}, n = {size}, i = {a}, j = {b})",
+                            concrete(line.expr, steps, size, a, b, ys, comps), Jy[a - 1, b - 1], scope)
+                        if isinstance(line.note, sp.Equality):
+                            checks += verify.check_identity(
+                                problem.id, f"{label} (step {k + 1}, n = {size}, identity)",
+                                concrete(line.note.lhs, steps, size, a, b, ys, comps),
+                                concrete(line.note.rhs, steps, size, a, b, ys, comps), scope)
+        names = [sp.Symbol(f"s_{{{k}}}") for k in range(1, n + 1)]
+        shown_J = sp.Matrix(n, n, lambda a, b: concrete(steps.result, steps, n, a + 1, b + 1, xs, names))
+        checks.append("the Jacobian steps checked entry by entry at n = "
+                      + ", ".join(str(k) for k in sizes))
+    var = sp.Symbol(spec.var)
     return FunctionResult(
-        name=fn.name, title=fn.title or entry.title, applied=sp.Function(entry.latex)(sp.Symbol(spec.var)),
-        definition=f, formula=entry.formula, var=sp.Symbol(spec.var), lines=(), branches=(),
+        name=fn.name, title=fn.title or entry.title, applied=sp.Function(entry.latex)(var),
+        definition=f, shown=steps.component if steps else f, var=var, lines=(), branches=(),
         kinks=(), derivative=J, teacher=None, limits=(), plot=None, jacobian=J,
-        jacobian_form=form, entry_lines=tuple(entry_lines),
-        checks=tuple(dict.fromkeys(checks + (["Jacobian formula checked entry by entry at n = 3, 4"]
-                                             if form else []))))
+        jacobian_form=form, entry_lines=((("general", steps.lines),) if steps else ()),
+        checks=tuple(dict.fromkeys(checks)), shown_jacobian=shown_J,
+        index=steps)
 
 
 def solve_one(text: str, var: str = "x", limits: bool = False) -> FunctionResult:

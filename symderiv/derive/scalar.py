@@ -134,7 +134,7 @@ def one_level(expr: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr, str]:
     if not expr.has(x):
         return "constant", sp.S.Zero, "the expression does not depend on the variable"
     if expr == x:
-        return "identity", sp.S.One, ""
+        return "variable", sp.S.One, ""
     if _is_linear(expr, x):
         return "linear", sp.expand(expr).coeff(x), ""
     fn = RULES.get(type(expr))

@@ -38,6 +38,7 @@ class Line:
 
     expr: sp.Basic
     rules: tuple[str, ...] = ()
+    note: Any = None  # mathematics shown after the rule names: σ, or 1 − σ(x) = e^{−x}/(1 + e^{−x})
 
 
 @dataclass(frozen=True)

@@ -254,3 +254,214 @@ def jacobian_teacher_form(build: Callable[[list[sp.Symbol]], sp.Matrix], name: s
                 if sp.simplify(value - Jy[a, b]) != 0:
                     return None
     return JacobianForm(entry, i, j, comp, sizes, sp.factor(diag_ii), sp.factor(off_ij))
+
+
+# --- the rewrite into the teacher's form, as steps -------------------------------------
+
+
+def _nice(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``expr`` (explicit) as one fraction in its kernel: 1 − σ(x) → e^{−x}/(1 + e^{−x})."""
+    u = sp.Dummy("u", positive=True)
+    for kernel in _kernels(expr, x):
+        g_u = _in_kernel(expr, kernel, u)
+        if g_u.has(x) or not g_u.has(u):
+            continue
+        return sp.factor(sp.cancel(sp.together(g_u))).subs(u, kernel)
+    return sp.factor(expr)
+
+
+def _structure(form: TeacherForm) -> tuple[list[tuple[sp.Expr, list[sp.Expr]]], bool]:
+    """The teacher form as terms of factors; True when it was factored to get there."""
+    stand = list(form.meaning)
+    factored = sp.factor(form.expr)
+    coeff, factors = factored.as_coeff_mul()
+    factors = list(factors)
+    if coeff.is_negative:
+        # flip the factor whose constant term is negative: −(t − 1)(t + 1) → (1 − t)(1 + t)
+        flippable = [k for k, fac in enumerate(factors) if fac.is_Add and fac.has(*stand)]
+        flippable.sort(key=lambda k: not factors[k].as_coeff_Add()[0].is_negative)
+        if flippable:
+            k = flippable[0]
+            factors[k] = sp.Add(*[-t for t in factors[k].args])
+            coeff = -coeff
+    bearing = [f for f in factors if f.has(*stand)]
+    if len(bearing) >= 2 or not form.expr.is_Add:
+        return [(coeff, sorted(factors, key=lambda f: f not in stand))], form.expr.is_Add
+    terms = []
+    for term in sp.Add.make_args(form.expr):
+        c, fs = term.as_coeff_mul()
+        terms.append((c, list(fs)))
+    return terms, False
+
+
+def _assemble(terms: list[tuple[sp.Expr, list[sp.Expr]]]) -> sp.Expr:
+    from ..library.display import Product
+
+    parts = []
+    for c, fs in terms:
+        args = ([c] if c != 1 else []) + fs
+        parts.append(Product(*args) if len(args) > 1 else (args[0] if args else c))
+    return sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]
+
+
+def _head(stand_in: sp.Expr) -> sp.Symbol:
+    """σ for σ(x): the name of a stand-in, for the rule column."""
+    return sp.Symbol(stand_in.func.__name__)
+
+
+def teacher_steps(d: sp.Expr, form: TeacherForm, x: sp.Symbol) -> list:
+    """Lines from ``d`` (as the derivation reached it) to the teacher form ``form.expr``.
+
+    Derived from the same kernel substitution that found the form: every factor of the
+    form that involves a named function (σ(x), 1 − σ(x), 1 + tanh x …) is written
+    explicitly as one fraction in the kernel (e^{−x}, e^{2x} …); the first line is the
+    product of those fractions (``factor``), then each fraction is recognised in turn
+    (``definition of σ``, ``1 − σ(x) = e^{−x}/(1 + e^{−x})``), and the product is
+    multiplied out if the form is a sum (``expand``). The caller checks every line.
+    """
+    from .steps import Line
+
+    meaning = dict(form.meaning)
+    stand = list(meaning)
+    if all(v.is_Function for v in meaning.values()):
+        # f = tanh(x/2): the derivative already speaks of tanh(x/2); only the name changes
+        return [Line(form.expr, ("definition of",), _head(stand[0]))] if len(stand) == 1 else []
+    terms, was_factored = _structure(form)
+
+    def bearing(f: sp.Expr) -> bool:
+        return f.has(*stand)
+
+    def base(f: sp.Expr) -> sp.Expr:
+        return f.base if f.is_Pow and f.exp.is_Integer and f.exp > 0 else f
+
+    nice = {}
+    for _, fs in terms:
+        for f in fs:
+            b = base(f)
+            if bearing(b) and b not in nice:
+                nice[b] = _nice(b.xreplace(meaning), x)
+
+    def shown(done: set) -> sp.Expr:
+        out = []
+        for c, fs in terms:
+            row = []
+            for f in fs:
+                b = base(f)
+                if bearing(b) and b not in done:
+                    row.append(nice[b] if b is f else sp.Pow(nice[b], f.exp, evaluate=False))
+                else:
+                    row.append(f)
+            out.append((c, row))
+        return _assemble(out)
+
+    lines = []
+    first = shown(set())
+    if sp.srepr(first) != sp.srepr(d):
+        n_bearing = sum(1 for _, fs in terms for f in fs if bearing(f))
+        rule, note = ("rewrite",), None
+        num_d, den_d = sp.fraction(d)
+        num_f, den_f = sp.fraction(first)
+        if len(terms) == 1 and n_bearing >= 2:
+            rule = ("factor",)
+        elif len(terms) > 1:
+            rule = ("regroup",)
+        elif num_f != 0 and den_f != 0:
+            r = sp.simplify(num_d / num_f)
+            if r != 1 and r.has(x) and sp.expand(den_f * r - den_d) == 0:
+                rule, note = ("divide numerator and denominator by",), r
+        lines.append(Line(first, rule, note))
+    done: set = set()
+    order = sorted(nice, key=lambda b: (b not in stand, sp.default_sort_key(b)))
+    for b in order:
+        done.add(b)
+        if b in stand:
+            lines.append(Line(shown(done), ("definition of",), _head(b)))
+        else:
+            lines.append(Line(shown(done), (), sp.Eq(b, nice[b], evaluate=False)))
+    if was_factored:
+        lines.append(Line(form.expr, ("expand",)))
+    return lines
+
+
+# --- a normalised vector function (softmax) for general n ------------------------------
+
+
+class Partial(sp.Function):
+    """∂/∂x_j of an expression, left standing in a displayed step."""
+
+    nargs = 2
+
+    def _latex(self, printer, exp=None):
+        expr, var = self.args
+        inner = printer._print(expr)
+        if not (expr.is_Add or expr.is_Mul or expr.has(sp.Sum)):
+            # ∂e^{x_i}/∂x_j: the operand inside the fraction, so a product after it is not read into it
+            return rf"\frac{{\partial {inner}}}{{\partial {printer._print(var)}}}"
+        if expr.is_Add or expr.is_Mul:
+            inner = r"\left(" + inner + r"\right)"
+        return rf"\frac{{\partial}}{{\partial {printer._print(var)}}} {inner}"
+
+
+@dataclass(frozen=True)
+class IndexSteps:
+    """∂sᵢ/∂xⱼ for sᵢ = g(xᵢ)/Σₖ g(xₖ), derived with indices i, j, k for every n."""
+
+    component: sp.Expr          # sᵢ as displayed: e^{x_i}/Σ_k e^{x_k}
+    lines: tuple                # Line objects, from ∂/∂x_j (…) to sᵢ(δᵢⱼ − sⱼ)
+    result: sp.Expr             # sᵢ(δᵢⱼ − sⱼ)
+    s: sp.Function              # the component name s
+    i: sp.Symbol
+    j: sp.Symbol
+    x: sp.IndexedBase
+
+
+def index_steps(display: Callable, var: str, name: str = "s") -> IndexSteps | None:
+    """The Jacobian of ``display(x, i, k, n) = N(x_i)/Σ_k g(x_k)`` entry (i, j), step by step.
+
+    Quotient rule on the indexed formula; ∂N(x_i)/∂x_j by SymPy (a Kronecker delta),
+    ∂/∂x_j Σ_k g(x_k) = g′(x_j) because only the term k = j depends on x_j; then the
+    common factor sᵢ is taken out and g(x_j)/Σ_k g(x_k) recognised as sⱼ. None when the
+    function is not of that shape. The caller checks every line at concrete sizes.
+    """
+    from .steps import Line
+
+    x = sp.IndexedBase(var)
+    i, j, k = sp.symbols("i j k", integer=True, positive=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    S = display(x, i, k, n)
+    num, den = sp.fraction(S)
+    if not isinstance(den, sp.Sum) or num.has(sp.Sum):
+        return None
+    s = sp.Function(name)
+    dnum = sp.diff(num, x[j])
+    dden = sp.diff(den.function, x[k]).subs(k, j)
+    quotient = (Partial(num, x[j]) * den - num * Partial(den, x[j])) / den ** 2
+    step_a = (dnum * den - num * Partial(den, x[j])) / den ** 2
+    step_b = (dnum * den - num * dden) / den ** 2
+    delta_part = sp.cancel(dnum / num)
+    if delta_part.has(x) or sp.simplify(dden / den - S.subs(i, j)) != 0:
+        return None
+    factored = sp.Mul(S, sp.Add(delta_part, -S.subs(i, j)), evaluate=False)
+    result = sp.Mul(s(i), sp.Add(delta_part, -s(j)), evaluate=False)
+    lines = (
+        Line(Partial(S, x[j])),
+        Line(quotient, ("quotient",)),
+        Line(step_a, (), sp.Eq(Partial(num, x[j]), dnum, evaluate=False)),
+        Line(step_b, (), sp.Eq(Partial(den, x[j]), dden, evaluate=False)),
+        Line(factored, ("factor",)),
+        Line(result, ("definition of",), sp.Symbol(f"{name}_{{i}}")),
+    )
+    return IndexSteps(S, lines, result, s, i, j, x)
+
+
+def concrete(expr: sp.Expr, steps: IndexSteps, size: int, a: int, b: int,
+             xs: list, components: list) -> sp.Expr:
+    """``expr`` at n = size, i = a, j = b, with x_m the m-th symbol and s_m the m-th component."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    e = expr.xreplace({n: sp.Integer(size), steps.i: sp.Integer(a), steps.j: sp.Integer(b)})
+    e = e.replace(lambda t: isinstance(t, sp.Sum), lambda t: t.doit())
+    e = e.replace(lambda t: isinstance(t, sp.Indexed) and t.base == steps.x,
+                  lambda t: xs[int(t.indices[0]) - 1])
+    e = e.replace(lambda t: isinstance(t, Partial), lambda t: sp.diff(t.args[0], t.args[1]))
+    e = e.replace(steps.s, lambda m: components[int(m) - 1])
+    return e

@@ -27,6 +27,12 @@ class Entry:
         params: parameter name → default assumption (``"0 < a < 1"``).
         vector: True when the entry maps a vector to a vector (softmax).
         arity: number of arguments (1 for activations, 2 for losses ŷ, y).
+        display: ``display(args, params) -> Expr``, the definition as a teacher writes it
+            (display heads and stand-ins from :mod:`.display`), checked against ``build``;
+            for a vector entry ``display(x, i, k, n)`` gives component ``i`` with ``x`` an
+            indexed base and ``k`` the summation index. None: ``build`` is shown.
+        symbol: LaTeX head when the function is applied, e.g. ``\\ell`` for a loss whose
+            ``latex`` is a formula; default ``latex``.
     """
 
     name: str
@@ -36,7 +42,8 @@ class Entry:
     params: Mapping[str, str] = field(default_factory=dict)
     vector: bool = False
     arity: int = 1
-    formula: str = ""
+    display: Callable[..., sp.Basic] | None = None
+    symbol: str = ""
 
 
 def registry() -> dict[str, Entry]:

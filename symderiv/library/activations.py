@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import Entry
+from .display import Ln, Product, MaxSet, MinSet, PHI_CDF, SIGMA, SOFTPLUS
 
 # SELU's constants (Klambauer et al., 2017), to the digits published with the paper.
 # Exact rationals so that checks stay exact; the printer shows such long fractions as
@@ -31,39 +32,39 @@ def _softmax(xs):
 
 
 _ENTRIES = [
-    Entry("identity", r"\operatorname{id}", "Identity", lambda u, p: u, formula="x"),
+    Entry("identity", r"\operatorname{id}", "Identity", lambda u, p: u, display=lambda u, p: u),
     Entry("relu", r"\operatorname{ReLU}", "ReLU", lambda u, p: sp.Max(0, u),
-          formula=r"\max\{0, x\}"),
+          display=lambda u, p: MaxSet(0, u)),
     Entry("leaky_relu", r"\operatorname{LReLU}", "Leaky ReLU",
-          lambda u, p: sp.Max(p["a"] * u, u), {"a": "0 < a < 1"}, formula=r"\max\{ax, x\}"),
+          lambda u, p: sp.Max(p["a"] * u, u), {"a": "0 < a < 1"}, display=lambda u, p: MaxSet(p["a"] * u, u)),
     Entry("sigmoid", r"\sigma", "Sigmoid", lambda u, p: _sigmoid(u),
-          formula=r"\frac{1}{1+e^{-x}}"),
-    Entry("tanh", r"\tanh", "Tanh", lambda u, p: sp.tanh(u), formula=r"\tanh x"),
+          display=lambda u, p: _sigmoid(u)),
+    Entry("tanh", r"\tanh", "Tanh", lambda u, p: sp.tanh(u), display=lambda u, p: (sp.exp(u) - sp.exp(-u)) / (sp.exp(u) + sp.exp(-u))),
     Entry("softplus", r"\operatorname{softplus}", "Softplus",
           lambda u, p: _softplus(u, p["beta"]), {"beta": "positive"},
-          formula=r"\frac{1}{\beta}\ln\left(1+e^{\beta x}\right)"),
+          display=lambda u, p: Product(1 / p["beta"], Ln(1 + sp.exp(p["beta"] * u)))),
     Entry("softmax", r"\operatorname{softmax}", "Softmax", lambda xs, p: _softmax(xs),
-          vector=True, formula=r"\frac{e^{x_i}}{\sum_{j=1}^{n} e^{x_j}}"),
+          vector=True, display=lambda x, i, k, n: sp.exp(x[i]) / sp.Sum(sp.exp(x[k]), (k, 1, n))),
     Entry("elu", r"\operatorname{ELU}", "ELU",
           lambda u, p: sp.Piecewise((u, u > 0), (p["alpha"] * (sp.exp(u) - 1), True)),
           {"alpha": "positive"}),
     Entry("selu", r"\operatorname{SELU}", "SELU",
           lambda u, p: SELU_LAMBDA * sp.Piecewise((u, u > 0), (SELU_ALPHA * (sp.exp(u) - 1), True))),
     Entry("gelu", r"\operatorname{GELU}", "GELU (exact)",
-          lambda u, p: u * (1 + sp.erf(u / sp.sqrt(2))) / 2, formula=r"x\,\Phi(x)"),
+          lambda u, p: u * (1 + sp.erf(u / sp.sqrt(2))) / 2, display=lambda u, p: Product(u, PHI_CDF(u))),
     Entry("silu", r"\operatorname{SiLU}", "SiLU", lambda u, p: u * _sigmoid(u),
-          formula=r"x\,\sigma(x)"),
+          display=lambda u, p: Product(u, SIGMA(u))),
     Entry("swish", r"\operatorname{swish}", "Swish", lambda u, p: u * _sigmoid(p["beta"] * u),
-          {"beta": "positive"}, formula=r"x\,\sigma(\beta x)"),
+          {"beta": "positive"}, display=lambda u, p: Product(u, SIGMA(p["beta"] * u))),
     Entry("mish", r"\operatorname{mish}", "Mish", lambda u, p: u * sp.tanh(_softplus(u)),
-          formula=r"x \tanh(\operatorname{softplus}(x))"),
+          display=lambda u, p: Product(u, sp.tanh(SOFTPLUS(u)))),
     Entry("softsign", r"\operatorname{softsign}", "Softsign", lambda u, p: u / (1 + sp.Abs(u)),
-          formula=r"\frac{x}{1+|x|}"),
+          display=lambda u, p: u / (1 + sp.Abs(u))),
     Entry("hard_tanh", r"\operatorname{hardtanh}", "Hard tanh",
-          lambda u, p: sp.Max(-1, sp.Min(1, u)), formula=r"\max\{-1, \min\{1, x\}\}"),
+          lambda u, p: sp.Max(-1, sp.Min(1, u)), display=lambda u, p: MaxSet(-1, MinSet(1, u))),
     Entry("hard_sigmoid", r"\operatorname{hardsigmoid}", "Hard sigmoid",
           lambda u, p: sp.Max(0, sp.Min(1, u / 6 + sp.Rational(1, 2))),
-          formula=r"\max\{0, \min\{1, x/6 + 1/2\}\}"),
+          display=lambda u, p: MaxSet(0, MinSet(1, u / 6 + sp.Rational(1, 2)))),
 ]
 
 ACTIVATIONS: dict[str, Entry] = {e.name: e for e in _ENTRIES}

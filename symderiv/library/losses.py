@@ -24,9 +24,9 @@ def _huber(r, delta):
 
 _ENTRIES = [
     Entry("half_squared", r"\tfrac12\|\hat y - y\|^2", "Half squared error",
-          lambda yh, y, p: (yh - y) ** 2 / 2, arity=2),
+          lambda yh, y, p: (yh - y) ** 2 / 2, arity=2, symbol=r"\ell"),
     Entry("squared", r"\|\hat y - y\|^2", "Squared error",
-          lambda yh, y, p: (yh - y) ** 2, arity=2),
+          lambda yh, y, p: (yh - y) ** 2, arity=2, symbol=r"\ell"),
     Entry("mse", r"\operatorname{MSE}", "Mean squared error",
           lambda yh, y, p: (yh - y) ** 2, arity=2),
     Entry("bce", r"\operatorname{BCE}", "Binary cross-entropy",
@@ -34,7 +34,7 @@ _ENTRIES = [
     Entry("cross_entropy", r"\operatorname{CE}", "Cross-entropy",
           lambda yh, y, p: -y * sp.log(yh), arity=2),
     Entry("absolute", r"|\hat y - y|", "Absolute error (LAD)",
-          lambda yh, y, p: sp.Abs(yh - y), arity=2),
+          lambda yh, y, p: sp.Abs(yh - y), arity=2, symbol=r"\ell"),
     Entry("check", r"\rho_\tau", "Quantile check loss",
           lambda yh, y, p: _check(y - yh, p["tau"]), {"tau": "0 < tau < 1"}, arity=2),
     Entry("huber", r"\operatorname{Huber}_\delta", "Huber loss",
