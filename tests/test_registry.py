@@ -356,3 +356,30 @@ def test_slowly_approached_limit_is_verified():
     spec = DerivativeSpec((FunctionSpec("f", expr="sqrt(x)"),), "x", ("+oo",))
     (result,) = solve(Problem(id="p", kind="derivative", spec=spec)).body
     assert [str(lim.value) for lim in result.limits] == ["0"]
+
+
+def test_silu_teacher_form_is_collected_and_shown_as_steps():
+    r = solve_one("silu")
+    s = sp.Function(r"\sigma")(x)
+    assert tex(r.teacher.expr) == r"\sigma(x) \left(x \left(1 - \sigma(x)\right) + 1\right)"
+    assert sp.expand(r.teacher.expr - s * (1 + x * (1 - s))) == 0
+    assert _rewrite_rules(r)[:2] == ["factor", r"definition of \sigma"]
+    _assert_steps_equal_derivative(r)
+
+
+def test_a_wrong_teacher_step_is_caught(monkeypatch):
+    """The displayed rewrite is verified line by line: a step off by a sign stops the key."""
+    from symderiv.derive import derivative
+    from symderiv.derive.steps import Line
+    from symderiv.verify import VerificationFailed
+
+    real = derivative.teacher_steps
+
+    def wrong(d, form, var):
+        lines = real(d, form, var)
+        bad = lines[1]
+        return [lines[0], Line(-bad.expr, bad.rules, bad.note), *lines[2:]]
+
+    monkeypatch.setattr(derivative, "teacher_steps", wrong)
+    with pytest.raises(VerificationFailed):
+        solve_one("sigmoid")

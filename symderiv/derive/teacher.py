@@ -118,6 +118,23 @@ def rewrite_through(d: sp.Expr, x: sp.Symbol, named: _Named) -> sp.Expr | None:
     return None
 
 
+def _positive_terms(expr: sp.Expr) -> sp.Expr:
+    """−βx(σ − 1) → βx(1 − σ): a negative term whose bracket starts with a negative constant."""
+    if not expr.is_Add:
+        return expr
+    terms = []
+    for term in expr.args:
+        c, fs = term.as_coeff_mul()
+        fs = list(fs)
+        if c.is_negative:
+            for k, f in enumerate(fs):
+                if f.is_Add and f.as_coeff_Add()[0].is_negative:
+                    fs[k], c = sp.Add(*[-t for t in f.args]), -c
+                    break
+        terms.append(sp.Mul(c, *fs))
+    return sp.Add(*terms)
+
+
 def _tidy_polynomial(expr: sp.Expr, stand_ins: list[sp.Expr]) -> sp.Expr:
     """Factored with a positive lead (σ(1 − σ), not −σ(σ − 1)) or expanded, whichever is shorter."""
     options = [sp.expand(expr)]
@@ -140,6 +157,13 @@ def _tidy_polynomial(expr: sp.Expr, stand_ins: list[sp.Expr]) -> sp.Expr:
                                                          for s in stand_ins),))
         args = ([coeff] if coeff != 1 else []) + list(ordered)
         options.insert(0, sp.Mul(*args, evaluate=False) if len(args) > 1 else args[0])
+        # x + 1 − xσ(x) → 1 + x(1 − σ(x)): a factor collected in the other symbols, tried first
+        others = sorted(set().union(*[f.free_symbols for f in ordered]), key=lambda v: v.name)
+        collected = [_positive_terms(sp.collect(f, others, func=sp.factor)) if f.is_Add and others
+                     else f for f in ordered]
+        if collected != list(ordered):
+            args = ([coeff] if coeff != 1 else []) + collected
+            options.insert(0, sp.Mul(*args, evaluate=False) if len(args) > 1 else args[0])
     return min(options, key=sp.count_ops)
 
 
@@ -264,16 +288,18 @@ def _nice(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     u = sp.Dummy("u", positive=True)
     for kernel in _kernels(expr, x):
         g_u = _in_kernel(expr, kernel, u)
-        if g_u.has(x) or not g_u.has(u):
+        # polynomial factors of x may stay (x(1 − σ(x)) + 1); transcendental ones may not
+        if not g_u.has(u) or any(a.has(x) for a in g_u.atoms(sp.Function)):
             continue
-        return sp.factor(sp.cancel(sp.together(g_u))).subs(u, kernel)
+        return sp.factor(sp.cancel(sp.together(g_u)), u).subs(u, kernel)
     return sp.factor(expr)
 
 
 def _structure(form: TeacherForm) -> tuple[list[tuple[sp.Expr, list[sp.Expr]]], bool]:
     """The teacher form as terms of factors; True when it was factored to get there."""
     stand = list(form.meaning)
-    factored = sp.factor(form.expr)
+    # a product already (σ(x)(1 + x(1 − σ(x)))) is kept as written; a sum is factored
+    factored = form.expr if form.expr.is_Mul else sp.factor(form.expr)
     coeff, factors = factored.as_coeff_mul()
     factors = list(factors)
     if coeff.is_negative:
