@@ -54,7 +54,8 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Mul(self, expr):
         factors = expr.args
-        if any(_is_stand_in(f) for f in factors) and not any(
+        # a non-commutative product (W f(Wx + b)) keeps its order: moving f first is wrong
+        if expr.is_commutative and any(_is_stand_in(f) for f in factors) and not any(
                 f.is_Pow and f.exp.is_negative for f in factors) and not any(
                 f.is_Rational and not f.is_Integer for f in factors):
             coeff = [f for f in factors if f.is_Number]

@@ -244,5 +244,5 @@ def _diagram(spec: GraphSpec, exprs: dict, scope: Scope) -> Diagram:
     for node, expr in exprs.items():
         for p in sorted(expr.free_symbols, key=lambda s: s.name):
             if p in depth:
-                edges.append((f"g{p.name}", f"g{node.name}", ""))
+                edges.append((f"g{p.name}", f"g{node.name}", "", 0))
     return Diagram(tuple(nodes), tuple(edges))
