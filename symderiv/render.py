@@ -170,8 +170,10 @@ class DecimalPrinter(KeyPrinter):
 
     def doprint(self, expr):
         if isinstance(expr, sp.Basic) and not isinstance(expr, sp.MatrixBase):
+            # numbers kept unevaluated on purpose (1.33 − 0.33 in a table's numbers column) stay
             expr = expr.replace(lambda e: e.is_number and not e.is_Rational and e.is_real
-                                and not e.is_Atom, lambda e: sp.Float(sp.N(e, 15), 15))
+                                and not e.is_Atom and not e.has(sp.UnevaluatedExpr),
+                                lambda e: sp.Float(sp.N(e, 15), 15))
         return super().doprint(expr)
 
 

@@ -298,6 +298,28 @@ class _Hadamard(sp.Function):
         return r" \odot ".join(parts)
 
 
+class _Sum(sp.Function):
+    """a + b + …, printed in the order given (a MatAdd would sort its terms)."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        return " + ".join(printer._print(a) for a in self.args)
+
+
+class _Group(sp.Function):
+    """(a ⊙ b) inside a product: the parentheses a reader needs."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        return r"\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+def _grouped(e):
+    return _Group(e) if isinstance(e, _Hadamard) else e
+
+
 class _Diag(sp.Function):
     """diag(v), the diagonal matrix of a vector."""
 
@@ -470,6 +492,9 @@ def _as_matrix(v):
 
 def _value(e, w: World):
     """Evaluate a displayed formula on the concrete network ``w``."""
+    if isinstance(e, sp.Basic) and e.has(sp.UnevaluatedExpr):   # numbers kept as written
+        e = e.replace(lambda a: isinstance(a, sp.Heaviside),
+                      lambda a: sp.Heaviside(a.args[0], 0)).doit()
     if isinstance(e, sp.MatrixBase):
         return sp.Matrix(e)
     if isinstance(e, sp.MatrixExpr):
@@ -497,6 +522,16 @@ def _value(e, w: World):
         if a.shape != b.shape:
             raise sp.ShapeError(f"entrywise product of {a.shape} and {b.shape}")
         return a.multiply_elementwise(b)
+    if isinstance(e, _Group):
+        return _value(e.args[0], w)
+    if isinstance(e, _Sum):
+        values = [_as_matrix(_value(a, w)) for a in e.args]
+        if len({v.shape for v in values}) > 1:
+            raise sp.ShapeError("a sum of terms of different shapes")
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return total
     if isinstance(e, _Diag):
         return sp.diag(*_as_matrix(_value(e.args[0], w)))
     if isinstance(e, AppliedUndef):
@@ -662,6 +697,10 @@ def _closed_derivative(problem: Problem, spec: MLPSpec, which: str) -> sp.Expr:
     fs = DerivativeSpec((FunctionSpec(name, entry=name),), "z")
     r = _solve_scalar(problem, FunctionSpec(name, entry=name), scope, z, fs)
     shown = r.teacher.expr if r.teacher else r.derivative
+    plain = sp.diff(ACTIVATIONS[name].build(z, {p: scope.symbol(p) for p in ACTIVATIONS[name].params}), z)
+    if shown.has(sp.Piecewise) and plain.has(sp.Heaviside) and not plain.has(sp.Max, sp.Min, sp.Piecewise) \
+            and sp.count_ops(plain) <= 3:
+        shown = plain   # I(z > 0), as the question writes it, rather than cases
     return shown, z
 
 
@@ -750,6 +789,7 @@ class Step:
 
     expr: sp.Basic
     why: str
+    note: sp.Basic | None = None   # a formula the reason refers to
 
 
 @dataclass(frozen=True)
@@ -782,7 +822,7 @@ class SymbolicMLP:
     functions: Functions
     definitions: tuple[Definition, ...]
     layer_rows: tuple[LayerRow, ...]
-    composed: tuple[sp.Basic, sp.Basic]
+    composed: tuple[tuple[sp.Basic, sp.Basic], ...]   # lhs = rhs lines
     gradient_rows: tuple[tuple[sp.Basic, sp.Basic], ...]
     recurrences: tuple[tuple[sp.Basic, sp.Basic], ...]
     elementwise: tuple[tuple[sp.Basic, sp.Basic], ...]
@@ -796,22 +836,22 @@ def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                     net: Network) -> tuple[sp.Basic | None, tuple[Step, ...]]:
     """∂ℓ/∂z_L = ŷ − y for sigmoid + BCE (and any elementwise pair where it holds), as checked steps."""
     n_out = names.widths[-1] if isinstance(names.widths[-1], int) else 1
-    if net.output.vector or not _shortcut(net, 1):
+    if net.output.vector or net.output.name == "identity" or not _shortcut(net, 1):
         return None, ()
     lhs = sp.Symbol(names.d(names.pre(names.depth)))
     yhat, y = sp.Symbol(names.output), sp.Symbol(names.target)
     dl = _loss_derivative(spec, names, n_out)
     dg, z = _closed_derivative(problem, spec, "output")
     # g′ written in ŷ = g(z): σ(z)(1 − σ(z)) = ŷ(1 − ŷ)
-    g_of_z = _fn(fx.output, True)(z)
-    dg_yhat = dg.xreplace({g_of_z: yhat}).replace(
-        lambda a: isinstance(a, AppliedUndef) and a.args == (z,), lambda a: yhat)
-    product = sp.Mul(dl, dg_yhat, evaluate=False)
-    steps = [Step(sp.Mul(sp.Symbol(names.d(names.output)), sp.Symbol(_prime(fx.output) + f"({names.pre(names.depth)})"),
-                         evaluate=False), "chain rule, entry by entry"),
-             Step(product, rf"${_prime(fx.output)} = {fx.output}(1 - {fx.output})$ and ${names.output} = "
-                           rf"{fx.output}({names.pre(names.depth)})$"),
-             Step(yhat - y, "the factor cancels")]
+    zL = sp.Symbol(names.pre(names.depth))
+    dg_yhat = dg.replace(lambda a: isinstance(a, AppliedUndef) and a.args == (z,), lambda a: yhat)
+    if dg_yhat.has(z):
+        return None, ()   # g′ is not a function of g alone: no cancellation to show
+    g_prime = _fn(_prime(fx.output), True)(zL)
+    steps = [Step(sp.Mul(sp.Symbol(names.d(names.output)), g_prime, evaluate=False),
+                  "chain rule, entry by entry", None),
+             Step(sp.Mul(dl, dg_yhat, evaluate=False), "with", sp.Eq(g_prime, dg_yhat, evaluate=False)),
+             Step(sp.factor(sp.simplify(dl * dg_yhat)), "the factors cancel", None)]
     # check every line entrywise against the derivative of the composed loss at random points
     t = sp.Symbol("t", real=True)
     consts = dict(net.constants)
@@ -821,6 +861,9 @@ def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         yv = sp.Rational(rng.randint(1, 9), 10)
         truth = sp.diff(LOSSES[spec.loss].build(net.output.build(t, consts), yv, consts), t).subs(t, zv)
         yh = net.output.build(zv, consts)
+        if not _close(dg_yhat.xreplace({yhat: yh}), sp.diff(net.output.build(t, consts), t).subs(t, zv)):
+            raise VerificationFailed(problem.id, "shortcut line 2", "the derivative of the output "
+                                     "activation written in its value is wrong")
         for i, step in enumerate(steps[1:], 2):
             got = step.expr.xreplace({yhat: yh, y: yv})
             if not _close(got, truth):
@@ -894,7 +937,7 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
         Wk, bk, prev = _nc(names.W(k)), _nc(names.b(k)), _nc(names.post(k, -1))
         W_, h_, b_ = _numbers(Ws[k - 1], hs[k - 1], bs[k - 1])
         forward.append(Row(f"forward.z{k}", _nc(names.pre(k)), Wk * prev + bk,
-                           sp.MatAdd(sp.MatMul(W_, h_, evaluate=False), b_, evaluate=False), zs[k - 1], k))
+                           _Sum(sp.MatMul(W_, h_, evaluate=False), b_), zs[k - 1], k))
         if k < L:
             forward.append(Row(f"forward.h{k}", _nc(names.post(k)),
                                _applied(fx.hidden, _nc(names.pre(k)), net.hidden), None, hs[k], k))
@@ -907,12 +950,13 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
 
     dl = _loss_derivative(spec, names, widths[-1])
     with sp.evaluate(False):
-        dl_numbers = sp.Matrix([dl.xreplace({sp.Symbol(names.output): a, sp.Symbol(names.target): b})
+        dl_numbers = sp.Matrix([dl.subs({sp.Symbol(names.output): sp.UnevaluatedExpr(a),
+                                         sp.Symbol(names.target): sp.UnevaluatedExpr(b)})
                                 for a, b in zip(yhat, y)])
     backward.append(Row("backward.dL/dyhat", _nc(names.d(names.output)), dl,
                         None if dl.is_Symbol else (dl_numbers[0] if scalar else sp.ImmutableMatrix(dl_numbers)),
                         dyhat, L))
-    shortcut = not net.output.vector and _shortcut(net, 1)
+    shortcut = net.output.name != "identity" and not net.output.vector and _shortcut(net, 1)
     for k in range(L, 0, -1):
         entry = net.output if k == L else net.hidden
         fname = fx.output if k == L else fx.hidden
@@ -932,14 +976,14 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
             zc = sp.Symbol(names.pre(k))
             closed = closed.xreplace({z: zc})
             with sp.evaluate(False):
-                closed_numbers = sp.Matrix([closed.xreplace({zc: v}) for v in zs[k - 1]])
+                closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v)}) for v in zs[k - 1]])
             backward.append(Row(f"local.z{k}", _fn(_prime(fname))(pre), closed,
                                 sp.ImmutableMatrix(closed_numbers), local, k))
             formula = _Hadamard(up, _fn(_prime(fname))(pre))
             numbers = _Hadamard(*_numbers(upstream, local))
         if k == L and shortcut:
             formula = _nc(names.output) - _nc(names.target)
-            numbers = sp.MatAdd(*_numbers(yhat, -y), evaluate=False)
+            numbers = _Sum(*_numbers(yhat, -y))
         backward.append(Row(f"backward.dL/dz{k}", _nc(names.d(names.pre(k))), formula, numbers, deltas[k - 1], k))
         delta = _nc(names.d(names.pre(k)))
         backward.append(Row(f"grad.W{k}", _nc(names.d(names.W(k))), delta * _Transpose(_nc(names.post(k, -1))),
@@ -1198,7 +1242,11 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         inp = out
     loss_fn = _loss_fn(spec.loss, spec.layers[-1] if isinstance(spec.layers[-1], int) else spec.layers[-1])
     rows.append(LayerRow(r"\mathrm{Loss}", sp.Tuple(yhat, y), loss_fn(yhat, y), _nc(names.loss)))
-    composed = (_nc(names.loss), loss_fn(inp, y))
+    # the loss written out: in one line for a norm, else with the composed output beside it
+    if spec.loss in _NORM_FORMS or spec.layers[-1] == 1:
+        composed = ((_nc(names.loss), loss_fn(inp, y)),)
+    else:
+        composed = ((_nc(names.loss), loss_fn(yhat, y)), (yhat, inp))
 
     # parameter gradients, expanded in terms of ∂ℓ/∂ŷ, the activations' derivatives and the weights
     shortcut_lhs, shortcut = _shortcut_steps(problem, spec, names, fx, net)
@@ -1216,9 +1264,9 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             delta = up
         else:
             delta = _Hadamard(up, _fn(_prime(fname))(pre))
-        grads.append((_nc(names.d(names.W(k))), delta * _Transpose(_nc(names.post(k, -1)))))
+        grads.append((_nc(names.d(names.W(k))), _grouped(delta) * _Transpose(_nc(names.post(k, -1)))))
         grads.append((_nc(names.d(names.b(k))), delta))
-        up = _Transpose(_nc(names.W(k))) * delta
+        up = _Transpose(_nc(names.W(k))) * _grouped(delta)
 
     # the layer-wise recurrences, for a general layer index
     i = spec.notation.index_letter
@@ -1237,9 +1285,12 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
             elementwise.append((lhs, jac))
             continue
+        if entry.name == "identity":
+            elementwise.append((lhs, _nc("I")))
+            continue
         elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
     for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
-        if entry.vector or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
+        if entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
             continue
         closed, z = _closed_derivative(problem, spec, which)
         elementwise.append((_fn(_prime(fname), True)(z), closed))
@@ -1287,12 +1338,14 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             fname = fx.hidden if k < spec.depth else fx.output
             w.env[rf"J_{{{fname}}}({names.pre(k)})"] = J
             w.env[names.d(names.pre(k), of=names.post(k))] = J if entry.vector else sp.diag(*J)
+        w.env["I"] = sp.eye(n_out) if net.output.name == "identity" else None
         for r in rows:
             check_shown(problem.id, f"forward table, row {r.name}, output", r.out, w.env[r.quantity.name], w)
         for prev, r in zip(rows, rows[1:]):
             want = (w.env[names.output], w.env[names.target]) if isinstance(r.inp, sp.Tuple) else w.env[prev.quantity.name]
             check_shown(problem.id, f"forward table, row {r.name}, input", r.inp, want, w)
-        check_shown(problem.id, "composed loss", composed[1], w.env[names.loss], w)
+        for lhs, rhs in composed:
+            check_shown(problem.id, f"composed loss, line {lhs.name}", rhs, w.env[lhs.name], w)
         for lhs, rhs in grads:
             check_shown(problem.id, f"backward table, row {lhs.name}", rhs, w.env[lhs.name], w)
         # the recurrences at every layer index where they apply
