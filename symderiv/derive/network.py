@@ -313,7 +313,7 @@ class _Group(sp.Function):
     is_commutative = False
 
     def _latex(self, printer, exp=None):
-        return r"\left(" + printer._print(self.args[0]) + r"\right)"
+        return r"\left[" + printer._print(self.args[0]) + r"\right]"
 
 
 def _grouped(e):
@@ -712,8 +712,21 @@ def _loss_derivative(spec: MLPSpec, names: Names, width) -> sp.Expr:
     d = sp.diff(LOSSES[spec.loss].build(q, t, consts), q)
     if spec.loss in MEAN_LOSSES:
         d = d / (width if isinstance(width, int) else sp.Symbol(width, positive=True))
-    d = sp.factor(sp.simplify(d))
+    d = _teacher_fraction(sp.factor(sp.simplify(d)))
     return d.xreplace({q: sp.Symbol(names.output), t: sp.Symbol(names.target)})
+
+
+def _teacher_fraction(d: sp.Expr) -> sp.Expr:
+    """(ŷ − y)/(ŷ(1 − ŷ)) rather than −(ŷ − y)/(ŷ(ŷ − 1)): a factor c − q with the constant first."""
+    num, den = sp.fraction(d)
+    sign, factors = 1, []
+    for f in sp.Mul.make_args(den):
+        coeff, _ = f.as_coeff_add() if f.is_Add else (0, ())
+        if f.is_Add and coeff.is_Number and coeff.is_negative:
+            sign, f = -sign, -f
+        factors.append(f)
+    out = (sign * num) / sp.Mul(*factors)
+    return out if sp.simplify(out - d) == 0 else d
 
 
 @dataclass(frozen=True)
