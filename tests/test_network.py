@@ -468,3 +468,55 @@ def test_symbolic_widths_are_drawn_with_ellipses_and_width_labels():
     assert notes.count(r"\vdots") == 3 and {"n", "d", "K"} <= set(notes)
     assert [n[3] for n in d.nodes if n[0].startswith("n0_")] == ["x_{1}", "x_{2}", "x_{n}"]
     assert [n[3] for n in d.nodes if n[0].startswith("n1_")] == ["z_{2,1}", "z_{2,2}", "z_{2,d}"]
+
+
+SOFTMAX = '''
+[meta]
+title = "softmax"
+[[problem]]
+id = "s1"
+kind = "mlp"
+layers = ["n", "d", "K"]
+hidden = "tanh"
+output = "softmax"
+loss = "cross_entropy"
+[[problem]]
+id = "s2"
+kind = "mlp"
+layers = [2, 2, 3]
+hidden = "relu"
+output = "softmax"
+loss = "cross_entropy"
+x = [1, -1]
+y = [0, 1, 0]
+[problem.params]
+W1 = [[0.5, -0.2], [0.3, 0.8]]
+b1 = [0.1, -0.1]
+W2 = [[1, -1], [0.5, 0.5], [-0.3, 0.2]]
+b2 = [0, 0.1, -0.1]
+'''
+
+
+def test_softmax_cross_entropy_shows_the_cancellation_for_general_K(write_toml):
+    ps = load(write_toml(SOFTMAX))
+    sym, num = (net_mod.solve(p) for p in ps.problems)
+    lines = [tex(st.expr) for st in sym.body.shortcut]
+    assert lines[0].startswith(r"\sum_{i=1}^{K}")
+    assert lines[-1] == r"{\hat{y}}_{j} - {y}_{j}"
+    assert tex(sym.body.shortcut_lhs) == r"\frac{\partial \ell}{\partial z_{2,j}}"
+    # the tanh definition is written out, not "tanh z = tanh z"
+    hidden = sym.body.definitions[0]
+    assert tex(hidden.rhs) == r"\frac{e^{z} - e^{- z}}{e^{z} + e^{- z}}"
+    rows = {r.label: r for r in num.body.backward}
+    assert tex(rows["backward.dL/dz2"].formula) == r"\hat{y} - y"
+    assert "local.J2" not in rows   # the Jacobian is not needed once it cancels
+    diff = rows["backward.dL/dz2"].value - (num.body.forward[-2].value - sp.Matrix([0, 1, 0]))
+    assert all(sp.simplify(v) == 0 for v in diff)
+
+
+def test_the_numeric_keys_label_values_like_before():
+    """JSON labels stay stable whatever the notation (L, f(x; θ) in the key)."""
+    key = _key(ROOT / "problems" / "ama564_a1.toml")
+    answers = next(p for p in key["problems"] if p["id"] == "1b")["answers"]
+    assert sp.parse_expr(answers["local.z1"]["sympy"]) == sp.Matrix([0, 1])
+    assert sp.parse_expr(answers["backward.dL/dz1"]["sympy"]) == sp.Matrix([0, sp.Rational(11, 10)])

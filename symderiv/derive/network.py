@@ -307,6 +307,16 @@ class _Sum(sp.Function):
         return " + ".join(printer._print(a) for a in self.args)
 
 
+class _Diff(sp.Function):
+    """a − b, printed as written."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        a, b = self.args
+        return printer._print(a) + " - " + _atom(printer, b)
+
+
 class _Group(sp.Function):
     """(a ⊙ b) inside a product: the parentheses a reader needs."""
 
@@ -495,6 +505,8 @@ def _value(e, w: World):
     if isinstance(e, sp.Basic) and e.has(sp.UnevaluatedExpr):   # numbers kept as written
         e = e.replace(lambda a: isinstance(a, sp.Heaviside),
                       lambda a: sp.Heaviside(a.args[0], 0)).doit()
+        e = e.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in w.scalar,
+                      lambda a: w.scalar[a.func.__name__](a.args[0]))
     if isinstance(e, sp.MatrixBase):
         return sp.Matrix(e)
     if isinstance(e, sp.MatrixExpr):
@@ -524,6 +536,11 @@ def _value(e, w: World):
         return a.multiply_elementwise(b)
     if isinstance(e, _Group):
         return _value(e.args[0], w)
+    if isinstance(e, _Diff):
+        a, b = (_as_matrix(_value(x, w)) for x in e.args)
+        if a.shape != b.shape:
+            raise sp.ShapeError(f"difference of {a.shape} and {b.shape}")
+        return a - b
     if isinstance(e, _Sum):
         values = [_as_matrix(_value(a, w)) for a in e.args]
         if len({v.shape for v in values}) > 1:
@@ -606,7 +623,10 @@ def _close(a, b) -> bool:
     a, b = sp.sympify(a), sp.sympify(b)
     if a.is_Rational and b.is_Rational:
         return a == b
-    va, vb = verify.mp_value(a), verify.mp_value(b)
+    if a.is_Float or b.is_Float or a.has(sp.Float) or b.has(sp.Float):
+        va, vb = complex(sp.N(a, 40)), complex(sp.N(b, 40))
+    else:
+        va, vb = verify.mp_value(a), verify.mp_value(b)
     return abs(va - vb) <= 1e-20 * max(1.0, abs(va))
 
 
@@ -632,10 +652,22 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
     a kink), never by the back-propagation formulas the key displays.
     """
     L = len(Ws)
-    zs, hs = [], [x]
-    for k in range(L):
-        zs.append(Ws[k] * hs[-1] + bs[k])
-        hs.append(net.act(net.hidden if k < L - 1 else net.output, zs[-1]))
+
+    def forward(Ws, bs, x):
+        zs, hs = [], [x]
+        for k in range(L):
+            zs.append(Ws[k] * hs[-1] + bs[k])
+            hs.append(net.act(net.hidden if k < L - 1 else net.output, zs[-1]))
+        return zs, hs
+
+    zs, hs = forward(Ws, bs, x)
+    if not all(v.is_Rational for h in hs for v in h):
+        # exp, tanh …: exact values grow into huge closed forms; 50 significant digits are plenty
+        # to tell a right formula from a wrong one, and keep the checks fast
+        def fl(M):
+            return M.applyfunc(lambda v: sp.Float(v, 50))
+        Ws, bs, x, y = [fl(W) for W in Ws], [fl(b) for b in bs], fl(x), fl(y)
+        zs, hs = forward(Ws, bs, x)
     yhat = hs[-1]
     env = {names.input: x, names.target: y, names.output: yhat, names.loss: net.loss_of(yhat, y)}
     for k in range(1, L + 1):
@@ -737,6 +769,7 @@ class Definition:
     lhs: sp.Basic
     rhs: sp.Basic
     identity: bool = False
+    entrywise: bool = True
 
 
 def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: World,
@@ -746,11 +779,13 @@ def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: Wo
     for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
                                       ("output activation", net.output, fx.output, fx.output_letter)):
         if entry.vector:
-            out.append(Definition(role, letter, entry.title, _fn(name, True)(sp.Symbol("z")),
-                                  sp.Symbol(entry.formula.replace("x_", "z_"))))
+            out.append(Definition(role, letter, entry.title, sp.Symbol(name + r"\left(z\right)_{i}"),
+                                  sp.Symbol(entry.formula.replace("x_", "z_")), entrywise=False))
             continue
         rhs = entry.build(z, net.constants)
         lhs = _fn(name, True)(z)
+        if isinstance(rhs, sp.Function) and rhs.args == (z,) and rhs.rewrite(sp.exp) != rhs:
+            rhs = rhs.rewrite(sp.exp)   # tanh z = (e^z − e^{−z})/(e^z + e^{−z}), not tanh z = tanh z
         for v in (sp.Rational(-7, 3), sp.Rational(1, 2), sp.Rational(5, 2)):
             if not _close(w.scalar[name](v), rhs.subs(z, v)):
                 raise VerificationFailed(problem_id, f"definition of {entry.title}",
@@ -849,7 +884,11 @@ def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                     net: Network) -> tuple[sp.Basic | None, tuple[Step, ...]]:
     """∂ℓ/∂z_L = ŷ − y for sigmoid + BCE (and any elementwise pair where it holds), as checked steps."""
     n_out = names.widths[-1] if isinstance(names.widths[-1], int) else 1
-    if net.output.vector or net.output.name == "identity" or not _shortcut(net, 1):
+    if net.output.vector:
+        if spec.loss == "cross_entropy" and _shortcut(net, 3):
+            return _softmax_ce_steps(problem, spec, names, net)
+        return None, ()
+    if net.output.name == "identity" or not _shortcut(net, 1):
         return None, ()
     lhs = sp.Symbol(names.d(names.pre(names.depth)))
     yhat, y = sp.Symbol(names.output), sp.Symbol(names.target)
@@ -883,6 +922,40 @@ def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                 raise VerificationFailed(problem.id, f"shortcut line {i}", "does not equal the derivative "
                                          "of the composed loss")
     return lhs, tuple(steps)
+
+
+def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
+                      net: Network) -> tuple[sp.Basic, tuple[Step, ...]]:
+    """∂ℓ/∂z_j = Σᵢ (−yᵢ/ŷᵢ) ŷᵢ(δᵢⱼ − ŷⱼ) = … = ŷⱼ − yⱼ for softmax with cross-entropy, checked."""
+    width = names.widths[-1]
+    K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
+    i, j = sp.symbols("i j", integer=True, positive=True)
+    yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
+    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
+    steps = (
+        Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
+             "chain rule through every output", None),
+        Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
+        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
+        Step(yh[j] - yy[j], "the targets sum to 1", None),
+    )
+    n = 3
+    rng = random.Random(f"{problem.id}/softmax")
+    zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
+    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
+    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
+    p = net.act(net.output, zs)
+    u = sp.Matrix(sp.symbols("u0:3", real=True))
+    loss = net.loss_of(net.act(net.output, u), ys)
+    values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
+    for jv in range(1, n + 1):
+        truth = sp.diff(loss, u[jv - 1]).xreplace(dict(zip(u, zs)))
+        for number, step in enumerate(steps, 1):
+            got = step.expr.subs({j: jv, K: n} if not isinstance(K, int) else {j: jv}).doit().xreplace(values)
+            if not _close(got, truth):
+                raise VerificationFailed(problem.id, f"softmax cross-entropy line {number}",
+                                         "does not equal the derivative of the composed loss")
+    return lhs, steps
 
 
 # --- numeric --------------------------------------------------------------------------
@@ -937,7 +1010,8 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
 
 
 def _numbers(*parts):
-    return [sp.ImmutableMatrix(p) for p in parts]
+    """Numbers for a table's numbers column: a 1 × 1 matrix is written as the number."""
+    return [p[0, 0] if p.shape == (1, 1) else sp.ImmutableMatrix(p) for p in parts]
 
 
 def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
@@ -959,7 +1033,9 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
     scalar = widths[-1] == 1
     loss_shown = _loss_fn(spec.loss, widths[-1])
     forward.append(Row("forward.loss", _nc(names.loss), loss_shown(sp.Symbol(names.output), sp.Symbol(names.target)),
-                       loss_shown(*(_plain(v) if scalar else sp.ImmutableMatrix(v) for v in (yhat, y))), loss, L))
+                       # the numbers where the line stays short (½(1.33 − 0.33)²); the value for the rest
+                       loss_shown(*(_plain(v) if scalar else sp.ImmutableMatrix(v) for v in (yhat, y)))
+                       if spec.loss in _NORM_FORMS or spec.loss == "absolute" else None, loss, L))
 
     dl = _loss_derivative(spec, names, widths[-1])
     with sp.evaluate(False):
@@ -967,9 +1043,12 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
                                          sp.Symbol(names.target): sp.UnevaluatedExpr(b)})
                                 for a, b in zip(yhat, y)])
     backward.append(Row("backward.dL/dyhat", _nc(names.d(names.output)), dl,
-                        None if dl.is_Symbol else (dl_numbers[0] if scalar else sp.ImmutableMatrix(dl_numbers)),
+                        # numbers only where they read well: ŷ − y, not −0 · 0.485⁻¹
+                        None if dl.is_Symbol or not dl.is_polynomial() else
+                        (dl_numbers[0] if scalar else sp.ImmutableMatrix(dl_numbers)),
                         dyhat, L))
-    shortcut = net.output.name != "identity" and not net.output.vector and _shortcut(net, 1)
+    shortcut = net.output.name != "identity" and not net.output.vector and _shortcut(net, 1) or (
+        net.output.vector and spec.loss == "cross_entropy" and sum(y) == 1 and _shortcut(net, widths[-1]))
     for k in range(L, 0, -1):
         entry = net.output if k == L else net.hidden
         fname = fx.output if k == L else fx.hidden
@@ -979,7 +1058,8 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
         if entry.vector:
             J = local_derivative(net, entry, zs[k - 1])
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
-            backward.append(Row(f"local.J{k}", jac, None, None, J, k))
+            if not (k == L and shortcut):
+                backward.append(Row(f"local.J{k}", jac, None, None, J, k))
             formula, numbers = _Transpose(jac) * up, sp.MatMul(*_numbers(J.T, upstream), evaluate=False)
         elif entry.name == "identity":
             formula, numbers = up, None
@@ -990,13 +1070,16 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
             closed = closed.xreplace({z: zc})
             with sp.evaluate(False):
                 closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v)}) for v in zs[k - 1]])
+            # the numbers where they read as the question writes them: I(−3.2 > 0)
+            readable = not any(isinstance(a, AppliedUndef) for a in sp.preorder_traversal(closed))
             backward.append(Row(f"local.z{k}", _fn(_prime(fname))(pre), closed,
-                                sp.ImmutableMatrix(closed_numbers), local, k))
+                                sp.ImmutableMatrix(closed_numbers) if readable else None, local, k))
             formula = _Hadamard(up, _fn(_prime(fname))(pre))
             numbers = _Hadamard(*_numbers(upstream, local))
         if k == L and shortcut:
             formula = _nc(names.output) - _nc(names.target)
-            numbers = _Sum(*_numbers(yhat, -y))
+            numbers = (sp.UnevaluatedExpr(yhat[0]) - sp.UnevaluatedExpr(y[0]) if scalar
+                       else _Diff(*_numbers(yhat, y)))
         backward.append(Row(f"backward.dL/dz{k}", _nc(names.d(names.pre(k))), formula, numbers, deltas[k - 1], k))
         delta = _nc(names.d(names.pre(k)))
         backward.append(Row(f"grad.W{k}", _nc(names.d(names.W(k))), delta * _Transpose(_nc(names.post(k, -1))),
@@ -1011,6 +1094,40 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
 
 def _plain(v: sp.Matrix):
     return v[0, 0] if v.shape == (1, 1) else sp.ImmutableMatrix(v)
+
+
+def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
+                      net: Network) -> tuple[sp.Basic, tuple[Step, ...]]:
+    """∂ℓ/∂z_j = Σᵢ (−yᵢ/ŷᵢ) ŷᵢ(δᵢⱼ − ŷⱼ) = … = ŷⱼ − yⱼ for softmax with cross-entropy, checked."""
+    width = names.widths[-1]
+    K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
+    i, j = sp.symbols("i j", integer=True, positive=True)
+    yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
+    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
+    steps = (
+        Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
+             "chain rule through every output", None),
+        Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
+        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
+        Step(yh[j] - yy[j], "the targets sum to 1", None),
+    )
+    n = 3
+    rng = random.Random(f"{problem.id}/softmax")
+    zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
+    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
+    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
+    p = net.act(net.output, zs)
+    u = sp.Matrix(sp.symbols("u0:3", real=True))
+    loss = net.loss_of(net.act(net.output, u), ys)
+    values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
+    for jv in range(1, n + 1):
+        truth = sp.diff(loss, u[jv - 1]).xreplace(dict(zip(u, zs)))
+        for number, step in enumerate(steps, 1):
+            got = step.expr.subs({j: jv, K: n} if not isinstance(K, int) else {j: jv}).doit().xreplace(values)
+            if not _close(got, truth):
+                raise VerificationFailed(problem.id, f"softmax cross-entropy line {number}",
+                                         "does not equal the derivative of the composed loss")
+    return lhs, steps
 
 
 # --- numeric --------------------------------------------------------------------------
@@ -1342,11 +1459,11 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             y = sp.Matrix([sp.Rational(1, n_out)] * n_out)
         else:
             y = sp.Matrix(n_out, 1, lambda i, j: sp.Rational(rng.randint(-9, 9), 10))
-        zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = backprop(net, Ws, bs, x, y)
-        _verify_numeric(problem, net, Ws, bs, x, y, gW, gb, zs)
+        # the displayed gradients are compared with the derivative of the composed loss in
+        # _world, so back-propagation itself needs no separate check here
         w = _world(net, spec, names, fx, Ws, bs, x, y)
         for k in range(1, spec.depth + 1):
-            J = local_derivative(net, net.hidden if k < spec.depth else net.output, zs[k - 1])
+            J = local_derivative(net, net.hidden if k < spec.depth else net.output, w.env[names.pre(k)])
             entry = net.hidden if k < spec.depth else net.output
             fname = fx.hidden if k < spec.depth else fx.output
             w.env[rf"J_{{{fname}}}({names.pre(k)})"] = J
