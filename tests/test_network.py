@@ -520,3 +520,17 @@ def test_the_numeric_keys_label_values_like_before():
     answers = next(p for p in key["problems"] if p["id"] == "1b")["answers"]
     assert sp.parse_expr(answers["local.z1"]["sympy"]) == sp.Matrix([0, 1])
     assert sp.parse_expr(answers["backward.dL/dz1"]["sympy"]) == sp.Matrix([0, sp.Rational(11, 10)])
+
+
+def test_diagram_template_honours_bend_and_draws_notes():
+    from symderiv.render import environment
+
+    d = net_mod.Diagram((("a", 0, 0, "a"), ("b", 2, 0, "b"), ("c", 4, 0, "c")),
+                        (("a", "b", "", 0), ("a", "c", "w", 30), ("b", "c", "", -20)),
+                        ((2, -1, r"\vdots"),))
+    text = environment().from_string(
+        '((* from "kinds/diagram.tex.j2" import diagram *))((( diagram(d, "cap") )))').render(d=d)
+    assert r"\draw[->] (a) to (b);" in text
+    assert r"\draw[->, bend left=30] (a) to node[lab, pos=0.3, sloped] {$w$} (c);" in text
+    assert r"\draw[->, bend right=20] (b) to (c);" in text
+    assert r"\node[note] at (2, -1) {$\vdots$};" in text

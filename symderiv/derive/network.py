@@ -304,7 +304,8 @@ class _Sum(sp.Function):
     is_commutative = False
 
     def _latex(self, printer, exp=None):
-        return " + ".join(printer._print(a) for a in self.args)
+        first, *rest = self.args
+        return " + ".join([printer._print(first)] + [_atom(printer, a) for a in rest])
 
 
 class _Diff(sp.Function):
