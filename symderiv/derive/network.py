@@ -995,6 +995,8 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
     shortcut_lhs, shortcut = _shortcut_steps(problem, spec, names, fx, net)
     answers = []
     for row in forward + backward:
+        if row.label.startswith("local."):
+            continue   # a step shown on the way (σ′(z₁) at the numbers), not an answer asked for
         value = row.value
         # scalars stay scalars: the loss, and ŷ and ∂ℓ/∂ŷ of a one-output network
         if row.label in ("forward.yhat", "backward.dL/dyhat") and value.shape == (1, 1):
