@@ -534,3 +534,53 @@ def test_diagram_template_honours_bend_and_draws_notes():
     assert r"\draw[->, bend left=30] (a) to node[lab, pos=0.3, sloped] {$w$} (c);" in text
     assert r"\draw[->, bend right=20] (b) to (c);" in text
     assert r"\node[note] at (2, -1) {$\vdots$};" in text
+
+
+def test_deeper_networks_in_custom_notation_with_a_unit_on_the_kink(write_toml):
+    path = write_toml(r'''
+[meta]
+title = "deep"
+[[problem]]
+id = "d1"
+kind = "mlp"
+layers = ["n", "d", "m", "K"]
+hidden = "leaky_relu"
+output = "sigmoid"
+loss = "bce"
+[problem.notation]
+index = "step"
+[[problem]]
+id = "d2"
+kind = "mlp"
+layers = [2, 3, 2, 1]
+hidden = "leaky_relu"
+output = "tanh"
+loss = "mse"
+x = [1, -1]
+y = 0.5
+constants = { a = 0.1 }
+[problem.params]
+W1 = [[0.5, -0.2], [0.3, 0.8], [1, 1]]
+b1 = [0.1, -0.1, 0]
+W2 = [[1, -1, 0.5], [0.5, 0.5, -1]]
+b2 = [0, 0.1]
+W3 = [[1, -2]]
+b3 = [0.3]
+[problem.notation]
+weights = "\\mathbf{W}_i"
+index = "input"
+index_letter = "i"
+''')
+    ps = load(path)
+    sym, num = (net_mod.solve(p) for p in ps.problems)
+    # three layers: each row in the previous row's name, the composed output written below
+    assert [tex(r.out) for r in sym.body.layer_rows[2:4]] == [r"W^{({2})} z_{2} + b^{({2})}",
+                                                                r"\operatorname{LReLU}\left(z_{3}\right)"]
+    assert tex(sym.body.definitions[0].rhs) == r"\max\left(z, a z\right)"   # a by name, not a value
+    # unit 3 of layer 1 sits at z = 0: the left derivative a, and the shown formula says so
+    assert [(k.layer, k.unit) for k in num.body.kinks] == [(1, 3)]
+    rows = {r.label: r for r in num.body.backward}
+    assert rows["local.z1"].value == sp.Matrix([1, sp.Rational(1, 10), sp.Rational(1, 10)])
+    assert r"z_{1} \leq 0" in tex(rows["local.z1"].formula)
+    assert tex(rows["grad.W2"].symbol) == r"\frac{\partial \ell}{\partial \mathbf{W}_{2}}"
+    assert tex(rows["backward.dL/dh2"].symbol) == r"\frac{\partial \ell}{\partial a_{3}}"

@@ -640,7 +640,11 @@ def check_shown(problem_id: str, label: str, shown, quantity, w: World, what: st
                                  f"(shapes do not match: {exc})") from None
     except _NotEvaluable as exc:
         raise VerificationFailed(problem_id, label, f"the displayed {what} cannot be checked ({exc})") from None
-    if not _agree(got, quantity):
+    try:
+        same = _agree(got, quantity)
+    except TypeError as exc:   # a symbol left in what should be a number
+        raise VerificationFailed(problem_id, label, f"the displayed {what} cannot be checked ({exc})") from None
+    if not same:
         raise VerificationFailed(problem_id, label, f"the displayed {what} does not equal the quantity "
                                  f"it names on a concrete network")
 
@@ -670,7 +674,9 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
         Ws, bs, x, y = [fl(W) for W in Ws], [fl(b) for b in bs], fl(x), fl(y)
         zs, hs = forward(Ws, bs, x)
     yhat = hs[-1]
-    env = {names.input: x, names.target: y, names.output: yhat, names.loss: net.loss_of(yhat, y)}
+    # the activation's and loss's constants (a, β …) by name, for closed forms that show them
+    env = {str(k): v for k, v in net.constants.items()}
+    env.update({names.input: x, names.target: y, names.output: yhat, names.loss: net.loss_of(yhat, y)})
     for k in range(1, L + 1):
         env[names.W(k)], env[names.b(k)], env[names.pre(k)] = Ws[k - 1], bs[k - 1], zs[k - 1]
         if k < L:
@@ -775,8 +781,12 @@ class Definition:
 
 def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: World,
                  problem_id: str) -> list[Definition]:
+    """The activations and the loss as the key states them: constants by name (a, β) in a
+    symbolic problem, by value in a numeric one; each checked against the registry."""
     z = sp.Symbol("z", real=True)
     out = []
+    if not spec.numeric:
+        net = _network_symbolic(spec)
     for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
                                       ("output activation", net.output, fx.output, fx.output_letter)):
         if entry.vector:
@@ -787,8 +797,9 @@ def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: Wo
         lhs = _fn(name, True)(z)
         if isinstance(rhs, sp.Function) and rhs.args == (z,) and rhs.rewrite(sp.exp) != rhs:
             rhs = rhs.rewrite(sp.exp)   # tanh z = (e^z − e^{−z})/(e^z + e^{−z}), not tanh z = tanh z
+        at = {c: w.consts[str(c)] for c in rhs.free_symbols if str(c) in w.consts}
         for v in (sp.Rational(-7, 3), sp.Rational(1, 2), sp.Rational(5, 2)):
-            if not _close(w.scalar[name](v), rhs.subs(z, v)):
+            if not _close(w.scalar[name](v), rhs.subs(z, v).xreplace(at)):
                 raise VerificationFailed(problem_id, f"definition of {entry.title}",
                                          "the displayed definition differs from the registry")
         out.append(Definition(role, letter if letter != name else "", entry.title, lhs, rhs,
@@ -854,6 +865,7 @@ class NumericMLP:
     kinks: tuple[KinkNote, ...]
     diagram: Diagram
     fd_skipped: bool
+    compact: bool = False   # many or wide layers: the tables in a smaller type so they fit the page
 
 
 @dataclass(frozen=True)
@@ -976,7 +988,8 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
     fx = Functions.of(spec)
     w = _world(net, spec, names, fx, Ws, bs, x, y)
     forward, backward = _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y,
-                                      (zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb))
+                                      (zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb),
+                                      {n.layer for n in notes})
     for row in forward + backward:
         sym = row.symbol
         if isinstance(sym, sp.Symbol) and sym.name in w.env:
@@ -1004,7 +1017,8 @@ def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
         answers.append(Answer(row.label, value))
     definitions = _definitions(spec, names, fx, net, w, problem.id)
     body = NumericMLP(spec, names, fx, tuple(definitions), tuple(forward), tuple(backward), shortcut,
-                      shortcut_lhs, tuple(notes), _mlp_diagram(spec), fd_skipped)
+                      shortcut_lhs, tuple(notes), _mlp_diagram(spec), fd_skipped,
+                      compact=L >= 3 or max(spec.layers) >= 4)
     checks = ["network gradients against the derivative of the composed loss",
               "every displayed formula evaluated on the network and compared with the quantity it names"]
     if not fd_skipped:
@@ -1017,7 +1031,15 @@ def _numbers(*parts):
     return [p[0, 0] if p.shape == (1, 1) else sp.ImmutableMatrix(p) for p in parts]
 
 
-def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
+def _left_at_kinks(closed: sp.Expr) -> sp.Expr:
+    """A piecewise derivative with the kink given to the left piece (f′(0) = the left derivative)."""
+    def widen(pw):
+        return sp.Piecewise(*[(e, sp.Le(c.lhs, c.rhs) if isinstance(c, sp.StrictLessThan) else c)
+                              for e, c in pw.args])
+    return closed.replace(lambda a: isinstance(a, sp.Piecewise), widen)
+
+
+def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp, kink_layers=frozenset()):
     """The forward and backward table rows (formula, numbers, value) in the question's names."""
     zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = bp
     L = spec.depth
@@ -1071,10 +1093,14 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp):
             closed, z = _closed_derivative(problem, spec, "output" if k == L else "hidden")
             zc = sp.Symbol(names.pre(k))
             closed = closed.xreplace({z: zc})
+            if k in kink_layers:
+                closed = _left_at_kinks(closed)
             with sp.evaluate(False):
-                closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v)}) for v in zs[k - 1]])
+                consts = {c: net.constants[c.name] for c in closed.free_symbols if c.name in net.constants}
+                closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v), **consts})
+                                            for v in zs[k - 1]])
             # the numbers where they read as the question writes them: I(−3.2 > 0)
-            readable = not any(isinstance(a, AppliedUndef) for a in sp.preorder_traversal(closed))
+            readable = not any(isinstance(a, (AppliedUndef, sp.Piecewise)) for a in sp.preorder_traversal(closed))
             backward.append(Row(f"local.z{k}", _fn(_prime(fname))(pre), closed,
                                 sp.ImmutableMatrix(closed_numbers) if readable else None, local, k))
             formula = _Hadamard(up, _fn(_prime(fname))(pre))
@@ -1364,15 +1390,25 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
     x, y, yhat = _nc(names.input), _nc(names.target), _nc(names.output)
 
     # Layer | Input | Output, with every activation substituted, and the name of each output
+    # up to two layers every column is written out in x, as the questions do; deeper networks
+    # write each row in the previous row's name (the composed output is written out below)
+    compose = L <= 2
     rows = []
     inp = x
+    shown = x
     for k in range(1, L + 1):
         lin = _nc(names.W(k)) * inp + _nc(names.b(k))
-        rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", inp, lin, _nc(names.pre(k))))
+        lin_shown = _nc(names.W(k)) * shown + _nc(names.b(k))
+        rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
         entry = net.hidden if k < L else net.output
-        out = _applied(fx.hidden if k < L else fx.output, lin, entry)
-        rows.append(LayerRow(fx.hidden_letter if k < L else fx.output_letter, lin, out, _nc(names.post(k))))
+        fname = fx.hidden if k < L else fx.output
+        out = _applied(fname, lin, entry)
+        shown = lin_shown if compose else _nc(names.pre(k))
+        out_shown = _applied(fname, shown, entry)
+        rows.append(LayerRow(fx.hidden_letter if k < L else fx.output_letter, shown, out_shown,
+                             _nc(names.post(k))))
         inp = out
+        shown = out_shown if compose else _nc(names.post(k))
     loss_fn = _loss_fn(spec.loss, spec.layers[-1] if isinstance(spec.layers[-1], int) else spec.layers[-1])
     rows.append(LayerRow(r"\mathrm{Loss}", sp.Tuple(yhat, y), loss_fn(yhat, y), _nc(names.loss)))
     # the loss written out: in one line for a norm, else with the composed output beside it
@@ -1507,6 +1543,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                 truth = sp.diff(entry.build(z, net.constants), z).subs(z, v)
                 got = rhs.subs(z, v).replace(lambda a: isinstance(a, AppliedUndef),
                                             lambda a: w.scalar[a.func.__name__](a.args[0]))
+                got = got.xreplace({s: net.constants[s.name] for s in got.free_symbols
+                                    if s.name in net.constants})
                 if not _close(got.doit(), truth.doit()):
                     raise VerificationFailed(problem.id, f"elementwise derivative {lhs.func.__name__}",
                                              "differs from the derivative of the activation")
