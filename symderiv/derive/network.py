@@ -1,15 +1,21 @@
 """Kind ``mlp``: forward and backward passes through a small multi-layer perceptron.
 
-Names: z_k = W_k h_{k-1} + b_k, h_0 = x, h_k = hidden(z_k), ŷ = output(z_L), loss ℓ(ŷ, y).
+Internal names: z_k = W_k h_{k-1} + b_k, h_0 = x, h_k = hidden(z_k), ŷ = output(z_L), loss
+ℓ(ŷ, y). The key speaks in the question's names instead (``[problem.notation]``, class
+:class:`Names`): L and f(x; θ), z₁ … z₃ numbered step by step, aᵢ with a₁ = x, Wᵢ or W⁽ⁱ⁾ ….
 
 - Numeric (``x``, ``y`` and ``[problem.params]`` given): exact arithmetic; a forward table
-  of every z_k, h_k, ŷ, ℓ and a backward table of ∂ℓ/∂ŷ, δ_k = ∂ℓ/∂z_k, ∂ℓ/∂h_k and every
-  ∂ℓ/∂W_k, ∂ℓ/∂b_k, each with its formula, the numbers substituted and the value. Every
-  gradient is checked against ``sympy.diff`` of the fully composed loss and by finite
-  differences.
-- Symbolic (no numbers): the Layer | Input | Output table, the Parameter | Gradient table,
-  the elementwise derivatives in closed form and the layer-wise recurrences, all checked on
-  random instances against ``sympy.diff`` of the composed loss.
+  of every z_k, h_k, ŷ, ℓ and a backward table, layer by layer, of ∂ℓ/∂ŷ, the activation's
+  derivative at the numbers, δ_k = ∂ℓ/∂z_k, ∂ℓ/∂h_k and every ∂ℓ/∂W_k, ∂ℓ/∂b_k, each with its
+  formula, the numbers substituted and the value. Every gradient is checked against the
+  derivative of the fully composed loss and by finite differences.
+- Symbolic (no numbers): the Layer | Input | Output table with the given activations
+  substituted, the loss written out, the Parameter | Gradient table, the layer-wise
+  recurrences and the elementwise derivatives.
+
+Every formula either kind displays is evaluated on a concrete network and compared with the
+quantity it names (see "what the key displays" below), so a formula that is printed is a
+formula that was checked, not only the final values.
 
 At a kink (a ReLU pre-activation exactly 0) the derivative is the left one (ReLU′(0) = 0,
 as PyTorch does); the key says so where it happens.
@@ -21,7 +27,6 @@ import dataclasses
 import random
 import re
 from dataclasses import dataclass
-from typing import Callable
 from decimal import Decimal
 
 import mpmath
