@@ -59,7 +59,8 @@ class KeyPrinter(LatexPrinter):
 
     def _print_Mul(self, expr):
         factors = expr.args
-        if any(_is_stand_in(f) for f in factors) and not any(
+        # a non-commutative product (W f(Wx + b)) keeps its order: moving f first is wrong
+        if expr.is_commutative and any(_is_stand_in(f) for f in factors) and not any(
                 f.is_Pow and f.exp.is_negative for f in factors) and not any(
                 f.is_Rational and not f.is_Integer for f in factors):
             coeff = [f for f in factors if f.is_Number]
@@ -194,8 +195,10 @@ class DecimalPrinter(KeyPrinter):
 
     def doprint(self, expr):
         if isinstance(expr, sp.Basic) and not isinstance(expr, sp.MatrixBase):
+            # numbers kept unevaluated on purpose (1.33 − 0.33 in a table's numbers column) stay
             expr = expr.replace(lambda e: e.is_number and not e.is_Rational and e.is_real
-                                and not e.is_Atom, lambda e: sp.Float(sp.N(e, 15), 15))
+                                and not e.is_Atom and not e.has(sp.UnevaluatedExpr),
+                                lambda e: sp.Float(sp.N(e, 15), 15))
         return super().doprint(expr)
 
 

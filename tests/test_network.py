@@ -268,3 +268,319 @@ b2 = [0.5]
     answers = {a.label: a.value for a in sol.answers}
     assert answers["grad.W1"] == sp.Matrix([[0]])  # left derivative: ReLU'(0) = 0
     assert sol.body.fd_skipped
+
+
+# --- displayed formulas, notation, diagrams ------------------------------------------------
+
+from symderiv.derive import network as net_mod  # noqa: E402
+from symderiv.errors import BadInput, VerificationFailed  # noqa: E402
+from symderiv.render import render_document, tex  # noqa: E402
+from symderiv.solve import solve_set  # noqa: E402
+from symderiv.spec import load  # noqa: E402
+
+
+def _solved(name, pid):
+    ps = load(ROOT / "problems" / name)
+    problem = next(p for p in ps.problems if p.id == pid)
+    return ps, problem, net_mod.solve(problem)
+
+
+def test_symbolic_forward_table_multiplies_weights_on_the_left():
+    """The Linear₂ row once printed f(W⁽¹⁾x+b⁽¹⁾) W⁽²⁾ + b⁽²⁾: the product in the wrong order."""
+    ps, problem, sol = _solved("dsga1008_hw1.toml", "1.1bcd")
+    rows = {r.name: r for r in sol.body.layer_rows}
+    want = r"W^{({2})} \operatorname{ReLU}\left(W^{({1})} x + b^{({1})}\right) + b^{({2})}"
+    assert tex(rows[r"\mathrm{Linear}_{2}"].out) == want
+    assert tex(rows["g"].out) == want   # the identity output is not written
+    text = render_document(ps, [sol])
+    assert want in text
+    assert r"\operatorname{ReLU}\left(W^{({1})} x + b^{({1})}\right) W^{({2})}" not in text
+
+
+def test_a_swapped_product_in_the_forward_table_fails_verification(monkeypatch):
+    real = net_mod.LayerRow
+
+    def swapped(name, inp, out, quantity):
+        if name == r"\mathrm{Linear}_{2}":
+            W, b = net_mod._nc(r"W^{({2})}"), net_mod._nc(r"b^{({2})}")
+            out = inp * W + b
+        return real(name, inp, out, quantity)
+
+    monkeypatch.setattr(net_mod, "LayerRow", swapped)
+    ps = load(ROOT / "problems" / "dsga1008_hw1.toml")
+    problem = next(p for p in ps.problems if p.id == "1.2a")
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert r"row \mathrm{Linear}_{2}, output" in err.value.label
+    assert "shapes do not match" in err.value.detail
+
+
+def test_a_swapped_product_in_the_numeric_backward_table_fails_verification(monkeypatch):
+    real = net_mod._numeric_rows
+
+    def swapped(*args):
+        forward, backward = real(*args)
+        out = []
+        for row in backward:
+            if row.label == "grad.W1":   # xᵀ δ instead of δ xᵀ
+                a, b = row.formula.args
+                row = net_mod.Row(row.label, row.symbol, b * a, row.substituted, row.value, row.group)
+            out.append(row)
+        return forward, out
+
+    monkeypatch.setattr(net_mod, "_numeric_rows", swapped)
+    ps = load(ROOT / "problems" / "ama564_a1.toml")
+    problem = next(p for p in ps.problems if p.id == "1b")
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label == "grad.W1"
+
+
+def test_a_wrong_number_in_the_numbers_column_fails_verification(monkeypatch):
+    real = net_mod._numeric_rows
+
+    def wrong(*args):
+        forward, backward = real(*args)
+        row = forward[0]
+        W, h = row.substituted.args[0].args
+        bad = net_mod._Sum(sp.MatMul(W, sp.ImmutableMatrix(h * 2), evaluate=False), row.substituted.args[1])
+        return [net_mod.Row(row.label, row.symbol, row.formula, bad, row.value, row.group)] + forward[1:], backward
+
+    monkeypatch.setattr(net_mod, "_numeric_rows", wrong)
+    ps = load(ROOT / "problems" / "ama564_a1.toml")
+    problem = next(p for p in ps.problems if p.id == "1b")
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label == "forward.z1" and "numbers" in err.value.detail
+
+
+def test_ama564_key_speaks_in_L_and_f_of_x_theta_and_shows_relu_derivative_at_the_numbers():
+    ps, problem, sol = _solved("ama564_a1.toml", "1b")
+    rows = {r.label: r for r in sol.body.forward + sol.body.backward}
+    assert tex(rows["forward.yhat"].symbol) == r"f(x; \theta)"
+    assert tex(rows["forward.loss"].symbol) == "L"
+    local = rows["local.z1"]
+    assert tex(local.symbol) == r"\sigma'\left(z_{1}\right)"
+    assert tex(local.formula) == r"I\left(z_{1} > 0\right)"
+    assert local.value == sp.Matrix([0, 1])
+    labels = [r.label for r in sol.body.backward]
+    assert labels.index("local.z1") < labels.index("backward.dL/dz1")   # shown before it is used
+    text = render_document(ps, [sol])
+    assert r"\partial \ell" not in text and r"\frac{\partial L}{\partial W^{({1})}}" in text
+    assert r"I\left(-3.2 > 0\right)" in text
+    # f is the network in this question: the hidden activation is written σ
+    assert r"\operatorname{ReLU}\left(z" not in text and r"\sigma\left(z_{1}\right)" in text
+
+
+def test_dsga_z2_is_the_hidden_activation_output_as_in_the_question():
+    _, _, sol = _solved("dsga1008_hw1.toml", "1.1bcd")
+    names = [tex(r.quantity) for r in sol.body.layer_rows]
+    assert names == ["z_{1}", "z_{2}", "z_{3}", r"\hat{y}", r"\ell"]
+    lhs = [tex(a) for a, _ in sol.body.elementwise]
+    assert r"\frac{\partial z_{2}}{\partial z_{1}}" in lhs
+    assert r"\frac{\partial \hat{y}}{\partial z_{3}}" in lhs
+
+
+def test_dsga_classification_tables_substitute_the_sigmoid_and_write_the_composed_loss():
+    _, _, sol = _solved("dsga1008_hw1.toml", "1.2a")
+    rows = {r.name: r for r in sol.body.layer_rows}
+    assert tex(rows["g"].out) == (r"\sigma\left(W^{({2})} \sigma\left(W^{({1})} x + b^{({1})}\right)"
+                                  r" + b^{({2})}\right)")
+    (lhs, rhs), = sol.body.composed
+    assert tex(rhs).startswith(r"\frac{1}{2}\left\|\sigma\left(W^{({2})}")
+    closed = dict((tex(a), tex(b)) for a, b in sol.body.elementwise)
+    assert closed[r"\sigma'\left(z\right)"] == r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)"
+
+
+def test_bce_with_sigmoid_output_shows_the_cancellation_as_steps():
+    _, _, sol = _solved("dsga1008_hw1.toml", "1.2b")
+    steps = sol.body.shortcut
+    assert tex(sol.body.shortcut_lhs) == r"\frac{\partial \ell}{\partial z_{3}}"
+    assert tex(steps[1].expr) == (r"\hat{y} \left(1 - \hat{y}\right) \frac{\hat{y} - y}"
+                                  r"{\hat{y} \left(1 - \hat{y}\right)}")
+    assert tex(steps[-1].expr) == r"\hat{y} - y"
+    assert tex(sol.body.gradient_rows[1][1]) == r"\hat{y} - y"
+
+
+def test_cs189_recurrences_name_dMSE_da_i():
+    ps, problem, sol = _solved("cs189_hw.toml", "2def")
+    recs = {tex(a): tex(b) for a, b in sol.body.recurrences}
+    assert recs[r"\frac{\partial \mathrm{MSE}}{\partial a_{i}}"] == \
+        r"{W_{i}}^{\top} \frac{\partial \mathrm{MSE}}{\partial z_{i}}"
+    assert recs[r"\frac{\partial \mathrm{MSE}}{\partial z_{i}}"] == \
+        r"\frac{\partial \mathrm{MSE}}{\partial a_{i + 1}} \odot \sigma'\left(z_{i}\right)"
+    assert recs[r"\frac{\partial \mathrm{MSE}}{\partial W_{i}}"] == \
+        r"\frac{\partial \mathrm{MSE}}{\partial z_{i}} {a_{i}}^{\top}"
+
+
+FORBIDDEN = ["_squared", "half_", "Symbol(", "Sum(", "**", "sympy", r"\texttt", "((", "relu",
+             "identity}", "bce", r"\ell_{"]
+
+
+@pytest.mark.parametrize("name", ["ama564_a1.toml", "dsga1008_hw1.toml", "cs189_hw.toml"])
+def test_mlp_keys_carry_no_program_text(name):
+    ps = load(ROOT / "problems" / name)
+    sols = [s for s in solve_set(ps) if s.problem.kind == "mlp"]
+    text = render_document(ps, sols)
+    body = text[text.index(r"\begin{questions}"):]
+    for pattern in FORBIDDEN:
+        assert pattern not in body, pattern
+
+
+@pytest.mark.parametrize("notation, message", [
+    ('foo = "x"', "notation.foo: unknown notation key"),
+    ('weights = "W"', "notation.weights: must contain the layer index i"),
+    ('index = "odd"', "notation.index: expected one of layer, step, input"),
+    ('loss = "\\\\input{x}"', "notation.loss: the LaTeX command \\input is not allowed"),
+])
+def test_notation_errors_name_the_key(notation, message, write_toml):
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "n"
+kind = "mlp"
+layers = ["n", "d", "K"]
+[problem.notation]
+{notation}
+''')
+    with pytest.raises(BadInput) as err:
+        load(path)
+    assert message in str(err.value)
+
+
+def test_sheet_figure_draws_the_given_weights_and_no_gradients():
+    ps = load(ROOT / "problems" / "ama564_a1.toml")
+    problem = next(p for p in ps.problems if p.id == "1b")
+    d = net_mod.sheet_figure(problem)
+    labels = {(a, b): lab for a, b, lab, bend in d.edges}
+    assert labels[("n0_2", "n1_0")] == "-1" and labels[("n0_1", "n1_1")] == "-0.7"
+    assert labels[("n1_1", "n2_0")] == "1.1"
+    assert len(d.edges) == 3 * 2 + 2 and all(bend == 0 for *_, bend in d.edges)
+    assert [n[3] for n in d.nodes][-1] == r"f(x; \theta)"
+
+
+def test_symbolic_widths_are_drawn_with_ellipses_and_width_labels():
+    ps = load(ROOT / "problems" / "dsga1008_hw1.toml")
+    problem = next(p for p in ps.problems if p.id == "1.1bcd")
+    d = net_mod.sheet_figure(problem)
+    notes = [lab for _, _, lab in d.notes]
+    assert notes.count(r"\vdots") == 3 and {"n", "d", "K"} <= set(notes)
+    assert [n[3] for n in d.nodes if n[0].startswith("n0_")] == ["x_{1}", "x_{2}", "x_{n}"]
+    assert [n[3] for n in d.nodes if n[0].startswith("n1_")] == ["z_{2,1}", "z_{2,2}", "z_{2,d}"]
+
+
+SOFTMAX = '''
+[meta]
+title = "softmax"
+[[problem]]
+id = "s1"
+kind = "mlp"
+layers = ["n", "d", "K"]
+hidden = "tanh"
+output = "softmax"
+loss = "cross_entropy"
+[[problem]]
+id = "s2"
+kind = "mlp"
+layers = [2, 2, 3]
+hidden = "relu"
+output = "softmax"
+loss = "cross_entropy"
+x = [1, -1]
+y = [0, 1, 0]
+[problem.params]
+W1 = [[0.5, -0.2], [0.3, 0.8]]
+b1 = [0.1, -0.1]
+W2 = [[1, -1], [0.5, 0.5], [-0.3, 0.2]]
+b2 = [0, 0.1, -0.1]
+'''
+
+
+def test_softmax_cross_entropy_shows_the_cancellation_for_general_K(write_toml):
+    ps = load(write_toml(SOFTMAX))
+    sym, num = (net_mod.solve(p) for p in ps.problems)
+    lines = [tex(st.expr) for st in sym.body.shortcut]
+    assert lines[0].startswith(r"\sum_{i=1}^{K}")
+    assert lines[-1] == r"{\hat{y}}_{j} - {y}_{j}"
+    assert tex(sym.body.shortcut_lhs) == r"\frac{\partial \ell}{\partial z_{2,j}}"
+    # the tanh definition is written out, not "tanh z = tanh z"
+    hidden = sym.body.definitions[0]
+    assert tex(hidden.rhs) == r"\frac{e^{z} - e^{- z}}{e^{z} + e^{- z}}"
+    rows = {r.label: r for r in num.body.backward}
+    assert tex(rows["backward.dL/dz2"].formula) == r"\hat{y} - y"
+    assert "local.J2" not in rows   # the Jacobian is not needed once it cancels
+    diff = rows["backward.dL/dz2"].value - (num.body.forward[-2].value - sp.Matrix([0, 1, 0]))
+    assert all(sp.simplify(v) == 0 for v in diff)
+
+
+def test_the_numeric_keys_label_values_like_before():
+    """JSON labels stay stable whatever the notation (L, f(x; θ) in the key)."""
+    key = _key(ROOT / "problems" / "ama564_a1.toml")
+    answers = next(p for p in key["problems"] if p["id"] == "1b")["answers"]
+    assert "local.z1" not in answers   # shown as a step, not an answer the question asks for
+    assert sp.parse_expr(answers["backward.dL/dz1"]["sympy"]) == sp.Matrix([0, sp.Rational(11, 10)])
+
+
+def test_diagram_template_honours_bend_and_draws_notes():
+    from symderiv.render import environment
+
+    d = net_mod.Diagram((("a", 0, 0, "a"), ("b", 2, 0, "b"), ("c", 4, 0, "c")),
+                        (("a", "b", "", 0), ("a", "c", "w", 30), ("b", "c", "", -20)),
+                        ((2, -1, r"\vdots"),))
+    text = environment().from_string(
+        '((* from "kinds/diagram.tex.j2" import diagram *))((( diagram(d, "cap") )))').render(d=d)
+    assert r"\draw[->] (a) to (b);" in text
+    assert r"\draw[->, bend left=30] (a) to node[lab, pos=0.3, sloped] {$w$} (c);" in text
+    assert r"\draw[->, bend right=20] (b) to (c);" in text
+    assert r"\node[note] at (2, -1) {$\vdots$};" in text
+
+
+def test_deeper_networks_in_custom_notation_with_a_unit_on_the_kink(write_toml):
+    path = write_toml(r'''
+[meta]
+title = "deep"
+[[problem]]
+id = "d1"
+kind = "mlp"
+layers = ["n", "d", "m", "K"]
+hidden = "leaky_relu"
+output = "sigmoid"
+loss = "bce"
+[problem.notation]
+index = "step"
+[[problem]]
+id = "d2"
+kind = "mlp"
+layers = [2, 3, 2, 1]
+hidden = "leaky_relu"
+output = "tanh"
+loss = "mse"
+x = [1, -1]
+y = 0.5
+constants = { a = 0.1 }
+[problem.params]
+W1 = [[0.5, -0.2], [0.3, 0.8], [1, 1]]
+b1 = [0.1, -0.1, 0]
+W2 = [[1, -1, 0.5], [0.5, 0.5, -1]]
+b2 = [0, 0.1]
+W3 = [[1, -2]]
+b3 = [0.3]
+[problem.notation]
+weights = "\\mathbf{W}_i"
+index = "input"
+index_letter = "i"
+''')
+    ps = load(path)
+    sym, num = (net_mod.solve(p) for p in ps.problems)
+    # three layers: each row in the previous row's name, the composed output written below
+    assert [tex(r.out) for r in sym.body.layer_rows[2:4]] == [r"W^{({2})} z_{2} + b^{({2})}",
+                                                                r"\operatorname{LReLU}\left(z_{3}\right)"]
+    assert tex(sym.body.definitions[0].rhs) == r"\max\left(z, a z\right)"   # a by name, not a value
+    # unit 3 of layer 1 sits at z = 0: the left derivative a, and the shown formula says so
+    assert [(k.layer, k.unit) for k in num.body.kinks] == [(1, 3)]
+    rows = {r.label: r for r in num.body.backward}
+    assert rows["local.z1"].value == sp.Matrix([1, sp.Rational(1, 10), sp.Rational(1, 10)])
+    assert r"z_{1} \leq 0" in tex(rows["local.z1"].formula)
+    assert tex(rows["grad.W2"].symbol) == r"\frac{\partial \ell}{\partial \mathbf{W}_{2}}"
+    assert tex(rows["backward.dL/dh2"].symbol) == r"\frac{\partial \ell}{\partial a_{3}}"

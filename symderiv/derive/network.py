@@ -1,15 +1,21 @@
 """Kind ``mlp``: forward and backward passes through a small multi-layer perceptron.
 
-Names: z_k = W_k h_{k-1} + b_k, h_0 = x, h_k = hidden(z_k), ŷ = output(z_L), loss ℓ(ŷ, y).
+Internal names: z_k = W_k h_{k-1} + b_k, h_0 = x, h_k = hidden(z_k), ŷ = output(z_L), loss
+ℓ(ŷ, y). The key speaks in the question's names instead (``[problem.notation]``, class
+:class:`Names`): L and f(x; θ), z₁ … z₃ numbered step by step, aᵢ with a₁ = x, Wᵢ or W⁽ⁱ⁾ ….
 
 - Numeric (``x``, ``y`` and ``[problem.params]`` given): exact arithmetic; a forward table
-  of every z_k, h_k, ŷ, ℓ and a backward table of ∂ℓ/∂ŷ, δ_k = ∂ℓ/∂z_k, ∂ℓ/∂h_k and every
-  ∂ℓ/∂W_k, ∂ℓ/∂b_k, each with its formula, the numbers substituted and the value. Every
-  gradient is checked against ``sympy.diff`` of the fully composed loss and by finite
-  differences.
-- Symbolic (no numbers): the Layer | Input | Output table, the Parameter | Gradient table,
-  the elementwise derivatives in closed form and the layer-wise recurrences, all checked on
-  random instances against ``sympy.diff`` of the composed loss.
+  of every z_k, h_k, ŷ, ℓ and a backward table, layer by layer, of ∂ℓ/∂ŷ, the activation's
+  derivative at the numbers, δ_k = ∂ℓ/∂z_k, ∂ℓ/∂h_k and every ∂ℓ/∂W_k, ∂ℓ/∂b_k, each with its
+  formula, the numbers substituted and the value. Every gradient is checked against the
+  derivative of the fully composed loss and by finite differences.
+- Symbolic (no numbers): the Layer | Input | Output table with the given activations
+  substituted, the loss written out, the Parameter | Gradient table, the layer-wise
+  recurrences and the elementwise derivatives.
+
+Every formula either kind displays is evaluated on a concrete network and compared with the
+quantity it names (see "what the key displays" below), so a formula that is printed is a
+formula that was checked, not only the final values.
 
 At a kink (a ReLU pre-activation exactly 0) the derivative is the left one (ReLU′(0) = 0,
 as PyTorch does); the key says so where it happens.
@@ -17,6 +23,7 @@ as PyTorch does); the key says so where it happens.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass
@@ -24,20 +31,78 @@ from decimal import Decimal
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from .. import verify
 from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..library import Entry
 from ..library.activations import ACTIVATIONS
-from ..library.losses import LOSSES, vector_loss
+from ..library.losses import LOSSES, MEAN_LOSSES, vector_loss
 from ..spec import Fields, Problem
+from ..texsafe import check_latex_fragment
 from .branches import split_branches
 from .derivative import FunctionSpec, _solve_scalar, DerivativeSpec
 from .steps import Answer, Solution
 
-FIELDS = {"layers", "hidden", "output", "loss", "x", "y", "params", "constants", "recurrences"}
+FIELDS = {"layers", "hidden", "output", "loss", "x", "y", "params", "constants", "recurrences", "notation"}
 _SIZE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+# How the pre- and post-activations are numbered, as the question numbers them.
+INDEXING = {
+    "layer": "z_k = W_k h_{k-1} + b_k, h_k = f(z_k), h_0 = x",
+    "step": "z_1 = W_1 x + b_1, z_2 = f(z_1), z_3 = W_2 z_2 + b_2, ... (one index per step)",
+    "input": "a_1 = x, z_i = W_i a_i + b_i, a_{i+1} = f(z_i)",
+}
+# the layer index inside a weight or bias pattern: a lone i (not part of a command or word)
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The question's names (LaTeX) for the network's quantities."""
+
+    loss: str = r"\ell"
+    output: str = r"\hat{y}"
+    input: str = "x"
+    target: str = "y"
+    pre: str = "z"
+    post: str = "h"
+    weights: str = "W^{(i)}"
+    biases: str = ""
+    index: str = "layer"
+    index_letter: str = "k"
+    hidden_fn: str = ""
+    output_fn: str = ""
+
+
+def _parse_notation(f: Fields) -> Notation:
+    table = f.get("notation", dict, {}, what="a table of names")
+    allowed = [fl.name for fl in dataclasses.fields(Notation)]
+    values = {}
+    for key, value in table.items():
+        where = f"notation.{key}"
+        if key not in allowed:
+            raise f.error(where, f"unknown notation key (allowed: {', '.join(allowed)})")
+        if not isinstance(value, str) or not value.strip():
+            raise f.error(where, "expected a non-empty string (LaTeX)")
+        try:
+            check_latex_fragment(value)
+        except BadInput as exc:
+            raise f.error(where, exc.message) from None
+        values[key] = value.strip()
+    if values.get("index", "layer") not in INDEXING:
+        raise f.error("notation.index", f"expected one of {', '.join(INDEXING)}, got {values['index']!r}")
+    for key in ("weights", "biases"):
+        if key in values and not _PLACEHOLDER.search(values[key]):
+            raise f.error(f"notation.{key}", "must contain the layer index i, e.g. W_i or W^{(i)}")
+    if "biases" not in values:
+        w = values.get("weights", Notation.weights)
+        values["biases"] = w.replace("W", "b", 1) if "W" in w else "b^{(i)}"
+    if values.get("index") == "input" and "post" not in values:
+        values["post"] = "a"
+    return Notation(**values)
 
 
 @dataclass(frozen=True)
@@ -51,6 +116,7 @@ class MLPSpec:
     params: tuple[tuple[str, sp.Matrix], ...] | None = None
     constants: tuple[tuple[str, sp.Rational], ...] = ()
     recurrences: bool = False
+    notation: Notation = Notation()
 
     @property
     def numeric(self) -> bool:
@@ -110,8 +176,10 @@ def parse(problem: Problem) -> MLPSpec:
         missing = sorted({"x", "y", "params"} - set(numeric_fields))[0]
         raise f.error(missing, "a numeric problem needs x, y and params together")
     recurrences = bool(f.get("recurrences", bool, False)) or any(isinstance(w, str) for w in layers)
+    notation = _parse_notation(f)
     if not numeric_fields:
-        return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences)
+        return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences,
+                       notation=notation)
     if any(isinstance(w, str) for w in layers):
         raise f.error("layers", "a numeric problem needs integer widths")
     x = _vector(problem.fields["x"], "x", f)
@@ -150,7 +218,7 @@ def parse(problem: Problem) -> MLPSpec:
         if len(b) != rows:
             raise f.error(f"params.{name}", f"expected {rows} entries (layers[{k}]), got {len(b)}")
         params.append((name, sp.Matrix(b)))
-    spec = MLPSpec(tuple(layers), hidden, output, loss, x, y, tuple(params), consts, recurrences)
+    spec = MLPSpec(tuple(layers), hidden, output, loss, x, y, tuple(params), consts, recurrences, notation)
     for entry in (ACTIVATIONS[hidden], ACTIVATIONS[output], LOSSES[loss]):
         for p in entry.params:
             if p not in dict(consts):
@@ -206,6 +274,557 @@ def _branch_at(entry: Entry, consts: dict, value: sp.Expr) -> tuple[sp.Expr, sp.
     raise BadInput(f"no branch of {entry.name} applies at {value}")
 
 
+
+
+# --- what the key displays -------------------------------------------------------------
+#
+# Every formula a table or line shows is a SymPy expression built from the question's names:
+# non-commutative symbols for vectors and matrices (so W⁽²⁾ f(W⁽¹⁾x + b⁽¹⁾) keeps its order),
+# applied functions for the activations, and the small display functions below. Before a key
+# is rendered each displayed formula is *evaluated* on a concrete network (the problem's own
+# numbers, or a small random one for a symbolic problem) and compared with the quantity it
+# names, computed independently from the definitions (forward composition, and differentiation
+# of the composed loss). A swapped product, a wrong index or a wrong transpose fails there.
+
+
+class _Transpose(sp.Function):
+    """vᵀ."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        a = self.args[0]
+        inner = printer._print(a)
+        if a.is_Symbol:
+            return "{" + inner + r"}^{\top}"
+        return r"\left(" + inner + r"\right)^{\top}"
+
+
+class _Hadamard(sp.Function):
+    """a ⊙ b, the entrywise product."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        parts = []
+        for a in self.args:
+            text = printer._print(a)
+            parts.append(r"\left(" + text + r"\right)" if a.is_Add or a.is_Mul else text)
+        return r" \odot ".join(parts)
+
+
+class _Sum(sp.Function):
+    """a + b + …, printed in the order given (a MatAdd would sort its terms)."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        first, *rest = self.args
+        return " + ".join([printer._print(first)] + [_atom(printer, a) for a in rest])
+
+
+class _Diff(sp.Function):
+    """a − b, printed as written."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        a, b = self.args
+        return printer._print(a) + " - " + _atom(printer, b)
+
+
+class _Group(sp.Function):
+    """(a ⊙ b) inside a product: the parentheses a reader needs."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        return r"\left[" + printer._print(self.args[0]) + r"\right]"
+
+
+def _grouped(e):
+    return _Group(e) if isinstance(e, _Hadamard) else e
+
+
+class _Diag(sp.Function):
+    """diag(v), the diagonal matrix of a vector."""
+
+    is_commutative = False
+
+    def _latex(self, printer, exp=None):
+        return r"\operatorname{diag}\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+def _atom(printer, e) -> str:
+    text = printer._print(e)
+    if e.is_Symbol or isinstance(e, (sp.MatrixBase, AppliedUndef)) or (e.is_Number and not e.is_negative):
+        return text
+    return r"\left(" + text + r"\right)"
+
+
+def _component(printer, e, j: str = "j") -> str:
+    """The j-th entry of a vector expression: ŷ_j, or [W x + b]_j."""
+    text = printer._print(e)
+    if e.is_Symbol and "_" not in e.name and "(" not in e.name:
+        return f"{text}_{{{j}}}"
+    return rf"\left[{text}\right]_{{{j}}}"
+
+
+# the scalar form of each loss in terms of the prediction A and the target Y (as the registry
+# builds it); MEAN_LOSSES and the vector forms are handled in _Loss._latex
+_LOSS_FORMS = {
+    "half_squared": r"\frac{{1}}{{2}}\left({A} - {Y}\right)^{{2}}",
+    "squared": r"\left({A} - {Y}\right)^{{2}}",
+    "mse": r"\left({A} - {Y}\right)^{{2}}",
+    "bce": r"-\left[{Y} \log {A} + \left(1 - {Y}\right) \log\left(1 - {A}\right)\right]",
+    "cross_entropy": r"-{Y} \log {A}",
+    "absolute": r"\left|{A} - {Y}\right|",
+    "check": r"\rho_\tau\left({Y} - {A}\right)",
+    "huber": r"\operatorname{{Huber}}_\delta\left({A} - {Y}\right)",
+    "hinge": r"\max\left\{{0, 1 - {Y} {A}\right\}}",
+    "log_cosh": r"\log\cosh\left({A} - {Y}\right)",
+}
+_NORM_FORMS = {"half_squared": r"\frac{{1}}{{2}}\left\|{A} - {Y}\right\|^{{2}}",
+               "squared": r"\left\|{A} - {Y}\right\|^{{2}}",
+               "mse": r"\frac{{1}}{{{K}}}\left\|{A} - {Y}\right\|^{{2}}"}
+
+
+class _Loss(sp.Function):
+    """The loss of a prediction and a target in closed form; evaluated with the registry."""
+
+    loss_name = ""
+    width: object = 1
+
+    def _latex(self, printer, exp=None):
+        A, Y = self.args
+        if self.width == 1:
+            return _LOSS_FORMS[self.loss_name].format(A=_atom(printer, A), Y=_atom(printer, Y))
+        if self.loss_name in _NORM_FORMS:
+            return _NORM_FORMS[self.loss_name].format(A=printer._print(A), Y=_atom(printer, Y),
+                                                      K=self.width)
+        inner = _LOSS_FORMS[self.loss_name].format(A=_component(printer, A), Y=_component(printer, Y))
+        if inner.startswith("-"):
+            return r"-\sum_{j} " + inner[1:]
+        return r"\sum_{j} " + inner
+
+
+_LOSS_CLASSES: dict = {}
+
+
+def _loss_fn(name: str, width) -> type:
+    key = (name, str(width))
+    if key not in _LOSS_CLASSES:
+        _LOSS_CLASSES[key] = type(f"Loss_{name}_{width}", (_Loss,), {"loss_name": name, "width": width})
+    return _LOSS_CLASSES[key]
+
+
+def _nc(name: str) -> sp.Symbol:
+    return sp.Symbol(name, commutative=False)
+
+
+def _fn(name: str, commutative: bool = False):
+    return sp.Function(name, commutative=commutative)
+
+
+class Names:
+    """LaTeX names of the network's quantities in the question's notation."""
+
+    def __init__(self, notation: Notation, depth: int, widths: tuple):
+        self.n, self.depth, self.widths = notation, depth, widths
+        self.loss, self.output, self.input, self.target = (notation.loss, notation.output,
+                                                           notation.input, notation.target)
+
+    @staticmethod
+    def ix(k, off: int = 0, mult: int = 1) -> str:
+        if isinstance(k, int):
+            return str(mult * k + off)
+        return sp.latex(mult * sp.Symbol(k) + off)
+
+    def _fill(self, pattern: str, k, off: int = 0) -> str:
+        return _PLACEHOLDER.sub(lambda m: "{" + self.ix(k, off) + "}", pattern)
+
+    def W(self, k, off: int = 0) -> str:
+        return self._fill(self.n.weights, k, off)
+
+    def b(self, k, off: int = 0) -> str:
+        return self._fill(self.n.biases, k, off)
+
+    def pre(self, k, off: int = 0) -> str:
+        if self.n.index == "step":
+            return f"{self.n.pre}_{{{self.ix(k, 2 * off - 1, 2)}}}"
+        return f"{self.n.pre}_{{{self.ix(k, off)}}}"
+
+    def post(self, k, off: int = 0) -> str:
+        """The output of layer k's activation (k + off = 0: the input; = depth: the output)."""
+        if isinstance(k, int):
+            if k + off == 0:
+                return self.input
+            if k + off == self.depth:
+                return self.output
+        if self.n.index == "step":
+            return f"{self.n.pre}_{{{self.ix(k, 2 * off, 2)}}}"
+        if self.n.index == "input":
+            return f"{self.n.post}_{{{self.ix(k, off + 1)}}}"
+        return f"{self.n.post}_{{{self.ix(k, off)}}}"
+
+    def d(self, name: str, of: str | None = None) -> str:
+        return rf"\frac{{\partial {of or self.loss}}}{{\partial {name}}}"
+
+
+@dataclass(frozen=True)
+class Functions:
+    """Display names of the activations and their derivatives."""
+
+    hidden: str        # σ, \operatorname{ReLU} …: the symbol written in the formulas
+    output: str
+    hidden_letter: str  # the question's letter for the layer (f, g) in the Layer column
+    output_letter: str
+
+    @staticmethod
+    def of(spec: MLPSpec) -> "Functions":
+        n = spec.notation
+        hidden = n.hidden_fn or ACTIVATIONS[spec.hidden].latex
+        output = n.output_fn or ACTIVATIONS[spec.output].latex
+        if hidden == output and spec.hidden != spec.output:
+            raise BadInput(f"the hidden ({spec.hidden}) and output ({spec.output}) activations are "
+                           f"different functions but would both be written {hidden}: name them in "
+                           f"[problem.notation] (hidden_fn, output_fn)", field="notation")
+        return Functions(hidden, output, n.hidden_fn or "f", n.output_fn or "g")
+
+
+def _prime(name: str) -> str:
+    return name + "'"
+
+
+@dataclass
+class World:
+    """A concrete network: the value of every named quantity and the functions."""
+
+    env: dict
+    fns: dict          # display function name → (Matrix → Matrix)
+    scalar: dict       # function name → (scalar → scalar), for closed forms read entrywise
+    consts: dict
+
+
+class _NotEvaluable(Exception):
+    pass
+
+
+def _as_matrix(v):
+    if isinstance(v, sp.MatrixBase):
+        return sp.Matrix(v)
+    return sp.Matrix([v])
+
+
+def _value(e, w: World):
+    """Evaluate a displayed formula on the concrete network ``w``."""
+    if isinstance(e, sp.Basic) and e.has(sp.UnevaluatedExpr):   # numbers kept as written
+        e = e.replace(lambda a: isinstance(a, sp.Heaviside),
+                      lambda a: sp.Heaviside(a.args[0], 0)).doit()
+        e = e.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in w.scalar,
+                      lambda a: w.scalar[a.func.__name__](a.args[0]))
+    if isinstance(e, sp.MatrixBase):
+        return sp.Matrix(e)
+    if isinstance(e, sp.MatrixExpr):
+        return sp.Matrix(e.doit())
+    if isinstance(e, sp.Tuple):
+        return tuple(_value(a, w) for a in e.args)
+    if isinstance(e, _Loss):
+        A, Y = (_as_matrix(_value(a, w)) for a in e.args)
+        if A.shape != Y.shape:
+            raise sp.ShapeError(f"prediction {A.shape} and target {Y.shape}")
+        return vector_loss(e.loss_name, A, Y, w.consts)
+    if e.is_Number:
+        return e
+    if e.is_commutative:
+        return _entrywise(e, w)
+    if e.is_Symbol:
+        if e.name not in w.env:
+            raise _NotEvaluable(f"no value for {e.name}")
+        return w.env[e.name]
+    if isinstance(e, _Transpose):
+        v = _value(e.args[0], w)
+        return v.T if isinstance(v, sp.MatrixBase) else v
+    if isinstance(e, _Hadamard):
+        a, b = (_as_matrix(_value(x, w)) for x in e.args)
+        if a.shape != b.shape:
+            raise sp.ShapeError(f"entrywise product of {a.shape} and {b.shape}")
+        return a.multiply_elementwise(b)
+    if isinstance(e, _Group):
+        return _value(e.args[0], w)
+    if isinstance(e, _Diff):
+        a, b = (_as_matrix(_value(x, w)) for x in e.args)
+        if a.shape != b.shape:
+            raise sp.ShapeError(f"difference of {a.shape} and {b.shape}")
+        return a - b
+    if isinstance(e, _Sum):
+        values = [_as_matrix(_value(a, w)) for a in e.args]
+        if len({v.shape for v in values}) > 1:
+            raise sp.ShapeError("a sum of terms of different shapes")
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return total
+    if isinstance(e, _Diag):
+        return sp.diag(*_as_matrix(_value(e.args[0], w)))
+    if isinstance(e, AppliedUndef):
+        name = e.func.__name__
+        if name not in w.fns:
+            raise _NotEvaluable(f"no function {name}")
+        return w.fns[name](_as_matrix(_value(e.args[0], w)))
+    if e.is_Add:
+        values = [_value(a, w) for a in e.args]
+        if len({v.shape if isinstance(v, sp.MatrixBase) else None for v in values}) > 1:
+            raise sp.ShapeError("a sum of terms of different shapes")
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return total
+    if e.is_Mul:
+        result = None
+        for a in e.args:  # in order: the product is not commutative
+            v = _value(a, w)
+            if result is None:
+                result = v
+            elif isinstance(result, sp.MatrixBase) and isinstance(v, sp.MatrixBase):
+                if result.cols != v.rows:
+                    raise sp.ShapeError(f"product of {result.shape} and {v.shape}")
+                result = result * v
+            else:
+                result = result * v
+        return result
+    raise _NotEvaluable(f"cannot evaluate {type(e).__name__}")
+
+
+def _entrywise(e, w: World):
+    """A closed form in commutative symbols (ŷ − y, I(z > 0), σ(z)(1 − σ(z))) read entry by entry."""
+    syms = sorted(e.free_symbols, key=str)
+    vals = {}
+    for s in syms:
+        if s.name not in w.env:
+            raise _NotEvaluable(f"no value for {s.name}")
+        vals[s] = w.env[s.name]
+    sizes = {len(v) for v in vals.values() if isinstance(v, sp.MatrixBase)}
+    if len(sizes) > 1:
+        raise sp.ShapeError("entrywise formula over vectors of different lengths")
+    n = sizes.pop() if sizes else None
+    out = []
+    for i in range(n or 1):
+        sub = {s: (v[i] if isinstance(v, sp.MatrixBase) else v) for s, v in vals.items()}
+        r = e.replace(lambda a: isinstance(a, sp.Heaviside), lambda a: sp.Heaviside(a.args[0], 0))
+        r = r.xreplace(sub)
+        r = r.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in w.scalar,
+                      lambda a: w.scalar[a.func.__name__](a.args[0]))
+        if any(isinstance(a, AppliedUndef) for a in sp.preorder_traversal(r)):
+            raise _NotEvaluable("unknown function in a closed form")
+        out.append(r)
+    return sp.Matrix(out) if n is not None else out[0]
+
+
+def _agree(a, b) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
+            _agree(x, y) for x, y in zip(a, b))
+    if isinstance(a, sp.MatrixBase) and a.shape == (1, 1):
+        a = a[0, 0]
+    if isinstance(b, sp.MatrixBase) and b.shape == (1, 1):
+        b = b[0, 0]
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        return (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase) and a.shape == b.shape
+                and all(_close(x, y) for x, y in zip(a, b)))
+    return _close(a, b)
+
+
+def _close(a, b) -> bool:
+    a, b = sp.sympify(a), sp.sympify(b)
+    if a.is_Rational and b.is_Rational:
+        return a == b
+    if a.is_Float or b.is_Float or a.has(sp.Float) or b.has(sp.Float):
+        va, vb = complex(sp.N(a, 40)), complex(sp.N(b, 40))
+    else:
+        va, vb = verify.mp_value(a), verify.mp_value(b)
+    return abs(va - vb) <= 1e-20 * max(1.0, abs(va))
+
+
+def check_shown(problem_id: str, label: str, shown, quantity, w: World, what: str = "formula") -> None:
+    """Raise VerificationFailed unless the displayed ``shown`` evaluates to ``quantity`` on ``w``."""
+    try:
+        got = _value(shown, w)
+    except (sp.ShapeError, TypeError) as exc:
+        raise VerificationFailed(problem_id, label, f"the displayed {what} does not evaluate "
+                                 f"(shapes do not match: {exc})") from None
+    except _NotEvaluable as exc:
+        raise VerificationFailed(problem_id, label, f"the displayed {what} cannot be checked ({exc})") from None
+    try:
+        same = _agree(got, quantity)
+    except TypeError as exc:   # a symbol left in what should be a number
+        raise VerificationFailed(problem_id, label, f"the displayed {what} cannot be checked ({exc})") from None
+    if not same:
+        raise VerificationFailed(problem_id, label, f"the displayed {what} does not equal the quantity "
+                                 f"it names on a concrete network")
+
+
+def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, y) -> World:
+    """Every named quantity of the concrete network, from the definitions alone.
+
+    Forward quantities by composition; every derivative by differentiating the loss composed
+    from that quantity onward (the branch in force for a piecewise activation, the left one at
+    a kink), never by the back-propagation formulas the key displays.
+    """
+    L = len(Ws)
+
+    def forward(Ws, bs, x):
+        zs, hs = [], [x]
+        for k in range(L):
+            zs.append(Ws[k] * hs[-1] + bs[k])
+            hs.append(net.act(net.hidden if k < L - 1 else net.output, zs[-1]))
+        return zs, hs
+
+    zs, hs = forward(Ws, bs, x)
+    if not all(v.is_Rational for h in hs for v in h):
+        # exp, tanh …: exact values grow into huge closed forms; 50 significant digits are plenty
+        # to tell a right formula from a wrong one, and keep the checks fast
+        def fl(M):
+            return M.applyfunc(lambda v: sp.Float(v, 50))
+        Ws, bs, x, y = [fl(W) for W in Ws], [fl(b) for b in bs], fl(x), fl(y)
+        zs, hs = forward(Ws, bs, x)
+    yhat = hs[-1]
+    # the activation's and loss's constants (a, β …) by name, for closed forms that show them
+    env = {str(k): v for k, v in net.constants.items()}
+    env.update({names.input: x, names.target: y, names.output: yhat, names.loss: net.loss_of(yhat, y)})
+    for k in range(1, L + 1):
+        env[names.W(k)], env[names.b(k)], env[names.pre(k)] = Ws[k - 1], bs[k - 1], zs[k - 1]
+        if k < L:
+            env[names.post(k)] = hs[k]
+
+    def act(k: int, v: sp.Matrix) -> sp.Matrix:
+        entry = net.hidden if k < L else net.output
+        if entry.vector:
+            return net.act(entry, v)
+        out = []
+        for i, vi in enumerate(v):
+            piece, t, _ = _branch_at(entry, net.constants, zs[k - 1][i])
+            out.append(piece.subs(t, vi))
+        return sp.Matrix(out)
+
+    def from_pre(k: int, v):
+        h = act(k, v)
+        return net.loss_of(h, y) if k == L else from_pre(k + 1, Ws[k] * h + bs[k])
+
+    def grad(fn, value: sp.Matrix) -> sp.Matrix:
+        S = sp.Matrix(value.rows, value.cols, lambda i, j: sp.Symbol(f"s_{i}_{j}", real=True))
+        loss = fn(S)
+        at = dict(zip(S, value))
+        return sp.Matrix(value.rows, value.cols, lambda i, j: sp.diff(loss, S[i, j]).xreplace(at))
+
+    env[names.d(names.output)] = grad(lambda v: net.loss_of(v, y), yhat)
+    for k in range(1, L + 1):
+        env[names.d(names.pre(k))] = grad(lambda v, k=k: from_pre(k, v), zs[k - 1])
+        if k < L:
+            env[names.d(names.post(k))] = grad(lambda v, k=k: from_pre(k + 1, Ws[k] * v + bs[k]), hs[k])
+        env[names.d(names.W(k))] = grad(lambda v, k=k: from_pre(k, v * hs[k - 1] + bs[k - 1]), Ws[k - 1])
+        env[names.d(names.b(k))] = grad(lambda v, k=k: from_pre(k, Ws[k - 1] * hs[k - 1] + v), bs[k - 1])
+
+    fns = {fx.hidden: lambda m: net.act(net.hidden, m), fx.output: lambda m: net.act(net.output, m),
+           _prime(fx.hidden): lambda m: local_derivative(net, net.hidden, m),
+           _prime(fx.output): lambda m: local_derivative(net, net.output, m)}
+    scalar = {e.latex: (lambda t, e=e: e.build(t, net.constants))
+              for e in ACTIVATIONS.values() if not e.vector}
+    scalar[fx.hidden] = lambda t: net.hidden.build(t, net.constants)
+    if not net.output.vector:
+        scalar[fx.output] = lambda t: net.output.build(t, net.constants)
+    return World(env, fns, scalar, net.constants)
+
+
+def _applied(name: str, arg, entry: Entry):
+    """f(arg) for display; the identity is not written."""
+    if entry.name == "identity":
+        return arg
+    return _fn(name)(arg)
+
+
+def _closed_derivative(problem: Problem, spec: MLPSpec, which: str) -> sp.Expr:
+    """f′(z) in the teacher's form, from the derivative engine (so verified), in a symbol z."""
+    name = spec.hidden if which == "hidden" else spec.output
+    scope = Scope().with_defaults({p: t for p, t in ACTIVATIONS[name].params.items()})
+    z = scope.symbol("z")
+    fs = DerivativeSpec((FunctionSpec(name, entry=name),), "z")
+    r = _solve_scalar(problem, FunctionSpec(name, entry=name), scope, z, fs)
+    shown = r.teacher.expr if r.teacher else r.derivative
+    plain = sp.diff(ACTIVATIONS[name].build(z, {p: scope.symbol(p) for p in ACTIVATIONS[name].params}), z)
+    if shown.has(sp.Piecewise) and plain.has(sp.Heaviside) and not plain.has(sp.Max, sp.Min, sp.Piecewise) \
+            and sp.count_ops(plain) <= 3:
+        shown = plain   # I(z > 0), as the question writes it, rather than cases
+    return shown, z
+
+
+def _loss_derivative(spec: MLPSpec, names: Names, width) -> sp.Expr:
+    """∂ℓ/∂ŷ entrywise, in the symbols ŷ and y (commutative: read entry by entry)."""
+    q, t = sp.Symbol("q", real=True), sp.Symbol("t", real=True)
+    consts = {p: sp.Symbol(p, positive=True) for p in LOSSES[spec.loss].params}
+    consts.update(dict(spec.constants))
+    d = sp.diff(LOSSES[spec.loss].build(q, t, consts), q)
+    if spec.loss in MEAN_LOSSES:
+        d = d / (width if isinstance(width, int) else sp.Symbol(width, positive=True))
+    d = _teacher_fraction(sp.factor(sp.simplify(d)))
+    return d.xreplace({q: sp.Symbol(names.output), t: sp.Symbol(names.target)})
+
+
+def _teacher_fraction(d: sp.Expr) -> sp.Expr:
+    """(ŷ − y)/(ŷ(1 − ŷ)) rather than −(ŷ − y)/(ŷ(ŷ − 1)): a factor c − q with the constant first."""
+    num, den = sp.fraction(d)
+    sign, factors = 1, []
+    for f in sp.Mul.make_args(den):
+        coeff, _ = f.as_coeff_add() if f.is_Add else (0, ())
+        if f.is_Add and coeff.is_Number and coeff.is_negative:
+            sign, f = -sign, -f
+        factors.append(f)
+    out = (sign * num) / sp.Mul(*factors)
+    return out if sp.simplify(out - d) == 0 else d
+
+
+@dataclass(frozen=True)
+class Definition:
+    role: str          # "hidden activation" …
+    letter: str        # the question's letter for it (LaTeX), or ""
+    title: str         # the registry's human name
+    lhs: sp.Basic
+    rhs: sp.Basic
+    identity: bool = False
+    entrywise: bool = True
+
+
+def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: World,
+                 problem_id: str) -> list[Definition]:
+    """The activations and the loss as the key states them: constants by name (a, β) in a
+    symbolic problem, by value in a numeric one; each checked against the registry."""
+    z = sp.Symbol("z", real=True)
+    out = []
+    if not spec.numeric:
+        net = _network_symbolic(spec)
+    for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
+                                      ("output activation", net.output, fx.output, fx.output_letter)):
+        if entry.vector:
+            out.append(Definition(role, letter, entry.title, sp.Symbol(name + r"\left(z\right)_{i}"),
+                                  sp.Symbol(entry.formula.replace("x_", "z_")), entrywise=False))
+            continue
+        rhs = entry.build(z, net.constants)
+        lhs = _fn(name, True)(z)
+        if isinstance(rhs, sp.Function) and rhs.args == (z,) and rhs.rewrite(sp.exp) != rhs:
+            rhs = rhs.rewrite(sp.exp)   # tanh z = (e^z − e^{−z})/(e^z + e^{−z}), not tanh z = tanh z
+        at = {c: w.consts[str(c)] for c in rhs.free_symbols if str(c) in w.consts}
+        for v in (sp.Rational(-7, 3), sp.Rational(1, 2), sp.Rational(5, 2)):
+            if not _close(w.scalar[name](v), rhs.subs(z, v).xreplace(at)):
+                raise VerificationFailed(problem_id, f"definition of {entry.title}",
+                                         "the displayed definition differs from the registry")
+        out.append(Definition(role, letter if letter != name else "", entry.title, lhs, rhs,
+                              entry.name == "identity"))
+    width = names.widths[-1]
+    loss = _loss_fn(spec.loss, width)(sp.Symbol(names.output), sp.Symbol(names.target))
+    out.append(Definition("loss", "", LOSSES[spec.loss].title, sp.Symbol(names.loss), loss))
+    return out
+
+
 @dataclass(frozen=True)
 class Row:
     """One row of a table: a name, its formula, the numbers substituted, the value."""
@@ -215,6 +834,7 @@ class Row:
     formula: sp.Basic | None
     substituted: sp.Basic | None
     value: sp.Basic
+    group: int = 0     # rows of one layer share a group: a long table breaks between groups
 
 
 @dataclass(frozen=True)
@@ -226,42 +846,332 @@ class KinkNote:
 
 @dataclass(frozen=True)
 class Diagram:
-    """Neuron positions and labelled edges, computed here so the template only draws."""
+    """Neuron positions, edges and free labels, computed here so the template only draws.
+
+    ``edges`` are ``(from, to, label, bend)``: bend in degrees (0 straight, 30 = bend left=30,
+    -30 = bend right=30). ``notes`` are ``(x, y, label)``: text without a circle (ellipses,
+    layer widths).
+    """
 
     nodes: tuple[tuple[str, float, float, str], ...]   # id, x, y, label (LaTeX)
-    edges: tuple[tuple[str, str, str], ...]            # from, to, label (LaTeX) or ""
+    edges: tuple[tuple[str, str, str, int], ...]       # from, to, label (LaTeX) or "", bend
+    notes: tuple[tuple[float, float, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of an aligned derivation: = expr, and why."""
+
+    expr: sp.Basic
+    why: str
+    note: sp.Basic | None = None   # a formula the reason refers to
 
 
 @dataclass(frozen=True)
 class NumericMLP:
     spec: MLPSpec
+    names: Names
+    functions: Functions
+    definitions: tuple[Definition, ...]
     forward: tuple[Row, ...]
     backward: tuple[Row, ...]
-    shortcut: sp.Basic | None   # ŷ − y where the output/loss pair simplifies to it
+    shortcut: tuple[Step, ...]   # ∂ℓ/∂z_L = … = ŷ − y, when the output/loss pair simplifies
+    shortcut_lhs: sp.Basic | None
     kinks: tuple[KinkNote, ...]
     diagram: Diagram
     fd_skipped: bool
+    compact: bool = False   # many or wide layers: the tables in a smaller type so they fit the page
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str            # LaTeX: \mathrm{Linear}_{1}, f, g, \mathrm{Loss}
+    inp: sp.Basic
+    out: sp.Basic
+    quantity: sp.Basic   # the name of the output: z_1, z_2 …, ŷ, ℓ
 
 
 @dataclass(frozen=True)
 class SymbolicMLP:
     spec: MLPSpec
-    layer_rows: tuple[tuple[str, sp.Basic, sp.Basic], ...]
+    names: Names
+    functions: Functions
+    definitions: tuple[Definition, ...]
+    layer_rows: tuple[LayerRow, ...]
+    composed: tuple[tuple[sp.Basic, sp.Basic], ...]   # lhs = rhs lines
     gradient_rows: tuple[tuple[sp.Basic, sp.Basic], ...]
     recurrences: tuple[tuple[sp.Basic, sp.Basic], ...]
     elementwise: tuple[tuple[sp.Basic, sp.Basic], ...]
-    shortcut: sp.Basic | None
+    shortcut: tuple[Step, ...]
+    shortcut_lhs: sp.Basic | None
     diagram: Diagram
     checked: str
 
 
-def _sym(name: str, rows, cols=1):
-    return sp.MatrixSymbol(name, rows, cols)
+def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions,
+                    net: Network) -> tuple[sp.Basic | None, tuple[Step, ...]]:
+    """∂ℓ/∂z_L = ŷ − y for sigmoid + BCE (and any elementwise pair where it holds), as checked steps."""
+    n_out = names.widths[-1] if isinstance(names.widths[-1], int) else 1
+    if net.output.vector:
+        if spec.loss == "cross_entropy" and _shortcut(net, 3):
+            return _softmax_ce_steps(problem, spec, names, net)
+        return None, ()
+    if net.output.name == "identity" or not _shortcut(net, 1):
+        return None, ()
+    lhs = sp.Symbol(names.d(names.pre(names.depth)))
+    yhat, y = sp.Symbol(names.output), sp.Symbol(names.target)
+    dl = _loss_derivative(spec, names, n_out)
+    dg, z = _closed_derivative(problem, spec, "output")
+    # g′ written in ŷ = g(z): σ(z)(1 − σ(z)) = ŷ(1 − ŷ)
+    zL = sp.Symbol(names.pre(names.depth))
+    dg_yhat = dg.replace(lambda a: isinstance(a, AppliedUndef) and a.args == (z,), lambda a: yhat)
+    if dg_yhat.has(z):
+        return None, ()   # g′ is not a function of g alone: no cancellation to show
+    g_prime = _fn(_prime(fx.output), True)(zL)
+    steps = [Step(sp.Mul(sp.Symbol(names.d(names.output)), g_prime, evaluate=False),
+                  "chain rule, entry by entry", None),
+             Step(sp.Mul(dl, dg_yhat, evaluate=False), "with", sp.Eq(g_prime, dg_yhat, evaluate=False)),
+             Step(sp.factor(sp.simplify(dl * dg_yhat)), "the factors cancel", None)]
+    # check every line entrywise against the derivative of the composed loss at random points
+    t = sp.Symbol("t", real=True)
+    consts = dict(net.constants)
+    rng = random.Random(f"{problem.id}/shortcut")
+    for _ in range(3):
+        zv = sp.Rational(rng.randint(-40, 40), 13)
+        yv = sp.Rational(rng.randint(1, 9), 10)
+        truth = sp.diff(LOSSES[spec.loss].build(net.output.build(t, consts), yv, consts), t).subs(t, zv)
+        yh = net.output.build(zv, consts)
+        if not _close(dg_yhat.xreplace({yhat: yh}), sp.diff(net.output.build(t, consts), t).subs(t, zv)):
+            raise VerificationFailed(problem.id, "shortcut line 2", "the derivative of the output "
+                                     "activation written in its value is wrong")
+        for i, step in enumerate(steps[1:], 2):
+            got = step.expr.xreplace({yhat: yh, y: yv})
+            if not _close(got, truth):
+                raise VerificationFailed(problem.id, f"shortcut line {i}", "does not equal the derivative "
+                                         "of the composed loss")
+    return lhs, tuple(steps)
 
 
-def _d(num: str, den: str) -> sp.Symbol:
-    """A display symbol ∂num/∂den."""
-    return sp.Symbol(rf"\frac{{\partial {num}}}{{\partial {den}}}")
+def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
+                      net: Network) -> tuple[sp.Basic, tuple[Step, ...]]:
+    """∂ℓ/∂z_j = Σᵢ (−yᵢ/ŷᵢ) ŷᵢ(δᵢⱼ − ŷⱼ) = … = ŷⱼ − yⱼ for softmax with cross-entropy, checked."""
+    width = names.widths[-1]
+    K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
+    i, j = sp.symbols("i j", integer=True, positive=True)
+    yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
+    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
+    steps = (
+        Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
+             "chain rule through every output", None),
+        Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
+        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
+        Step(yh[j] - yy[j], "the targets sum to 1", None),
+    )
+    n = 3
+    rng = random.Random(f"{problem.id}/softmax")
+    zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
+    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
+    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
+    p = net.act(net.output, zs)
+    u = sp.Matrix(sp.symbols("u0:3", real=True))
+    loss = net.loss_of(net.act(net.output, u), ys)
+    values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
+    for jv in range(1, n + 1):
+        truth = sp.diff(loss, u[jv - 1]).xreplace(dict(zip(u, zs)))
+        for number, step in enumerate(steps, 1):
+            got = step.expr.subs({j: jv, K: n} if not isinstance(K, int) else {j: jv}).doit().xreplace(values)
+            if not _close(got, truth):
+                raise VerificationFailed(problem.id, f"softmax cross-entropy line {number}",
+                                         "does not equal the derivative of the composed loss")
+    return lhs, steps
+
+
+# --- numeric --------------------------------------------------------------------------
+
+
+def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
+    net = _network(spec)
+    params = dict(spec.params)
+    L = spec.depth
+    Ws = [params[f"W{k}"] for k in range(1, L + 1)]
+    bs = [params[f"b{k}"] for k in range(1, L + 1)]
+    x, y = sp.Matrix(spec.x), sp.Matrix(spec.y)
+    notes: list[KinkNote] = []
+    zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = backprop(net, Ws, bs, x, y, notes)
+    fd_skipped = _verify_numeric(problem, net, Ws, bs, x, y, gW, gb, zs)
+    names = Names(spec.notation, L, spec.layers)
+    fx = Functions.of(spec)
+    w = _world(net, spec, names, fx, Ws, bs, x, y)
+    forward, backward = _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y,
+                                      (zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb),
+                                      {n.layer for n in notes})
+    for row in forward + backward:
+        sym = row.symbol
+        if isinstance(sym, sp.Symbol) and sym.name in w.env:
+            truth = w.env[sym.name]   # the quantity from the definitions, not from back-propagation
+        elif isinstance(sym, AppliedUndef):
+            truth = _value(sym, w)
+        else:
+            truth = row.value
+        if not _agree(row.value, truth):
+            raise VerificationFailed(problem.id, row.label, "the value differs from the quantity "
+                                     "computed from the definitions")
+        if row.formula is not None:
+            check_shown(problem.id, row.label, row.formula, truth, w)
+        if row.substituted is not None:
+            check_shown(problem.id, row.label, row.substituted, truth, w, "numbers")
+    shortcut_lhs, shortcut = _shortcut_steps(problem, spec, names, fx, net)
+    answers = []
+    for row in forward + backward:
+        if row.label.startswith("local."):
+            continue   # a step shown on the way (σ′(z₁) at the numbers), not an answer asked for
+        value = row.value
+        # scalars stay scalars: the loss, and ŷ and ∂ℓ/∂ŷ of a one-output network
+        if row.label in ("forward.yhat", "backward.dL/dyhat") and value.shape == (1, 1):
+            value = value[0, 0]
+        answers.append(Answer(row.label, value))
+    definitions = _definitions(spec, names, fx, net, w, problem.id)
+    body = NumericMLP(spec, names, fx, tuple(definitions), tuple(forward), tuple(backward), shortcut,
+                      shortcut_lhs, tuple(notes), _mlp_diagram(spec), fd_skipped,
+                      compact=L >= 3 or max(spec.layers) >= 4)
+    checks = ["network gradients against the derivative of the composed loss",
+              "every displayed formula evaluated on the network and compared with the quantity it names"]
+    if not fd_skipped:
+        checks.append("network gradients by central finite differences")
+    return Solution(problem, tuple(answers), body, tuple(checks))
+
+
+def _numbers(*parts):
+    """Numbers for a table's numbers column: a 1 × 1 matrix is written as the number."""
+    return [p[0, 0] if p.shape == (1, 1) else sp.ImmutableMatrix(p) for p in parts]
+
+
+def _left_at_kinks(closed: sp.Expr) -> sp.Expr:
+    """A piecewise derivative with the kink given to the left piece (f′(0) = the left derivative)."""
+    def widen(pw):
+        return sp.Piecewise(*[(e, sp.Le(c.lhs, c.rhs) if isinstance(c, sp.StrictLessThan) else c)
+                              for e, c in pw.args])
+    return closed.replace(lambda a: isinstance(a, sp.Piecewise), widen)
+
+
+def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp, kink_layers=frozenset()):
+    """The forward and backward table rows (formula, numbers, value) in the question's names."""
+    zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = bp
+    L = spec.depth
+    widths = spec.layers
+    forward, backward = [], []
+    for k in range(1, L + 1):
+        Wk, bk, prev = _nc(names.W(k)), _nc(names.b(k)), _nc(names.post(k, -1))
+        W_, h_, b_ = _numbers(Ws[k - 1], hs[k - 1], bs[k - 1])
+        forward.append(Row(f"forward.z{k}", _nc(names.pre(k)), Wk * prev + bk,
+                           _Sum(sp.MatMul(W_, h_, evaluate=False), b_), zs[k - 1], k))
+        if k < L:
+            forward.append(Row(f"forward.h{k}", _nc(names.post(k)),
+                               _applied(fx.hidden, _nc(names.pre(k)), net.hidden), None, hs[k], k))
+    forward.append(Row("forward.yhat", _nc(names.output), _applied(fx.output, _nc(names.pre(L)), net.output),
+                       None, yhat, L))
+    scalar = widths[-1] == 1
+    loss_shown = _loss_fn(spec.loss, widths[-1])
+    forward.append(Row("forward.loss", _nc(names.loss), loss_shown(sp.Symbol(names.output), sp.Symbol(names.target)),
+                       # the numbers where the line stays short (½(1.33 − 0.33)²); the value for the rest
+                       loss_shown(*(_plain(v) if scalar else sp.ImmutableMatrix(v) for v in (yhat, y)))
+                       if spec.loss in _NORM_FORMS or spec.loss == "absolute" else None, loss, L))
+
+    dl = _loss_derivative(spec, names, widths[-1])
+    with sp.evaluate(False):
+        dl_numbers = sp.Matrix([dl.subs({sp.Symbol(names.output): sp.UnevaluatedExpr(a),
+                                         sp.Symbol(names.target): sp.UnevaluatedExpr(b)})
+                                for a, b in zip(yhat, y)])
+    backward.append(Row("backward.dL/dyhat", _nc(names.d(names.output)), dl,
+                        # numbers only where they read well: ŷ − y, not −0 · 0.485⁻¹
+                        None if dl.is_Symbol or not dl.is_polynomial() else
+                        (dl_numbers[0] if scalar else sp.ImmutableMatrix(dl_numbers)),
+                        dyhat, L))
+    shortcut = net.output.name != "identity" and not net.output.vector and _shortcut(net, 1) or (
+        net.output.vector and spec.loss == "cross_entropy" and sum(y) == 1 and _shortcut(net, widths[-1]))
+    for k in range(L, 0, -1):
+        entry = net.output if k == L else net.hidden
+        fname = fx.output if k == L else fx.hidden
+        pre = _nc(names.pre(k))
+        up = _nc(names.d(names.post(k)))
+        upstream = dyhat if k == L else dhs[k]
+        if entry.vector:
+            J = local_derivative(net, entry, zs[k - 1])
+            jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
+            if not (k == L and shortcut):
+                backward.append(Row(f"local.J{k}", jac, None, None, J, k))
+            formula, numbers = _Transpose(jac) * up, sp.MatMul(*_numbers(J.T, upstream), evaluate=False)
+        elif entry.name == "identity":
+            formula, numbers = up, None
+        else:
+            local = local_derivative(net, entry, zs[k - 1])
+            closed, z = _closed_derivative(problem, spec, "output" if k == L else "hidden")
+            zc = sp.Symbol(names.pre(k))
+            closed = closed.xreplace({z: zc})
+            if k in kink_layers:
+                closed = _left_at_kinks(closed)
+            with sp.evaluate(False):
+                consts = {c: net.constants[c.name] for c in closed.free_symbols if c.name in net.constants}
+                closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v), **consts})
+                                            for v in zs[k - 1]])
+            # the numbers where they read as the question writes them: I(−3.2 > 0)
+            readable = not any(isinstance(a, (AppliedUndef, sp.Piecewise)) for a in sp.preorder_traversal(closed))
+            backward.append(Row(f"local.z{k}", _fn(_prime(fname))(pre), closed,
+                                sp.ImmutableMatrix(closed_numbers) if readable else None, local, k))
+            formula = _Hadamard(up, _fn(_prime(fname))(pre))
+            numbers = _Hadamard(*_numbers(upstream, local))
+        if k == L and shortcut:
+            formula = _nc(names.output) - _nc(names.target)
+            numbers = (sp.UnevaluatedExpr(yhat[0]) - sp.UnevaluatedExpr(y[0]) if scalar
+                       else _Diff(*_numbers(yhat, y)))
+        backward.append(Row(f"backward.dL/dz{k}", _nc(names.d(names.pre(k))), formula, numbers, deltas[k - 1], k))
+        delta = _nc(names.d(names.pre(k)))
+        backward.append(Row(f"grad.W{k}", _nc(names.d(names.W(k))), delta * _Transpose(_nc(names.post(k, -1))),
+                            sp.MatMul(*_numbers(deltas[k - 1], hs[k - 1].T), evaluate=False), gW[k - 1], k))
+        backward.append(Row(f"grad.b{k}", _nc(names.d(names.b(k))), delta, None, gb[k - 1], k))
+        if k > 1:
+            backward.append(Row(f"backward.dL/dh{k - 1}", _nc(names.d(names.post(k, -1))),
+                                _Transpose(_nc(names.W(k))) * delta,
+                                sp.MatMul(*_numbers(Ws[k - 1].T, deltas[k - 1]), evaluate=False), dhs[k - 1], k))
+    return forward, backward
+
+
+def _plain(v: sp.Matrix):
+    return v[0, 0] if v.shape == (1, 1) else sp.ImmutableMatrix(v)
+
+
+def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
+                      net: Network) -> tuple[sp.Basic, tuple[Step, ...]]:
+    """∂ℓ/∂z_j = Σᵢ (−yᵢ/ŷᵢ) ŷᵢ(δᵢⱼ − ŷⱼ) = … = ŷⱼ − yⱼ for softmax with cross-entropy, checked."""
+    width = names.widths[-1]
+    K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
+    i, j = sp.symbols("i j", integer=True, positive=True)
+    yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
+    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
+    steps = (
+        Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
+             "chain rule through every output", None),
+        Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
+        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
+        Step(yh[j] - yy[j], "the targets sum to 1", None),
+    )
+    n = 3
+    rng = random.Random(f"{problem.id}/softmax")
+    zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
+    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
+    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
+    p = net.act(net.output, zs)
+    u = sp.Matrix(sp.symbols("u0:3", real=True))
+    loss = net.loss_of(net.act(net.output, u), ys)
+    values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
+    for jv in range(1, n + 1):
+        truth = sp.diff(loss, u[jv - 1]).xreplace(dict(zip(u, zs)))
+        for number, step in enumerate(steps, 1):
+            got = step.expr.subs({j: jv, K: n} if not isinstance(K, int) else {j: jv}).doit().xreplace(values)
+            if not _close(got, truth):
+                raise VerificationFailed(problem.id, f"softmax cross-entropy line {number}",
+                                         "does not equal the derivative of the composed loss")
+    return lhs, steps
 
 
 # --- numeric --------------------------------------------------------------------------
@@ -330,88 +1240,6 @@ def _shortcut(net: Network, n_out: int) -> bool:
     loss = net.loss_of(yhat, y)
     grad = sp.Matrix([sp.diff(loss, v) for v in z])
     return all(verify.symbolic_zero(g - (a - b)) for g, a, b in zip(grad, yhat, y))
-
-
-def _solve_numeric(problem: Problem, spec: MLPSpec) -> Solution:
-    net = _network(spec)
-    params = dict(spec.params)
-    L = spec.depth
-    Ws = [params[f"W{k}"] for k in range(1, L + 1)]
-    bs = [params[f"b{k}"] for k in range(1, L + 1)]
-    x, y = sp.Matrix(spec.x), sp.Matrix(spec.y)
-    notes: list[KinkNote] = []
-    zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = backprop(net, Ws, bs, x, y, notes)
-    fd_skipped = _verify_numeric(problem, net, Ws, bs, x, y, gW, gb, zs)
-
-    def M(name, rows, cols=1):
-        return _sym(name, rows, cols)
-
-    widths = spec.layers
-    forward, backward, answers = [], [], []
-    h_prev_sym = M("x", widths[0])
-    for k in range(1, L + 1):
-        Wk, bk, zk = M(f"W^{{({k})}}", widths[k], widths[k - 1]), M(f"b^{{({k})}}", widths[k]), M(f"z_{{{k}}}", widths[k])
-        prev_value = hs[k - 1]
-        forward.append(Row(f"forward.z{k}", zk, Wk * h_prev_sym + bk,
-                           sp.MatAdd(sp.MatMul(sp.ImmutableMatrix(Ws[k - 1]), sp.ImmutableMatrix(prev_value),
-                                               evaluate=False), sp.ImmutableMatrix(bs[k - 1]), evaluate=False),
-                           zs[k - 1]))
-        if k < L:
-            hk = M(f"h_{{{k}}}", widths[k])
-            forward.append(Row(f"forward.h{k}", hk, sp.Function(ACTIVATIONS[spec.hidden].latex)(zk), None, hs[k]))
-            h_prev_sym = hk
-    out_sym = sp.Symbol(r"\hat{y}")
-    forward.append(Row("forward.yhat", out_sym, sp.Function(ACTIVATIONS[spec.output].latex)(
-        M(f"z_{{{L}}}", widths[L])) if spec.output != "identity" else M(f"z_{{{L}}}", widths[L]), None, yhat))
-    forward.append(Row("forward.loss", sp.Symbol(r"\ell"), sp.Function(_loss_latex(spec.loss))(out_sym, sp.Symbol("y")),
-                       None, loss))
-    shortcut = sp.Symbol(r"\hat{y}") - sp.Symbol("y") if _shortcut(net, widths[L]) else None
-    backward.append(Row("backward.dL/dyhat", _d(r"\ell", r"\hat{y}"), None, None, dyhat))
-    for k in range(L, 0, -1):
-        zk = f"z_{{{k}}}"
-        delta = _d(r"\ell", zk)
-        if k == L:
-            formula = (shortcut if shortcut is not None else
-                       sp.Symbol(r"J_{g}(z_{%d})^{\top} \frac{\partial \ell}{\partial \hat{y}}" % L)
-                       if net.output.vector else
-                       sp.Symbol(r"\frac{\partial \ell}{\partial \hat{y}} \odot g'(z_{%d})" % L))
-        else:
-            formula = sp.Symbol(r"\frac{\partial \ell}{\partial h_{%d}} \odot f'(z_{%d})" % (k, k))
-        numbers = None
-        if k < L or (not net.output.vector and shortcut is None):
-            entry = net.hidden if k < L else net.output
-            upstream = dhs[k] if k < L else dyhat
-            numbers = sp.HadamardProduct(sp.ImmutableMatrix(upstream),
-                                         sp.ImmutableMatrix(local_derivative(net, entry, zs[k - 1])),
-                                         evaluate=False)
-        backward.append(Row(f"backward.dL/dz{k}", delta, formula, numbers, deltas[k - 1]))
-        backward.append(Row(f"grad.W{k}", _d(r"\ell", f"W^{{({k})}}"),
-                            sp.Symbol(r"\frac{\partial \ell}{\partial z_{%d}} %s^{\top}" % (k, "x" if k == 1 else f"h_{{{k - 1}}}")),
-                            sp.MatMul(sp.ImmutableMatrix(deltas[k - 1]), sp.ImmutableMatrix(hs[k - 1].T), evaluate=False),
-                            gW[k - 1]))
-        backward.append(Row(f"grad.b{k}", _d(r"\ell", f"b^{{({k})}}"), sp.Symbol(r"\frac{\partial \ell}{\partial z_{%d}}" % k),
-                            None, gb[k - 1]))
-        if k > 1:
-            backward.append(Row(f"backward.dL/dh{k - 1}", _d(r"\ell", f"h_{{{k - 1}}}"),
-                                sp.Symbol(r"W^{(%d)\top} \frac{\partial \ell}{\partial z_{%d}}" % (k, k)),
-                                sp.MatMul(sp.ImmutableMatrix(Ws[k - 1].T), sp.ImmutableMatrix(deltas[k - 1]), evaluate=False),
-                                dhs[k - 1]))
-    for row in forward + backward:
-        value = row.value
-        # scalars stay scalars: the loss, and ŷ and ∂ℓ/∂ŷ of a one-output network
-        if row.label in ("forward.yhat", "backward.dL/dyhat") and value.shape == (1, 1):
-            value = value[0, 0]
-        answers.append(Answer(row.label, value))
-    body = NumericMLP(spec, tuple(forward), tuple(backward), shortcut, tuple(notes),
-                      _mlp_diagram(spec), fd_skipped)
-    checks = ["network gradients against sympy.diff of the composed loss"]
-    if not fd_skipped:
-        checks.append("network gradients by central finite differences")
-    return Solution(problem, tuple(answers), body, tuple(checks))
-
-
-def _loss_latex(name: str) -> str:
-    return r"\ell_{\mathrm{%s}}" % name.replace("_", r"\_")
 
 
 def _verify_numeric(problem: Problem, net: Network, Ws, bs, x, y, gW, gb, zs) -> bool:
@@ -492,34 +1320,66 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
     return abs(va - vb) < 1e-30 * max(1.0, abs(va))
 
 
+
+
 # --- diagram --------------------------------------------------------------------------
 
 
-def _mlp_diagram(spec: MLPSpec) -> Diagram:
-    """Neurons in columns, input left; edges labelled with their weights when given."""
-    widths = [w if isinstance(w, int) else 3 for w in spec.layers]
-    params = dict(spec.params) if spec.params else {}
-    nodes, edges = [], []
-    L = len(widths) - 1
-    for k, w in enumerate(widths):
-        for i in range(w):
+def _mlp_diagram(spec: MLPSpec, show_weights: bool = True) -> Diagram:
+    """Neurons in columns, input left; weights on the edges near their source end.
+
+    A symbolic width (n, d, K) is drawn as two units, vertical dots and a last unit, with the
+    width written under the column.
+    """
+    names = Names(spec.notation, spec.depth, spec.layers)
+    params = dict(spec.params) if spec.params and show_weights else {}
+    L = spec.depth
+    labelled = bool(params)
+    dx = 4.2 if labelled else 2.8
+    nodes, edges, notes = [], [], []
+    columns = []
+    for k, width in enumerate(spec.layers):
+        if isinstance(width, int):
+            units = [(i, str(i + 1)) for i in range(width)]
+        else:
+            units = [(0, "1"), (1, "2"), (None, None), (2, width)]
+        ys = [(len(units) - 1) / 2 - r for r in range(len(units))]
+        column = []
+        for (i, index), yy in zip(units, ys):
+            if i is None:
+                notes.append((dx * k, yy, r"\vdots"))
+                continue
             ident = f"n{k}_{i}"
             if k == 0:
-                label = f"x_{{{i + 1}}}"
+                base = names.input
             elif k == L:
-                label = r"\hat{y}" if w == 1 else rf"\hat{{y}}_{{{i + 1}}}"
+                base = names.output
             else:
-                label = f"h^{{({k})}}_{{{i + 1}}}"
-            nodes.append((ident, 2.6 * k, (w - 1) / 2 - i, label))
+                base = names.post(k)
+            label = _unit_label(base, index, isinstance(width, int) and width == 1)
+            nodes.append((ident, dx * k, yy, label))
+            column.append(ident)
+        columns.append(column)
+        if isinstance(width, str):
+            notes.append((dx * k, ys[-1] - 0.85, f"{width}"))
     for k in range(1, L + 1):
         W = params.get(f"W{k}")
-        for i in range(widths[k]):
-            for j in range(widths[k - 1]):
-                label = ""
-                if W is not None:
-                    label = _short_number(W[i, j])
-                edges.append((f"n{k - 1}_{j}", f"n{k}_{i}", label))
-    return Diagram(tuple(nodes), tuple(edges))
+        for i, target in enumerate(columns[k]):
+            for j, source in enumerate(columns[k - 1]):
+                label = _short_number(W[i, j]) if W is not None else ""
+                edges.append((source, target, label, 0))
+    return Diagram(tuple(nodes), tuple(edges), tuple(notes))
+
+
+def _unit_label(base: str, index: str, alone: bool) -> str:
+    """Unit ``index`` of the vector ``base``: x_2, h_{1,2}, [f(x; θ)]_1; the vector itself if alone."""
+    if alone:
+        return base
+    if "_" not in base and "(" not in base:
+        return f"{base}_{{{index}}}"
+    if "(" not in base and base.endswith("}") and "_{" in base:
+        return base[:-1] + f",{index}}}"
+    return rf"\left[{base}\right]_{{{index}}}"
 
 
 def _short_number(v: sp.Expr) -> str:
@@ -529,86 +1389,118 @@ def _short_number(v: sp.Expr) -> str:
     return f"{float(v):.3g}"
 
 
+def sheet_figure(problem: Problem) -> Diagram | None:
+    """The network the statement refers to, from the parsed spec alone (no solving, no answers)."""
+    return _mlp_diagram(problem.spec)
+
+
 # --- symbolic -------------------------------------------------------------------------
 
 
 def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
     net = _network_symbolic(spec)
     L = spec.depth
-    # non-commutative symbols keep W before its input: W^{(2)} f(W^{(1)} x + b^{(1)})
-    x = sp.Symbol("x", commutative=False)
-    f, g = sp.Function("f", commutative=False), sp.Function("g", commutative=False)
-    layer_rows = []
+    names = Names(spec.notation, L, spec.layers)
+    fx = Functions.of(spec)
+    x, y, yhat = _nc(names.input), _nc(names.target), _nc(names.output)
+
+    # Layer | Input | Output, with every activation substituted, and the name of each output
+    # up to two layers every column is written out in x, as the questions do; deeper networks
+    # write each row in the previous row's name (the composed output is written out below)
+    compose = L <= 2
+    rows = []
     inp = x
+    shown = x
     for k in range(1, L + 1):
-        lin = sp.Symbol(f"W^{{({k})}}", commutative=False) * inp + sp.Symbol(f"b^{{({k})}}", commutative=False)
-        layer_rows.append((rf"\mathrm{{Linear}}_{{{k}}}", inp, lin))
-        act = f if k < L else g
-        layer_rows.append((f"${act.__name__}$", lin, act(lin)))
-        inp = act(lin)
-    yhat = sp.Symbol(r"\hat{y}")
-    layer_rows.append((r"\mathrm{Loss}", sp.Tuple(yhat, sp.Symbol("y")),
-                       sp.Function(_loss_latex(spec.loss))(yhat, sp.Symbol("y"))))
-    shortcut = (yhat - sp.Symbol("y")) if _shortcut(net, 3 if ACTIVATIONS[spec.output].vector else 1) else None
-    grads, recs = [], []
+        lin = _nc(names.W(k)) * inp + _nc(names.b(k))
+        lin_shown = _nc(names.W(k)) * shown + _nc(names.b(k))
+        rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
+        entry = net.hidden if k < L else net.output
+        fname = fx.hidden if k < L else fx.output
+        out = _applied(fname, lin, entry)
+        shown = lin_shown if compose else _nc(names.pre(k))
+        out_shown = _applied(fname, shown, entry)
+        rows.append(LayerRow(fx.hidden_letter if k < L else fx.output_letter, shown, out_shown,
+                             _nc(names.post(k))))
+        inp = out
+        shown = out_shown if compose else _nc(names.post(k))
+    loss_fn = _loss_fn(spec.loss, spec.layers[-1] if isinstance(spec.layers[-1], int) else spec.layers[-1])
+    rows.append(LayerRow(r"\mathrm{Loss}", sp.Tuple(yhat, y), loss_fn(yhat, y), _nc(names.loss)))
+    # the loss written out: in one line for a norm, else with the composed output beside it
+    if spec.loss in _NORM_FORMS or spec.layers[-1] == 1:
+        composed = ((_nc(names.loss), loss_fn(inp, y)),)
+    else:
+        composed = ((_nc(names.loss), loss_fn(yhat, y)), (yhat, inp))
+
+    # parameter gradients, expanded in terms of ∂ℓ/∂ŷ, the activations' derivatives and the weights
+    shortcut_lhs, shortcut = _shortcut_steps(problem, spec, names, fx, net)
+    up = _nc(names.d(names.output))
+    grads = []
     for k in range(L, 0, -1):
-        prev = "x" if k == 1 else f"h_{{{k - 1}}}"
-        grads.append((_d(r"\ell", f"W^{{({k})}}"), sp.Symbol(rf"\delta_{{{k}}} {prev}^{{\top}}")))
-        grads.append((_d(r"\ell", f"b^{{({k})}}"), sp.Symbol(rf"\delta_{{{k}}}")))
-    recs.append((sp.Symbol(rf"\delta_{{{L}}}"), shortcut if shortcut is not None else (
-        sp.Symbol(r"J_g(z_{%d})^{\top} \frac{\partial \ell}{\partial \hat{y}}" % L)
-        if ACTIVATIONS[spec.output].vector else
-        sp.Symbol(r"\frac{\partial \ell}{\partial \hat{y}} \odot g'(z_{%d})" % L))))
-    recs.append((sp.Symbol(r"\delta_{k}"), sp.Symbol(r"\left(W^{(k+1)\top} \delta_{k+1}\right) \odot f'(z_{k})")))
-    recs.append((_d(r"\ell", "W^{(k)}"), sp.Symbol(r"\delta_{k}\, h_{k-1}^{\top}")))
-    recs.append((_d(r"\ell", "b^{(k)}"), sp.Symbol(r"\delta_{k}")))
-    elementwise = _elementwise(problem, spec)
-    sizes = _check_symbolic(problem, spec)
-    return Solution(problem, (), SymbolicMLP(spec, tuple(layer_rows), tuple(grads), tuple(recs),
-                                             tuple(elementwise), shortcut, _mlp_diagram(spec), sizes),
-                    ("network gradient recurrences against sympy.diff on random instances",))
+        entry = net.output if k == L else net.hidden
+        fname = fx.output if k == L else fx.hidden
+        pre = _nc(names.pre(k))
+        if k == L and shortcut:
+            delta = yhat - y
+        elif entry.vector:
+            delta = _Transpose(_nc(rf"J_{{{fname}}}({names.pre(k)})")) * up
+        elif entry.name == "identity":
+            delta = up
+        else:
+            delta = _Hadamard(up, _fn(_prime(fname))(pre))
+        grads.append((_nc(names.d(names.W(k))), _grouped(delta) * _Transpose(_nc(names.post(k, -1)))))
+        grads.append((_nc(names.d(names.b(k))), delta))
+        up = _Transpose(_nc(names.W(k))) * _grouped(delta)
 
+    # the layer-wise recurrences, for a general layer index
+    i = spec.notation.index_letter
+    recs = [(_nc(names.d(names.pre(i))), _Hadamard(_nc(names.d(names.post(i))), _fn(_prime(fx.hidden))(_nc(names.pre(i))))),
+            (_nc(names.d(names.post(i, -1))), _Transpose(_nc(names.W(i))) * _nc(names.d(names.pre(i)))),
+            (_nc(names.d(names.W(i))), _nc(names.d(names.pre(i))) * _Transpose(_nc(names.post(i, -1)))),
+            (_nc(names.d(names.b(i))), _nc(names.d(names.pre(i))))]
 
-def _network_symbolic(spec: MLPSpec) -> Network:
-    consts = {}
-    for entry in (ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], LOSSES[spec.loss]):
-        for p, text in entry.params.items():
-            consts[p] = parse_assumption(p, text).symbol()
-    consts.update(dict(spec.constants))
-    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts)
-
-
-def _elementwise(problem: Problem, spec: MLPSpec) -> list[tuple[sp.Basic, sp.Basic]]:
-    """f′(z), g′(z) and ∂ℓ/∂ŷ in closed form, from the derivative engine (so verified)."""
-    out = []
-    scope = Scope().with_defaults({p: t for e in (ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output],
-                                                  LOSSES[spec.loss]) for p, t in e.params.items()})
-    z = scope.symbol("z")
-    for letter, name in (("f", spec.hidden), ("g", spec.output)):
-        if ACTIVATIONS[name].vector:
-            out.append((sp.Symbol(rf"\frac{{\partial {letter}_i}}{{\partial z_j}}"),
-                        sp.Symbol(r"g_i(z)\left(\delta_{ij} - g_j(z)\right)")))
+    # elementwise derivatives in the question's names: ∂z₂/∂z₁, ∂ŷ/∂z₃, ∂ℓ/∂ŷ
+    elementwise = []
+    for k in range(1, L + 1):
+        entry = net.hidden if k < L else net.output
+        fname = fx.hidden if k < L else fx.output
+        lhs = _nc(names.d(names.pre(k), of=names.post(k)))
+        if entry.vector:
+            jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
+            elementwise.append((lhs, jac))
             continue
-        fs = DerivativeSpec((FunctionSpec(name, entry=name),), "z")
-        r = _solve_scalar(problem, FunctionSpec(name, entry=name), scope, z, fs)
-        shown = r.teacher.expr if r.teacher else r.derivative
-        out.append((sp.Symbol(f"{letter}'(z)"), shown))
-    yhat = scope.symbol("yhat")
-    fs = DerivativeSpec((FunctionSpec(spec.loss, entry=spec.loss),), "yhat")
-    r = _solve_scalar(problem, FunctionSpec(spec.loss, entry=spec.loss), scope, yhat, fs)
-    out.append((_d(r"\ell", r"\hat{y}"), r.derivative.subs(yhat, sp.Symbol(r"\hat{y}"))))
-    return out
+        if entry.name == "identity":
+            elementwise.append((lhs, _nc("I")))
+            continue
+        elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
+    for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
+        if entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
+            continue
+        closed, z = _closed_derivative(problem, spec, which)
+        elementwise.append((_fn(_prime(fname), True)(z), closed))
+    width = spec.layers[-1]
+    elementwise.append((_nc(names.d(names.output)), _loss_derivative(spec, names, width)))
+
+    sizes, definitions = _check_symbolic(problem, spec, names, fx, rows, composed, grads, recs, elementwise)
+    body = SymbolicMLP(spec, names, fx, tuple(definitions), tuple(rows), composed, tuple(grads), tuple(recs),
+                       tuple(elementwise), shortcut, shortcut_lhs, _mlp_diagram(spec), sizes)
+    return Solution(problem, (), body,
+                    ("network tables, gradients and recurrences evaluated on random networks and compared "
+                     "with the derivative of the composed loss",))
 
 
-def _check_symbolic(problem: Problem, spec: MLPSpec) -> str:
-    """The recurrences against sympy.diff of the composed loss on random small instances."""
+def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads,
+                    recs, elementwise):
+    """Every displayed formula, evaluated on random small networks, against the quantity it names."""
     net = _network_symbolic(spec)
     values = {s: sp.Rational(3, 10) * (i + 1) for i, s in enumerate(
         sorted({v for v in net.constants.values() if isinstance(v, sp.Symbol)}, key=str))}
     net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()})
     rng = random.Random(f"{problem.id}/mlp")
-    n_out = 3 if net.output.vector else 1
-    widths = [2, 3, n_out] if spec.depth <= 2 else [2, 3, 2, n_out]
+    n_out = 3 if net.output.vector else 2
+    # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
+    widths = [2, 3, n_out] if spec.depth <= 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
+    definitions = []
     for _ in range(2):
         Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 7))
               for k in range(len(widths) - 1)]
@@ -621,9 +1513,80 @@ def _check_symbolic(problem: Problem, spec: MLPSpec) -> str:
             y = sp.Matrix([sp.Rational(1, n_out)] * n_out)
         else:
             y = sp.Matrix(n_out, 1, lambda i, j: sp.Rational(rng.randint(-9, 9), 10))
-        zs, hs, yhat, loss, dyhat, deltas, dhs, gW, gb = backprop(net, Ws, bs, x, y)
-        _verify_numeric(problem, net, Ws, bs, x, y, gW, gb, zs)
-    return "widths " + " → ".join(str(w) for w in widths)
+        # the displayed gradients are compared with the derivative of the composed loss in
+        # _world, so back-propagation itself needs no separate check here
+        w = _world(net, spec, names, fx, Ws, bs, x, y)
+        for k in range(1, spec.depth + 1):
+            J = local_derivative(net, net.hidden if k < spec.depth else net.output, w.env[names.pre(k)])
+            entry = net.hidden if k < spec.depth else net.output
+            fname = fx.hidden if k < spec.depth else fx.output
+            w.env[rf"J_{{{fname}}}({names.pre(k)})"] = J
+            w.env[names.d(names.pre(k), of=names.post(k))] = J if entry.vector else sp.diag(*J)
+        w.env["I"] = sp.eye(n_out) if net.output.name == "identity" else None
+        for r in rows:
+            check_shown(problem.id, f"forward table, row {r.name}, output", r.out, w.env[r.quantity.name], w)
+        for prev, r in zip(rows, rows[1:]):
+            want = (w.env[names.output], w.env[names.target]) if isinstance(r.inp, sp.Tuple) else w.env[prev.quantity.name]
+            check_shown(problem.id, f"forward table, row {r.name}, input", r.inp, want, w)
+        for lhs, rhs in composed:
+            check_shown(problem.id, f"composed loss, line {lhs.name}", rhs, w.env[lhs.name], w)
+        for lhs, rhs in grads:
+            check_shown(problem.id, f"backward table, row {lhs.name}", rhs, w.env[lhs.name], w)
+        # the recurrences at every layer index where they apply
+        i = sp.Symbol(spec.notation.index_letter)
+        for k in range(1, spec.depth + 1):
+            for n_rec, (lhs, rhs) in enumerate(recs):
+                if n_rec == 0 and k == spec.depth:
+                    continue  # the hidden-layer recurrence; the output layer has its own row
+                at = {}
+                for s in (lhs.free_symbols | rhs.free_symbols):
+                    at[s] = _nc(_reindex(s.name, names, spec.notation, k))
+                lhs_k, rhs_k = lhs.xreplace(at), rhs.xreplace(at)
+                if lhs_k.name not in w.env:
+                    continue
+                check_shown(problem.id, f"recurrence {n_rec + 1} at layer {k}", rhs_k, w.env[lhs_k.name], w)
+        for lhs, rhs in elementwise:
+            if isinstance(lhs, sp.Symbol) and lhs.name in w.env:
+                check_shown(problem.id, f"elementwise derivative {lhs.name}", rhs, w.env[lhs.name], w)
+        definitions = _definitions(spec, names, fx, net, w, problem.id)
+    # the closed forms f′(z), g′(z) against the derivative of the registry's function
+    for lhs, rhs in elementwise:
+        if isinstance(lhs, AppliedUndef) and lhs.is_commutative:
+            (z,) = lhs.args
+            entry = net.hidden if lhs.func.__name__ == _prime(fx.hidden) else net.output
+            for v in (sp.Rational(-7, 3), sp.Rational(2, 5), sp.Rational(9, 4)):
+                truth = sp.diff(entry.build(z, net.constants), z).subs(z, v)
+                got = rhs.subs(z, v).replace(lambda a: isinstance(a, AppliedUndef),
+                                            lambda a: w.scalar[a.func.__name__](a.args[0]))
+                got = got.xreplace({s: net.constants[s.name] for s in got.free_symbols
+                                    if s.name in net.constants})
+                if not _close(got.doit(), truth.doit()):
+                    raise VerificationFailed(problem.id, f"elementwise derivative {lhs.func.__name__}",
+                                             "differs from the derivative of the activation")
+    return "widths " + " → ".join(str(v) for v in widths), definitions
+
+
+def _reindex(name: str, names: Names, notation: Notation, k: int) -> str:
+    """A name written with the general index (z_{k}, W^{(k)}, h_{k - 1}) at the layer k."""
+    i = notation.index_letter
+    candidates = {}
+    for off in (-1, 0, 1):
+        for fn in (names.W, names.b, names.pre, names.post):
+            candidates[fn(i, off)] = fn(k, off)
+    for base, concrete in list(candidates.items()):
+        candidates[names.d(base)] = names.d(concrete)
+    return candidates.get(name, name)
+
+
+def _network_symbolic(spec: MLPSpec) -> Network:
+    consts = {}
+    for entry in (ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], LOSSES[spec.loss]):
+        for p, text in entry.params.items():
+            consts[p] = parse_assumption(p, text).symbol()
+    consts.update(dict(spec.constants))
+    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts)
+
+
 
 
 def solve(problem: Problem) -> Solution:
