@@ -158,7 +158,7 @@ rulename renewcommand arraystretch paragraph boxed fbox parbox linewidth fboxsep
 dimexpr textwidth columnwidth hsize bfseries itshape ttfamily rmfamily sffamily normalfont
 texttt textsf printanswers makebox raisebox rule strut phantom vphantom hphantom
 caption label ref tableofcontents newpage clearpage
-questionheading textbackslash textasciicircum textasciitilde arraybackslash endhead endfirsthead endfoot endlastfoot textcolor color verdict
+setlength tabcolsep questionheading textbackslash textasciicircum textasciitilde arraybackslash endhead endfirsthead endfoot endlastfoot textcolor color verdict
 """.split())
 
 _CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)
