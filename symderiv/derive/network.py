@@ -1140,41 +1140,7 @@ def _plain(v: sp.Matrix):
     return v[0, 0] if v.shape == (1, 1) else sp.ImmutableMatrix(v)
 
 
-def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
-                      net: Network) -> tuple[sp.Basic, tuple[Step, ...]]:
-    """∂ℓ/∂z_j = Σᵢ (−yᵢ/ŷᵢ) ŷᵢ(δᵢⱼ − ŷⱼ) = … = ŷⱼ − yⱼ for softmax with cross-entropy, checked."""
-    width = names.widths[-1]
-    K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
-    i, j = sp.symbols("i j", integer=True, positive=True)
-    yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
-    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
-    steps = (
-        Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
-             "chain rule through every output", None),
-        Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
-        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
-        Step(yh[j] - yy[j], "the targets sum to 1", None),
-    )
-    n = 3
-    rng = random.Random(f"{problem.id}/softmax")
-    zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
-    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
-    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
-    p = net.act(net.output, zs)
-    u = sp.Matrix(sp.symbols("u0:3", real=True))
-    loss = net.loss_of(net.act(net.output, u), ys)
-    values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
-    for jv in range(1, n + 1):
-        truth = sp.diff(loss, u[jv - 1]).xreplace(dict(zip(u, zs)))
-        for number, step in enumerate(steps, 1):
-            got = step.expr.subs({j: jv, K: n} if not isinstance(K, int) else {j: jv}).doit().xreplace(values)
-            if not _close(got, truth):
-                raise VerificationFailed(problem.id, f"softmax cross-entropy line {number}",
-                                         "does not equal the derivative of the composed loss")
-    return lhs, steps
-
-
-# --- numeric --------------------------------------------------------------------------
+# --- forward and backward passes, exact ------------------------------------------
 
 
 def backprop(net: Network, Ws: list, bs: list, x: sp.Matrix, y: sp.Matrix,
