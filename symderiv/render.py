@@ -6,6 +6,8 @@ Delimiters never clash with TeX: ``((* block *))``, ``((( variable )))``, ``((= 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,6 +21,8 @@ from sympy.printing.precedence import PRECEDENCE
 from .texsafe import escape, unicode_declarations
 
 LONG_DENOMINATOR = 10 ** 9
+# the question's indicator head while one problem set is solved or rendered ("" → 1[u > 0])
+INDICATOR: contextvars.ContextVar[str] = contextvars.ContextVar("indicator", default="")
 SIGNIFICANT = 10
 
 
@@ -150,7 +154,11 @@ class KeyPrinter(LatexPrinter):
         return text[:-len("^{T}")] + r"^{\top}" if text.endswith("^{T}") else text
 
     def _print_Heaviside(self, expr, exp=None):
-        # the indicator 1[u > 0]: 1 where u > 0, 0 elsewhere; an indicator's power is itself
+        # the indicator 1[u > 0]: 1 where u > 0, 0 elsewhere; an indicator's power is itself.
+        # A problem file may name it as its question does ([meta] indicator = "I": I(u > 0)).
+        head = INDICATOR.get()
+        if head:
+            return head + "(" + self._print(expr.args[0]) + " > 0)"
         return r"\mathbf{1}[" + self._print(expr.args[0]) + r" > 0]"
 
     def _print_KroneckerDelta(self, expr, exp=None):
@@ -346,5 +354,17 @@ def render_document(problem_set, solutions, *, key: bool = True) -> str:
 
         return render_sheet(problem_set)
     template = environment().get_template("document.tex.j2")
-    return template.render(meta=problem_set.meta, entries=solutions, key=True,
-                           source=Path(problem_set.path).name)
+    with notation(problem_set.meta):
+        return template.render(meta=problem_set.meta, entries=solutions, key=True,
+                               source=Path(problem_set.path).name)
+
+
+@contextlib.contextmanager
+def notation(meta):
+    """Print in the question's notation (its indicator) while one problem set is solved or
+    rendered."""
+    token = INDICATOR.set(getattr(meta, "indicator", "") or "")
+    try:
+        yield
+    finally:
+        INDICATOR.reset(token)

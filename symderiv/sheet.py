@@ -38,8 +38,9 @@ def sheet_entries(problem_set: ProblemSet) -> list[SheetEntry]:
 
 def render_sheet(problem_set: ProblemSet) -> str:
     """The question sheet as LaTeX: the same document as the key, with no solution in it."""
-    from .render import environment
+    from .render import environment, notation
 
     template = environment().get_template("document.tex.j2")
-    return template.render(meta=problem_set.meta, entries=sheet_entries(problem_set), key=False,
-                           source=Path(problem_set.path).name)
+    with notation(problem_set.meta):
+        return template.render(meta=problem_set.meta, entries=sheet_entries(problem_set),
+                               key=False, source=Path(problem_set.path).name)

@@ -12,8 +12,11 @@ DEFAULT_TIMEOUT = 20.0
 
 def solve_set(problem_set: ProblemSet, timeout: float | None = DEFAULT_TIMEOUT) -> list[Solution]:
     """Solve every problem in order; the first failure raises (nothing is half-solved)."""
+    from .render import notation
+
     solutions = []
-    for problem in problem_set.problems:
-        with time_budget(problem.id, timeout):
-            solutions.append(kind_module(problem.kind).solve(problem))
+    with notation(problem_set.meta):
+        for problem in problem_set.problems:
+            with time_budget(problem.id, timeout):
+                solutions.append(kind_module(problem.kind).solve(problem))
     return solutions

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from .errors import BadInput
 from .texsafe import check_latex_fragment
 
-META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors"}
+META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors", "indicator"}
 META_FLAGS = {"bold_vectors"}  # the [meta] fields that are true/false, not text
 COMMON_FIELDS = {"id", "kind", "title", "statement", "points", "assume"}
 
@@ -30,6 +30,7 @@ class Meta:
     author: str = ""
     due: str = ""
     bold_vectors: bool = False  # vectors and matrices printed bold, as the question writes them
+    indicator: str = ""  # the question's indicator, e.g. "I" for I(x > 0); default 1[x > 0]
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,11 @@ def _load(path: str | Path) -> ProblemSet:
             raise BadInput(f"expected a string, got {_describe(value)}", file=name, field=f"meta.{key}")
     if not meta_table.get("title", "").strip():
         raise BadInput("required field is missing", file=name, field="meta.title")
+    if meta_table.get("indicator"):
+        try:
+            check_latex_fragment(meta_table["indicator"], inline=True)
+        except BadInput as exc:
+            raise exc.located(file=name, field="meta.indicator") from None
     meta = Meta(**meta_table)
 
     tables = data.get("problem", [])

@@ -93,7 +93,7 @@ def test_sheet_draws_the_figure_the_kind_offers(monkeypatch):
 
     def figure(problem):
         seen.append(problem.id)
-        return SimpleNamespace(nodes=(("u1", 0, 0, r"x_{1}"), ("u2", 2.6, 0, r"\hat{y}")), edges=())
+        return SimpleNamespace(nodes=(("u1", 0, 0, r"x_{1}"), ("u2", 2.6, 0, r"\hat{y}")), edges=(), notes=())
 
     monkeypatch.setattr(network, "sheet_figure", figure, raising=False)
     ps = load(SEED_KEY)

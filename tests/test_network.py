@@ -289,7 +289,7 @@ def test_symbolic_forward_table_multiplies_weights_on_the_left():
     """The Linear₂ row once printed f(W⁽¹⁾x+b⁽¹⁾) W⁽²⁾ + b⁽²⁾: the product in the wrong order."""
     ps, problem, sol = _solved("dsga1008_hw1.toml", "1.1bcd")
     rows = {r.name: r for r in sol.body.layer_rows}
-    want = r"W^{({2})} \operatorname{ReLU}\left(W^{({1})} x + b^{({1})}\right) + b^{({2})}"
+    want = r"W^{({2})} \operatorname{ReLU}(W^{({1})} x + b^{({1})}) + b^{({2})}"
     assert tex(rows[r"\mathrm{Linear}_{2}"].out) == want
     assert tex(rows["g"].out) == want   # the identity output is not written
     text = render_document(ps, [sol])
@@ -360,16 +360,20 @@ def test_ama564_key_speaks_in_L_and_f_of_x_theta_and_shows_relu_derivative_at_th
     assert tex(rows["forward.yhat"].symbol) == r"f(x; \theta)"
     assert tex(rows["forward.loss"].symbol) == "L"
     local = rows["local.z1"]
-    assert tex(local.symbol) == r"\sigma'\left(z_{1}\right)"
-    assert tex(local.formula) == r"I\left(z_{1} > 0\right)"
+    assert tex(local.symbol) == r"\sigma'(z_{1})"
+    assert tex(local.formula) == r"\mathbf{1}[z_{1} > 0]"
+    from symderiv.render import notation
+
+    with notation(ps.meta):   # the file names the indicator as its sheet does: I(x > 0)
+        assert tex(local.formula) == r"I(z_{1} > 0)"
     assert local.value == sp.Matrix([0, 1])
     labels = [r.label for r in sol.body.backward]
     assert labels.index("local.z1") < labels.index("backward.dL/dz1")   # shown before it is used
     text = render_document(ps, [sol])
     assert r"\partial \ell" not in text and r"\frac{\partial L}{\partial W^{({1})}}" in text
-    assert r"I\left(-3.2 > 0\right)" in text
+    assert r"I(-3.2 > 0)" in text
     # f is the network in this question: the hidden activation is written σ
-    assert r"\operatorname{ReLU}\left(z" not in text and r"\sigma\left(z_{1}\right)" in text
+    assert r"\operatorname{ReLU}(z" not in text and r"\sigma(z_{1})" in text
 
 
 def test_dsga_z2_is_the_hidden_activation_output_as_in_the_question():
@@ -384,12 +388,12 @@ def test_dsga_z2_is_the_hidden_activation_output_as_in_the_question():
 def test_dsga_classification_tables_substitute_the_sigmoid_and_write_the_composed_loss():
     _, _, sol = _solved("dsga1008_hw1.toml", "1.2a")
     rows = {r.name: r for r in sol.body.layer_rows}
-    assert tex(rows["g"].out) == (r"\sigma\left(W^{({2})} \sigma\left(W^{({1})} x + b^{({1})}\right)"
-                                  r" + b^{({2})}\right)")
+    assert tex(rows["g"].out) == (r"\sigma(W^{({2})} \sigma(W^{({1})} x + b^{({1})})"
+                                  r" + b^{({2})})")
     (lhs, rhs), = sol.body.composed
-    assert tex(rhs).startswith(r"\frac{1}{2}\left\|\sigma\left(W^{({2})}")
+    assert tex(rhs).startswith(r"\frac{1}{2}\left\|\sigma(W^{({2})}")
     closed = dict((tex(a), tex(b)) for a, b in sol.body.elementwise)
-    assert closed[r"\sigma'\left(z\right)"] == r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)"
+    assert closed[r"\sigma'(z)"] == r"\sigma(z) \left(1 - \sigma(z)\right)"
 
 
 def test_bce_with_sigmoid_output_shows_the_cancellation_as_steps():
@@ -408,7 +412,7 @@ def test_cs189_recurrences_name_dMSE_da_i():
     assert recs[r"\frac{\partial \mathrm{MSE}}{\partial a_{i}}"] == \
         r"{W_{i}}^{\top} \frac{\partial \mathrm{MSE}}{\partial z_{i}}"
     assert recs[r"\frac{\partial \mathrm{MSE}}{\partial z_{i}}"] == \
-        r"\frac{\partial \mathrm{MSE}}{\partial a_{i + 1}} \odot \sigma'\left(z_{i}\right)"
+        r"\frac{\partial \mathrm{MSE}}{\partial a_{i + 1}} \odot \sigma'(z_{i})"
     assert recs[r"\frac{\partial \mathrm{MSE}}{\partial W_{i}}"] == \
         r"\frac{\partial \mathrm{MSE}}{\partial z_{i}} {a_{i}}^{\top}"
 
@@ -575,7 +579,7 @@ index_letter = "i"
     sym, num = (net_mod.solve(p) for p in ps.problems)
     # three layers: each row in the previous row's name, the composed output written below
     assert [tex(r.out) for r in sym.body.layer_rows[2:4]] == [r"W^{({2})} z_{2} + b^{({2})}",
-                                                                r"\operatorname{LReLU}\left(z_{3}\right)"]
+                                                                r"\operatorname{LReLU}(z_{3})"]
     assert tex(sym.body.definitions[0].rhs) == r"\max\left(z, a z\right)"   # a by name, not a value
     # unit 3 of layer 1 sits at z = 0: the left derivative a, and the shown formula says so
     assert [(k.layer, k.unit) for k in num.body.kinks] == [(1, 3)]

@@ -805,8 +805,11 @@ def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: Wo
     for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
                                       ("output activation", net.output, fx.output, fx.output_letter)):
         if entry.vector:
-            out.append(Definition(role, letter, entry.title, sp.Symbol(name + r"\left(z\right)_{i}"),
-                                  sp.Symbol(entry.formula.replace("x_", "z_")), entrywise=False))
+            i, k = sp.symbols("i k", integer=True, positive=True)
+            width = names.widths[-1]
+            count = width if isinstance(width, int) else sp.Symbol(str(width), integer=True, positive=True)
+            out.append(Definition(role, letter, entry.title, sp.Symbol(name + r"(z)_{i}"),
+                                  entry.display(sp.IndexedBase("z"), i, k, count), entrywise=False))
             continue
         rhs = entry.build(z, net.constants)
         lhs = _fn(name, True)(z)
