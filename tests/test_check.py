@@ -427,6 +427,7 @@ LABELS = ["1a/sigmoid.derivative", "1a/leaky_relu.limit(+oo)", "1b/grad.W1", "2/
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(label=st.sampled_from(LABELS),
        pieces=st.lists(st.sampled_from(LATEX_PIECES + PLAIN_PIECES), min_size=1, max_size=12))
 def test_any_string_gets_a_verdict(keys, label, pieces):

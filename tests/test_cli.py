@@ -86,6 +86,7 @@ def test_json_values_parse_back_and_agree_with_sympy_diff(path):
                 assert abs(complex(sp.N(mine - theirs))) < 1e-12, (label, x0)
 
 
+@pytest.mark.slow
 def test_render_is_deterministic(tmp_path):
     files = [str(p) for p in PROBLEMS]
     CliRunner().invoke(main, ["render", *files, "-o", str(tmp_path / "a")])

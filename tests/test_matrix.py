@@ -115,6 +115,7 @@ def vector_exprs(draw, depth=0):
 
 
 @settings(max_examples=30, deadline=None)
+@pytest.mark.slow
 @given(left=vector_exprs(), right=vector_exprs(), square=st.booleans())
 def test_random_expressions_against_componentwise_derivatives(left, right, square):
     """f = left.T*right (or its square) is checked by the engine itself entry by entry;

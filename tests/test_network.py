@@ -120,6 +120,7 @@ def _valid(output, loss):
 COMBINATIONS = [(h, o, l) for h in SCALAR for o in ACTIVATIONS for l in sorted(LOSSES) if _valid(o, l)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hidden, output, loss", COMBINATIONS)
 def test_every_hidden_output_loss_combination_against_composed_sympy_diff(hidden, output, loss):
     """Every registry pairing on a 2-1-n network (small, so the 1,700 cases stay fast)."""
