@@ -383,3 +383,17 @@ def test_a_wrong_teacher_step_is_caught(monkeypatch):
     monkeypatch.setattr(derivative, "teacher_steps", wrong)
     with pytest.raises(VerificationFailed):
         solve_one("sigmoid")
+
+
+def test_a_derivation_never_restates_its_left_side():
+    """CS189 2(c) once printed d/dz tanh(z) = d/dz tanh(z) = 1 − tanh²(z)."""
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    from pathlib import Path
+
+    ps = load(Path(__file__).resolve().parent.parent / "problems" / "cs189_hw.toml")
+    text = render_document(ps, solve_set(ps))
+    assert r"\frac{d}{dz}\tanh(z) &= 1 - \tanh^{2}{\left(z \right)} && \rulename{hyperbolic}" in text
+    assert r"&= \frac{d}{dz} \tanh" not in text

@@ -294,6 +294,9 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
             chain += rewrite
         elif derivative != raw:
             chain.append(Line(derivative, ("simplify",)))
+        if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
+                isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
+            chain = chain[1:]  # "d/dz tanh z = d/dz tanh z" restates the left side: start after it
         lines = tuple(chain)
     limits = []
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
