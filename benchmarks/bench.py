@@ -4,6 +4,12 @@ checking the seed submission (key built once, then every answer read and compare
 Run: ``python benchmarks/bench.py [--runs N] [--no-pdf]``. Reports medians in seconds.
 Targets: ``--help`` under 0.15 s; solve + render of all problem files under 2 s in one
 process after imports.
+
+``python benchmarks/bench.py --compare [--runs N]`` runs, in turn, the naive baseline
+(``benchmarks/baseline.py``: plain SymPy computing the seed answers, no steps, no checks) and
+``symderiv render problems/*.toml`` as separate processes, and prints their CPU times
+(user + system of the child, so the machine's load does not change them) with min / median /
+max and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -28,11 +34,44 @@ def median_time(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def child_cpu(command: list[str]) -> float:
+    """CPU seconds (user + system) that ``command`` used, run as a child process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def compare_with_baseline(runs: int) -> None:
+    files = [str(p) for p in sorted((ROOT / "problems").glob("*.toml"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {
+            "baseline (plain SymPy)": [sys.executable, str(ROOT / "benchmarks" / "baseline.py")],
+            "symderiv render": [sys.executable, "-m", "symderiv.cli", "render", *files, "-o", tmp],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):  # interleaved, so a slow spell hits both alike
+            for name, command in commands.items():
+                times[name].append(child_cpu(command))
+    for name, values in times.items():
+        print(f"{name:<24} CPU min {min(values):6.2f} s  median {statistics.median(values):6.2f} s"
+              f"  max {max(values):6.2f} s  ({runs} runs)")
+    ratio = statistics.median(times["symderiv render"]) / statistics.median(times["baseline (plain SymPy)"])
+    print(f"ratio symderiv / baseline (medians): {ratio:.2f} (target < 1.5, goal < 1.0)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-pdf", action="store_true", help="skip the LaTeX compile timings")
+    parser.add_argument("--compare", action="store_true",
+                        help="only the CPU-time comparison with the naive SymPy baseline")
     args = parser.parse_args()
+    if args.compare:
+        compare_with_baseline(args.runs)
+        return
 
     help_time = median_time(lambda: subprocess.run(
         [sys.executable, "-m", "symderiv.cli", "--help"], capture_output=True, check=True), args.runs)
