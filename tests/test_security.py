@@ -429,3 +429,33 @@ def test_statements_may_type_greek_and_math_symbols(lair):
     assert result.exit_code == 0, result.output
     tex = (tmp / "out" / "p.tex").read_text(encoding="utf-8")
     assert r"\DeclareUnicodeCharacter{03C3}{\ensuremath{\sigma}}" in tex
+
+
+NOTATION_PROBLEMS = {
+    "mlp": ('kind = "mlp"\nlayers = [2, 2, 1]\nhidden = "relu"\noutput = "identity"\n'
+            'loss = "half_squared"\n[problem.notation]\nloss = \'{value}\'\n', "notation.loss"),
+    "graph": ('kind = "graph"\ninputs = ["x"]\noutput = "E"\nwrt = ["x"]\n[problem.nodes]\n'
+              'E = "x**2"\n[problem.notation]\nE = \'{value}\'\n', "notation.E"),
+    "matrix_gradient": ('kind = "matrix_gradient"\nf = "x.T*x"\nwrt = "x"\n[problem.shapes]\n'
+                        'x = "n x 1"\n[problem.notation]\nfunction = \'{value}\'\n',
+                        "notation.function"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOTATION_PROBLEMS))
+@pytest.mark.parametrize("value, named", [
+    (r"\input{SECRET}", r"\input"),
+    (r"L$ \pdfobj stream file {SECRET}\pdfrefobj\pdflastobj $", r"\pdfobj"),
+    (r"L$ x $", "a name is math already"),
+    (r"\begin{itemize}\item x\end{itemize}", r"\begin"),
+])
+def test_notation_names_are_vetted_as_math(kind, value, named, lair):
+    tmp, secret, token = lair
+    body, field = NOTATION_PROBLEMS[kind]
+    src = tmp / "p.toml"
+    src.write_text('[meta]\ntitle = "t"\n[[problem]]\nid = "n1"\n'
+                   + body.replace("{value}", value.replace("SECRET", str(secret))), encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(src), "--pdf", "-o", str(tmp / "out")])
+    line = _one_line_exit_2(result)
+    assert f"problem n1: {field}" in line and named in line
+    _assert_clean(tmp, token)

@@ -74,7 +74,7 @@ def parse(problem: Problem) -> GraphSpec:
         if not isinstance(v, str) or not v.strip():
             raise f.error(f"notation.{k}", f"expected the LaTeX for {k!r}, got {v!r}")
         try:
-            check_latex_fragment(v)
+            check_latex_fragment(v, inline=True)
         except BadInput as exc:
             raise f.error(f"notation.{k}", exc.message) from None
     spec = GraphSpec(tuple(inputs), tuple(nodes.items()), output, tuple(wrt), tuple(vals),

@@ -79,7 +79,7 @@ def parse(problem: Problem) -> MatrixSpec:
         if not isinstance(v, str) or not v.strip():
             raise f.error(f"notation.{k}", f"expected a LaTeX string, got {v!r}")
         try:
-            check_latex_fragment(v)
+            check_latex_fragment(v, inline=True)
         except BadInput as exc:
             raise f.error(f"notation.{k}", exc.message) from None
     spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()))

@@ -88,7 +88,7 @@ def _parse_notation(f: Fields) -> Notation:
         if not isinstance(value, str) or not value.strip():
             raise f.error(where, "expected a non-empty string (LaTeX)")
         try:
-            check_latex_fragment(value)
+            check_latex_fragment(value, inline=True)
         except BadInput as exc:
             raise f.error(where, exc.message) from None
         values[key] = value.strip()
