@@ -7,6 +7,7 @@ Delimiters never clash with TeX: ``((* block *))``, ``((( variable )))``, ``((= 
 from __future__ import annotations
 
 import contextlib
+import re
 import contextvars
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +43,27 @@ def _is_number_product(expr: sp.Basic) -> bool:
 def _is_stand_in(factor: sp.Basic) -> bool:
     base = factor.base if isinstance(factor, sp.Pow) else factor
     return isinstance(base, AppliedUndef)
+
+
+_BUILTIN_CALL = re.compile(r"^(\\[A-Za-z]+|\\operatorname\{[A-Za-z]+\})(\^\{[^{}]*\})?"
+                           r"\{\\left\((.*?) ?\\right\)\}(\^\{[^{}]*\})?$")
+
+
+def _plain_call(text: str) -> str:
+    """``\\tanh{\\left(z \\right)}`` → ``\\tanh(z)`` when the argument is not tall: SymPy's
+    ``\\left( \\right)`` around a plain argument leaves a gap a teacher does not write."""
+    match = _BUILTIN_CALL.match(text)
+    if not match:
+        return text
+    head, power, inner = match.group(1), match.group(2) or "", match.group(3)
+    if any(t in inner for t in (r"\frac", r"\sum", r"\left", r"\begin", r"\int")):
+        return text
+    depth = 0
+    for ch in inner:  # the argument must be one balanced group, not "a \right) … \left( b"
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            return text
+    return f"{head}{power}({inner}){match.group(4) or ''}" if depth == 0 else text
 
 
 class KeyPrinter(LatexPrinter):
@@ -122,7 +144,10 @@ class KeyPrinter(LatexPrinter):
                     return f"{text}^{{{exp}}}"
                 return f"{name}^{{{exp}}}{call}"
             return text
-        return super()._print_Function(expr, exp)
+        return _plain_call(super()._print_Function(expr, exp))
+
+    def _print_log(self, expr, exp=None):
+        return _plain_call(super()._print_log(expr, exp))
 
     def _print_Derivative(self, expr):
         if len(expr.variables) == 1:
