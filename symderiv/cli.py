@@ -22,9 +22,9 @@ INTERNAL_ERROR = 70
 
 def _say(message: str) -> None:
     """One line on stderr, with control characters shown rather than sent to the terminal."""
-    shown = "".join(ch if ch.isprintable() or ch in " \n" else f"\\x{ord(ch):02x}"
-                    if ord(ch) < 256 else f"\\u{ord(ch):04x}" for ch in message)
-    click.echo(f"symderiv: {shown}", err=True)
+    from .errors import printable
+
+    click.echo(f"symderiv: {printable(message, newlines=True)}", err=True)
 
 
 def _fail(exc: SymderivError) -> None:

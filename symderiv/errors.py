@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 
+def printable(text: str, width: int | None = None, *, newlines: bool = False) -> str:
+    """Untrusted text for a terminal: control characters (escape sequences, bells) are shown
+    as ``\\x1b``, never sent; ``newlines`` keeps line breaks; ``width`` shortens with "…"."""
+    shown = "".join(
+        ch if ch.isprintable() or ch == " " or (newlines and ch == "\n")
+        else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}" for ch in str(text))
+    if width is not None and len(shown) > width:
+        shown = shown[: width - 1] + "…"
+    return shown
+
+
 class SymderivError(Exception):
     """Base class: every subclass prints as one clear line."""
 

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,8 @@ class Built:
     log: str
 
 
-def latexmk_available() -> bool:
-    """True when TeX can be run (pdflatex; the README's install brings latexmk along)."""
+def tex_available() -> bool:
+    """True when pdflatex can be run."""
     return shutil.which("pdflatex") is not None
 
 
@@ -93,7 +94,7 @@ def build_pdf(tex_source: str, timeout: float = DEFAULT_TIMEOUT, name: str = "do
     Raises:
         LatexFailed: pdflatex is missing, timed out or failed; the message has the error lines.
     """
-    if not latexmk_available():
+    if not tex_available():
         raise LatexFailed("pdflatex is needed for --pdf; install TeX Live (see the README)")
     with tempfile.TemporaryDirectory(prefix="symderiv-tex-") as tmp:
         work = Path(tmp)
@@ -101,12 +102,12 @@ def build_pdf(tex_source: str, timeout: float = DEFAULT_TIMEOUT, name: str = "do
         log_path = work / f"{SOURCE}.log"
         left = timeout
         for _ in range(MAX_RUNS):
-            started = _clock()
+            started = time.monotonic()
             try:
                 code = _run_once(work, left)
             except subprocess.TimeoutExpired:
                 raise LatexFailed(f"{name}: LaTeX did not finish within {timeout:g} s") from None
-            left -= _clock() - started
+            left -= time.monotonic() - started
             log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
             if code != 0:
                 raise LatexFailed(f"{name}: LaTeX failed:\n" + error_lines(log))
@@ -116,12 +117,6 @@ def build_pdf(tex_source: str, timeout: float = DEFAULT_TIMEOUT, name: str = "do
         if not pdf.exists():
             raise LatexFailed(f"{name}: LaTeX wrote no PDF:\n" + error_lines(log))
         return Built(pdf.read_bytes(), log)
-
-
-def _clock() -> float:
-    import time
-
-    return time.monotonic()
 
 
 def compile_pdf(tex_source: str, stem: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT,

@@ -49,6 +49,11 @@ _BUILTIN_CALL = re.compile(r"^(\\[A-Za-z]+|\\operatorname\{[A-Za-z]+\})(\^\{[^{}
                            r"\{\\left\((.*?) ?\\right\)\}(\^\{[^{}]*\})?$")
 
 
+def _tall(inner: str) -> bool:
+    """An argument that needs \\left( \\right): fractions, sums, integrals, arrays."""
+    return any(t in inner for t in (r"\frac", r"\sum", r"\left", r"\begin", r"\int"))
+
+
 def _plain_call(text: str) -> str:
     """``\\tanh{\\left(z \\right)}`` → ``\\tanh(z)`` when the argument is not tall: SymPy's
     ``\\left( \\right)`` around a plain argument leaves a gap a teacher does not write."""
@@ -56,7 +61,7 @@ def _plain_call(text: str) -> str:
     if not match:
         return text
     head, power, inner = match.group(1), match.group(2) or "", match.group(3)
-    if any(t in inner for t in (r"\frac", r"\sum", r"\left", r"\begin", r"\int")):
+    if _tall(inner):
         return text
     depth = 0
     for ch in inner:  # the argument must be one balanced group, not "a \right) … \left( b"
@@ -133,8 +138,7 @@ class KeyPrinter(LatexPrinter):
             args = expr.args
             inner = ", ".join(self._print(a) for a in args)
             # plain parentheses unless the argument is tall: \sigma\left(x\right) leaves a gap
-            tall = any(t in inner for t in (r"\frac", r"\sum", r"\left", r"\begin"))
-            call = (r"\mathopen{}\left(" + inner + r"\right)\mathclose{}") if tall else f"({inner})"
+            call = (r"\mathopen{}\left(" + inner + r"\right)\mathclose{}") if _tall(inner) else f"({inner})"
             if all(a.is_Symbol and a.is_integer for a in args):
                 text = f"{name}_{{{','.join(self._print(a) for a in args)}}}"
             else:
@@ -337,7 +341,7 @@ def product(factors: Sequence[Any], names: Any = None) -> str:
     sign = 1
     parts = []
     for f in sorted(kept, key=lambda f: not (isinstance(f, sp.Basic) and f.is_Number)):
-        f = sp.sympify(f)
+        f = f if isinstance(f, sp.Basic) else sp.Integer(f)
         if not f.is_Add and f.could_extract_minus_sign():
             sign = -sign
             f = -f

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import BadInput
+from .errors import BadInput, printable
 from .texsafe import check_latex_fragment
 
 META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors", "indicator"}
@@ -86,6 +86,19 @@ class Fields:
             raise self.error(name, f"expected {what or _names(types)}, got {_describe(value)}")
         return value
 
+    def latex_table(self, name: str, *, what: str = "a table of name = \"LaTeX\"") -> dict[str, str]:
+        """A table of names to LaTeX written in the question's notation, each value vetted as a
+        math name (one line, math commands only); errors name ``name.KEY``."""
+        table = self.get(name, dict, {}, what=what)
+        for key, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                raise self.error(f"{name}.{key}", f"expected a LaTeX string, got {value!r}")
+            try:
+                check_latex_fragment(value, inline=True)
+            except BadInput as exc:
+                raise self.error(f"{name}.{key}", exc.message) from None
+        return {key: value.strip() for key, value in table.items()}
+
     def string_list(self, name: str, default=(), *, required: bool = False) -> list[str]:
         value = self.get(name, list, list(default), required=required, what="a list of strings")
         for item in value:
@@ -140,12 +153,6 @@ def read_toml(path: str | Path) -> dict:
 MAX_FILE_CHARS = 1_000_000
 MAX_DIGITS = 60
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._()\-]{0,39}")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (terminal escape sequences …) shown, not sent."""
-    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" if ord(ch) < 256
-                   else f"\\u{ord(ch):04x}" for ch in str(text))
 
 
 def _number_problem(value) -> str | None:

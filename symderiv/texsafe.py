@@ -179,16 +179,24 @@ def _check_characters(text: str) -> None:
                       "in LaTeX (e.g. \\alpha) or leave it out")
 
 
-def _check_commands(text: str, allowed: frozenset[str], where: str) -> None:
+def _first_unknown(text: str, allowed: frozenset[str]) -> str | None:
+    """The first command or control symbol of ``text`` outside ``allowed`` (with its backslash)."""
     for match in _CONTROL.finditer(text):
         name = match.group(1)
-        if len(name) == 1 and not name.isalpha():
-            if name not in CONTROL_SYMBOLS:
-                raise _refuse(f"the LaTeX control symbol \\{name} is not allowed {where}")
-            continue
-        if name not in allowed:
-            raise _refuse(f"the LaTeX command \\{name} is not allowed {where} "
-                          "(see docs/problem-format.md for the commands a statement may use)")
+        symbol = len(name) == 1 and not name.isalpha()
+        if (name not in CONTROL_SYMBOLS) if symbol else (name not in allowed):
+            return "\\" + name
+    return None
+
+
+def _check_commands(text: str, allowed: frozenset[str], where: str) -> None:
+    unknown = _first_unknown(text, allowed)
+    if unknown is None:
+        return
+    if len(unknown) == 2 and not unknown[1].isalpha():
+        raise _refuse(f"the LaTeX control symbol {unknown} is not allowed {where}")
+    raise _refuse(f"the LaTeX command {unknown} is not allowed {where} "
+                  "(see docs/problem-format.md for the commands a statement may use)")
 
 
 def _check_environments(text: str, allowed: frozenset[str], where: str) -> None:
@@ -266,12 +274,10 @@ def check_document_body(document: str) -> str:
     body = document[start:] if start >= 0 else document
     if "^^" in body:
         raise _refuse("the rendered document contains '^^' character codes: refused")
-    allowed = MATH_COMMANDS | TEXT_COMMANDS | TEMPLATE_COMMANDS
-    for match in _CONTROL.finditer(body):
-        name = match.group(1)
-        if (name not in allowed and not (len(name) == 1 and name in CONTROL_SYMBOLS)):
-            raise _refuse(f"the rendered document uses \\{name}, which neither the templates nor "
-                          "a vetted input may bring in: nothing was compiled or written")
+    unknown = _first_unknown(body, MATH_COMMANDS | TEXT_COMMANDS | TEMPLATE_COMMANDS)
+    if unknown is not None:
+        raise _refuse(f"the rendered document uses {unknown}, which neither the templates nor "
+                      "a vetted input may bring in: nothing was compiled or written")
     for match in _ENV.finditer(body):
         name = (match.group(3) or "").strip()
         if name not in ENVIRONMENTS | _TEMPLATE_ENVIRONMENTS:

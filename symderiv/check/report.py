@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 
 from . import Report, Result
+from ..errors import printable
 from .read import describe
 
 _GREEK_FUNCTIONS = {r"\sigma": "σ", r"\Phi": "Φ", r"\varphi": "φ"}
@@ -28,14 +29,6 @@ def plain(value: Any) -> str:
     text = describe(value)
     for name, letter in _GREEK_FUNCTIONS.items():
         text = text.replace(name, letter)
-    return text
-
-
-def printable(text: str, width: int | None = None) -> str:
-    """Untrusted text for a terminal: no control characters, optionally shortened."""
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", text)
-    if width is not None and len(text) > width:
-        text = text[: width - 1] + "…"
     return text
 
 

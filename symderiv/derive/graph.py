@@ -21,8 +21,8 @@ from .. import verify
 from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..parse import Namespace, parse_expression
-from ..spec import Fields, Problem, printable
-from ..texsafe import check_latex_fragment
+from ..errors import printable
+from ..spec import Fields, Problem
 from .derivative import _IDENT, namespace
 from .network import Diagram
 from .steps import Answer, Solution
@@ -69,14 +69,7 @@ def parse(problem: Problem) -> GraphSpec:
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
             raise f.error(f"values.{k}", f"expected a number, got {v!r}")
         vals.append((k, sp.Rational(str(v))))
-    notation = f.get("notation", dict, {}, what="a table of name = \"LaTeX\"")
-    for k, v in notation.items():
-        if not isinstance(v, str) or not v.strip():
-            raise f.error(f"notation.{k}", f"expected the LaTeX for {k!r}, got {v!r}")
-        try:
-            check_latex_fragment(v, inline=True)
-        except BadInput as exc:
-            raise f.error(f"notation.{k}", exc.message) from None
+    notation = f.latex_table("notation")
     spec = GraphSpec(tuple(inputs), tuple(nodes.items()), output, tuple(wrt), tuple(vals),
                      tuple(notation.items()))
     exprs = _parse_nodes(problem, spec)  # every expression checked now, with its field

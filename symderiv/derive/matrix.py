@@ -30,7 +30,6 @@ from sympy.matrices.expressions.matexpr import MatrixExpr
 from ..errors import BadInput, VerificationFailed
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
-from ..texsafe import check_latex_fragment
 from .steps import Answer, Solution
 
 FIELDS = {"f", "wrt", "shapes", "notation"}
@@ -74,14 +73,7 @@ def parse(problem: Problem) -> MatrixSpec:
     for k, v in shapes.items():
         if not isinstance(v, str):
             raise f.error(f"shapes.{k}", "expected a string such as \"n x 1\"")
-    notation = f.get("notation", dict, {}, what="a table of name = \"LaTeX\"")
-    for k, v in notation.items():
-        if not isinstance(v, str) or not v.strip():
-            raise f.error(f"notation.{k}", f"expected a LaTeX string, got {v!r}")
-        try:
-            check_latex_fragment(v, inline=True)
-        except BadInput as exc:
-            raise f.error(f"notation.{k}", exc.message) from None
+    notation = f.latex_table("notation")
     spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()))
     try:
         shape_map = _shapes(spec)
