@@ -47,25 +47,86 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
         return complex(fn())
 
 
-def _value(expr: sp.Expr, subs: dict) -> sp.Expr:
-    # numbers as 50-digit floats: an exact rational power such as x^x at x = -1234567/10^6
-    # would make SymPy look for exact roots and take minutes
+_COMPILED: dict = {}
+
+
+def _compiled(expr: sp.Expr, names: tuple):
+    """``expr`` compiled to an mpmath function of ``names`` (cached: the same activation and
+    its derivative are checked in every file), or None when it has no mpmath form."""
+    key = (expr, names)
+    fn = _COMPILED.get(key)
+    if fn is None:
+        try:
+            fn = sp.lambdify(names, expr, modules="mpmath")
+        except Exception:  # noqa: BLE001 - a function mpmath does not know: evaluate with SymPy
+            fn = False
+        _COMPILED[key] = fn
+    return fn
+
+
+def _mp(v):
+    if isinstance(v, sp.Integer):
+        return mpmath.mpf(int(v))
+    if isinstance(v, sp.Rational):
+        return mpmath.mpf(v.p) / v.q
+    if isinstance(v, sp.Float):
+        return mpmath.mpf(v._mpf_) if v._mpf_ else mpmath.mpf(0)
+    return mpmath.mpmathify(complex(sp.N(v, PRECISION)))
+
+
+def _value(expr: sp.Expr, subs: dict):
+    """``expr`` at the point ``subs``, as an mpmath number at ``PRECISION`` digits.
+
+    Compiled once (``lambdify``) and evaluated at fixed precision: SymPy's adaptive
+    ``evalf`` on the tree costs a millisecond or more an evaluation, and an exact rational
+    power such as x^x at x = -1234567/10^6 would make it look for exact roots for minutes.
+    """
+    names = tuple(sorted(subs, key=str))
+    fn = _compiled(expr, names) if expr.free_symbols <= set(names) else False
+    if fn:
+        with mpmath.workdps(PRECISION):
+            try:
+                return fn(*(_mp(subs[k]) for k in names))
+            except (TypeError, NameError, ValueError, ZeroDivisionError, AttributeError):
+                pass  # a construct mpmath cannot evaluate (Heaviside at 0 …): SymPy decides
     floats = {k: sp.Float(v, PRECISION) if isinstance(v, sp.Rational) and not v.is_Integer else v
               for k, v in subs.items()}
-    return sp.N(expr.subs(floats), PRECISION)
+    value = sp.N(expr.subs(floats), PRECISION)
+    try:
+        return mpmath.mpmathify(complex(value))
+    except TypeError:
+        return value
+
+
+def _show(v) -> str:
+    try:
+        return mpmath.nstr(v, 12)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _number(v):
+    if isinstance(v, (mpmath.mpf, mpmath.mpc)):
+        return v
+    if isinstance(v, (int, float, complex)):
+        return mpmath.mpmathify(v)
+    v = sp.N(v, PRECISION)
+    if isinstance(v, (sp.Float, sp.Rational)):
+        return _mp(v)
+    return mpmath.mpmathify(complex(v))  # TypeError when not a number
 
 
 def _close(a, b, tol=REL_TOL) -> bool:
+    """Relative closeness at full precision (values beyond floating point, x^1000 at x = 3,
+    compare as well as small ones)."""
     try:
-        fa, fb = complex(a), complex(b)
-        return abs(fa - fb) <= tol * max(1.0, abs(fa), abs(fb))
-    except TypeError:
+        a, b = _number(a), _number(b)
+    except (TypeError, ValueError):
         return False
-    except OverflowError:  # beyond floating point (x^1000 at x = 3): compare at full precision
-        a, b = sp.N(a, PRECISION), sp.N(b, PRECISION)
-        if not (a.is_number and b.is_number):
+    with mpmath.workdps(PRECISION):
+        if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
             return False
-        return bool(sp.Abs(a - b) <= tol * sp.Max(1, sp.Abs(a), sp.Abs(b)))
+        return bool(abs(a - b) <= tol * max(1, abs(a), abs(b)))
 
 
 def _inside(branch: Branch, params: dict, rng: random.Random) -> sp.Rational:
@@ -138,12 +199,13 @@ def check_derivative(problem: str, label: str, f: sp.Expr, derivative: sp.Expr,
             at = dict(params)
             f_plus = _value(f, {**at, var: x0 + STEP})
             f_minus = _value(f, {**at, var: x0 - STEP})
-            numeric = (f_plus - f_minus) / (2 * STEP)
+            numeric = (f_plus - f_minus) / (2 * _mp(STEP)) if not isinstance(f_plus, sp.Basic) \
+                else (f_plus - f_minus) / (2 * STEP)
             claimed_value = _value(piece, {**at, var: x0})
             if not _close(numeric, claimed_value, 1e-7):
                 raise VerificationFailed(
-                    problem, label, f"finite differences give {sp.N(numeric, 12)} at "
-                    f"{var} = {x0} ({_fmt(params)}), the answer gives {sp.N(claimed_value, 12)}")
+                    problem, label, f"finite differences give {_show(numeric)} at "
+                    f"{var} = {x0} ({_fmt(params)}), the answer gives {_show(claimed_value)}")
     return ["derivatives against the symbolic derivative (branch by branch where piecewise)",
             "derivatives against the definition of the derivative (difference quotients) at random points"]
 
@@ -194,7 +256,7 @@ def check_identity(problem: str, label: str, lhs: sp.Expr, rhs: sp.Expr, scope: 
         at = scope.sample(rng, names)
         a, b = _value(lhs, at), _value(rhs, at)
         if not _close(a, b):
-            raise VerificationFailed(problem, label, f"at {_fmt(at)}: {sp.N(a, 12)} ≠ {sp.N(b, 12)}")
+            raise VerificationFailed(problem, label, f"at {_fmt(at)}: {_show(a)} ≠ {_show(b)}")
     return ["every displayed rewrite symbolically and at random points"]
 
 

@@ -694,33 +694,42 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
         if k < L:
             env[names.post(k)] = hs[k]
 
-    def act(k: int, v: sp.Matrix) -> sp.Matrix:
-        entry = net.hidden if k < L else net.output
-        if entry.vector:
-            return net.act(entry, v)
-        out = []
-        for i, vi in enumerate(v):
-            piece, t, _ = _branch_at(entry, net.constants, zs[k - 1][i])
-            out.append(piece.subs(t, vi))
-        return sp.Matrix(out)
+    # Every derivative by forward mode, one entry at a time: a unit tangent at that entry is
+    # pushed through the layers to the loss, with each layer's local derivative taken by
+    # SymPy from the definitions (the activation's piece in force at the point, the loss).
+    # This is differentiating the composed loss in that one entry, on numbers, and shares
+    # nothing with the back-propagation formulas (δ recurrences, outer products) the key shows.
+    local = [_local_jacobian(net.hidden if k < L else net.output, net.constants, zs[k - 1])
+             for k in range(1, L + 1)]
+    u = sp.symbols(f"u0:{yhat.rows}", real=True)
+    loss_u = net.loss_of(sp.Matrix(u), y)
+    at_yhat = dict(zip(u, yhat))
+    g = sp.Matrix(1, yhat.rows, lambda _, i: sp.diff(loss_u, u[i]).xreplace(at_yhat))
 
-    def from_pre(k: int, v):
-        h = act(k, v)
-        return net.loss_of(h, y) if k == L else from_pre(k + 1, Ws[k] * h + bs[k])
+    def push(k: int, dz: sp.Matrix):
+        """The loss's change for the tangent ``dz`` of z_k."""
+        for m in range(k, L + 1):
+            dh = local[m - 1] * dz
+            if m == L:
+                return (g * dh)[0, 0]
+            dz = Ws[m] * dh
 
-    def grad(fn, value: sp.Matrix) -> sp.Matrix:
-        S = sp.Matrix(value.rows, value.cols, lambda i, j: sp.Symbol(f"s_{i}_{j}", real=True))
-        loss = fn(S)
-        at = dict(zip(S, value))
-        return sp.Matrix(value.rows, value.cols, lambda i, j: sp.diff(loss, S[i, j]).xreplace(at))
+    def unit(rows: int, cols: int, i: int, j: int) -> sp.Matrix:
+        e = sp.zeros(rows, cols)
+        e[i, j] = 1
+        return e
 
-    env[names.d(names.output)] = grad(lambda v: net.loss_of(v, y), yhat)
+    def grad(direction, value: sp.Matrix) -> sp.Matrix:
+        return sp.Matrix(value.rows, value.cols,
+                         lambda i, j: direction(unit(value.rows, value.cols, i, j)))
+
+    env[names.d(names.output)] = grad(lambda e: (g * e)[0, 0], yhat)
     for k in range(1, L + 1):
-        env[names.d(names.pre(k))] = grad(lambda v, k=k: from_pre(k, v), zs[k - 1])
+        env[names.d(names.pre(k))] = grad(lambda e, k=k: push(k, e), zs[k - 1])
         if k < L:
-            env[names.d(names.post(k))] = grad(lambda v, k=k: from_pre(k + 1, Ws[k] * v + bs[k]), hs[k])
-        env[names.d(names.W(k))] = grad(lambda v, k=k: from_pre(k, v * hs[k - 1] + bs[k - 1]), Ws[k - 1])
-        env[names.d(names.b(k))] = grad(lambda v, k=k: from_pre(k, Ws[k - 1] * hs[k - 1] + v), bs[k - 1])
+            env[names.d(names.post(k))] = grad(lambda e, k=k: push(k + 1, Ws[k] * e), hs[k])
+        env[names.d(names.W(k))] = grad(lambda e, k=k: push(k, e * hs[k - 1]), Ws[k - 1])
+        env[names.d(names.b(k))] = grad(lambda e, k=k: push(k, e), bs[k - 1])
 
     fns = {fx.hidden: lambda m: net.act(net.hidden, m), fx.output: lambda m: net.act(net.output, m),
            _prime(fx.hidden): lambda m: local_derivative(net, net.hidden, m),
@@ -733,6 +742,20 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
     return World(env, fns, scalar, net.constants)
 
 
+def _local_jacobian(entry: Entry, consts: dict, z: sp.Matrix) -> sp.Matrix:
+    """∂f(z)/∂z at the point ``z``, from SymPy's derivative of the definition: diagonal for an
+    elementwise activation (the piece in force at each unit, the left one at a kink), full for
+    a vector one (softmax)."""
+    if entry.vector:
+        u = sp.symbols(f"u0:{z.rows}", real=True)
+        return entry.build(list(u), consts).jacobian(u).xreplace(dict(zip(u, z)))
+    slopes = []
+    for zi in z:
+        piece, t, _ = _branch_at(entry, consts, zi)
+        slopes.append(sp.diff(piece, t).xreplace({t: zi}))
+    return sp.diag(*slopes)
+
+
 def _applied(name: str, arg, entry: Entry):
     """f(arg) for display; the identity is not written."""
     if entry.name == "identity":
@@ -743,6 +766,15 @@ def _applied(name: str, arg, entry: Entry):
 def _closed_derivative(problem: Problem, spec: MLPSpec, which: str) -> sp.Expr:
     """f′(z) in the teacher's form, from the derivative engine (so verified), in a symbol z."""
     name = spec.hidden if which == "hidden" else spec.output
+    if name not in _CLOSED:  # the same activation in every problem: derived and checked once
+        _CLOSED[name] = _closed_derivative_of(problem, name)
+    return _CLOSED[name]
+
+
+_CLOSED: dict[str, tuple[sp.Expr, sp.Symbol]] = {}
+
+
+def _closed_derivative_of(problem: Problem, name: str) -> tuple[sp.Expr, sp.Symbol]:
     scope = Scope().with_defaults({p: t for p, t in ACTIVATIONS[name].params.items()})
     z = scope.symbol("z")
     fs = DerivativeSpec((FunctionSpec(name, entry=name),), "z")

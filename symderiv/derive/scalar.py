@@ -178,8 +178,8 @@ def tidy(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     """The simplest equal form we can find quickly: fewest operations wins."""
     expr = _fold_sign(expr)
     allowed = _heads(expr)
-    candidates = [expr, sp.cancel(expr), sp.factor(expr), sp.together(expr),
-                  _positive_lead(sp.factor(expr))]
+    factored = sp.factor(expr)
+    candidates = [expr, sp.cancel(expr), factored, sp.together(expr), _positive_lead(factored)]
     try:
         candidates.append(sp.factor(_fold_sign(sp.simplify(expr))))
     except (TypeError, ValueError, NotImplementedError):
