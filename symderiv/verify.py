@@ -17,6 +17,7 @@ import mpmath
 
 import sympy as sp
 
+from . import memo
 from .assume import Scope
 from .derive.branches import Branch
 from .errors import VerificationFailed
@@ -47,7 +48,7 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
         return complex(fn())
 
 
-_COMPILED: dict = {}
+_COMPILED: dict = memo.cache()
 
 
 def _compiled(expr: sp.Expr, names: tuple):
@@ -144,7 +145,7 @@ def symbolic_zero(expr: sp.Expr) -> bool:
     """True when SymPy proves ``expr`` is identically zero."""
     if expr == 0:
         return True
-    for attempt in (sp.cancel, sp.simplify):
+    for attempt in (sp.cancel, lambda e: sp.cancel(e.rewrite(sp.exp)), sp.simplify):
         try:
             if attempt(expr) == 0:
                 return True

@@ -26,3 +26,17 @@ def write_toml(tmp_path):
         path.write_text(text, encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_around_replacements(request):
+    """A test that replaces an engine function (monkeypatch) must see its replacement run,
+    not a result cached by an earlier test; and what it derived must not outlive it."""
+    if "monkeypatch" not in request.fixturenames:
+        yield
+        return
+    from symderiv import memo
+
+    memo.clear()
+    yield
+    memo.clear()

@@ -21,7 +21,7 @@ from ..library.display import explicit, stand_ins
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..texsafe import check_latex_fragment
 from ..spec import Fields, Problem
-from .. import verify
+from .. import memo, verify
 from .branches import Branch, as_piecewise, is_piecewise, split_branches
 from .limits import LimitResult, limit_at, parse_direction
 from .scalar import chain_lines, derivation_tree, tidy
@@ -242,8 +242,26 @@ def _applied(fn: FunctionSpec, entry: Entry | None, var: sp.Symbol) -> sp.Expr:
     return sp.Function(latex)(var)
 
 
+_SCALAR: dict[tuple, FunctionResult] = memo.cache()
+
+
 def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symbol,
                   spec: DerivativeSpec) -> FunctionResult:
+    """One scalar function's derivative, steps, limits and plot, every line verified.
+
+    The result depends on the function, the variable, the assumptions in force and what is
+    asked (limits, plot), not on the problem it appears in: the same activation in another
+    file of the same run (σ in a derivative question and in a network's key) is derived and
+    checked once. A failed check raises and is not remembered.
+    """
+    key = (fn, var, frozenset(scope.domains.values()), spec.limits, spec.plot)
+    if key not in _SCALAR:
+        _SCALAR[key] = _derive_scalar(problem, fn, scope, var, spec)
+    return _SCALAR[key]
+
+
+def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symbol,
+                   spec: DerivativeSpec) -> FunctionResult:
     entry = registry()[fn.entry] if fn.entry else None
     if entry is not None:
         params = {p: scope.symbol(p) for p in entry.params}

@@ -33,7 +33,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .. import verify
+from .. import memo, verify
 from ..assume import Scope, parse_assumption
 from ..errors import BadInput, VerificationFailed
 from ..library import Entry
@@ -771,7 +771,7 @@ def _closed_derivative(problem: Problem, spec: MLPSpec, which: str) -> sp.Expr:
     return _CLOSED[name]
 
 
-_CLOSED: dict[str, tuple[sp.Expr, sp.Symbol]] = {}
+_CLOSED: dict[str, tuple[sp.Expr, sp.Symbol]] = memo.cache()
 
 
 def _closed_derivative_of(problem: Problem, name: str) -> tuple[sp.Expr, sp.Symbol]:

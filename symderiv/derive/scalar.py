@@ -180,10 +180,13 @@ def tidy(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     allowed = _heads(expr)
     factored = sp.factor(expr)
     candidates = [expr, sp.cancel(expr), factored, sp.together(expr), _positive_lead(factored)]
-    try:
-        candidates.append(sp.factor(_fold_sign(sp.simplify(expr))))
-    except (TypeError, ValueError, NotImplementedError):
-        pass
+    if not _rational_in_exponentials(expr):
+        # a rational function of exponentials has its simplest forms among cancel and
+        # factor already; simplify is for logs, roots, trigonometric identities
+        try:
+            candidates.append(sp.factor(_fold_sign(sp.simplify(expr))))
+        except (TypeError, ValueError, NotImplementedError):
+            pass
     # simplify likes 1/(4 cosh^2(x/2)); a teacher keeps the functions the problem speaks of
     def cost(e: sp.Expr) -> tuple[int, int]:
         text = sp.sstr(e)
@@ -211,6 +214,16 @@ def _positive_lead(expr: sp.Expr) -> sp.Expr:
 
 
 HYPERBOLIC = {sp.sinh, sp.cosh, sp.tanh}
+
+
+def _rational_in_exponentials(expr: sp.Expr) -> bool:
+    """True when ``expr`` is a rational function of its symbols and of exp(·) of them."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function) and not isinstance(node, sp.exp):
+            return False
+        if node.is_Pow and not node.exp.is_Integer:
+            return False
+    return True
 
 
 def _heads(expr: sp.Expr) -> set[type]:
