@@ -106,7 +106,7 @@ def rewrite_through(d: sp.Expr, x: sp.Symbol, named: _Named) -> sp.Expr | None:
         if g_u.has(x) or not g_u.has(u):
             continue
         try:
-            solutions = sp.solve(sp.Eq(F, g_u), u)
+            solutions = _solve_for(F, g_u, u)
         except (NotImplementedError, ValueError):
             continue
         for sol in solutions:
@@ -116,6 +116,19 @@ def rewrite_through(d: sp.Expr, x: sp.Symbol, named: _Named) -> sp.Expr | None:
                 continue
             yield cand.xreplace({F: named.applied})
     return None
+
+
+def _solve_for(F: sp.Symbol, g_u: sp.Expr, u: sp.Symbol) -> list[sp.Expr]:
+    """The u with F = g(u). A Möbius g (σ = 1/(1 + u), tanh = (u − 1)/(u + 1)) is solved
+    directly, F·den − num = 0 being linear in u; anything else goes to ``sympy.solve``."""
+    num, den = sp.fraction(sp.together(g_u))
+    linear = sp.expand(F * den - num)
+    if linear.is_polynomial(u) and sp.degree(linear, u) == 1:
+        a, b = linear.coeff(u, 1), linear.coeff(u, 0)
+        root = sp.cancel(-b / a)
+        if sp.cancel(den.subs(u, root)) != 0:
+            return [root]
+    return sp.solve(sp.Eq(F, g_u), u, check=False)  # each use is re-checked: cand.has(u), identities
 
 
 def _positive_terms(expr: sp.Expr) -> sp.Expr:
@@ -167,6 +180,20 @@ def _tidy_polynomial(expr: sp.Expr, stand_ins: list[sp.Expr]) -> sp.Expr:
     return min(options, key=sp.count_ops)
 
 
+def _same_function(a: sp.Expr, b: sp.Expr, x: sp.Symbol) -> bool:
+    """True when ``a`` and ``b`` are the same function: different values at a point settle
+    "no" at once; "yes" needs SymPy."""
+    point = {s: sp.Rational(3 + k, 7) for k, s in enumerate(sorted(a.free_symbols | b.free_symbols,
+                                                                      key=lambda s: s.name))}
+    try:
+        gap = complex(sp.N((a - b).xreplace(point), 20))
+        if abs(gap) > 1e-12:
+            return False
+    except (TypeError, ValueError, ZeroDivisionError):
+        pass
+    return sp.simplify(a - b) == 0
+
+
 def teacher_form(f: sp.Expr, d: sp.Expr, x: sp.Symbol, itself: sp.Expr) -> TeacherForm | None:
     """``d`` (the derivative of ``f``) written in terms of ``itself`` or of named functions.
 
@@ -177,7 +204,7 @@ def teacher_form(f: sp.Expr, d: sp.Expr, x: sp.Symbol, itself: sp.Expr) -> Teach
         itself: how the function is shown, e.g. ``σ(x)``; used as the stand-in for ``f``.
     """
     own = _Named(itself, f)
-    candidates = [own] + [n for n in _named_candidates(d, x) if sp.simplify(n.explicit - f) != 0]
+    candidates = [own] + [n for n in _named_candidates(d, x) if not _same_function(n.explicit, f, x)]
     tries: list[list[_Named]] = [[c] for c in candidates]
     tries += [list(pair) for pair in combinations(candidates[1:], 2)]
     for combo in tries:
@@ -190,7 +217,8 @@ def teacher_form(f: sp.Expr, d: sp.Expr, x: sp.Symbol, itself: sp.Expr) -> Teach
                 continue
             cand = _tidy_polynomial(cand, [n.applied for n in combo])
             meaning = {n.applied: n.explicit for n in combo}
-            if sp.simplify(cand.xreplace(meaning) - d) == 0:
+            gap = sp.cancel(cand.xreplace(meaning) - d)
+            if gap == 0 or sp.simplify(gap) == 0:
                 return TeacherForm(cand, meaning)
     return None
 
