@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.toml"))
+EXAMPLES = sorted((ROOT / "problems" / "examples").glob("*.toml"))  # unseen-style problem sets
 
 
 def pytest_collection_modifyitems(config, items):

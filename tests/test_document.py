@@ -5,6 +5,7 @@ fixture the forbidden program text and the 0-overfull layout check."""
 import os
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +22,7 @@ from symderiv.sheet import render_sheet
 from symderiv.solve import solve_set
 from symderiv.spec import load
 
-from .conftest import PROBLEMS, ROOT
+from .conftest import EXAMPLES, PROBLEMS, ROOT
 
 FIXTURES = sorted((ROOT / "tests" / "data").glob("*.toml"))
 SEED = ROOT / "problems" / "submissions" / "ama564_a1_student.toml"
@@ -64,7 +65,8 @@ def _no_solving(monkeypatch):
 # --- sheets -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", PROBLEMS + FIXTURES, ids=[p.stem for p in PROBLEMS + FIXTURES])
+@pytest.mark.parametrize("path", PROBLEMS + EXAMPLES + FIXTURES,
+                         ids=[p.stem for p in PROBLEMS + EXAMPLES + FIXTURES])
 def test_sheet_solves_nothing_and_holds_no_solution(path, tmp_path, monkeypatch):
     _no_solving(monkeypatch)
     result = CliRunner().invoke(main, ["render", str(path), "--sheet", "-o", str(tmp_path)])
@@ -254,6 +256,40 @@ def test_no_overfull_box_in_any_document(documents, tmp_path):
             overfull[name] = boxes
     assert overfull == {}
     assert len(documents) == 2 * len(PROBLEMS + FIXTURES) + 1
+
+
+# problems/examples/: one test per file, so that the files solve in parallel and the slow ones
+# (over ~3 s of CPU, as in test_examples.py) stay out of the fast subset
+SLOW_EXAMPLES = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic"}
+EXAMPLE_PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW_EXAMPLES else [])
+                  for p in EXAMPLES]
+
+
+@lru_cache(maxsize=None)
+def _example_documents(path: Path) -> dict[str, str]:
+    ps = load(path)
+    return {ps.stem: render_document(ps, solve_set(ps)), ps.stem + "-sheet": render_sheet(ps)}
+
+
+@pytest.mark.parametrize("path", EXAMPLE_PARAMS)
+def test_no_program_text_in_any_example_document(path):
+    hits = {name: forbidden_in(tex) for name, tex in _example_documents(path).items()}
+    assert {name: h for name, h in hits.items() if h} == {}
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("path", EXAMPLE_PARAMS)
+def test_no_overfull_box_in_any_example_document(path, tmp_path):
+    from symderiv.latex_build import compile_pdf
+
+    overfull = {}
+    for name, tex in _example_documents(path).items():
+        logs: list[str] = []
+        compile_pdf(tex, name, tmp_path, logs=logs)
+        boxes = [line for line in logs[0].splitlines() if line.startswith("Overfull")]
+        if boxes:
+            overfull[name] = boxes
+    assert overfull == {}
 
 
 @pytest.mark.pdf
