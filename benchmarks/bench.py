@@ -9,7 +9,7 @@ process after imports.
 (``benchmarks/baseline.py``: plain SymPy computing the seed answers, no steps, no checks) and
 ``symderiv render problems/*.toml`` as separate processes, and prints their CPU times
 (user + system of the child, so the machine's load does not change them) with min / median /
-max and the ratio of the medians.
+max and the ratio of the medians; then each file of ``problems/examples/`` on its own.
 """
 
 from __future__ import annotations
@@ -60,6 +60,16 @@ def compare_with_baseline(runs: int) -> None:
               f"  max {max(values):6.2f} s  ({runs} runs)")
     ratio = statistics.median(times["symderiv render"]) / statistics.median(times["baseline (plain SymPy)"])
     print(f"ratio symderiv / baseline (medians): {ratio:.2f} (target < 1.5, goal < 1.0)")
+    examples = sorted((ROOT / "problems" / "examples").glob("*.toml"))
+    if examples:
+        print("unseen-style problems (problems/examples/), symderiv render, one process each "
+              "(target: each under 5 s):")
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in examples:
+            values = [child_cpu([sys.executable, "-m", "symderiv.cli", "render", str(path), "-o", tmp])
+                      for _ in range(max(1, runs // 2))]
+            print(f"  {path.name:<34} CPU min {min(values):6.2f} s  median {statistics.median(values):6.2f} s"
+                  f"  max {max(values):6.2f} s")
 
 
 def main() -> None:
