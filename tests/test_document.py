@@ -244,6 +244,7 @@ def test_no_program_text_in_any_document(documents):
 
 
 @pytest.mark.pdf
+@pytest.mark.slow  # 20 documents through pdflatex: CI runs it, the fast loop does not
 def test_no_overfull_box_in_any_document(documents, tmp_path):
     from symderiv.latex_build import compile_pdf
 
@@ -278,6 +279,7 @@ def test_no_program_text_in_any_example_document(path):
 
 
 @pytest.mark.pdf
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLE_PARAMS)
 def test_no_overfull_box_in_any_example_document(path, tmp_path):
     from symderiv.latex_build import compile_pdf
