@@ -15,7 +15,6 @@ from symderiv.cli import main
 from symderiv.derive.network import Network, backprop
 from symderiv.library.activations import ACTIVATIONS
 from symderiv.library.losses import LOSSES, vector_loss
-from symderiv.verify import mp_value
 
 from .conftest import ROOT
 

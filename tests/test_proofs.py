@@ -28,6 +28,25 @@ def test_every_theorem_checks(name):
 def test_gd_rate_with_general_step():
     checked = proofs.check_proof("t", proofs.theorem("gd_smooth_rate").steps({"step": "eta"}))
     assert any("eta" in c.step.name for c in checked)
+    # the statement and the instance test are the η version, not the 1/L one
+    thm = proofs.theorem("gd_smooth_rate")
+    assert thm.stated({"step": "eta"}).endswith(
+        r"\le \frac{2\{f(\theta^0) - \bar f\}}{\eta T}$.")
+    assert r"\frac{2L\{" in thm.stated({})
+    instances = next(c for c in checked if c.step.name == "instances")
+    assert instances.detail.startswith(r"gradient descent with steps $\eta$ drawn from $(0, 1/L]$")
+
+
+def test_the_eta_instance_test_catches_the_1_over_L_bound(monkeypatch):
+    """With η < 1/L the bound 2L(f⁰ − f̄)/T is not implied; the instances test the η bound
+    2(f⁰ − f̄)/(ηT), so a run that used the wrong step would be caught (here: η = 2/L)."""
+    from symderiv.derive.proofs import gd_smooth_rate
+
+    real = gd_smooth_rate.run_gd
+    monkeypatch.setattr(gd_smooth_rate, "run_gd",
+                        lambda grad, theta, L, steps, eta=None: real(grad, theta, L, steps, 2.2 / L))
+    with pytest.raises(proofs.StepFailed, match="instance"):
+        gd_smooth_rate._instances(True)()
 
 
 def test_gd_rate_key_identity_is_the_one_the_seed_needs():

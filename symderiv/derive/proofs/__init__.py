@@ -58,9 +58,13 @@ class CheckedStep:
 class Theorem:
     name: str
     title: str
-    statement: str
+    statement: str | Callable[[dict], str]  # LaTeX; a function of the options when they change it
     steps: Callable[[dict], list[ProofStep]]
     conclusion: Callable[[dict], sp.Basic]
+
+    def stated(self, options: dict) -> str:
+        """The statement for these options (a step η instead of 1/L changes the bound)."""
+        return self.statement(options) if callable(self.statement) else self.statement
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class ProofSolution:
     theorem: Theorem
     steps: tuple[CheckedStep, ...]
     verified: bool
+    statement: str = ""   # the theorem as stated for the problem's options
 
 
 def math(expr: sp.Basic, names: dict | None = None) -> str:
@@ -163,7 +168,7 @@ def solve(problem: Problem) -> Solution:
     options = dict(spec.options)
     checked = check_proof(problem.id, thm.steps(options))
     verified = all(c.step.check not in ("sympy", "numeric") or c.detail for c in checked)
-    body = ProofSolution(thm, tuple(checked), verified)
+    body = ProofSolution(thm, tuple(checked), verified, thm.stated(options))
     answers = (Answer("conclusion", thm.conclusion(options)),)
     return Solution(problem, answers, body, ("proof steps: identities checked symbolically, claims tested on instances",),
                     verified=verified)

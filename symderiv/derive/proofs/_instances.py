@@ -14,12 +14,13 @@ def quadratic(rng: random.Random, dim: int = 3):
     return f, grad, min(a), max(a), [0.0] * dim, 0.0
 
 
-def run_gd(grad, theta, L, steps):
-    """θ⁰ … θ^steps of gradient descent with step 1/L."""
+def run_gd(grad, theta, L, steps, eta=None):
+    """θ⁰ … θ^steps of gradient descent with step ``eta`` (default 1/L)."""
+    eta = 1 / L if eta is None else eta
     path = [list(theta)]
     for _ in range(steps):
         g = grad(path[-1])
-        path.append([t - gi / L for t, gi in zip(path[-1], g)])
+        path.append([t - eta * gi for t, gi in zip(path[-1], g)])
     return path
 
 

@@ -25,24 +25,29 @@ def _telescoping() -> str:
             r" for every $T \ge 1$")
 
 
-def _instances() -> str:
-    """GD with step 1/L on random quadratics and logistic losses never breaks the bound."""
-    rng = random.Random(7)
-    for case in range(40):
-        T_steps = rng.randint(1, 30)
-        if case % 2 == 0:
-            f, grad, _, L_const, star, fb = quadratic(rng)  # f̄ = min f = 0
-        else:
-            f, grad, L_const = logistic(rng)                 # the true constant is at most L
-            star, fb = [0.0, 0.0], 0.0                       # the logistic loss is positive
-        path = run_gd(grad, [rng.uniform(-3, 3) for _ in star], L_const, T_steps)
-        norms = [sum(v * v for v in grad(theta)) for theta in path]
-        lhs = min(norms[1:T_steps + 1])
-        rhs = 2 * L_const * (f(path[0]) - fb) / T_steps
-        if lhs > rhs * (1 + 1e-9) + 1e-12:
-            raise StepFailed(f"instance {case}: {lhs} > {rhs}")
-    return (r"gradient descent with step $1/L$ on 20 random quadratics and 20 logistic regressions, "
-            r"$1 \le T \le 30$: the bound held every time")
+def _instances(general: bool):
+    def run() -> str:
+        """GD with step 1/L (or any η in (0, 1/L]) on random quadratics and logistic losses
+        never breaks the bound 2L(f(θ⁰) − f̄)/T (or 2(f(θ⁰) − f̄)/(ηT))."""
+        rng = random.Random(7)
+        for case in range(40):
+            T_steps = rng.randint(1, 30)
+            if case % 2 == 0:
+                f, grad, _, L_const, star, fb = quadratic(rng)  # f̄ = min f = 0
+            else:
+                f, grad, L_const = logistic(rng)                 # the true constant is at most L
+                star, fb = [0.0, 0.0], 0.0                       # the logistic loss is positive
+            step = rng.uniform(0.05, 1.0) / L_const if general else 1 / L_const
+            path = run_gd(grad, [rng.uniform(-3, 3) for _ in star], L_const, T_steps, step)
+            norms = [sum(v * v for v in grad(theta)) for theta in path]
+            lhs = min(norms[1:T_steps + 1])
+            rhs = 2 * (f(path[0]) - fb) / (step * T_steps)
+            if lhs > rhs * (1 + 1e-9) + 1e-12:
+                raise StepFailed(f"instance {case}: {lhs} > {rhs}")
+        which = r"steps $\eta$ drawn from $(0, 1/L]$" if general else r"step $1/L$"
+        return (rf"gradient descent with {which} on 20 random quadratics and 20 logistic regressions, "
+                r"$1 \le T \le 30$: the bound held every time")
+    return run
 
 
 def steps(options: dict) -> list[ProofStep]:
@@ -106,13 +111,21 @@ def steps(options: dict) -> list[ProofStep]:
                   rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k \le \frac{{{bound_tex}\left(f(\theta^0) - \bar f\right)}}{{T}}$.",
                   "the minimum of $T$ numbers is at most their mean", "cited"),
         ProofStep("instances", "The bound holds for gradient descent run on random instances.",
-                  "a test of the claim, not part of the argument", "numeric", _instances),
+                  "a test of the claim, not part of the argument", "numeric", _instances(general)),
     ]
     return out
 
 
+def _statement(options: dict) -> str:
+    if options.get("step") == "eta":
+        return (r"Let $f$ be $L$-smooth with $f(\theta) \ge \bar f > -\infty$, and $\theta^{k+1} = \theta^k - \eta\nabla f(\theta^k)$ "
+                r"for $k = 0, 1, \dots$ with $0 < \eta \le 1/L$. Then "
+                r"$\displaystyle\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le \frac{2\{f(\theta^0) - \bar f\}}{\eta T}$.")
+    return (r"Let $f$ be $L$-smooth with $f(\theta) \ge \bar f > -\infty$, and $\theta^{k+1} = \theta^k - \frac{1}{L}\nabla f(\theta^k)$ "
+            r"for $k = 0, 1, \dots$. Then $\displaystyle\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le \frac{2L\{f(\theta^0) - \bar f\}}{T}$.")
+
+
 THEOREM = Theorem(
     "gd_smooth_rate", "Gradient descent on smooth functions",
-    r"Let $f$ be $L$-smooth with $f(\theta) \ge \bar f > -\infty$, and $\theta^{k+1} = \theta^k - \frac{1}{L}\nabla f(\theta^k)$ "
-    r"for $k = 0, 1, \dots$. Then $\displaystyle\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le \frac{2L\{f(\theta^0) - \bar f\}}{T}$.",
+    _statement,
     steps, lambda o: (2 / eta if o.get("step") == "eta" else 2 * L) * (f0 - fbar) / T)
