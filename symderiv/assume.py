@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import memo
 from .errors import BadInput
 
 KEYWORDS = ("positive", "nonnegative", "negative", "real", "integer")
@@ -163,6 +164,9 @@ def parse_assumption(name: str, text: str) -> Domain:
     return Domain(name, lower, upper, lower_open, upper_open)
 
 
+_SIGNS: dict = memo.cache()  # (expression, domains) -> sign: the same kinks recur in every file
+
+
 class Scope:
     """The symbols of one problem with their domains: one Symbol object per name."""
 
@@ -191,6 +195,12 @@ class Scope:
 
     def sign(self, expr: sp.Basic) -> int | None:
         """+1, -1 or 0 when the assumptions decide the sign of ``expr``; None otherwise."""
+        key = (expr, frozenset(self.domains.values()))
+        if key not in _SIGNS:
+            _SIGNS[key] = self._sign(expr)
+        return _SIGNS[key]
+
+    def _sign(self, expr: sp.Basic) -> int | None:
         expr = sp.simplify(expr)
         if expr.is_zero:
             return 0

@@ -165,14 +165,19 @@ def zero_branchwise(expr: sp.Expr, scope: Scope) -> bool:
     """
     from .derive.branches import KINKED, split_branches
 
-    if symbolic_zero(expr):
-        return True
     kinked = [n for n in sp.preorder_traversal(expr) if isinstance(n, KINKED)]
     variables = set().union(*(n.free_symbols for n in kinked)) if kinked else set()
     if len(variables) != 1:
-        return False
+        return symbolic_zero(expr)
+    # kinks in one variable: branch by branch straight away (simplify of the whole expression
+    # with its Max and Heaviside rarely decides, and is the slow part when it does not)
     (var,) = variables
-    return all(symbolic_zero(b.expr) for b in split_branches(expr, var, scope))
+    try:
+        if expr == 0 or all(symbolic_zero(b.expr) for b in split_branches(expr, var, scope)):
+            return True
+    except (ValueError, TypeError, NotImplementedError):
+        pass
+    return symbolic_zero(expr)
 
 
 def check_derivative(problem: str, label: str, f: sp.Expr, derivative: sp.Expr,

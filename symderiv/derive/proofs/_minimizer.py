@@ -23,6 +23,17 @@ DISTRIBUTIONS = {
 }
 
 
+def risk_derivative(risk: sp.Expr) -> sp.Expr:
+    """d/dq of a risk written as integrals of p(y) over (−∞, q) and (q, ∞), in F(q): SymPy's
+    Leibniz rule, constants taken out of the integrals, the integrals of p named F(q), 1 − F(q)."""
+    def pulled(e: sp.Integral) -> sp.Expr:
+        const, rest = e.function.as_independent(y, as_Add=False)
+        return const * sp.Integral(rest, *e.limits)
+    d = sp.diff(risk, q).replace(lambda e: isinstance(e, sp.Integral), pulled)
+    return sp.expand(d.subs({sp.Integral(p(y), (y, -sp.oo, q)): Fc(q),
+                             sp.Integral(p(y), (y, q, sp.oo)): 1 - Fc(q)}))
+
+
 def pointwise_step(loss: str) -> ProofStep:
     """``loss``: the question's loss as LaTeX with ``{}`` where the prediction goes (ρ_τ(Y − {}))."""
     at_f, at_q = loss.replace("{}", "f(X)"), loss.replace("{}", "q")

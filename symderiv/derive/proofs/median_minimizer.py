@@ -5,14 +5,13 @@ from __future__ import annotations
 import sympy as sp
 
 from . import ProofStep, StepFailed, Theorem
-from ._minimizer import Fc, minimizer_matches, p, pointwise_step, q, y
+from ._minimizer import Fc, minimizer_matches, p, pointwise_step, q, risk_derivative, y
 
 
 def _derivative() -> str:
     r = sp.Integral((q - y) * p(y), (y, -sp.oo, q)) + sp.Integral((y - q) * p(y), (y, q, sp.oo))
-    d = sp.simplify(sp.diff(r, q)).subs({sp.Integral(p(y), (y, -sp.oo, q)): Fc(q),
-                                         sp.Integral(p(y), (y, q, sp.oo)): 1 - Fc(q)})
-    if sp.simplify(d - (2 * Fc(q) - 1)) != 0:
+    d = risk_derivative(r)
+    if sp.expand(d - (2 * Fc(q) - 1)) != 0:
         raise StepFailed(f"d r/dq = {d}, not 2F(q) − 1")
     return (r"$\frac{d}{dq}\left(\int_{-\infty}^{q} (q - y)p(y)\,dy + \int_{q}^{\infty} (y - q)p(y)\,dy\right) = 2F(q) - 1$"
             r" by the Leibniz rule, with $\int_{-\infty}^{q} p(y)\,dy = F(q)$")

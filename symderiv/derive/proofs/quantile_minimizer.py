@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import ProofStep, StepFailed, Theorem, identity
-from ._minimizer import Fc, minimizer_matches, p, pointwise_step, q, y
+from ._minimizer import Fc, minimizer_matches, p, pointwise_step, q, risk_derivative, y
 
 TAU = sp.Symbol("tau", positive=True)
 
@@ -30,10 +30,8 @@ def _risk(tau):
 
 def _first_derivative(tau):
     def run() -> str:
-        d = sp.simplify(sp.diff(_risk(tau), q))
-        d = d.subs({sp.Integral(p(y), (y, -sp.oo, q)): Fc(q),
-                    sp.Integral(p(y), (y, q, sp.oo)): 1 - Fc(q)})
-        if sp.simplify(d - (Fc(q) - tau)) != 0:
+        d = risk_derivative(_risk(tau))
+        if sp.expand(d - (Fc(q) - tau)) != 0:
             raise StepFailed(f"d r/dq = {d}, not F(q) − τ")
         return (r"$\frac{d}{dq} r_x(q) = F(q \mid x) - \tau$ by the Leibniz rule on the two integrals, "
                 r"with $\int_{-\infty}^{q} p(y \mid x)\,dy = F(q \mid x)$")
