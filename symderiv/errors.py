@@ -68,5 +68,47 @@ class SolveTimeout(SymderivError):
                          f"{seconds:g} s of CPU time (raise it with --timeout)")
 
 
+class InternalLimit(SymderivError):
+    """The algebra engine gave up (an expression nested too deeply for it, a limit or a
+    simplification it does not implement): the file is not wrong, so the exit code is 1, and
+    the message says so in words."""
+
+    SUFFIX = "(an internal limit, not a mistake in the file)"
+    SHOWN = "the computer algebra could not finish this part."
+
+    def __init__(self, what: str, problem: str | None = None, *, shown: str = ""):
+        # what: "find the limit of cos(x) + 1 at +oo" (for the teacher, may hold formulas);
+        # shown: the same in plain words for the key's "Not solved" box, no program text
+        self.what, self.problem, self.shown = what, problem, shown or self.SHOWN
+        head = f"problem {problem}: " if problem else ""
+        super().__init__(f"{head}symderiv could not {what} {self.SUFFIX}")
+
+    @property
+    def reason(self) -> str:
+        """The message without its problem: "symderiv could not … (an internal limit …)"."""
+        return f"symderiv could not {self.what} {self.SUFFIX}"
+
+    def located(self, problem: str) -> "InternalLimit":
+        return self if self.problem else InternalLimit(self.what, problem, shown=self.shown)
+
+
+def engine_gave_up(exc: BaseException) -> InternalLimit | None:
+    """The :class:`InternalLimit` that a SymPy failure stands for, or None when ``exc`` is
+    not one: a RecursionError ("nested too deeply") or a NotImplementedError (gruntz, solve,
+    simplify meeting a case they do not cover)."""
+    if isinstance(exc, InternalLimit):
+        return exc
+    if isinstance(exc, RecursionError):
+        return InternalLimit("finish this problem: an expression grew too deeply nested for "
+                             "the algebra engine",
+                             shown="an expression grew too deeply nested to simplify.")
+    if isinstance(exc, NotImplementedError):
+        detail = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "", 120)
+        return InternalLimit("finish this problem: the algebra engine has no method for one "
+                             "of its steps" + (f" ({detail})" if detail else ""),
+                             shown="a step needs a method the computer algebra does not have.")
+    return None
+
+
 class LatexFailed(SymderivError):
     """latexmk failed; the message carries the LaTeX error lines."""
