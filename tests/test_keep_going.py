@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from symderiv.check import check
+from symderiv.check.report import render_feedback
 from symderiv.cli import main
 from symderiv.derive import derivative, text
 from symderiv.errors import BadInput, InternalLimit, SolveTimeout, VerificationFailed
@@ -253,6 +254,13 @@ def test_check_grades_the_rest_and_says_not_gradable(write_toml, tmp_path, monke
     data = json.loads(result.stdout)
     assert data["counts"]["not-gradable"] == 2
     assert data["score"] == {"correct": 1, "total": 1, "fraction": 1.0}
+    table = CliRunner().invoke(main, ["check", str(key), str(answers)])
+    assert table.exit_code == 1
+    assert table.stdout.splitlines()[-1] == ("score: 1/1 correct (0 incorrect, 0 unparseable, "
+                                             "1 unknown-label, 0 missing, 2 not-gradable)")
+    sheet = render_feedback(report)
+    assert sheet.count(r"\verdict{not-gradable}") == 2 and forbidden_in(sheet) == []
+    assert "not-gradable 2" in sheet.splitlines()[-2]
     with pytest.raises(InternalLimit):
         check(key, answers)  # the library's default stops, as solve_set's does
 
