@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def printable(text: str, width: int | None = None, *, newlines: bool = False) -> str:
     """Untrusted text for a terminal: control characters (escape sequences, bells) are shown
@@ -92,6 +94,9 @@ class InternalLimit(SymderivError):
         return self if self.problem else InternalLimit(self.what, problem, shown=self.shown)
 
 
+_DEPENDS_ON_SIGN = re.compile(r"^Result depends on the sign of (.+?)\.?$")
+
+
 def engine_gave_up(exc: BaseException) -> InternalLimit | None:
     """The :class:`InternalLimit` that a SymPy failure stands for, or None when ``exc`` is
     not one: a RecursionError ("nested too deeply") or a NotImplementedError (gruntz, solve,
@@ -104,6 +109,13 @@ def engine_gave_up(exc: BaseException) -> InternalLimit | None:
                              shown="an expression grew too deeply nested to simplify.")
     if isinstance(exc, NotImplementedError):
         detail = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "", 120)
+        sign = _DEPENDS_ON_SIGN.match(detail)
+        if sign:  # gruntz: a limit whose value depends on a parameter's sign
+            return InternalLimit(
+                f"find a limit: it depends on the sign of {sign.group(1)}; an assumption "
+                "(assume = ...) on the symbols in it may settle it",
+                shown="a limit in this part depends on the sign of a parameter that the "
+                "question does not fix.")
         return InternalLimit("finish this problem: the algebra engine has no method for one "
                              "of its steps" + (f" ({detail})" if detail else ""),
                              shown="a step needs a method the computer algebra does not have.")

@@ -46,9 +46,12 @@ answer = "Because it saturates."
 '''
 
 SIGMOID_TEACHER = r"\sigma(x) \left(1 - \sigma(x)\right)"
-GIVES_UP = ("symderiv could not finish this problem: the algebra engine has no method for one "
-            "of its steps (Result depends on the sign of -sign(y)) (an internal limit, not a "
-            "mistake in the file)")
+# gruntz's refusal (log(1 + exp(-y*w)) at w -> +oo with no assumption on y raises it)
+GIVES_UP = ("symderiv could not find a limit: it depends on the sign of -sign(y); an assumption "
+            "(assume = ...) on the symbols in it may settle it (an internal limit, not a mistake "
+            "in the file)")
+GIVES_UP_SHOWN = ("a limit in this part depends on the sign of a parameter that the question "
+                  "does not fix.")
 NESTED = ("symderiv could not finish this problem: an expression grew too deeply nested for "
           "the algebra engine (an internal limit, not a mistake in the file)")
 
@@ -82,7 +85,7 @@ def test_render_marks_the_part_sympy_gives_up_on_and_completes_the_rest(
     q2 = key[key.index(r"\questionheading{Question 2"):key.index(r"\questionheading{Question 3")]
     assert "Differentiate $\\tanh$ and give the limits of its derivative." in q2
     assert (r"\fbox{\parbox{\dimexpr\linewidth-2\fboxsep-2\fboxrule}{\textbf{Not solved:}"
-            "\na step needs a method the computer algebra does not have.}}") in q2
+            "\n" + GIVES_UP_SHOWN + "}}") in q2
     assert "solution" not in q2 and "tanh(x)" not in q2 and "align" not in q2
     # parts 1 and 3 are complete: the sigmoid's derivative in teacher form, the prose answer
     q1 = key[:key.index(r"\questionheading{Question 2")]
@@ -269,10 +272,11 @@ def test_check_grades_the_rest_and_says_not_gradable(write_toml, tmp_path, monke
     (RecursionError("maximum recursion depth exceeded"),
      "symderiv: symderiv could not finish this problem: an expression grew too deeply nested "
      "for the algebra engine (an internal limit, not a mistake in the file)\n"),
-    (NotImplementedError("Result depends on the sign of -sign(y)"),
+    (NotImplementedError("Result depends on the sign of -sign(y)"), f"symderiv: {GIVES_UP}\n"),
+    (NotImplementedError("Don't know how to calculate the mrv of '(1, 2)'"),
      "symderiv: symderiv could not finish this problem: the algebra engine has no method for "
-     "one of its steps (Result depends on the sign of -sign(y)) (an internal limit, not a "
-     "mistake in the file)\n"),
+     "one of its steps (Don't know how to calculate the mrv of '(1, 2)') (an internal limit, "
+     "not a mistake in the file)\n"),
 ])
 def test_the_engine_giving_up_is_an_internal_limit_not_bad_input(monkeypatch, exc, message):
     # regression: "an expression is nested too deeply" with exit 2 blamed the user's file
@@ -306,6 +310,11 @@ def test_unsolved_entries_carry_only_the_reason(monkeypatch, write_toml):
          "symderiv could not find the limit of cos(x) + 1 at +oo, which may not exist (an "
          "internal limit, not a mistake in the file)",
          "the limit at +∞ could not be found; it may not exist."),
+        (NotImplementedError("Don't know how"),
+         "symderiv could not finish this problem: the algebra engine has no method for one of "
+         "its steps (Don't know how) (an internal limit, not a mistake in the file)",
+         "a step needs a method the computer algebra does not have."),
+        (NotImplementedError("Result depends on the sign of -sign(y)"), GIVES_UP, GIVES_UP_SHOWN),
     ]:
         _fail_part(monkeypatch, "2", exc)
         (_, unsolved, _) = solve_set(ps, keep_going=True)
