@@ -365,3 +365,18 @@ def test_a_key_with_an_unsolved_part_compiles_without_overfull_boxes(
     compile_pdf(key, "keep", tmp_path, logs=logs)
     assert [line for line in logs[0].splitlines() if line.startswith("Overfull")] == []
     assert (tmp_path / "keep.pdf").stat().st_size > 1000
+
+
+def test_a_limit_sympy_cannot_give_is_an_internal_limit():
+    # regression: "does not exist or could not be found" was bad input (exit 2)
+    import sympy as sp
+
+    from symderiv.derive.limits import limit_at
+
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(InternalLimit) as err:
+        limit_at(1 + sp.cos(x), x, "-oo")
+    assert err.value.exit_code == 1
+    assert str(err.value) == ("symderiv could not find the limit of cos(x) + 1 at -oo, which may "
+                              "not exist (an internal limit, not a mistake in the file)")
+    assert err.value.shown == "the limit at −∞ could not be found; it may not exist."
