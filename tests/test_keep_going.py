@@ -380,3 +380,26 @@ def test_a_limit_sympy_cannot_give_is_an_internal_limit():
     assert str(err.value) == ("symderiv could not find the limit of cos(x) + 1 at -oo, which may "
                               "not exist (an internal limit, not a mistake in the file)")
     assert err.value.shown == "the limit at −∞ could not be found; it may not exist."
+
+
+def test_several_files_name_the_file_of_each_unsolved_part(write_toml, tmp_path, monkeypatch):
+    _fail_part(monkeypatch, "2", RecursionError("maximum recursion depth exceeded"))
+    first, second = write_toml(THREE_PARTS, "a.toml"), write_toml(THREE_PARTS, "b.toml")
+    out = tmp_path / "out"
+    result = _render(first, out, str(second))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"symderiv: a.toml: problem 2: not solved: {NESTED}",
+                                          f"symderiv: b.toml: problem 2: not solved: {NESTED}"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.tex", "b.tex"]
+
+
+@pytest.mark.pdf
+def test_feedback_with_not_gradable_answers_compiles_without_overfull_boxes(
+        write_toml, tmp_path, monkeypatch):
+    from symderiv.latex_build import compile_pdf
+
+    _fail_part(monkeypatch, "2", NotImplementedError("Result depends on the sign of -sign(y)"))
+    report = check(write_toml(THREE_PARTS), write_toml(ANSWERS, "ada.toml"), keep_going=True)
+    logs: list[str] = []
+    compile_pdf(render_feedback(report), "feedback", tmp_path, logs=logs)
+    assert [line for line in logs[0].splitlines() if line.startswith("Overfull")] == []
