@@ -43,9 +43,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SymderivError as exc:
             _fail(exc)
-        except RecursionError:
-            _say("an expression is nested too deeply")
-            sys.exit(2)
+        except (RecursionError, NotImplementedError) as exc:
+            # the algebra engine gave up: an internal limit, not a mistake in the file
+            from .errors import engine_gave_up
+
+            _fail(engine_gave_up(exc))
         except MemoryError:
             _say("out of memory: a size or an expression in the input is too large")
             sys.exit(2)
@@ -81,12 +83,33 @@ def main() -> None:
     """symderiv: verified step-by-step derivations as LaTeX answer keys."""
 
 
-def _load_and_solve(files, timeout):
+KEEP_GOING_HELP = ("a part that cannot be solved is marked \"not solved\" with its reason and "
+                   "the rest is done (exit 1); --strict stops at the first such part")
+
+
+def _keep_going_option(function):
+    return click.option("--keep-going/--no-keep-going", " /--strict", "keep_going", default=True,
+                        show_default=True, help=KEEP_GOING_HELP)(function)
+
+
+def _load_and_solve(files, timeout, keep_going=False):
     from .solve import solve_set
     from .spec import load
 
-    sets = [load(f) for f in files]
-    return [(ps, solve_set(ps, timeout or None)) for ps in sets]
+    sets = [load(f) for f in files]  # every file is read (and validated) before any is solved
+    return [(ps, solve_set(ps, timeout or None, keep_going=keep_going)) for ps in sets]
+
+
+def _report_unsolved(solved) -> bool:
+    """One line on stderr per part that was not solved; True when there was one."""
+    from .solve import unsolved_lines
+
+    several = len(solved) > 1
+    lines = [(f"{Path(ps.path).name}: " if several else "") + line
+             for ps, sols in solved for line in unsolved_lines(sols)]
+    for line in lines:
+        _say(line)
+    return bool(lines)
 
 
 @main.command()
@@ -97,8 +120,14 @@ def _load_and_solve(files, timeout):
               help="the question sheet instead of the answer key (no solutions; nothing is solved)")
 @click.option("--pdf", is_flag=True, help="also compile each .tex with latexmk")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
-def render(files, out_dir, sheet, pdf, timeout):
-    """Write OUTPUT/<stem>.tex (and .pdf) for each problem FILE."""
+@_keep_going_option
+def render(files, out_dir, sheet, pdf, timeout, keep_going):
+    """Write OUTPUT/<stem>.tex (and .pdf) for each problem FILE.
+
+    Exit 0 when every part is solved; 1 when some part is not (the key marks it "Not solved"
+    and stderr names it), or with --strict at the first such part before anything is written;
+    2 for a bad file, before anything is written.
+    """
     from .export import write_atomic, write_bytes_atomic
     from .latex_build import build_pdf
     from .texsafe import check_document_body
@@ -113,7 +142,8 @@ def render(files, out_dir, sheet, pdf, timeout):
     else:
         from .render import render_document
 
-        solved = _load_and_solve(files, timeout)  # everything is checked before anything is written
+        # everything is checked before anything is written
+        solved = _load_and_solve(files, timeout, keep_going)
         documents = [(ps.stem, render_document(ps, sols)) for ps, sols in solved]
     documents = [(stem, check_document_body(text)) for stem, text in documents]
     # every PDF is built (in a private directory) before any file is written to OUTPUT
@@ -123,25 +153,40 @@ def render(files, out_dir, sheet, pdf, timeout):
         if stem in pdfs:
             write_bytes_atomic(out / f"{stem}.pdf", pdfs[stem])
         click.echo(str(out / f"{stem}.tex") + (f"  {out / (stem + '.pdf')}" if pdf else ""))
+    if not sheet and _report_unsolved(solved):
+        sys.exit(1)
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="print the machine-readable key")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
-def solve(file, as_json, timeout):
-    """Solve FILE and print its answers (labels and values)."""
+@_keep_going_option
+def solve(file, as_json, timeout, keep_going):
+    """Solve FILE and print its answers (labels and values).
+
+    A part that is not solved is listed with its reason (in the JSON: "solved": false and
+    "reason", no answers) and named on stderr; the exit code is then 1.
+    """
+    from .errors import printable
     from .export import answer_entry, dumps, key_json
 
-    ((ps, sols),) = _load_and_solve([file], timeout)
+    solved = _load_and_solve([file], timeout, keep_going)
+    ((ps, sols),) = solved
     if as_json:
         click.echo(dumps(key_json(ps, sols)), nl=False)
-        return
-    for s in sols:
-        state = "verified" if s.verified else "prose, not checked"
-        click.echo(f"{s.problem.id} ({s.problem.kind}, {state})")
-        for a in s.answers:
-            click.echo(f"  {a.label} = {answer_entry(a.value)['sympy']}")
+    else:
+        for s in sols:
+            if not s.solved:
+                click.echo(f"{printable(s.problem.id)} ({s.problem.kind}, not solved: "
+                           f"{printable(s.reason)})")
+                continue
+            state = "verified" if s.verified else "prose, not checked"
+            click.echo(f"{s.problem.id} ({s.problem.kind}, {state})")
+            for a in s.answers:
+                click.echo(f"  {a.label} = {answer_entry(a.value)['sympy']}")
+    if _report_unsolved(solved):
+        sys.exit(1)
 
 
 @main.command()
@@ -199,10 +244,12 @@ def _plain(value) -> str:
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance for answers written with decimals")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
-def check(key, answers, as_json, pdf, out_dir, rtol, timeout):
+@_keep_going_option
+def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
     """Check the student's ANSWERS (TOML) against the key built from KEY.
 
-    Exit 0 when the check ran, whatever the verdicts; 2 for a bad file.
+    Exit 0 when the check ran, whatever the verdicts; 1 when a part of the key could not be
+    solved (the answers to it are "not-gradable", and stderr names the part); 2 for a bad file.
     """
     from .check import check as run_check
     from .check.report import as_json as report_json, as_table, render_feedback
@@ -212,7 +259,7 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout):
         from .errors import BadInput
         raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
     out = _output_dir(out_dir) if pdf else None
-    report = run_check(key, answers, timeout=timeout or None, rtol=rtol)
+    report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going)
     if pdf:
         from .export import write_bytes_atomic
         from .latex_build import build_pdf
@@ -229,6 +276,10 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout):
         click.echo(as_table(report), nl=False)
         if pdf:
             click.echo(f"feedback: {Path(out_dir) / (Path(answers).stem + '-feedback.pdf')}")
+    if report.unsolved:
+        for problem_id, reason in report.unsolved:
+            _say(f"problem {problem_id}: not solved: {reason}")
+        sys.exit(1)
 
 
 @main.command(name="list")

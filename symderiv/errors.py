@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def printable(text: str, width: int | None = None, *, newlines: bool = False) -> str:
     """Untrusted text for a terminal: control characters (escape sequences, bells) are shown
@@ -66,6 +68,58 @@ class SolveTimeout(SymderivError):
         self.problem, self.seconds = problem, seconds
         super().__init__(f"problem {problem}: not solved within the time budget of "
                          f"{seconds:g} s of CPU time (raise it with --timeout)")
+
+
+class InternalLimit(SymderivError):
+    """The algebra engine gave up (an expression nested too deeply for it, a limit or a
+    simplification it does not implement): the file is not wrong, so the exit code is 1, and
+    the message says so in words."""
+
+    SUFFIX = "(an internal limit, not a mistake in the file)"
+    SHOWN = "the computer algebra could not finish this part."
+
+    def __init__(self, what: str, problem: str | None = None, *, shown: str = ""):
+        # what: "find the limit of cos(x) + 1 at +oo" (for the teacher, may hold formulas);
+        # shown: the same in plain words for the key's "Not solved" box, no program text
+        self.what, self.problem, self.shown = what, problem, shown or self.SHOWN
+        head = f"problem {problem}: " if problem else ""
+        super().__init__(f"{head}symderiv could not {what} {self.SUFFIX}")
+
+    @property
+    def reason(self) -> str:
+        """The message without its problem: "symderiv could not … (an internal limit …)"."""
+        return f"symderiv could not {self.what} {self.SUFFIX}"
+
+    def located(self, problem: str) -> "InternalLimit":
+        return self if self.problem else InternalLimit(self.what, problem, shown=self.shown)
+
+
+_DEPENDS_ON_SIGN = re.compile(r"^Result depends on the sign of (.+?)\.?$")
+
+
+def engine_gave_up(exc: BaseException) -> InternalLimit | None:
+    """The :class:`InternalLimit` that a SymPy failure stands for, or None when ``exc`` is
+    not one: a RecursionError ("nested too deeply") or a NotImplementedError (gruntz, solve,
+    simplify meeting a case they do not cover)."""
+    if isinstance(exc, InternalLimit):
+        return exc
+    if isinstance(exc, RecursionError):
+        return InternalLimit("finish this problem: an expression grew too deeply nested for "
+                             "the algebra engine",
+                             shown="an expression grew too deeply nested to simplify.")
+    if isinstance(exc, NotImplementedError):
+        detail = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "", 120)
+        sign = _DEPENDS_ON_SIGN.match(detail)
+        if sign:  # gruntz: a limit whose value depends on a parameter's sign
+            return InternalLimit(
+                f"find a limit: it depends on the sign of {sign.group(1)}; an assumption "
+                "(assume = ...) on the symbols in it may settle it",
+                shown="a limit in this part depends on the sign of a parameter that the "
+                "question does not fix.")
+        return InternalLimit("finish this problem: the algebra engine has no method for one "
+                             "of its steps" + (f" ({detail})" if detail else ""),
+                             shown="a step needs a method the computer algebra does not have.")
+    return None
 
 
 class LatexFailed(SymderivError):

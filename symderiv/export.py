@@ -56,19 +56,27 @@ def _sympy_string(value: Any) -> str:
 
 
 def key_json(problem_set, solutions) -> dict:
+    """The machine-readable key. Every problem has ``"solved"``; one that was not solved
+    (see ``solve.Unsolved``) has ``"reason"`` and no answers, and is listed again in the
+    top-level ``"unsolved"`` (``[{"id", "reason"}]``, empty when every part was solved)."""
+    problems = []
+    for s in solutions:
+        entry = {
+            "id": s.problem.id,
+            "kind": s.problem.kind,
+            "solved": s.solved,
+            "verified": s.verified,
+            "checks": list(s.checks),
+            "answers": {a.label: answer_entry(a.value, a.display) for a in s.answers},
+        }
+        if not s.solved:
+            entry["reason"] = s.reason
+        problems.append(entry)
     return {
         "title": problem_set.meta.title,
         "source": Path(problem_set.path).name,
-        "problems": [
-            {
-                "id": s.problem.id,
-                "kind": s.problem.kind,
-                "verified": s.verified,
-                "checks": list(s.checks),
-                "answers": {a.label: answer_entry(a.value, a.display) for a in s.answers},
-            }
-            for s in solutions
-        ],
+        "problems": problems,
+        "unsolved": [{"id": s.problem.id, "reason": s.reason} for s in solutions if not s.solved],
     }
 
 

@@ -140,7 +140,8 @@ def test_list_names_registry_and_kinds():
 
 
 def test_timeout_is_a_clear_error(tmp_path, monkeypatch):
-    """A problem over its budget fails with a message naming it; nothing is written."""
+    """With --strict, a problem over its budget stops the build with a message naming it;
+    nothing is written (without it, see tests/test_keep_going.py)."""
     import time
 
     from symderiv.derive import derivative
@@ -154,7 +155,8 @@ def test_timeout_is_a_clear_error(tmp_path, monkeypatch):
     src = ROOT / "problems" / "ama564_a1.toml"
     out = tmp_path / "out"
     start = time.perf_counter()
-    result = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--timeout", "0.5"])
+    result = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--timeout", "0.5",
+                                       "--strict"])
     assert time.perf_counter() - start < 3
     assert result.exit_code == 1
     assert result.stderr.strip() == ("symderiv: problem 1a: not solved within the time budget "
@@ -163,13 +165,14 @@ def test_timeout_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_failed_verification_stops_the_build(tmp_path, monkeypatch):
-    """A wrong derivative is never rendered: the build stops naming problem and label."""
+    """A wrong derivative is never rendered: with --strict the build stops naming problem and
+    label (--no-keep-going is the same flag)."""
     from symderiv.derive import derivative
 
     monkeypatch.setattr(derivative, "tidy", lambda expr, var: expr + 1)
     src = ROOT / "problems" / "ama564_a1.toml"
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["render", str(src), "-o", str(out)])
+    result = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--no-keep-going"])
     assert result.exit_code == 1
     assert result.stderr.startswith("symderiv: problem 1a: sigmoid.derivative: verification failed")
     assert not out.exists()

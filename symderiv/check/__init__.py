@@ -3,8 +3,10 @@
 ``check(key, answers)`` solves the key (every answer verified, as for ``render``), reads each
 answer in the shape of the key's value (:mod:`.read`, :mod:`.latex`), compares it
 (:mod:`.compare`) under a time budget, and returns a :class:`Report`. Verdicts: ``correct``,
-``incorrect``, ``unparseable``, ``unknown-label``, and ``missing`` for the key's labels the
-student left out.
+``incorrect``, ``unparseable``, ``unknown-label``, ``missing`` for the key's labels the
+student left out, and ``not-gradable`` for an answer to a part of the key that could not be
+solved (with ``keep_going``, the default of the CLI): it is neither right nor wrong, and it
+does not count in the score's total.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing")
+VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing", "not-gradable")
+UNSCORED = ("unknown-label", "not-gradable")  # not counted in the total
 ANSWER_SECONDS = 6.0
 
 
@@ -41,6 +44,7 @@ class Report:
     answers: Path
     student: str
     results: tuple[Result, ...]
+    unsolved: tuple[tuple[str, str], ...] = ()  # (problem id, reason) of the key's unsolved parts
 
     @property
     def correct(self) -> int:
@@ -48,15 +52,17 @@ class Report:
 
     @property
     def total(self) -> int:
-        """Every label of the key (answered or missing)."""
-        return sum(r.verdict != "unknown-label" for r in self.results)
+        """Every label of the key (answered or missing); answers to unsolved parts are not
+        counted."""
+        return sum(r.verdict not in UNSCORED for r in self.results)
 
     def counts(self) -> dict[str, int]:
         return {v: sum(r.verdict == v for r in self.results) for v in VERDICTS}
 
 
 def check(key_path, answers_path, *, timeout: float | None = 20.0,
-          rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS) -> Report:
+          rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS,
+          keep_going: bool = False) -> Report:
     from ..budget import time_budget
     from ..errors import SolveTimeout
     from ..solve import solve_set
@@ -67,7 +73,9 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
 
     submission = load_answers(answers_path)  # a bad answers file fails before the slow part
     problem_set = load(key_path)
-    solutions = solve_set(problem_set, timeout)
+    solved = solve_set(problem_set, timeout, keep_going=keep_going)
+    solutions = [s for s in solved if s.solved]
+    unsolved = {s.problem.id: s for s in solved if not s.solved}
     contexts = {}
     expected: dict[str, tuple[str, str, Any]] = {}
     shown: dict[str, Any] = {}
@@ -79,6 +87,12 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     results = []
     answered = set()
     for full, text in submission.answers:
+        pid = full.partition("/")[0]
+        if pid in unsolved and full not in expected:
+            results.append(Result(full, "not-gradable", raw=text, feedback=(
+                f"part {pid} of the key could not be solved, so this answer is not graded: "
+                + unsolved[pid].shown,)))
+            continue
         if full not in expected:
             close = difflib.get_close_matches(full, list(expected), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -115,7 +129,8 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
             results.append(Result(full, "missing", value, feedback=("no answer given",),
                                   expected_display=shown[full]))
     return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
-                  submission.student, tuple(results))
+                  submission.student, tuple(results),
+                  tuple((pid, u.reason) for pid, u in unsolved.items()))
 
 
 def _too_large(value) -> bool:

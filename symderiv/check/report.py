@@ -123,11 +123,16 @@ def as_table(report: Report) -> str:
         note = feedback_text(r.feedback)
         if note and r.verdict != "missing":
             lines.append(" " * 17 + "→ " + printable(note, 400))
-    counts = report.counts()
+    counts = _shown_counts(report)
     s = score(report)
     lines.append(f"score: {s['correct']}/{s['total']} correct ("
                  + ", ".join(f"{n} {v}" for v, n in counts.items() if v != "correct") + ")")
     return "\n".join(lines) + "\n"
+
+
+def _shown_counts(report: Report) -> dict[str, int]:
+    """The verdict counts for people: "not-gradable" only when the key has an unsolved part."""
+    return {v: n for v, n in report.counts().items() if n or v != "not-gradable"}
 
 
 def render_feedback(report: Report) -> str:
@@ -166,6 +171,6 @@ def render_feedback(report: Report) -> str:
     template = environment().get_template("feedback.tex.j2")
     return template.render(title=escape(report.title), student=escape(report.student),
                            answers=escape(report.answers.name), key=escape(report.key.name),
-                           rows=rows, score=score(report), counts=report.counts())
+                           rows=rows, score=score(report), counts=_shown_counts(report))
 
 

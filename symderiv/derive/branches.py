@@ -16,7 +16,7 @@ from itertools import combinations
 import sympy as sp
 
 from ..assume import Scope
-from ..errors import BadInput
+from ..errors import BadInput, InternalLimit
 
 KINKED = (sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.Abs)
 
@@ -70,8 +70,10 @@ def _equations(node: sp.Basic) -> list[sp.Expr]:
 def _roots(eq: sp.Expr, var: sp.Symbol, expr: sp.Expr) -> list[sp.Expr]:
     poly_ok = eq.is_polynomial(var) and sp.degree(eq, var) <= 2
     if not poly_ok:
-        raise BadInput(f"cannot find where the pieces of {sp.sstr(expr)} meet: "
-                       f"{sp.sstr(eq)} = 0 is not polynomial in {var} of degree at most 2")
+        raise InternalLimit(f"find where the pieces of {sp.sstr(expr)} meet: "
+                            f"{sp.sstr(eq)} = 0 is not polynomial in {var} of degree at most 2",
+                            shown="the points where the pieces of the function meet could "
+                            "not be found.")
     return [sp.simplify(r) for r in sp.solve(eq, var) if r.is_real is not False and not r.has(sp.I)]
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..errors import BadInput
+from ..errors import BadInput, InternalLimit
 from .branches import Branch
 
 DIRECTIONS = {"+oo": sp.oo, "oo": sp.oo, "+inf": sp.oo, "inf": sp.oo,
@@ -54,6 +54,8 @@ def limit_at(expr: sp.Expr, var: sp.Symbol, written: str,
         branch_cond = far.condition(var)
     value = sp.limit(target, var, point)
     if value.has(sp.Limit) or value is sp.nan or isinstance(value, sp.AccumBounds):
-        raise BadInput(f"the limit of {sp.sstr(target)} at {written} does not exist or "
-                       "could not be found")
+        arrow = "+∞" if point == sp.oo else "−∞"
+        raise InternalLimit(f"find the limit of {sp.sstr(target)} at {written}, which may not "
+                            "exist", shown=f"the limit at {arrow} could not be found; it may "
+                            "not exist.")
     return LimitResult(point, written, target, value, _facts(target, var, point), branch_cond)

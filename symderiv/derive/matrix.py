@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from ..errors import BadInput, VerificationFailed
+from ..errors import BadInput, InternalLimit, VerificationFailed
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
 from .steps import Answer, Solution
@@ -289,7 +289,11 @@ def differential(M, X, dX):
         return -M * differential(M.arg, X, dX) * M
     if isinstance(M, sp.MatPow) and M.exp.is_Integer and M.exp > 0:
         return differential(sp.MatMul(*([M.base] * int(M.exp))), X, dX)
-    raise BadInput(f"no differential rule for {sp.sstr(M)}")
+    raise InternalLimit(f"differentiate {sp.sstr(M)}: it has no differential rule for it",
+                        shown=MATRIX_NO_RULE)
+
+
+MATRIX_NO_RULE = "a matrix expression in this part has no differentiation rule yet."
 
 
 def scalar_differential(atom, X, dX):
@@ -298,7 +302,8 @@ def scalar_differential(atom, X, dX):
         return sp.Trace(differential(atom.arg, X, dX))
     if isinstance(atom, sp.Determinant):
         return atom * sp.Trace(sp.Inverse(atom.arg) * differential(atom.arg, X, dX))
-    raise BadInput(f"no differential rule for {sp.sstr(atom)}")
+    raise InternalLimit(f"differentiate {sp.sstr(atom)}: it has no differential rule for it",
+                        shown=MATRIX_NO_RULE)
 
 
 def _trace_terms(t):

@@ -14,7 +14,7 @@ from typing import Callable
 
 import sympy as sp
 
-from ..errors import BadInput
+from ..errors import InternalLimit
 from .steps import Line, Step
 
 D = sp.Derivative
@@ -139,7 +139,9 @@ def one_level(expr: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr, str]:
         return "linear", sp.expand(expr).coeff(x), ""
     fn = RULES.get(type(expr))
     if fn is None:
-        raise BadInput(f"no differentiation rule for {type(expr).__name__} in {sp.sstr(expr)}")
+        raise InternalLimit(f"differentiate {sp.sstr(expr)}: it has no differentiation rule "
+                            f"for {type(expr).__name__}",
+                            shown="a function in this part has no differentiation rule yet.")
     return fn(expr, x)
 
 

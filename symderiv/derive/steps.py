@@ -59,3 +59,5 @@ class Solution:
     body: Any
     checks: tuple[str, ...] = field(default_factory=tuple)
     verified: bool = True
+
+    solved = True  # a class attribute, not a field: solve.Unsolved has it False
