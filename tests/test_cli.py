@@ -154,10 +154,10 @@ def test_timeout_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(derivative, "solve", slow)
     src = ROOT / "problems" / "ama564_a1.toml"
     out = tmp_path / "out"
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds, as the budget counts them
     result = CliRunner().invoke(main, ["render", str(src), "-o", str(out), "--timeout", "0.5",
                                        "--strict"])
-    assert time.perf_counter() - start < 3
+    assert time.process_time() - start < 3
     assert result.exit_code == 1
     assert result.stderr.strip() == ("symderiv: problem 1a: not solved within the time budget "
                                      "of 0.5 s of CPU time (raise it with --timeout)")
