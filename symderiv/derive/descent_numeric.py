@@ -151,7 +151,8 @@ def _decide(d, d2, x0, alpha):
             if all(abs(last[i] - last[i + p]) <= mpmath.mpf(10) ** -20 * max(1, abs(last[i]))
                    for i in range(p)) and abs(last[-1] - last[-2]) > mpmath.mpf(10) ** -10:
                 return "cycles", None, "", None, tuple(history[-p:])
-        return "undecided", history[-1], "", None, ()
+        tail = history[-100:]  # where it wanders: the range of the last 100 iterates
+        return "undecided", history[-1], "", None, (min(tail), max(tail))
 
 
 def _float(v):
@@ -199,7 +200,9 @@ def solve(problem, spec: NumericSpec) -> Solution:
             answers.append(Answer("steps_to_tolerance" + label, sp.Integer(tol_steps)))
     finite = [float(v) for r in runs for v in r.iterates if v is not None]
     start = float(spec.init)
-    span = max(max(abs(v - start) for v in finite if abs(v) < 1e6) if finite else 1.0, 1.0)
+    # the frame is set by the runs that stay bounded; a diverging one is cut at its edge
+    bounded = [float(v) for r in runs if r.verdict != "diverges" for v in r.iterates if v is not None]
+    span = max([abs(v - start) for v in bounded] + [1.0])
     ymin = max(min(finite), start - 2 * span)
     ymax = min(max(finite), start + 2 * span)
     if ymax - ymin < 1e-9:
