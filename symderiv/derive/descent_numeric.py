@@ -24,6 +24,7 @@ from .steps import Answer, Solution
 LONG_RUN = 2000          # steps run to decide convergence
 SETTLED = mpmath.mpf(10) ** -25   # |x_{t+1} − x_t| below this (relative): settled
 ESCAPED = mpmath.mpf(10) ** 12    # |x_t| above this: diverges
+BEYOND = mpmath.mpf(10) ** 100    # the table stops here (a float holds up to 10^308)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class NumericSolution:
     plot_points: tuple[tuple[tuple[float, float], ...], ...]  # (t, x_t), cut at the frame
     plot_ymin: float
     plot_ymax: float
+    stopped: bool = False  # some run's table ends early (a dash)
 
 
 def parse(problem, f, alphas, steps, step_name, number) -> NumericSpec:
@@ -112,7 +114,7 @@ def _run(d, x0, alpha, n, dps):
         out = [x]
         for _ in range(n):
             g = d(x)
-            if g is None or abs(x) > ESCAPED ** 4:
+            if g is None or abs(x) > BEYOND:
                 out.append(None)
                 x = None
                 break
@@ -222,7 +224,8 @@ def solve(problem, spec: NumericSpec) -> Solution:
             kept.append((float(t), y))
         points.append(tuple(kept))
     body = NumericSolution("numeric", spec, sp.Symbol(spec.step_name, positive=True), loss, d1, d2,
-                           tuple(runs), LONG_RUN, tuple(points), ymin, ymax)
+                           tuple(runs), LONG_RUN, tuple(points), ymin, ymax,
+                           any(v is None for r in runs for v in r.iterates))
     checks += ["iterates computed at 50 and at 80 digits (they agree to the digits shown)",
                f"convergence decided by running {LONG_RUN} steps: no closed-form rate"]
     return Solution(problem, tuple(answers), body, tuple(checks))
