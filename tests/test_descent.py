@@ -320,6 +320,8 @@ def test_non_quadratic_loss_is_run_and_says_so(write_toml):
     ('loss = "x**2 + y**2"\nparams = ["x", "y"]\nbeta = 0.5', 'set method = "momentum"'),
     ('loss = "x**2 + y**2"\nparams = ["x", "y"]\nmethod = "nesterov"', "is not a method"),
     ('loss = "x**2 + y**2 + z"\nparams = ["x", "y"]', "give values for z in data"),
+    ('A = [[1, 0], [0, 1]]\nparams = ["x", "y}\\\\input{z"]', "is not a name"),
+    ('loss = "x**2 + y**2"\nparams = ["x", "x"]', "named twice"),
 ])
 def test_bad_input_is_one_line(fields, message, write_toml):
     path = write_toml(f'''

@@ -1,4 +1,6 @@
-"""Kind ``gd_analysis``: gradient descent on a quadratic loss in one parameter.
+"""Kind ``gd_analysis``: gradient descent on a quadratic loss in one parameter (here); a
+quadratic in several parameters or heavy-ball momentum (``descent_nd``); a loss in one parameter
+that is not quadratic (``descent_numeric``). ``parse`` reads the fields and picks the analysis.
 
 For L(w) = a w² + b w + c with a > 0 (curvature h = L″ = 2a, minimizer w* = −b/(2a)) the
 update w_{t+1} = w_t − α L′(w_t) gives w_{t+1} − w* = (1 − αh)(w_t − w*), hence
@@ -164,6 +166,7 @@ def _parse_several(problem: Problem, f: Fields, method: str, steps: int, step_na
         names = f.string_list("params", [f"theta{i + 1}" for i in range(n)])
         if len(names) != n:
             raise f.error("params", f"A is {n} x {n}: give {n} parameter names")
+        _check_names(names, f)
         try:
             check_matrix(A, "A")
         except BadInput as exc:
@@ -181,13 +184,8 @@ def _parse_several(problem: Problem, f: Fields, method: str, steps: int, step_na
         if not 1 <= n <= descent_nd_max():
             raise f.error("params", f"give 1 to {descent_nd_max()} parameter names")
         scope = Scope({m: parse_assumption(m, t) for m, t in problem.assume.items()})
-        symbols = []
-        for p in names:
-            if not _IDENT.match(p):
-                raise f.error("params", f"{p!r} is not a name")
-            symbols.append(sp.Symbol(p, real=True))
-        if len(set(names)) != n:
-            raise f.error("params", "a parameter is named twice")
+        _check_names(names, f)
+        symbols = [sp.Symbol(p, real=True) for p in names]
         try:
             expr = parse_expression(loss_text, namespace(scope))
         except BadInput as exc:
@@ -223,6 +221,14 @@ def _parse_several(problem: Problem, f: Fields, method: str, steps: int, step_na
         raise f.error("tolerance", "must be positive")
     return QuadSpec(tuple(names), loss_text, loss_expr, A, b, c, init, _step_sizes(f), steps,
                     tolerance, method, beta, beta_written, step_name)
+
+
+def _check_names(names, f: Fields) -> None:
+    for p in names:
+        if not _IDENT.match(p):
+            raise f.error("params", f"{p!r} is not a name")
+    if len(set(names)) != len(names):
+        raise f.error("params", "a parameter is named twice")
 
 
 def descent_nd_max() -> int:

@@ -88,7 +88,11 @@ def parse(problem, f, alphas, steps, step_name, number) -> NumericSpec:
 
 
 def _evaluator(expr, x):
-    fn = sp.lambdify([x], expr, modules="mpmath")
+    try:
+        fn = sp.lambdify([x], expr, modules="mpmath")
+    except Exception:  # noqa: BLE001 - a function mpmath does not know: SymPy evaluates it
+        def fn(v):
+            return mpmath.mpmathify(complex(expr.evalf(mpmath.mp.dps, subs={x: sp.Float(v, mpmath.mp.dps)})))
 
     def value(v):
         try:
