@@ -337,3 +337,25 @@ alphas = [0.1]
     assert result.exit_code == 2, result.output
     line = result.stderr.strip()
     assert "\n" not in line and "problem b" in line and message in line, line
+
+
+def test_eigenvalues_without_a_real_closed_form_are_an_engine_limit(write_toml):
+    """A positive definite A whose eigenvalues need complex radicals (an irreducible cubic):
+    not refused as bad input, but named as what symderiv cannot do (exit 1)."""
+    path = write_toml('''
+[meta]
+title = "c"
+[[problem]]
+id = "c"
+kind = "gd_analysis"
+A = [[2, 1, 0], [1, 3, 1], [0, 1, 5]]
+init = [1, 1, 1]
+alphas = [0.1]
+''')
+    assert sp.Matrix([[2, 1, 0], [1, 3, 1], [0, 1, 5]]).is_positive_definite
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "symderiv: problem c: symderiv cannot write the eigenvalues of A in closed form without "
+        "complex numbers (they are the roots of λ^3 - 10*λ^2 + 29*λ - 23 = 0); the analysis in "
+        "several parameters needs them exactly")

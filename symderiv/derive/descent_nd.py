@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from ..errors import BadInput, VerificationFailed
+from ..errors import BadInput, SymderivError, VerificationFailed
 from .steps import Answer, Solution
 
 ETA = sp.Symbol("eta", positive=True)
@@ -144,9 +144,9 @@ def quadratic_form(loss: sp.Expr, symbols: list[sp.Symbol]):
 def check_matrix(A: sp.Matrix, where: str) -> None:
     if A != A.T:
         raise BadInput(f"{where} must be symmetric (f = ½θᵀAθ − bᵀθ uses only its symmetric part)")
-    values = A.eigenvals()
-    if not all(v.is_real and v > 0 for v in values):
-        shown = ", ".join(sp.sstr(v) for v in values)
+    if not A.is_positive_definite:
+        values = A.eigenvals()
+        shown = ", ".join(sp.sstr(v) for v in values if not v.has(sp.I)) or "not all positive"
         raise BadInput(f"{where} has eigenvalues {shown}: the analysis needs a positive definite "
                        "quadratic (all eigenvalues > 0), so that a unique minimizer exists")
 
@@ -155,6 +155,12 @@ def check_matrix(A: sp.Matrix, where: str) -> None:
 
 def _directions(pid: str, A: sp.Matrix) -> tuple[Direction, ...]:
     out = []
+    if any(v.has(sp.I) or v.has(sp.CRootOf) for v in A.eigenvals()):
+        lam = sp.Symbol("λ")
+        raise SymderivError(f"problem {pid}: symderiv cannot write the eigenvalues of A in closed "
+                            f"form without complex numbers (they are the roots of "
+                            f"{sp.sstr(A.charpoly(lam).as_expr()).replace('**', '^')} = 0); the analysis in several "
+                            "parameters needs them exactly")
     for value, _, vectors in A.eigenvects():
         value = sp.nsimplify(sp.simplify(value)) if value.is_Rational else sp.radsimp(sp.simplify(value))
         for v in vectors:
