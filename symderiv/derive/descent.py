@@ -99,7 +99,9 @@ def parse(problem: Problem):
     if "beta" in problem.fields:
         raise f.error("beta", "beta is the momentum coefficient: set method = \"momentum\"")
     if step_name != "alpha":
-        raise f.error("step_name", "a one-parameter quadratic is analysed with alpha (write params = [\"" + f.get("param", str, "w") + "\"] for the matrix form, which may use eta)")
+        name = f.get("param", str, "w")
+        raise f.error("step_name", "a one-parameter quadratic is analysed with alpha (write "
+                      f"params = [\"{name}\"] for the matrix form, which may use eta)")
     loss = f.get("loss", str, required=True)
     param = f.get("param", str, "w")
     data = f.get("data", dict, {})

@@ -159,7 +159,8 @@ def _directions(pid: str, A: sp.Matrix) -> tuple[Direction, ...]:
         lam = sp.Symbol("λ")
         raise SymderivError(f"problem {pid}: symderiv cannot write the eigenvalues of A in closed "
                             f"form without complex numbers (they are the roots of "
-                            f"{sp.sstr(A.charpoly(lam).as_expr()).replace('**', '^')} = 0); the analysis in several "
+                            f"{sp.sstr(A.charpoly(lam).as_expr()).replace('**', '^')} = 0); "
+                            "the analysis in several "
                             "parameters needs them exactly")
     for value, _, vectors in A.eigenvects():
         value = sp.nsimplify(sp.simplify(value)) if value.is_Rational else sp.radsimp(sp.simplify(value))
@@ -293,7 +294,7 @@ def _with_axis(d: Direction, symbols) -> Direction:
 def solve(problem, spec: QuadSpec) -> Solution:
     pid = problem.id
     symbols = tuple(sp.Symbol(p, real=True) for p in spec.params)
-    A, b, c = spec.A, spec.b, spec.c
+    A, b = spec.A, spec.b
     n = A.rows
     theta = sp.Matrix(symbols)
     loss = spec.loss_expr
@@ -351,7 +352,8 @@ def solve(problem, spec: QuadSpec) -> Solution:
         if not momentum:
             general = sp.Max(sp.Abs(1 - eta * lam_min), sp.Abs(1 - eta * lam_max))
             if not _zero(general - rate):
-                raise VerificationFailed(pid, "rate" + label, "rate is not max(|1 − ηλmin|, |1 − ηλmax|)")
+                raise VerificationFailed(pid, "rate" + label,
+                                         "rate is not max(|1 − ηλmin|, |1 − ηλmax|)")
         inside = eta in converges
         if inside != (float(sp.N(rate, 30)) < 1):
             raise VerificationFailed(pid, "rate" + label, "the rate and the stability interval disagree")
