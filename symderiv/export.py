@@ -17,7 +17,7 @@ from .render import tex
 
 def answer_entry(value: Any, display: Any = None) -> dict[str, str]:
     """``{"sympy": ..., "latex": ...}``; the SymPy string parses back to the same value."""
-    entry = {"sympy": _sympy_string(value), "latex": tex(value)}
+    entry = {"sympy": _sympy_string(value), "latex": _latex(value)}
     if display is not None and display != value:
         entry["teacher"] = tex(display)
     return entry
@@ -45,6 +45,13 @@ class _RoundTripPrinter(PlainPrinter):
 
 _SYMPY_NAMES = frozenset(name for name in dir(sp) if not name.startswith("_"))
 _PRINTER = _RoundTripPrinter()
+
+
+def _latex(value: Any) -> str:
+    """A list (iterates, eigenvalues) as a bracketed list of LaTeX values, not Python text."""
+    if isinstance(value, (list, tuple)):
+        return r"\left[" + ", ".join(_latex(v) for v in value) + r"\right]"
+    return tex(value)
 
 
 def _sympy_string(value: Any) -> str:

@@ -16,8 +16,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "graph": ("symderiv.derive.graph", "the chain rule over a computation graph: sums over paths"),
     "matrix_gradient": ("symderiv.derive.matrix", "gradients of scalar functions of vectors "
                         "and matrices, with shape checks"),
-    "gd_analysis": ("symderiv.derive.descent", "gradient descent on a quadratic loss: "
-                    "iterates, closed form, step-size conditions"),
+    "gd_analysis": ("symderiv.derive.descent", "gradient descent (and heavy-ball momentum) on "
+                    "quadratics in one or several parameters: iterates, stable steps, rates; "
+                    "non-quadratic losses in one parameter by running the iteration"),
     "proof": ("symderiv.derive.proofs", "proofs with machine-checked steps (gradient descent "
               "rates, population minimizers)"),
     "text": ("symderiv.derive.text", "a prose answer written in the problem file"),

@@ -225,10 +225,14 @@ class DecimalPrinter(KeyPrinter):
         d = Decimal(int(expr.p)) / Decimal(int(expr.q))
         if d == d.quantize(Decimal(1).scaleb(-8)) and expr.q < 10 ** 8:
             return _plain(d)
-        return f"{float(expr):.6g}"
+        return self._print_Float(expr)
 
     def _print_Float(self, expr):
-        return f"{float(expr):.6g}"
+        text = f"{float(expr):.6g}"
+        if "e" in text:  # 1.5e+30 as a teacher writes it: 1.5 \times 10^{30}
+            mantissa, power = text.split("e")
+            return rf"{mantissa} \times 10^{{{int(power)}}}"
+        return text
 
     def doprint(self, expr):
         if isinstance(expr, sp.Basic) and not isinstance(expr, sp.MatrixBase):

@@ -269,3 +269,47 @@ def test_cs224n_word2vec():
 
 # Each example's key and sheet are compiled by test_document.py's overfull-box test; the
 # command line's --pdf path by test_pdf.py.
+
+
+def test_gd_several_dimensions():
+    """Values printed by d2l (12.3 and 12.6), and the rest by exact simulation written here."""
+    stem = "gd_several_dimensions"
+    from fractions import Fraction as F
+
+    # d2l 12.3: f = x1² + 2 x2², x0 = (−5, −2), η = 0.1: "epoch 20, x1: -0.057646, x2: -0.000073"
+    x20 = _val(stem, "1", "iterates[eta=0.1]")[20]
+    assert (round(float(x20[0]), 6), round(float(x20[1]), 6)) == (-0.057646, -0.000073)
+    # x1 shrinks by 1 − 2η, x2 by 1 − 4η: the largest stable step is 1/2; at η = 0.6 x2 oscillates
+    # with growing amplitude (factor −1.4): x2 after 20 steps is −2·1.4^20
+    assert _val(stem, "1", "largest_stable_step") == sp.Rational(1, 2)
+    assert _val(stem, "1", "iterates[eta=0.6]")[20][1] == -2 * sp.Rational(7, 5) ** 20
+    assert _val(stem, "1", "rate[eta=0.1]") == sp.Rational(4, 5)
+    assert _val(stem, "1", "rate[eta=0.4]") == sp.Rational(3, 5)
+    # ‖x_k‖ < 0.01 first at k = 28 for η = 0.1 (run here)
+    x, k = [F(-5), F(-2)], 0
+    while x[0] ** 2 + x[1] ** 2 >= F(1, 10000):
+        x, k = [x[0] * F(4, 5), x[1] * F(3, 5)], k + 1
+    assert _val(stem, "1", "steps_to_tolerance[eta=0.1]") == k == 28
+    # Exercise 2: A = [[3, 1], [1, 3]] has eigenvalues 2 and 4; θ* = A⁻¹b = (1/2, −1/2)
+    assert _val(stem, "2", "eigenvalues") == [2, 4]
+    assert _val(stem, "2", "minimizer") == sp.Matrix([sp.Rational(1, 2), -sp.Rational(1, 2)])
+    assert _val(stem, "2", "converges") == sp.Interval.open(0, sp.Rational(1, 2))
+    assert (_val(stem, "2", "optimal_step"), _val(stem, "2", "optimal_rate")) == (sp.Rational(1, 3), sp.Rational(1, 3))
+    th = [F(2), F(0)]
+    for _ in range(10):
+        g = [3 * th[0] + th[1] - 1, th[0] + 3 * th[1] + 1]
+        th = [th[0] - F(45, 100) * g[0], th[1] - F(45, 100) * g[1]]
+    assert list(_val(stem, "2", "iterates[alpha=0.45]")[10]) == [sp.Rational(v.numerator, v.denominator) for v in th]
+    # d2l 12.6: momentum η = 0.6, β = 0.5: "epoch 20, x1: 0.007188, x2: 0.002553";
+    # it converges iff η·4 < 2 + 2·0.5, i.e. η < 3/4
+    x20 = _val(stem, "3", "iterates[eta=0.6]")[20]
+    assert (round(float(x20[0]), 6), round(float(x20[1]), 6)) == (0.007188, 0.002553)
+    assert _val(stem, "3", "converges") == sp.Interval.open(0, sp.Rational(3, 4))
+    assert float(_val(stem, "3", "rate[eta=0.6]")) == pytest.approx(math.sqrt(0.5))
+    # Exercise 4: f'(t) = 20t³ − 3t² − 10t + 2; α = 0.01 settles at the global minimizer
+    t = 0.0
+    for _ in range(3000):
+        t -= 0.01 * (20 * t ** 3 - 3 * t ** 2 - 10 * t + 2)
+    assert float(_val(stem, "4", "limit[alpha=0.01]")) == pytest.approx(t, rel=1e-13)
+    assert [bool(_val(stem, "4", f"converges[alpha={a}]")) for a in ("0.01", "0.05", "0.08", "0.2")] \
+        == [True, True, False, False]

@@ -1,4 +1,6 @@
-"""Kind ``gd_analysis``: gradient descent on a quadratic loss in one parameter.
+"""Kind ``gd_analysis``: gradient descent on a quadratic loss in one parameter (here); a
+quadratic in several parameters or heavy-ball momentum (``descent_nd``); a loss in one parameter
+that is not quadratic (``descent_numeric``). ``parse`` reads the fields and picks the analysis.
 
 For L(w) = a w² + b w + c with a > 0 (curvature h = L″ = 2a, minimizer w* = −b/(2a)) the
 update w_{t+1} = w_t − α L′(w_t) gives w_{t+1} − w* = (1 − αh)(w_t − w*), hence
@@ -25,7 +27,9 @@ from ..spec import Fields, Problem
 from .derivative import _IDENT, namespace
 from .steps import Answer, Solution
 
-FIELDS = {"loss", "param", "data", "init", "alphas", "steps", "tolerance"}
+FIELDS = {"loss", "param", "data", "init", "alphas", "steps", "tolerance",
+          "params", "A", "b", "method", "beta", "step_name"}
+METHODS = ("gd", "momentum")
 ALPHA = sp.Symbol("alpha", positive=True)
 T = sp.Symbol("t", integer=True, nonnegative=True)
 
@@ -47,15 +51,16 @@ def _number(value, where, f: Fields) -> sp.Rational:
     return sp.Rational(str(value))
 
 
-def parse(problem: Problem) -> GDSpec:
-    f = Fields(problem, FIELDS)
-    loss = f.get("loss", str, required=True)
-    param = f.get("param", str, "w")
-    if not _IDENT.match(param):
-        raise f.error("param", f"{param!r} is not a name")
-    data = f.get("data", dict, {})
-    data_values = tuple((k, _number(v, f"data.{k}", f)) for k, v in data.items())
-    init = _number(f.get("init", (int, Decimal), 0), "init", f)
+def _vector(value, where, f: Fields, n: int | None = None) -> sp.Matrix:
+    if not isinstance(value, list) or not value:
+        raise f.error(where, f"expected a list of numbers, got {value!r}")
+    entries = [_number(v, where, f) for v in value]
+    if n is not None and len(entries) != n:
+        raise f.error(where, f"expected {n} numbers (one per parameter), got {len(entries)}")
+    return sp.Matrix(entries)
+
+
+def _step_sizes(f: Fields):
     alphas = f.get("alphas", list, required=True, what="a list of step sizes")
     if not alphas:
         raise f.error("alphas", "the list is empty")
@@ -65,18 +70,173 @@ def parse(problem: Problem) -> GDSpec:
         if value <= 0:
             raise f.error("alphas", f"step sizes must be positive, got {a}")
         written.append((format(a, "f") if isinstance(a, Decimal) else str(a), value))
+    return tuple(written)
+
+
+def parse(problem: Problem):
+    f = Fields(problem, FIELDS)
+    method = f.get("method", str, "gd")
+    if method not in METHODS:
+        raise f.error("method", f"{method!r} is not a method (use {' or '.join(METHODS)})")
     steps = f.get("steps", int, 10)
     if not 1 <= steps <= 200:
         raise f.error("steps", "must be between 1 and 200")
+    step_name = f.get("step_name", str, "alpha")
+    if step_name not in ("alpha", "eta"):
+        raise f.error("step_name", "the step size is written alpha or eta")
+    several = any(k in problem.fields for k in ("A", "b", "params")) or method == "momentum"
+    if not several and "loss" in problem.fields:
+        loss, w = _one_parameter(problem, f)
+        if loss.is_polynomial(w) and sp.degree(loss, w) != 2 or not loss.is_polynomial(w):
+            from . import descent_numeric
+
+            for name in ("beta",):
+                if name in problem.fields:
+                    raise f.error(name, "momentum is analysed on quadratic losses only")
+            return descent_numeric.parse(problem, f, _step_sizes(f), steps, step_name, _number)
+    if several:
+        return _parse_several(problem, f, method, steps, step_name)
+    if "beta" in problem.fields:
+        raise f.error("beta", "beta is the momentum coefficient: set method = \"momentum\"")
+    if step_name != "alpha":
+        name = f.get("param", str, "w")
+        raise f.error("step_name", "a one-parameter quadratic is analysed with alpha (write "
+                      f"params = [\"{name}\"] for the matrix form, which may use eta)")
+    loss = f.get("loss", str, required=True)
+    param = f.get("param", str, "w")
+    data = f.get("data", dict, {})
+    data_values = tuple((k, _number(v, f"data.{k}", f)) for k, v in data.items())
+    init = _number(f.get("init", (int, Decimal), 0), "init", f)
+    written = _step_sizes(f)
     tolerance = _number(f.get("tolerance", (int, Decimal), 1), "tolerance", f)
     if tolerance <= 0:
         raise f.error("tolerance", "must be positive")
-    spec = GDSpec(loss, param, data_values, init, tuple(written), steps, tolerance)
+    spec = GDSpec(loss, param, data_values, init, written, steps, tolerance)
     try:
         _quadratic(problem, spec)
     except BadInput as exc:
         raise f.error("loss", exc.message) from None
     return spec
+
+
+def _one_parameter(problem: Problem, f: Fields):
+    """The loss as written with the data substituted, and its one parameter."""
+    loss = f.get("loss", str, required=True)
+    param = f.get("param", str, "w")
+    if not _IDENT.match(param):
+        raise f.error("param", f"{param!r} is not a name")
+    data = f.get("data", dict, {})
+    scope = Scope({n: parse_assumption(n, t) for n, t in problem.assume.items()})
+    w = scope.symbol(param)
+    try:
+        expr = parse_expression(loss, namespace(scope))
+    except BadInput as exc:
+        raise f.error("loss", exc.message) from None
+    values = {scope.symbol(k): _number(v, f"data.{k}", f) for k, v in data.items()}
+    value = expr.xreplace(values)
+    if not value.has(w):
+        raise f.error("loss", f"{loss!r} does not depend on {param}")
+    free = value.free_symbols - {w}
+    if free:
+        raise f.error("loss", f"give values for {', '.join(sorted(s.name for s in free))} in data")
+    return sp.expand(value) if value.is_polynomial(w) else value, w
+
+
+def _parse_several(problem: Problem, f: Fields, method: str, steps: int, step_name: str):
+    from .descent_nd import QuadSpec, check_matrix, quadratic_form
+
+    beta, beta_written = sp.Integer(0), "0"
+    if method == "momentum":
+        raw = f.get("beta", (int, Decimal), required=True)
+        beta = _number(raw, "beta", f)
+        beta_written = format(raw, "f") if isinstance(raw, Decimal) else str(raw)
+        if not 0 <= beta < 1:
+            raise f.error("beta", f"the momentum coefficient must satisfy 0 <= beta < 1, got {raw}")
+    elif "beta" in problem.fields:
+        raise f.error("beta", "beta is the momentum coefficient: set method = \"momentum\"")
+    if "A" in problem.fields:
+        if "loss" in problem.fields:
+            raise f.error("loss", "give either the loss or A and b, not both")
+        rows = f.get("A", list, what="a list of rows")
+        if not rows or not all(isinstance(r, list) and len(r) == len(rows) for r in rows):
+            raise f.error("A", "expected a square matrix: a list of rows of equal length")
+        n = len(rows)
+        if n > descent_nd_max():
+            raise f.error("A", f"at most {descent_nd_max()} parameters")
+        A = sp.Matrix([[_number(v, "A", f) for v in r] for r in rows])
+        b = _vector(f.get("b", list, [0] * n), "b", f, n)
+        names = f.string_list("params", [f"theta{i + 1}" for i in range(n)])
+        if len(names) != n:
+            raise f.error("params", f"A is {n} x {n}: give {n} parameter names")
+        _check_names(names, f)
+        try:
+            check_matrix(A, "A")
+        except BadInput as exc:
+            raise f.error("A", exc.message) from None
+        symbols = [sp.Symbol(p, real=True) for p in names]
+        theta = sp.Matrix(symbols)
+        loss_text, c = "", sp.Integer(0)
+        loss_expr = sp.expand((theta.T * A * theta)[0] / 2 - (b.T * theta)[0])
+    else:
+        loss_text = f.get("loss", str, required=True)
+        names = f.string_list("params", [f.get("param", str, "w")])
+        if "param" in problem.fields and "params" in problem.fields:
+            raise f.error("param", "give either param or params")
+        n = len(names)
+        if not 1 <= n <= descent_nd_max():
+            raise f.error("params", f"give 1 to {descent_nd_max()} parameter names")
+        scope = Scope({m: parse_assumption(m, t) for m, t in problem.assume.items()})
+        _check_names(names, f)
+        symbols = [sp.Symbol(p, real=True) for p in names]
+        try:
+            expr = parse_expression(loss_text, namespace(scope))
+        except BadInput as exc:
+            raise f.error("loss", exc.message) from None
+        data = f.get("data", dict, {})
+        values = {scope.symbol(k): _number(v, f"data.{k}", f) for k, v in data.items()}
+        plain = {scope.symbol(p): s for p, s in zip(names, symbols)}
+        loss_expr = sp.expand(expr.xreplace(values).xreplace(plain))
+        free = loss_expr.free_symbols - set(symbols)
+        if free:
+            raise f.error("loss", f"give values for {', '.join(sorted(s.name for s in free))} in data")
+        missing = [s.name for s in symbols if not loss_expr.has(s)]
+        if missing:
+            raise f.error("loss", f"the loss does not depend on {', '.join(missing)}")
+        form = quadratic_form(loss_expr, symbols)
+        if isinstance(form, str):
+            what = "in several parameters" if n > 1 else "with momentum"
+            raise f.error("loss", f"the analysis {what} covers quadratic losses, and {form}")
+        A, b, c = form
+        try:
+            check_matrix(A, "the Hessian of the loss")
+        except BadInput as exc:
+            raise f.error("loss", exc.message) from None
+    init_raw = f.get("init", (list, int, Decimal), [0] * n)
+    if not isinstance(init_raw, list):
+        if n != 1:
+            raise f.error("init", f"expected a list of {n} numbers (the starting point)")
+        init_raw = [init_raw]
+    init = _vector(init_raw, "init", f, n)
+    tol_raw = f.get("tolerance", (int, Decimal), None)
+    tolerance = None if tol_raw is None else _number(tol_raw, "tolerance", f)
+    if tolerance is not None and tolerance <= 0:
+        raise f.error("tolerance", "must be positive")
+    return QuadSpec(tuple(names), loss_text, loss_expr, A, b, c, init, _step_sizes(f), steps,
+                    tolerance, method, beta, beta_written, step_name)
+
+
+def _check_names(names, f: Fields) -> None:
+    for p in names:
+        if not _IDENT.match(p):
+            raise f.error("params", f"{p!r} is not a name")
+    if len(set(names)) != len(names):
+        raise f.error("params", "a parameter is named twice")
+
+
+def descent_nd_max() -> int:
+    from .descent_nd import MAX_N
+
+    return MAX_N
 
 
 def _quadratic(problem: Problem, spec: GDSpec):
@@ -133,7 +293,13 @@ class GDSolution:
 
 
 def solve(problem: Problem) -> Solution:
-    spec: GDSpec = problem.spec
+    spec = problem.spec
+    if not isinstance(spec, GDSpec):
+        from . import descent_nd, descent_numeric
+
+        if isinstance(spec, descent_nd.QuadSpec):
+            return descent_nd.solve(problem, spec)
+        return descent_numeric.solve(problem, spec)
     general, loss, w = _quadratic(problem, spec)
     grad = sp.diff(loss, w)
     h = sp.diff(loss, w, 2)
