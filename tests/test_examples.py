@@ -43,8 +43,8 @@ def _num(value) -> float:
     return float(sp.N(value, 30))
 
 
-def test_there_are_six_to_ten_example_files_covering_every_kind():
-    assert 6 <= len(EXAMPLES) <= 10
+def test_the_example_files_cover_every_kind():
+    assert len(EXAMPLES) >= 6
     seen = set()
     for path in EXAMPLES:
         for problem in load(path).problems:
