@@ -178,6 +178,10 @@ class KeyPrinter(LatexPrinter):
             return not (first and last)
         return super()._needs_mul_brackets(expr, first=first, last=last)
 
+    def _print_Identity(self, expr):
+        # the identity matrix as a teacher writes it (XᵀX + λI); \mathbb{I} is the indicator here
+        return "I"
+
     def _print_Transpose(self, expr):
         text = super()._print_Transpose(expr)
         return text[:-len("^{T}")] + r"^{\top}" if text.endswith("^{T}") else text
