@@ -415,6 +415,14 @@ def _real_scalars(expr, scope):
                           if isinstance(s, sp.Symbol) and s.name in scope.domains})
 
 
+def _times(*factors):
+    """A product with products flattened (XᵀXθ, not (XᵀX)θ)."""
+    args = []
+    for m in factors:
+        args.extend(m.args if isinstance(m, sp.MatMul) else [m])
+    return sp.MatMul(*args)
+
+
 def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, ...]]:
     """The Hessian (and the stationary point, a Newton step) of f in the vector X."""
     second: SecondSpec = spec.second
@@ -450,10 +458,10 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
         else:
             solution = sp.MatMul(sp.Inverse(H0), *(b0.args if isinstance(b0, sp.MatMul) else [b0]))
         check_stationary(problem.id, spec, f, X, gradient, H, b, solution, kind != "unknown")
-        linear = sp.MatAdd(sp.MatMul(H, X), -b) if not isinstance(b, sp.ZeroMatrix) else sp.MatMul(H, X)
-        back = sp.MatAdd(sp.MatMul(H0, *solution.args), -b0, evaluate=False) \
+        linear = sp.MatAdd(_times(H, X), -b) if not isinstance(b, sp.ZeroMatrix) else _times(H, X)
+        back = sp.MatAdd(_times(H0, *solution.args), -b0, evaluate=False) \
             if not isinstance(b0, sp.ZeroMatrix) else None
-        stationary = Stationary(sp.MatMul(H0, X), b0, solution, linear, back, H0)
+        stationary = Stationary(_times(H0, X), b0, solution, linear, back, H0)
         checks.append("the stationary point substituted back into the gradient at a concrete size "
                       "(symbolically and at random numbers)")
         if second.stationary:
@@ -468,3 +476,50 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
     qf = quadratic_form(parts, z, shown=True) if parts else None
     return (SecondOrder(dgrad, H, shape, constant, kind, qf, grams, shift, stationary, newton,
                         reaches, z), answers, tuple(checks))
+
+
+# --- kind derivative: the second derivative of a scalar function -----------------------------
+
+
+@dataclass(frozen=True)
+class SecondDerivative:
+    value: sp.Expr                 # f″ in the variable
+    teacher: sp.Expr | None        # f″ through the function itself: σ(1 − σ)(1 − 2σ)
+    meaning: tuple = ()            # stand-ins of the teacher form
+    checks: tuple[str, ...] = ()
+
+
+def second_derivative(problem, result, scope) -> SecondDerivative:
+    """f″ of a scalar function: d/dx of the verified f′, checked symbolically, by difference
+    quotients of f′ and by the second difference (f(x + h) − 2f(x) + f(x − h))/h² of f."""
+    from .. import verify
+    from .scalar import tidy
+    from .teacher import teacher_form
+
+    label = f"{result.name}.second_derivative"
+    if result.branches:
+        raise problem.error("hessian", f"{result.name} is piecewise: its second derivative is not "
+                            "supported")
+    f, d, x = result.definition, result.derivative, result.var
+    d2 = tidy(sp.diff(d, x), x)
+    checks = list(verify.check_derivative(problem.id, label, d, d2, x, scope))
+    rng = verify.rng_for(problem.id, label + "/second difference")
+    h = sp.Rational(1, 10 ** 4)
+    others = sorted(f.free_symbols - {x}, key=lambda s: s.name)
+    for _ in range(verify.POINTS):
+        at = scope.sample(rng, [s.name for s in others])
+        x0 = sp.Rational(rng.randint(-300, 300), 100)
+        fx = [verify._value(f, {**at, x: x0 + k * h}) for k in (-1, 0, 1)]
+        numeric = (fx[2] - 2 * fx[1] + fx[0]) / verify._mp(h) ** 2
+        claimed = verify._value(d2, {**at, x: x0})
+        if not verify._close(numeric, claimed, 1e-5):
+            raise VerificationFailed(problem.id, label, f"the second difference gives "
+                                     f"{verify._show(numeric)} at {x} = {x0}, the answer gives "
+                                     f"{verify._show(claimed)}")
+    checks.append("second derivatives against second differences (f(x + h) − 2f(x) + f(x − h))/h² at random points")
+    teacher = meaning = None
+    form = teacher_form(f, d2, x, result.applied)
+    if form is not None and form.expr != d2 and sp.srepr(form.explicit()) != sp.srepr(d2):
+        checks += verify.check_identity(problem.id, f"{label} (teacher form)", form.explicit(), d2, scope)
+        teacher, meaning = form.expr, tuple(form.meaning.items())
+    return SecondDerivative(d2, teacher, meaning or (), tuple(dict.fromkeys(checks)))
