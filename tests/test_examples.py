@@ -269,3 +269,41 @@ def test_cs224n_word2vec():
 
 # Each example's key and sheet are compiled by test_document.py's overfull-box test; the
 # command line's --pdf path by test_pdf.py.
+
+
+def test_hessians_normal_equations():
+    stem = "hessians_normal_equations"
+    key = _key(stem)
+    ans = {pid: {k: v["sympy"] for k, v in key[pid]["answers"].items()} for pid in key}
+    M = lambda r, c, seed: sp.Matrix(r, c, lambda i, j: sp.Rational((7 * i + 3 * j + seed) % 11 - 5, 3))  # noqa: E731
+    X, y, th, lam = M(4, 3, 4), M(4, 1, 6), M(3, 1, 5), sp.Rational(3, 5)
+    A, xv, b = M(3, 3, 1) + 3 * sp.eye(3), M(3, 1, 2), M(3, 1, 3)
+    env = {"X": X, "y": y, "theta": th, "lam": lam, "d": 3, "n": 3, "A": A, "x": xv, "b": b,
+           "Identity": lambda k: sp.eye(int(k))}
+    ev = lambda s: eval(s, {"__builtins__": {}}, env)  # noqa: E731  (our own strings)
+    # least squares: H = XᵀX, θ* solves the normal equations XᵀXθ = Xᵀy, Newton lands on it
+    assert ev(ans["1"]["hessian"]) == X.T * X and ans["1"]["hessian.shape"] == "d x d"
+    star = ev(ans["1"]["stationary"])
+    assert X.T * (X * star - y) == sp.zeros(3, 1)
+    assert ev(ans["1"]["newton"]) == star
+    # ridge: H = XᵀX + λI, ∇J(θ*) = Xᵀ(Xθ* − y) + λθ* = 0
+    assert ev(ans["2"]["hessian"]) == X.T * X + lam * sp.eye(3)
+    star = ev(ans["2"]["stationary"])
+    assert X.T * (X * star - y) + lam * star == sp.zeros(3, 1)
+    # xᵀAx − bᵀx: H = A + Aᵀ, (A + Aᵀ)x* = b
+    assert ev(ans["3"]["hessian"]) == A + A.T
+    assert (A + A.T) * ev(ans["3"]["stationary"]) == b
+    # logistic loss of one example: H = σ(z)(1 − σ(z)) x xᵀ with z = y wᵀx and y² = 1
+    w, yv = M(3, 1, 10), -1
+    z = yv * (w.T * xv)[0]
+    got = eval(ans["4"]["hessian"], {"__builtins__": {}},
+               {"w": w, "x": xv, "y": yv, "exp": lambda m: sp.exp(m[0] if isinstance(m, sp.MatrixBase) else m)})
+    s = 1 / (1 + sp.exp(-z))
+    assert all(abs(_num(g - h)) < 1e-25 for g, h in zip(got, s * (1 - s) * xv * xv.T))
+    # second derivatives: σ″ = σ(1 − σ)(1 − 2σ), tanh″ = −2 tanh (1 − tanh²), softplus″ = βσ(βx)(1 − σ(βx))
+    beta = sp.Symbol("beta")
+    sig = 1 / (1 + sp.exp(-x))
+    assert sp.simplify(_val(stem, "5", "sigmoid.second_derivative") - sig * (1 - sig) * (1 - 2 * sig)) == 0
+    assert sp.simplify(_val(stem, "5", "tanh.second_derivative") + 2 * sp.tanh(x) * (1 - sp.tanh(x) ** 2)) == 0
+    sb = 1 / (1 + sp.exp(-beta * x))
+    assert sp.simplify(_val(stem, "5", "softplus.second_derivative") - beta * sb * (1 - sb)) == 0
