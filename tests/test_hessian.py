@@ -200,3 +200,23 @@ def test_derivative_hessian_refuses_a_vector_function(write_toml):
     result = CliRunner().invoke(main, ["solve", str(path)])
     assert result.exit_code == 2
     assert "problem s: hessian: softmax is vector-valued" in result.stderr
+
+
+def test_newton_on_a_singular_hessian_is_refused(write_toml):
+    """The Hessian of one example's logistic loss is a multiple of x xᵀ: rank one, no inverse."""
+    path = write_toml('[meta]\ntitle = "t"\n[[problem]]\nid = "g"\nkind = "matrix_gradient"\n'
+                      'f = "log(1 + exp(-y*w.T*x))"\nwrt = "w"\nnewton = true\n'
+                      '[problem.shapes]\nw = "d x 1"\nx = "d x 1"\n')
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2
+    assert "problem g: newton: the Hessian is singular" in result.stderr
+
+
+def test_newton_step_of_a_non_quadratic_with_an_invertible_hessian():
+    """Logistic loss plus a ridge term: the Hessian depends on w; the step is the formula."""
+    case = ("log(1 + exp(-y*w.T*x)) + lam/2*norm(w)**2", "w", {"w": "d x 1", "x": "d x 1"})
+    sol = _solve(case, stationary=False, newton=True, assume={"lam": "positive"})
+    second = sol.body.second
+    assert not second.constant and not second.newton_reaches
+    assert second.curvature == "definite"
+    assert "newton" in _answers(sol)

@@ -415,6 +415,17 @@ def _real_scalars(expr, scope):
                           if isinstance(s, sp.Symbol) and s.name in scope.domains})
 
 
+def _singular(spec, f, X, H) -> bool:
+    """H is singular at random numbers of the concrete size (x xᵀ of one example)."""
+    sizes, explicit = mx._concrete(spec, f, X)
+    H_e = mx._as_matrix(mx._explicit(H, sizes, explicit))
+    rng = random.Random("singular")
+    for at in _points(rng, explicit, sorted(f.free_symbols, key=sp.default_sort_key)):
+        if abs(sp.N(H_e.xreplace(at).det(), 30)) > 1e-20:
+            return False
+    return True
+
+
 def _times(*factors):
     """A product with products flattened (XᵀXθ, not (XᵀX)θ)."""
     args = []
@@ -468,6 +479,9 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
             answers.append(("stationary", solution))
     if second.newton:
         newton = sp.MatAdd(X, -sp.MatMul(sp.Inverse(H), gradient))
+        if stationary is None and _singular(spec, f, X, H):
+            raise problem.error("newton", "the Hessian is singular at random values of a concrete size "
+                                "(rank deficient), so the Newton step is not defined")
         if stationary is not None:
             check_newton(problem.id, spec, f, X, gradient, H, stationary.solution)
             reaches = True
