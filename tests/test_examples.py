@@ -293,13 +293,15 @@ def test_hessians_normal_equations():
     # xᵀAx − bᵀx: H = A + Aᵀ, (A + Aᵀ)x* = b
     assert ev(ans["3"]["hessian"]) == A + A.T
     assert (A + A.T) * ev(ans["3"]["stationary"]) == b
-    # logistic loss of one example: H = σ(z)(1 − σ(z)) x xᵀ with z = y wᵀx and y² = 1
-    w, yv = M(3, 1, 10), -1
-    z = yv * (w.T * xv)[0]
+    # logistic loss of two examples: H = Σ σᵢ(1 − σᵢ) xᵢxᵢᵀ = Xᵀ diag(σᵢ(1 − σᵢ)) X with zᵢ = yᵢwᵀxᵢ, yᵢ² = 1
+    w, x1, x2, y1, y2 = M(3, 1, 10), M(3, 1, 2), M(3, 1, 7), -1, 1
     got = eval(ans["4"]["hessian"], {"__builtins__": {}},
-               {"w": w, "x": xv, "y": yv, "exp": lambda m: sp.exp(m[0] if isinstance(m, sp.MatrixBase) else m)})
-    s = 1 / (1 + sp.exp(-z))
-    assert all(abs(_num(g - h)) < 1e-25 for g, h in zip(got, s * (1 - s) * xv * xv.T))
+               {"w": w, "x_1": x1, "x_2": x2, "y_1": y1, "y_2": y2,
+                "exp": lambda m: sp.exp(m[0] if isinstance(m, sp.MatrixBase) else m)})
+    s1, s2 = (1 / (1 + sp.exp(-yi * (w.T * xi)[0])) for yi, xi in ((y1, x1), (y2, x2)))
+    Xd = sp.Matrix.vstack(x1.T, x2.T)
+    want = Xd.T * sp.diag(s1 * (1 - s1), s2 * (1 - s2)) * Xd
+    assert all(abs(_num(g - h)) < 1e-25 for g, h in zip(got, want))
     # second derivatives: σ″ = σ(1 − σ)(1 − 2σ), tanh″ = −2 tanh (1 − tanh²), softplus″ = βσ(βx)(1 − σ(βx))
     beta = sp.Symbol("beta")
     sig = 1 / (1 + sp.exp(-x))
