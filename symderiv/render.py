@@ -117,6 +117,8 @@ class KeyPrinter(LatexPrinter):
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         negative = [t for t in terms if t.could_extract_minus_sign()]
         terms = positive + negative
+        if isinstance(expr, sp.MatAdd):  # XᵀX + λI: a multiple of the identity last, as taught
+            terms = sorted(terms, key=lambda t: t.has(sp.Identity))
         out = ""
         for i, term in enumerate(terms):
             if i == 0:
