@@ -220,3 +220,23 @@ def test_newton_step_of_a_non_quadratic_with_an_invertible_hessian():
     assert not second.constant and not second.newton_reaches
     assert second.curvature == "definite"
     assert "newton" in _answers(sol)
+
+
+_x, _a, _B = _mat("x", 3, 1), _mat("a", 3, 1), _mat("B", 3, 3)
+_xx, _ax = (_x.T * _x)[0], (_a.T * _x)[0]
+
+
+@pytest.mark.parametrize("f, shapes, scalar, want", [
+    ("(x.T*x)**2", {"x": "n x 1"}, _xx ** 2, "(4*Trace(x.T*x))*I + 8*x*x.T"),
+    ("(x.T*x)*(a.T*x)", {"x": "n x 1", "a": "n x 1"}, _xx * _ax, "(2*Trace(a.T*x))*I + 2*a*x.T + 2*x*a.T"),
+    ("exp(a.T*x) + x.T*B*x", {"x": "n x 1", "a": "n x 1", "B": "n x n"},
+     sp.exp(_ax) + (_x.T * _B * _x)[0], "exp(Trace(a.T*x))*a*a.T + B + B.T"),
+])
+def test_hessians_that_depend_on_x_against_sympy_hessian(f, shapes, scalar, want):
+    """A scalar factor c(x) of a gradient term c·M contributes M (∇c)ᵀ."""
+    H = _answers(_solve((f, "x", shapes), stationary=False))["hessian"]
+    assert sp.sstr(H) == want
+    n = sp.Symbol("n", integer=True, positive=True)
+    H_e = _explicit(H.subs(n, 3), {"x": _x, "a": _a, "B": _B})
+    H_e = H_e.replace(lambda e: isinstance(e, sp.Trace), lambda e: e.arg[0, 0] if hasattr(e.arg, "shape") else e)
+    assert sp.simplify(H_e - sp.hessian(scalar, list(_x))) == sp.zeros(3, 3)

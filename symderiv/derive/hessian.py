@@ -164,9 +164,20 @@ def _jacobian(M, X, dX) -> list:
     return out
 
 
+def _canonical_traces(c):
+    """tr(xᵀa) and tr(aᵀx) of a 1 × 1 product are one number: write both the same way."""
+    swap = {}
+    for t in c.atoms(sp.Trace):
+        if t.arg.shape == (1, 1):
+            other = sp.Trace(sp.Transpose(t.arg).doit())
+            swap[t] = min(t, other, key=sp.default_sort_key)
+    return c.xreplace(swap)
+
+
 def _tidy_coefficient(c):
     if not c.has(sp.Trace):
         return sp.factor(c)
+    c = _canonical_traces(c)
     atoms = sorted(c.atoms(sp.Trace), key=sp.default_sort_key)
     dummies = {a: sp.Dummy() for a in atoms}
     tidy = sp.factor(sp.together(c.xreplace(dummies)))
