@@ -42,6 +42,10 @@ class _RoundTripPrinter(PlainPrinter):
             return f"Symbol({expr.name!r})"
         return super()._print_Symbol(expr)
 
+    def _print_Identity(self, expr):
+        # "I" would parse back as the imaginary unit
+        return f"Identity({self._print(expr.rows)})"
+
 
 _SYMPY_NAMES = frozenset(name for name in dir(sp) if not name.startswith("_"))
 _PRINTER = _RoundTripPrinter()

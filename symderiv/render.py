@@ -117,6 +117,8 @@ class KeyPrinter(LatexPrinter):
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         negative = [t for t in terms if t.could_extract_minus_sign()]
         terms = positive + negative
+        if isinstance(expr, sp.MatAdd):  # XᵀX + λI: a multiple of the identity last, as taught
+            terms = sorted(terms, key=lambda t: t.has(sp.Identity))
         out = ""
         for i, term in enumerate(terms):
             if i == 0:
@@ -177,6 +179,10 @@ class KeyPrinter(LatexPrinter):
         if _is_number_product(expr) and not isinstance(expr.arg, sp.MatrixSymbol):
             return not (first and last)
         return super()._needs_mul_brackets(expr, first=first, last=last)
+
+    def _print_Identity(self, expr):
+        # the identity matrix as a teacher writes it (XᵀX + λI); \mathbb{I} is the indicator here
+        return "I"
 
     def _print_Transpose(self, expr):
         text = super()._print_Transpose(expr)

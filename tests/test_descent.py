@@ -231,8 +231,14 @@ alphas = [0.1]
     with pytest.raises(VerificationFailed, match="two simulations differ at k = 3"):
         solve_set(load(path))
     out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(out), "--strict"])
+    assert result.exit_code == 1 and not out.exists()
+    # by default the rest of the key is written and the part is marked, with no iterate shown
     result = CliRunner().invoke(main, ["render", str(path), "-o", str(out)])
-    assert result.exit_code == 1 and not (out / "p.tex").exists()
+    assert result.exit_code == 1
+    assert "problem q: not solved" in result.stderr
+    tex = (out / f"{path.stem}.tex").read_text()
+    assert "Not solved" in tex and "0.001" not in tex
 
 
 def test_a_wrong_rate_or_stable_step_is_refused():

@@ -313,3 +313,43 @@ def test_gd_several_dimensions():
     assert float(_val(stem, "4", "limit[alpha=0.01]")) == pytest.approx(t, rel=1e-13)
     assert [bool(_val(stem, "4", f"converges[alpha={a}]")) for a in ("0.01", "0.05", "0.08", "0.2")] \
         == [True, True, False, False]
+
+
+def test_hessians_normal_equations():
+    stem = "hessians_normal_equations"
+    key = _key(stem)
+    ans = {pid: {k: v["sympy"] for k, v in key[pid]["answers"].items()} for pid in key}
+    M = lambda r, c, seed: sp.Matrix(r, c, lambda i, j: sp.Rational((7 * i + 3 * j + seed) % 11 - 5, 3))  # noqa: E731
+    X, y, th, lam = M(4, 3, 4), M(4, 1, 6), M(3, 1, 5), sp.Rational(3, 5)
+    A, xv, b = M(3, 3, 1) + 3 * sp.eye(3), M(3, 1, 2), M(3, 1, 3)
+    env = {"X": X, "y": y, "theta": th, "lam": lam, "d": 3, "n": 3, "A": A, "x": xv, "b": b,
+           "Identity": lambda k: sp.eye(int(k))}
+    ev = lambda s: eval(s, {"__builtins__": {}}, env)  # noqa: E731  (our own strings)
+    # least squares: H = XᵀX, θ* solves the normal equations XᵀXθ = Xᵀy, Newton lands on it
+    assert ev(ans["1"]["hessian"]) == X.T * X and ans["1"]["hessian.shape"] == "d x d"
+    star = ev(ans["1"]["stationary"])
+    assert X.T * (X * star - y) == sp.zeros(3, 1)
+    assert ev(ans["1"]["newton"]) == star
+    # ridge: H = XᵀX + λI, ∇J(θ*) = Xᵀ(Xθ* − y) + λθ* = 0
+    assert ev(ans["2"]["hessian"]) == X.T * X + lam * sp.eye(3)
+    star = ev(ans["2"]["stationary"])
+    assert X.T * (X * star - y) + lam * star == sp.zeros(3, 1)
+    # xᵀAx − bᵀx: H = A + Aᵀ, (A + Aᵀ)x* = b
+    assert ev(ans["3"]["hessian"]) == A + A.T
+    assert (A + A.T) * ev(ans["3"]["stationary"]) == b
+    # logistic loss of two examples: H = Σ σᵢ(1 − σᵢ) xᵢxᵢᵀ = Xᵀ diag(σᵢ(1 − σᵢ)) X with zᵢ = yᵢwᵀxᵢ, yᵢ² = 1
+    w, x1, x2, y1, y2 = M(3, 1, 10), M(3, 1, 2), M(3, 1, 7), -1, 1
+    got = eval(ans["4"]["hessian"], {"__builtins__": {}},
+               {"w": w, "x_1": x1, "x_2": x2, "y_1": y1, "y_2": y2,
+                "exp": lambda m: sp.exp(m[0] if isinstance(m, sp.MatrixBase) else m)})
+    s1, s2 = (1 / (1 + sp.exp(-yi * (w.T * xi)[0])) for yi, xi in ((y1, x1), (y2, x2)))
+    Xd = sp.Matrix.vstack(x1.T, x2.T)
+    want = Xd.T * sp.diag(s1 * (1 - s1), s2 * (1 - s2)) * Xd
+    assert all(abs(_num(g - h)) < 1e-25 for g, h in zip(got, want))
+    # second derivatives: σ″ = σ(1 − σ)(1 − 2σ), tanh″ = −2 tanh (1 − tanh²), softplus″ = βσ(βx)(1 − σ(βx))
+    beta = sp.Symbol("beta")
+    sig = 1 / (1 + sp.exp(-x))
+    assert sp.simplify(_val(stem, "5", "sigmoid.second_derivative") - sig * (1 - sig) * (1 - 2 * sig)) == 0
+    assert sp.simplify(_val(stem, "5", "tanh.second_derivative") + 2 * sp.tanh(x) * (1 - sp.tanh(x) ** 2)) == 0
+    sb = 1 / (1 + sp.exp(-beta * x))
+    assert sp.simplify(_val(stem, "5", "softplus.second_derivative") - beta * sb * (1 - sb)) == 0

@@ -29,7 +29,7 @@ from .steps import Answer, Line, Solution
 from .teacher import (JacobianForm, TeacherForm, concrete, index_steps, jacobian_teacher_form,
                       teacher_form, teacher_steps)
 
-FIELDS = {"functions", "var", "limits", "plot", "size"}
+FIELDS = {"functions", "var", "limits", "plot", "size", "hessian"}
 _IDENT = re.compile(r"\A[A-Za-z][A-Za-z0-9_]*\Z")
 PLOT_RANGE = (-5, 5)
 PLOT_SAMPLES = 81
@@ -53,6 +53,7 @@ class DerivativeSpec:
     limits: tuple[str, ...] = ()
     plot: bool = False
     size: int = 3
+    hessian: bool = False   # the second derivative too (derive/hessian.py)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class FunctionResult:
     shown_meaning: dict = field(default_factory=dict)  # named functions in the definition
     shown_jacobian: sp.Matrix | None = None  # the Jacobian at the file's size, in s_1, …, s_n
     index: Any = None                        # IndexSteps: the general-n derivation
+    second: Any = None                       # hessian.SecondDerivative
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -167,7 +169,13 @@ def parse(problem: Problem) -> DerivativeSpec:
     size = f.get("size", int, 3)
     if not 2 <= size <= 6:
         raise f.error("size", "must be between 2 and 6")
-    return DerivativeSpec(tuple(functions), var, limits, bool(f.get("plot", bool, False)), size)
+    second = bool(f.get("hessian", bool, False))
+    if second:
+        for fn in functions:
+            if fn.entry and known[fn.entry].vector:
+                raise f.error("hessian", f"{fn.name} is vector-valued: the second derivative applies "
+                              "to scalar functions")
+    return DerivativeSpec(tuple(functions), var, limits, bool(f.get("plot", bool, False)), size, second)
 
 
 def _scope(problem: Problem, defaults) -> Scope:
@@ -229,6 +237,12 @@ def solve(problem: Problem) -> Solution:
                                   result.teacher.expr if result.teacher else None))
             for lim in result.limits:
                 answers.append(Answer(f"{fn.name}.limit({lim.written})", lim.value))
+            if spec.hessian:
+                from .hessian import second_derivative
+                second = second_derivative(problem, result, scope)
+                result = replace(result, second=second, checks=result.checks + second.checks)
+                answers.append(Answer(f"{fn.name}.second_derivative", second.value,
+                                      second.teacher))
         results.append(result)
     checks = sorted({c for r in results for c in r.checks})
     return Solution(problem, tuple(answers), tuple(results), tuple(checks))

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -32,7 +33,7 @@ from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
 from .steps import Answer, Solution
 
-FIELDS = {"f", "wrt", "shapes", "notation"}
+FIELDS = {"f", "wrt", "shapes", "notation"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
 NOTATION_KEYS = {"function"}  # plus any name of f: its LaTeX (``x = "\\mathbf{x}"``)
 _SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
 CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
@@ -44,6 +45,7 @@ class MatrixSpec:
     wrt: str
     shapes: tuple[tuple[str, str], ...]
     notation: tuple[tuple[str, str], ...] = ()   # "function" and symbol names -> LaTeX
+    second: Any = None   # hessian.SecondSpec: Hessian, stationary point, Newton step
 
 
 def _dim(text: str) -> sp.Expr:
@@ -94,7 +96,9 @@ def parse(problem: Problem) -> MatrixSpec:
         if k not in NOTATION_KEYS and k not in symbols and k not in shapes:
             raise f.error(f"notation.{k}", "is neither \"function\" nor a name used in f "
                           f"(known: {', '.join(sorted(NOTATION_KEYS | symbols))})")
-    return spec
+    from . import hessian
+    second = hessian.parse_options(f, shape_map, wrt, expr)
+    return replace(spec, second=second) if second else spec
 
 
 def _shape_text(shape) -> str:
@@ -436,6 +440,7 @@ class MatrixSolution:
     checked_at: str              # LaTeX: the concrete sizes, "m = 3, n = 2" ("" when all given)
     entry_example: tuple[sp.Basic, sp.Basic] | None
     notation: tuple[tuple[str, str], ...] = ()
+    second: Any = None   # hessian.SecondOrder
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -458,6 +463,9 @@ class MatrixSolution:
                 out[s] = given[s.name]
         d = sp.MatrixSymbol(f"d{self.wrt.name}", *self.wrt.shape)
         out[d] = "d" + out.get(self.wrt, sp.latex(sp.Symbol(self.wrt.name)))
+        if self.second is not None:  # the direction z of zᵀHz, bold like the variable
+            z = self.second.z
+            out[z] = r"\boldsymbol{z}" if bold and self.wrt not in given else "z"
         return out
 
     @property
@@ -517,13 +525,19 @@ def solve(problem: Problem) -> Solution:
         gradient = collect(list(raw.args) if isinstance(raw, sp.MatAdd) else [raw], X)
     checked = _verify(problem, spec, f, X, raw, gradient)
     example = _entry_example(spec, f, X)
+    second, more, second_checks = None, [], ()
+    if spec.second is not None:
+        from . import hessian
+        second, more, second_checks = hessian.solve(problem, spec, f, X, gradient)
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
-                          gradient, _shape_text(X.shape), checked, example, spec.notation)
-    answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape)))
+                          gradient, _shape_text(X.shape), checked, example, spec.notation, second)
+    answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape))) + \
+        tuple(Answer(label, value) for label, value in more)
     return Solution(problem, answers, body,
-                    ("matrix gradients entry by entry against the derivative of the expanded scalar at a concrete size",))
+                    ("matrix gradients entry by entry against the derivative of the expanded scalar at a concrete size",)
+                    + second_checks)
 
 
 def _scalar_value(g):
