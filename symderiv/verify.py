@@ -228,6 +228,9 @@ def check_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: 
         with mpmath.workdps(40):
             samples = [mpmath.mpmathify(fn(mpmath.mpf(sign * far))) for far in FAR + SLOW_FAR]
             target = value.subs(params)
+            if any(abs(mpmath.im(v)) > 1e-20 * max(1, abs(v)) for v in samples[:len(FAR)]):
+                # ln x + 1 at x = -10^4 has a real part that grows: not a limit of real values
+                raise VerificationFailed(problem, label, "far out the derivative is not real")
             if target.is_finite:
                 t = mpmath.mpmathify(complex(sp.N(target, 30)))
                 gaps = [abs(v - t) for v in samples]

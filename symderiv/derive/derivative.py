@@ -164,6 +164,23 @@ def parse(problem: Problem) -> DerivativeSpec:
     for fn in functions:
         if fn.entry and known[fn.entry].vector and limits:
             raise f.error("limits", f"{fn.name} is vector-valued: limits apply to scalar functions")
+    if limits:
+        scope = _scope(problem, {p: t for fn in functions if fn.entry
+                                 for p, t in known[fn.entry].params.items()})
+        x = scope.symbol(var)
+        for fn in functions:
+            if fn.entry:
+                entry = known[fn.entry]
+                params = {p: scope.symbol(p) for p in entry.params}
+                expr = entry.build(x, params) if entry.arity == 1 else \
+                    entry.build(x, scope.symbol("y"), params)
+            else:
+                expr = _build_inline(fn, scope, x)
+            for text in limits:
+                try:
+                    _real_far_out(expr, x, text, scope, fn.name)
+                except BadInput as exc:
+                    raise f.error("limits", exc.message) from None
     size = f.get("size", int, 3)
     if not 2 <= size <= 6:
         raise f.error("size", "must be between 2 and 6")
@@ -341,23 +358,23 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
 
 
 def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:
-    """A limit at ±∞ only where the function is real out there (ln x has none at −∞)."""
-    import mpmath
+    """A limit at ±∞ only where the function is defined out there (ln x has none at −∞):
+    the piece that is undefined and the set where it is, or (a last guard) the function's
+    values far out that are not real."""
+    from .domains import far_out_refusal, numerically_undefined
 
     point = parse_direction(written)
-    params = {s: _representative(scope.domain_of(s)) for s in f.free_symbols - {var}}
-    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"])
-    sign = 1 if point == sp.oo else -1
-    with mpmath.workdps(30):
-        for far in (10 ** 2, 10 ** 4):
-            try:
-                v = mpmath.mpmathify(fn(mpmath.mpf(sign * far)))
-            except (ValueError, ZeroDivisionError, TypeError):
-                v = mpmath.mpc(0, 1)
-            if mpmath.im(v) != 0 or not mpmath.isfinite(v):
-                arrow = "+oo" if sign > 0 else "-oo"
-                raise BadInput(f"{name} is not real as {var} -> {arrow}, so its derivative has "
-                               "no limit there to ask for")
+    others = sorted(f.free_symbols - {var}, key=lambda s: s.name)
+    params = {s: _representative(scope.domain_of(s)) for s in others}
+    rng = verify.rng_for(name, written)
+    samples = [params] + [scope.sample(rng, [s.name for s in others]) for _ in range(4)]
+    why = far_out_refusal(f, var, written, samples, scope.domain_of(var).interval())
+    if why is not None:
+        raise BadInput(f"{name}: {why}")
+    if numerically_undefined(f, var, 1 if point == sp.oo else -1, params):
+        arrow = "+oo" if point == sp.oo else "-oo"
+        raise BadInput(f"{name} is not real as {var} -> {arrow}, so its derivative has "
+                       "no limit there to ask for")
 
 
 def _trivial(teacher: TeacherForm, derivative: sp.Expr) -> bool:
