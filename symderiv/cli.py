@@ -178,7 +178,16 @@ def derive(expr, var, limits, as_latex, timeout):
         if k.differentiable is not True:
             click.echo(f"not differentiable at {var} = {show(k.point)}")
     for lim in result.limits:
-        click.echo(f"limit at {lim.written}: {show(lim.value)}")
+        def said(case):
+            if case.exists:
+                return show(case.value)
+            why = " and ".join(show(o) for o in case.oscillating)
+            return "does not exist" + (f" ({why} oscillates)" if why else " (it oscillates)")
+        if lim.split:
+            text = "; ".join(f"{said(c)} if {show(c.condition)}" for c in lim.shown)
+        else:
+            text = said(lim.shown[0]) if lim.cases else show(lim.value)
+        click.echo(f"limit at {lim.written}: {text}")
     click.echo("verified: " + "; ".join(result.checks))
 
 

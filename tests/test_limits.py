@@ -71,3 +71,120 @@ def test_x_log_x_domain_reasons_of_other_pieces(write_toml, expr, point, message
     result = run("solve", path, "--json")
     assert result.exit_code == 2
     assert message in result.output
+
+
+# --- a limit that does not exist is an answer ----------------------------------------------
+
+
+def _solve(expr, var="x", limits=("+oo", "-oo"), assume=None):
+    from symderiv.derive.derivative import DerivativeSpec, FunctionSpec, solve
+    from symderiv.spec import Problem
+
+    spec = DerivativeSpec((FunctionSpec("f", expr=expr),), var, tuple(limits))
+    (result,) = solve(Problem(id="p", kind="derivative", spec=spec, assume=assume or {})).body
+    return result
+
+
+def test_limit_that_does_not_exist_is_an_answer_sin_2ax_oscillates():
+    result = _solve("sin(a*x)**2")
+    a, x = sp.Symbol("a", real=True), sp.Symbol("x", real=True)
+    assert sp.simplify(result.derivative - a * sp.sin(2 * a * x)) == 0
+    for lim in result.limits:
+        assert lim.split and [str(c.condition) for c in lim.shown] == ["Ne(a, 0)", "Eq(a, 0)"]
+        dne, zero = lim.shown
+        assert not dne.exists and zero.exists and zero.value == 0
+        assert [sp.sstr(o) for o in lim.oscillating] == ["sin(2*a*x)"]
+        assert dne.value == sp.AccumBounds(-sp.Abs(a), sp.Abs(a))
+
+
+def test_limit_that_does_not_exist_rendered_as_such(write_toml):
+    from symderiv.render import render_document
+    from symderiv.solve import solve_set
+    from symderiv.spec import load
+
+    ps = load(write_toml(problem('functions = [{ name = "g", expr = "sin(x)**2" }]\nlimits = ["+oo"]\n')))
+    text = render_document(ps, solve_set(ps))
+    assert r"\sin(2 x)$ oscillates without settling" in text
+    assert r"\boxed{\text{does not exist}}" in text
+    result = run("derive", "sin(x)**2", "--limits")
+    assert result.exit_code == 0
+    assert "limit at +oo: does not exist (sin(2*x) oscillates)" in result.output
+
+
+def test_limit_that_does_not_exist_check_refuses_a_settling_function():
+    """The numbers must show the oscillation: x·e^{-x} settles at 0, so "does not exist"
+    is refused, and a value outside the claimed bounds is refused."""
+    from symderiv.assume import Scope
+    from symderiv.verify import check_limit
+
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(VerificationFailed, match="settle"):
+        check_limit("p", "l", 1 / x, x, sp.oo, sp.AccumBounds(-1, 1), Scope())
+    with pytest.raises(VerificationFailed, match="outside"):
+        check_limit("p", "l", 2 * sp.sin(x), x, sp.oo, sp.AccumBounds(-1, 1), Scope())
+    assert check_limit("p", "l", 2 * sp.sin(x), x, sp.oo, sp.AccumBounds(-2, 2), Scope())
+
+
+# --- log(1 + exp(-y*w)) with no assumption on y ------------------------------------------
+
+
+def test_log_1_plus_exp_minus_yw_splits_the_sign_of_y():
+    result = _solve("log(1 + exp(-y*w))", var="w")
+    y = sp.Symbol("y", real=True)
+    plus, minus = result.limits
+    assert [(str(c.condition), c.value) for c in plus.shown] == [("y >= 0", 0), ("y < 0", -y)]
+    assert [(str(c.condition), c.value) for c in minus.shown] == [("y > 0", -y), ("y <= 0", 0)]
+    # each case checked in its own assumptions: y > 0, y < 0 and y = 0
+    assert len(plus.cases) == 3
+
+
+def test_log_1_plus_exp_minus_yw_no_traceback_and_json(write_toml):
+    import json
+
+    path = write_toml(problem('var = "w"\nfunctions = [{ name = "l", expr = "log(1 + exp(-y*w))" }]\n'
+                              'limits = ["+oo"]\n'))
+    result = run("solve", path, "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)["problems"][0]["answers"]["l.limit(+oo)"]
+    assert sp.parse_expr(answer["sympy"]) == sp.Piecewise((0, sp.Symbol("y") >= 0), (-sp.Symbol("y"), True))
+
+
+# --- (w*x - y)**2/2 at w → ±∞ --------------------------------------------------------------
+
+
+def test_squared_error_w_x_minus_y_at_infinity_has_its_condition():
+    result = _solve("(w*x - y)**2/2", var="w")
+    x = sp.Symbol("x", real=True)
+    plus, minus = result.limits
+    assert [(c.condition, c.value) for c in plus.shown] == [(sp.Ne(x, 0), sp.oo), (sp.Eq(x, 0), 0)]
+    assert [(c.condition, c.value) for c in minus.shown] == [(sp.Ne(x, 0), -sp.oo), (sp.Eq(x, 0), 0)]
+    assert "sign" not in str(plus.value)
+
+
+def test_squared_error_w_x_minus_y_with_x_assumed_positive_needs_no_cases():
+    result = _solve("(w*x - y)**2/2", var="w", assume={"x": "positive"})
+    assert [(lim.split, lim.value) for lim in result.limits] == [(False, sp.oo), (False, -sp.oo)]
+
+
+# --- sqrt(x): slow convergence ---------------------------------------------------------------
+
+
+def test_sqrt_x_derivative_limit_zero_at_infinity_is_verified():
+    result = _solve("sqrt(x)", limits=("+oo",), assume={"x": "positive"})
+    assert [lim.value for lim in result.limits] == [0]
+
+
+def test_sqrt_x_slower_than_any_power_follows_the_decay_further_out():
+    """x/ln x has derivative (ln x − 1)/ln² x → 0 like 1/ln x: 0.1 at x = 10⁴ and still
+    0.05 at 10⁸; checked out to 10⁶⁴, where the gap is still shrinking by half each step."""
+    result = _solve("x/log(x)", limits=("+oo",), assume={"x": "positive"})
+    assert [lim.value for lim in result.limits] == [0]
+
+
+def test_sqrt_x_far_out_check_refuses_a_gap_that_levels_off():
+    from symderiv.assume import Scope
+    from symderiv.verify import check_limit
+
+    x = sp.Symbol("x", positive=True)
+    with pytest.raises(VerificationFailed, match="not near"):
+        check_limit("p", "l", 1 / sp.log(x) + sp.Rational(1, 100), x, sp.oo, 0, Scope())

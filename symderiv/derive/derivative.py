@@ -337,10 +337,11 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
     for written in spec.limits:
         _real_far_out(f, var, written, scope, fn.name)
-        lim = limit_at(derivative, var, written, derivative_branches or None)
-        checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", lim.expr, var,
-                                     lim.point, lim.value, scope)
-        if teacher is not None:
+        lim = limit_at(derivative, var, written, derivative_branches or None, scope)
+        for case in lim.cases:
+            checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", case.expr, var,
+                                         lim.point, case.claim, case.scope)
+        if teacher is not None and lim.exists and not lim.split:
             lim = _through_teacher(lim, teacher, var)
         limits.append(lim)
     plot = _plot(f, derivative, var, scope, [k.point for k in kinks if k.differentiable is not True]) \
