@@ -188,3 +188,28 @@ def test_sqrt_x_far_out_check_refuses_a_gap_that_levels_off():
     x = sp.Symbol("x", positive=True)
     with pytest.raises(VerificationFailed, match="not near"):
         check_limit("p", "l", 1 / sp.log(x) + sp.Rational(1, 100), x, sp.oo, 0, Scope())
+
+
+# --- CELU: pieces that meet where a transcendental equation holds ------------------------
+
+
+@pytest.mark.parametrize("assume", [{"alpha": "positive"}, {"alpha": "0.5 < alpha < 3"}])
+def test_celu_breakpoint_solved_with_solveset(assume):
+    result = _solve("Max(0, x) + Min(0, alpha*(exp(x/alpha) - 1))", limits=("+oo", "-oo"),
+                    assume=assume)
+    x = sp.Symbol("x", real=True)
+    assert [w.branch.upper for w in result.branches] == [0, sp.oo]
+    (kink,) = result.kinks
+    assert kink.point == 0 and kink.differentiable is True
+    alpha = next(s for s in result.definition.free_symbols if s.name == "alpha")
+    # against sympy.diff of each side, at numbers
+    for x0, a0 in [(-1.3, 0.7), (-0.2, 2.5), (0.4, 1.1), (2.0, 0.9)]:
+        want = sp.diff(sp.Piecewise((alpha * (sp.exp(x / alpha) - 1), x < 0), (x, True)), x)
+        got = result.derivative.subs({x: x0, alpha: a0})
+        assert abs(float(got) - float(want.subs({x: x0, alpha: a0}))) < 1e-12
+    assert [lim.value for lim in result.limits] == [1, 0]
+
+
+def test_celu_breakpoint_refused_when_no_finite_solution_set():
+    with pytest.raises(Exception, match="no finite set of solutions"):
+        _solve("Max(0, sin(x))", limits=())
