@@ -213,3 +213,76 @@ def test_celu_breakpoint_solved_with_solveset(assume):
 def test_celu_breakpoint_refused_when_no_finite_solution_set():
     with pytest.raises(Exception, match="no finite set of solutions"):
         _solve("Max(0, sin(x))", limits=())
+
+
+# --- new functions: parser, named rules, domains ---------------------------------------------
+
+NEW = [("atan", "inverse tangent", r"\arctan(x)"), ("asin", "inverse sine", r"\arcsin(x)"),
+       ("acos", "inverse cosine", r"\arccos(x)"),
+       ("asinh", "inverse hyperbolic sine", r"\operatorname{arsinh}(x)"),
+       ("acosh", "inverse hyperbolic cosine", r"\operatorname{arcosh}(x)"),
+       ("atanh", "inverse hyperbolic tangent", r"\operatorname{artanh}(x)"),
+       ("sech", "hyperbolic secant", r"\operatorname{sech}(x)"),
+       ("csch", "hyperbolic cosecant", r"\operatorname{csch}(x)"),
+       ("coth", "hyperbolic cotangent", r"\coth(x)")]
+
+
+@pytest.mark.parametrize("name, rule, latex", NEW)
+def test_new_functions_parse_differentiate_with_named_rule(name, rule, latex):
+    from symderiv.derive.derivative import solve_one
+    from symderiv.parse import parse_expression
+    from symderiv.render import tex
+
+    x = sp.Symbol("x", real=True)
+    fn = getattr(sp, name)
+    assert parse_expression(f"{name}(x)") == fn(x)
+    assert tex(fn(x)) == latex
+    result = solve_one(f"{name}(x)")
+    # the rule is named, and its formula d/dx f(x) = … stands beside it
+    (line,) = [ln for ln in result.lines if rule in ln.rules]
+    assert isinstance(line.note, sp.Equality) and line.note.lhs == sp.Derivative(fn(x), x)
+    for point in (sp.Rational(3, 10), sp.Rational(-7, 10), sp.Rational(5, 2), sp.Rational(-9, 4)):
+        want = complex(sp.N(sp.diff(fn(x), x).subs(x, point), 30))
+        got = complex(sp.N(result.derivative.subs(x, point), 30))
+        assert abs(want - got) < 1e-20, (name, point)
+
+
+def test_new_functions_chain_rule_note_in_u():
+    from symderiv.derive.derivative import solve_one
+
+    result = solve_one("atan(2*x + 1)")
+    u = sp.Symbol("u", real=True)
+    (line,) = [ln for ln in result.lines if "inverse tangent, chain" in ln.rules]
+    assert line.note == sp.Eq(sp.Derivative(sp.atan(u), u), 1 / (1 + u ** 2), evaluate=False)
+    x = sp.Symbol("x", real=True)
+    assert sp.simplify(result.derivative - 2 / (1 + (2 * x + 1) ** 2)) == 0
+
+
+@pytest.mark.parametrize("expr, point, message", [
+    ("asin(x)", "+oo", "asin(x) is not defined for x < -1 or x > 1"),
+    ("acos(x)", "-oo", "acos(x) is not defined for x < -1 or x > 1"),
+    ("acosh(x)", "-oo", "acosh(x) is not defined for x < 1"),
+    ("atanh(x)", "+oo", "atanh(x) is not defined for x <= -1 or x >= 1"),
+])
+def test_new_functions_no_limit_outside_the_domain(write_toml, expr, point, message):
+    path = write_toml(problem(f'functions = [{{ name = "f", expr = "{expr}" }}]\nlimits = ["{point}"]\n'))
+    result = run("solve", path, "--json")
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_new_functions_limits_inside_the_domain():
+    assert [lim.value for lim in _solve("x*atan(x)").limits] == [sp.pi / 2, -sp.pi / 2]
+    assert [lim.value for lim in _solve("acosh(x)", limits=("+oo",), assume={"x": "x > 1"}).limits] == [0]
+    assert [lim.value for lim in _solve("coth(x)").limits] == [0, 0]
+
+
+def test_new_functions_sign_is_piecewise_with_a_jump():
+    result = _solve("sign(x)", limits=("+oo",))
+    assert [w.branch.expr for w in result.branches] == [-1, 1]
+    (kink,) = result.kinks
+    assert kink.point == 0 and kink.continuous is False and kink.differentiable is False
+    assert [p for p, _ in result.derivative.args] == [0, 0]
+    from symderiv.render import tex
+
+    assert tex(sp.sign(sp.Symbol("x"))) == r"\operatorname{sgn}(x)"

@@ -18,7 +18,7 @@ import sympy as sp
 from ..assume import Scope
 from ..errors import BadInput
 
-KINKED = (sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.Abs)
+KINKED = (sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.Abs, sp.sign)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _equations(node: sp.Basic) -> list[sp.Expr]:
     """Expressions whose zeros are where the piece of ``node`` may change."""
     if isinstance(node, (sp.Max, sp.Min)):
         return [a - b for a, b in combinations(node.args, 2)]
-    if isinstance(node, (sp.Heaviside, sp.Abs)):
+    if isinstance(node, (sp.Heaviside, sp.Abs, sp.sign)):
         return [node.args[0]]
     if isinstance(node, sp.Piecewise):
         return [side for _, cond in node.args for side in _relational_sides(cond)]
@@ -89,9 +89,13 @@ def decided_sign(expr: sp.Expr, scope: Scope, var: sp.Symbol | None = None) -> i
     """The sign of ``expr`` from the assumptions, or else the sign it has at every one of a
     dozen sampled parameter values (a choice the derivative's finite-difference check, run
     on the original function, would refute if wrong); None when neither decides."""
-    s = scope.sign(expr)
-    if s is not None or not expr.free_symbols:
-        return s
+    if expr.is_zero:
+        return 0
+    if expr.is_positive or expr.is_negative:
+        return 1 if expr.is_positive else -1
+    if not expr.free_symbols or expr.is_rational_function():
+        # the assumptions system (slow on exponentials, where it rarely decides) for the rest
+        return scope.sign(expr)
     import random
 
     import mpmath
@@ -189,6 +193,11 @@ def _resolve_at(expr: sp.Expr, var: sp.Symbol, point: sp.Expr, scope: Scope) -> 
             if s is None:
                 raise BadInput(f"cannot decide the sign of {sp.sstr(node.args[0])}")
             return sp.Integer(1 if s > 0 else 0)
+        if isinstance(node, sp.sign):
+            s = scope.sign(node.args[0].subs(var, point))
+            if s is None:
+                raise BadInput(f"cannot decide the sign of {sp.sstr(node.args[0])}")
+            return sp.Integer(1 if s > 0 else -1)
         if isinstance(node, sp.Abs):
             s = scope.sign(node.args[0].subs(var, point))
             if s is None:
@@ -236,4 +245,6 @@ def as_piecewise(branches: list[Branch], var: sp.Symbol, closed: frozenset = fro
     pieces = []
     for b in branches:
         pieces.append((b.expr, b.condition(var, closed_upper=b.upper in closed)))
-    return sp.Piecewise(*pieces)
+    merged = sp.Piecewise(*pieces)
+    # sgn′ is 0 on both sides of the jump: one piece per branch all the same, not "0 if x ≠ 0"
+    return merged if len(merged.args) == len(pieces) else sp.Piecewise(*pieces, evaluate=False)
