@@ -286,3 +286,15 @@ def test_new_functions_sign_is_piecewise_with_a_jump():
     from symderiv.render import tex
 
     assert tex(sp.sign(sp.Symbol("x"))) == r"\operatorname{sgn}(x)"
+
+
+def test_limit_that_does_not_exist_graded_in_check(write_toml):
+    from pathlib import Path
+
+    key = Path(__file__).resolve().parent.parent / "problems" / "examples" / "limits_and_domains.toml"
+    answers = write_toml('[answers]\n"2/snake.limit(+oo)" = "does not exist"\n'
+                         '"3/logistic.limit(+oo)" = "0"\n', "answers.toml")
+    result = run("check", key, answers)
+    assert "correct       2/snake.limit(+oo)     does not exist" in result.output
+    assert "incorrect     3/logistic.limit(+oo)  0" in result.output
+    assert "the limit depends on the sign of y: give it case by case" in result.output
