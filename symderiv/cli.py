@@ -183,8 +183,14 @@ def derive(expr, var, limits, as_latex, timeout):
                 return show(case.value)
             why = " and ".join(show(o) for o in case.oscillating)
             return "does not exist" + (f" ({why} oscillates)" if why else " (it oscillates)")
+        def cond(c):
+            import sympy as sp
+
+            if not as_latex and isinstance(c, (sp.Eq, sp.Ne)):
+                return f"{show(c.lhs)} {'=' if isinstance(c, sp.Eq) else '!='} {show(c.rhs)}"
+            return show(c)
         if lim.split:
-            text = "; ".join(f"{said(c)} if {show(c.condition)}" for c in lim.shown)
+            text = "; ".join(f"{said(c)} if {cond(c.condition)}" for c in lim.shown)
         else:
             text = said(lim.shown[0]) if lim.cases else show(lim.value)
         click.echo(f"limit at {lim.written}: {text}")

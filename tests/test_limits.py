@@ -298,3 +298,11 @@ def test_limit_that_does_not_exist_graded_in_check(write_toml):
     assert "correct       2/snake.limit(+oo)     does not exist" in result.output
     assert "incorrect     3/logistic.limit(+oo)  0" in result.output
     assert "the limit depends on the sign of y: give it case by case" in result.output
+
+
+def test_squared_error_w_x_minus_y_cases_in_the_terminal():
+    result = run("derive", "(w*x - y)**2/2", "--var", "w", "--limits")
+    assert result.exit_code == 0
+    assert "limit at +oo: oo if x != 0; 0 if x = 0" in result.output
+    assert "limit at -oo: -oo if x != 0; 0 if x = 0" in result.output
+    assert "sign" not in result.output
