@@ -306,3 +306,12 @@ def test_squared_error_w_x_minus_y_cases_in_the_terminal():
     assert "limit at +oo: oo if x != 0; 0 if x = 0" in result.output
     assert "limit at -oo: -oo if x != 0; 0 if x = 0" in result.output
     assert "sign" not in result.output
+
+
+def test_log_1_plus_exp_minus_yw_split_skips_a_case_where_the_function_is_undefined():
+    """e^{x/a} is not defined at a = 0: the cases are a > 0 and a < 0 only."""
+    result = _solve("exp(x/a)")
+    a = sp.Symbol("a", real=True)
+    plus, minus = result.limits
+    assert [(c.condition, c.value) for c in plus.shown] == [(a > 0, sp.oo), (a < 0, 0)]
+    assert [(c.condition, c.value) for c in minus.shown] == [(a > 0, 0), (a < 0, -sp.oo)]

@@ -211,6 +211,8 @@ def _split(expr, var, point, scope, params):
     raw = []
     for conds, subs, case_scope in _sign_cases(params, scope):
         case_expr = expr.xreplace(subs)
+        if case_expr.has(sp.zoo, sp.nan):
+            continue  # e^{x/a} at a = 0: the function is not defined there, no case to give
         v = _raw_limit(case_expr, var, point)
         if v is None:
             return None
@@ -220,9 +222,9 @@ def _split(expr, var, point, scope, params):
     return raw
 
 
-def _merged_condition(signs: list[int], p: sp.Symbol) -> sp.Basic:
+def _merged_condition(signs: list[int], p: sp.Symbol, zero_defined: bool = True) -> sp.Basic:
     s = set(signs)
-    if s == {1, -1, 0}:
+    if s == {1, -1, 0} or (s == {1, -1} and not zero_defined):
         return sp.true
     if s == {1, -1}:
         return sp.Ne(p, 0)
@@ -278,7 +280,7 @@ def limit_cases(expr: sp.Expr, var: sp.Symbol, point: sp.Expr, scope: Scope,
                 groups.append([key, [item]])
         for key, items in groups:
             signs = [it[0][0][1] for it in items]
-            cond = _merged_condition(signs, p)
+            cond = _merged_condition(signs, p, any(it[0][0][1] == 0 for it in raw))
             shown = items[0][1].xreplace(items[0][4]) if len(items) == 1 else key
             for it in items:
                 osc = tuple(o.xreplace(it[4]) for o in _oscillating(it[2], var, point)) \
