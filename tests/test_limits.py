@@ -315,3 +315,12 @@ def test_log_1_plus_exp_minus_yw_split_skips_a_case_where_the_function_is_undefi
     plus, minus = result.limits
     assert [(c.condition, c.value) for c in plus.shown] == [(a > 0, sp.oo), (a < 0, 0)]
     assert [(c.condition, c.value) for c in minus.shown] == [(a > 0, 0), (a < 0, -sp.oo)]
+
+
+def test_log_1_plus_exp_minus_yw_cases_with_one_value_are_one_answer():
+    """σ′(ax) → 0 whatever the sign of a: checked in every case, shown once."""
+    result = _solve("sigmoid(a*x)")
+    for lim in result.limits:
+        assert not lim.split and lim.value == 0 and len(lim.cases) == 3
+    out = run("derive", "sigmoid(a*x)", "--limits").output
+    assert "limit at +oo: 0\n" in out

@@ -63,7 +63,7 @@ class LimitResult:
     @property
     def split(self) -> bool:
         """The answer depends on the parameters: shown case by case."""
-        return len(self.cases) > 1
+        return len(shown_cases(self.cases)) > 1
 
     @property
     def oscillating(self) -> tuple[sp.Expr, ...]:
