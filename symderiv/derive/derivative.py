@@ -388,10 +388,12 @@ def _trivial(teacher: TeacherForm, derivative: sp.Expr) -> bool:
 
 def _through_teacher(lim: LimitResult, teacher: TeacherForm, var: sp.Symbol) -> LimitResult:
     """Explain the limit through the teacher's form: σ(x) → 1, so σ(x)(1 − σ(x)) → 0."""
-    facts = tuple((applied, sp.limit(explicit, var, lim.point))
+    from .limits import _raw_limit
+
+    facts = tuple((applied, _raw_limit(explicit, var, lim.point))
                   for applied, explicit in teacher.meaning.items())
-    if any(v.has(sp.Limit) for _, v in facts):
-        return lim
+    if any(v is None or v.has(sp.AccumBounds) for _, v in facts):
+        return lim  # σ(ax) → 1 or 0 by the sign of a: no single reason to give
     return replace(lim, expr=teacher.expr, facts=facts)
 
 
