@@ -182,7 +182,8 @@ def derive(expr, var, limits, as_latex, timeout):
             if case.exists:
                 return show(case.value)
             why = " and ".join(show(o) for o in case.oscillating)
-            return "does not exist" + (f" ({why} oscillates)" if why else " (it oscillates)")
+            verb = "oscillate" if len(case.oscillating) > 1 else "oscillates"
+            return "does not exist" + (f" ({why} {verb})" if why else " (it oscillates)")
         def cond(c):
             import sympy as sp
 
