@@ -324,3 +324,12 @@ def test_log_1_plus_exp_minus_yw_cases_with_one_value_are_one_answer():
         assert not lim.split and lim.value == 0 and len(lim.cases) == 3
     out = run("derive", "sigmoid(a*x)", "--limits").output
     assert "limit at +oo: 0\n" in out
+
+
+def test_log_1_plus_exp_minus_yw_too_many_open_signs_asks_for_an_assumption(write_toml):
+    path = write_toml(problem('functions = [{ name = "f", expr = "exp(a*b*c*x)" }]\nlimits = ["+oo"]\n'))
+    result = run("solve", path, "--json")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"symderiv: {path}: problem 1: limits: f: the limit of a*b*c*exp(a*b*c*x) at +oo depends on "
+        "a, b, c in a way symderiv cannot split into cases: add an 'assume' entry (e.g. a = \"positive\")"]

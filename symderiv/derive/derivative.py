@@ -339,7 +339,10 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     derivative_branches = [Branch(w.derivative, w.branch.lower, w.branch.upper) for w in work]
     for written in spec.limits:
         _real_far_out(f, var, written, scope, fn.name)
-        lim = limit_at(derivative, var, written, derivative_branches or None, scope)
+        try:
+            lim = limit_at(derivative, var, written, derivative_branches or None, scope)
+        except BadInput as exc:  # "depends on y …: add an 'assume' entry": the file's to fix
+            raise problem.error("limits", f"{fn.name}: {exc.message}") from None
         for case in lim.cases:
             checks += verify.check_limit(problem.id, f"{fn.name}.limit({written})", case.expr, var,
                                          lim.point, case.claim, case.scope)
