@@ -223,7 +223,23 @@ def derive(expr, var, limits, as_latex, timeout):
         if k.differentiable is not True:
             click.echo(f"not differentiable at {var} = {show(k.point)}")
     for lim in result.limits:
-        click.echo(f"limit at {lim.written}: {show(lim.value)}")
+        def said(case):
+            if case.exists:
+                return show(case.value)
+            why = " and ".join(show(o) for o in case.oscillating)
+            verb = "oscillate" if len(case.oscillating) > 1 else "oscillates"
+            return "does not exist" + (f" ({why} {verb})" if why else " (it oscillates)")
+        def cond(c):
+            import sympy as sp
+
+            if not as_latex and isinstance(c, (sp.Eq, sp.Ne)):
+                return f"{show(c.lhs)} {'=' if isinstance(c, sp.Eq) else '!='} {show(c.rhs)}"
+            return show(c)
+        if lim.split:
+            text = "; ".join(f"{said(c)} if {cond(c.condition)}" for c in lim.shown)
+        else:
+            text = said(lim.shown[0]) if lim.cases else show(lim.value)
+        click.echo(f"limit at {lim.written}: {text}")
     click.echo("verified: " + "; ".join(result.checks))
 
 

@@ -152,6 +152,20 @@ class KeyPrinter(LatexPrinter):
             return text
         return _plain_call(super()._print_Function(expr, exp))
 
+    # the names a teacher writes: arctan, arsinh (ISO 80000-2), sgn
+    _NAMED_FUNCTIONS = {"atan": r"\arctan", "asin": r"\arcsin", "acos": r"\arccos",
+                        "asinh": r"\operatorname{arsinh}", "acosh": r"\operatorname{arcosh}",
+                        "atanh": r"\operatorname{artanh}", "sign": r"\operatorname{sgn}"}
+
+    def _print_named(self, expr, exp=None):
+        head = self._NAMED_FUNCTIONS[type(expr).__name__]
+        inner = self._print(expr.args[0])
+        call = (r"\left(" + inner + r"\right)") if _tall(inner) else f"({inner})"
+        return f"{head}^{{{exp}}}{call}" if exp is not None else f"{head}{call}"
+
+    _print_atan = _print_asin = _print_acos = _print_named
+    _print_asinh = _print_acosh = _print_atanh = _print_sign = _print_named
+
     def _print_log(self, expr, exp=None):
         return _plain_call(super()._print_log(expr, exp))
 

@@ -216,13 +216,35 @@ def check_derivative(problem: str, label: str, f: sp.Expr, derivative: sp.Expr,
             "derivatives against the definition of the derivative (difference quotients) at random points"]
 
 
+FARTHER = (10 ** 16, 10 ** 32, 10 ** 64)  # for a limit SymPy found exactly but approached like 1/ln x
+
+
+def _far_values(fn, sign: int, points) -> list:
+    """``fn`` at sign·far for each far point, at enough digits that x + 1 is not x there."""
+    out = []
+    for far in points:
+        with mpmath.workdps(40 + 2 * len(str(far))):
+            try:
+                out.append(mpmath.mpmathify(fn(mpmath.mpf(sign * far))))
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                out.append(mpmath.mpf("nan"))
+    return out
+
+
 def check_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: sp.Expr,
                 value: sp.Expr, scope: Scope) -> list[str]:
     """Check ``lim expr = value`` by evaluation at |var| = 10², 10³, 10⁴ (mpmath, fixed precision).
 
     Fixed precision on purpose: SymPy's adaptive ``evalf`` would chase 1 + erf(−10⁴) to
-    thousands of digits; at 40 digits it is 0, which is what "far out" means here.
+    thousands of digits; at 40 digits it is 0, which is what "far out" means here. A slow
+    approach (1/(2√x), 1/ln x) is followed further out, to 10⁸ and then to 10⁶⁴: the gap
+    must shrink at every step and, extrapolated (Aitken's Δ²), head to 0 (a gap levelling
+    off at a constant is a wrong value, not a slow one). A limit that does not exist (``value``
+    an AccumBounds) is checked by :func:`check_no_limit`.
     """
+    value = sp.sympify(value)
+    if value.has(sp.AccumBounds):
+        return check_no_limit(problem, label, expr, var, point, value, scope)
     rng = rng_for(problem, label)
     sign = 1 if point == sp.oo else -1
     others = sorted(expr.free_symbols - {var}, key=lambda s: s.name)
@@ -231,25 +253,72 @@ def check_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: 
         fn = sp.lambdify(var, expr.subs(params), modules="mpmath")
         # mpmath numbers throughout: e^{x²} far out is beyond floating point, not infinite
         with mpmath.workdps(40):
-            samples = [mpmath.mpmathify(fn(mpmath.mpf(sign * far))) for far in FAR + SLOW_FAR]
+            samples = _far_values(fn, sign, FAR + SLOW_FAR)
             target = value.subs(params)
+            if any(not mpmath.isfinite(v) and not mpmath.isinf(v) for v in samples[:len(FAR)]) or \
+                    any(abs(mpmath.im(v)) > 1e-20 * max(1, abs(v)) for v in samples[:len(FAR)]):
+                # ln x + 1 at x = -10^4 has a real part that grows: not a limit of real values
+                raise VerificationFailed(problem, label, "far out the derivative is not real")
             if target.is_finite:
                 t = mpmath.mpmathify(complex(sp.N(target, 30)))
+                scale = max(1, abs(t))
                 gaps = [abs(v - t) for v in samples]
                 # near at 10⁴, or (slowly, like 1/(2√x)) still closing in out to 10⁸
-                near = gaps[len(FAR) - 1] <= 1e-3 * max(1, abs(t))
-                closing = all(b < a for a, b in zip(gaps, gaps[1:])) and gaps[-1] <= 1e-3 * max(1, abs(t))
+                near = gaps[len(FAR) - 1] <= 1e-3 * scale
+                closing = all(b < a for a, b in zip(gaps, gaps[1:])) and gaps[-1] <= 1e-3 * scale
                 if not (near and gaps[len(FAR) - 1] <= gaps[0] + 1e-12) and not closing:
-                    raise VerificationFailed(problem, label, f"far out the derivative is "
-                                             f"{mpmath.nstr(mpmath.re(samples[len(FAR) - 1]), 8)}, "
-                                             f"not near {target}")
+                    gaps += [abs(v - t) for v in _far_values(fn, sign, FARTHER)]
+                    # where the gaps are heading (Aitken's extrapolation over x = 10^16, 10^32,
+                    # 10^64; exact for a gap shrinking by a fixed factor, as 1/ln x does)
+                    g1, g2, g3 = gaps[-3:]
+                    bend = (g3 - g2) - (g2 - g1)
+                    heading = g3 - (g3 - g2) ** 2 / bend if bend > 0 else g3
+                    shrinking = all(b < a for a, b in zip(gaps, gaps[1:])) and \
+                        abs(heading) <= 1e-3 * scale
+                    if not shrinking:
+                        raise VerificationFailed(problem, label, f"far out the derivative is "
+                                                 f"{mpmath.nstr(mpmath.re(samples[len(FAR) - 1]), 8)}, "
+                                                 f"not near {target}")
             else:
                 want = 1 if target == sp.oo else -1
                 reals = [mpmath.re(v) * want for v in samples[:len(FAR)]]
                 if not (reals[-1] > 10 and reals[-1] > reals[0]):
                     raise VerificationFailed(problem, label, f"far out the derivative is "
                                              f"{mpmath.nstr(reals[-1] * want, 8)}, not growing to {target}")
-    return ["limits by evaluation far out (|x| = 100, 1000, 10000)"]
+    return ["limits by evaluation far out (|x| = 100, 1000, 10000; further for slow approaches)"]
+
+
+NO_LIMIT_SCALES = (10 ** 4, 10 ** 6, 10 ** 8)
+
+
+def check_no_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: sp.Expr,
+                   bounds: sp.AccumBounds, scope: Scope) -> list[str]:
+    """Check that ``expr`` has no limit at ``point``: at random points of [s, 2s] for
+    s = 10⁴, 10⁶, 10⁸ the values spread as widely far out as nearer in (they do not settle),
+    and they stay within the claimed ``bounds``."""
+    rng = rng_for(problem, label)
+    sign = 1 if point == sp.oo else -1
+    others = sorted(expr.free_symbols - {var}, key=lambda s: s.name)
+    for _ in range(3):
+        params = scope.sample(rng, [s.name for s in others])
+        fn = sp.lambdify(var, expr.subs(params), modules="mpmath")
+        lo, hi = (bounds.min.subs(params), bounds.max.subs(params))
+        spreads = []
+        for s in NO_LIMIT_SCALES:
+            xs = [mpmath.mpf(s) * (1 + mpmath.mpf(rng.random())) for _ in range(40)]
+            with mpmath.workdps(40):
+                values = [mpmath.re(mpmath.mpmathify(fn(sign * x))) for x in xs]
+            spreads.append(max(values) - min(values))
+            tol = 1e-9 * max([1] + [abs(v) for v in values])
+            for v in values:
+                if (lo.is_finite and v < _number(lo) - tol) or (hi.is_finite and v > _number(hi) + tol):
+                    raise VerificationFailed(problem, label, f"far out the derivative takes the value "
+                                             f"{mpmath.nstr(v, 8)}, outside {sp.sstr(bounds)}")
+        if not (spreads[-1] > 1e-3 and spreads[-1] >= 0.5 * spreads[0]):
+            raise VerificationFailed(problem, label, "far out the values of the derivative settle "
+                                     f"(spread {mpmath.nstr(spreads[-1], 6)} at |x| = 10^8): the limit "
+                                     "may exist")
+    return ["limits that do not exist: the values far out keep oscillating (|x| = 10^4 to 10^8)"]
 
 
 def check_identity(problem: str, label: str, lhs: sp.Expr, rhs: sp.Expr, scope: Scope) -> list[str]:

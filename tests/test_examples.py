@@ -353,3 +353,30 @@ def test_hessians_normal_equations():
     assert sp.simplify(_val(stem, "5", "tanh.second_derivative") + 2 * sp.tanh(x) * (1 - sp.tanh(x) ** 2)) == 0
     sb = 1 / (1 + sp.exp(-beta * x))
     assert sp.simplify(_val(stem, "5", "softplus.second_derivative") - beta * sb * (1 - sb)) == 0
+
+
+def test_limits_and_domains():
+    stem = "limits_and_domains"
+    alpha, a, y, w, xs = sp.symbols("alpha a y w x")
+    # CELU: e^{x/α} left of 0, 1 right of it (hand derivative of each piece), limits 1 and 0
+    celu = _val(stem, "1", "celu.derivative")
+    for x0, a0 in [(-2, sp.Rational(1, 2)), (-sp.Rational(1, 3), 3), (sp.Rational(5, 4), 2)]:
+        want = sp.exp(sp.Rational(x0) / a0) if x0 < 0 else 1
+        assert sp.simplify(celu.subs({x: x0, alpha: a0}) - want) == 0
+    assert (_val(stem, "1", "celu.limit(+oo)"), _val(stem, "1", "celu.limit(-oo)")) == (1, 0)
+    # Snake: 1 + sin(2ax) has no limit; the key says so (values oscillate in [0, 2])
+    assert sp.simplify(_val(stem, "2", "snake.derivative") - (1 + sp.sin(2 * a * x))) == 0
+    assert _val(stem, "2", "snake.limit(+oo)") == sp.AccumBounds(0, 2)
+    # logistic loss: −y/(1 + e^{yw}) → 0 (y ≥ 0) or −y (y < 0) at +∞
+    assert sp.simplify(_val(stem, "3", "logistic.derivative") + y / (1 + sp.exp(y * w))) == 0
+    assert _val(stem, "3", "logistic.limit(+oo)") == sp.Piecewise((0, y >= 0), (-y, y < 0))
+    assert _val(stem, "3", "logistic.limit(-oo)") == sp.Piecewise((-y, y > 0), (0, y <= 0))
+    # least squares: x(wx − y) → ±∞ unless x = 0
+    assert sp.expand(_val(stem, "4", "L.derivative") - xs * (w * xs - y)) == 0
+    assert _val(stem, "4", "L.limit(+oo)") == sp.Piecewise((sp.oo, sp.Ne(xs, 0)), (0, sp.Eq(xs, 0)))
+    # x ln x and √x on x > 0; arctan and arsinh saturate
+    assert _val(stem, "5", "h.derivative") == sp.log(x) + 1
+    assert (_val(stem, "5", "h.limit(+oo)"), _val(stem, "5", "r.limit(+oo)")) == (sp.oo, 0)
+    assert _val(stem, "6", "arctan.derivative") == 1 / (x ** 2 + 1)
+    assert _val(stem, "6", "arsinh.derivative") == 1 / sp.sqrt(x ** 2 + 1)
+    assert [_val(stem, "6", f"arsinh.limit({p})") for p in ("+oo", "-oo")] == [0, 0]

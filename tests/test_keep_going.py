@@ -367,19 +367,23 @@ def test_a_key_with_an_unsolved_part_compiles_without_overfull_boxes(
     assert (tmp_path / "keep.pdf").stat().st_size > 1000
 
 
-def test_a_limit_sympy_cannot_give_is_an_internal_limit():
-    # regression: "does not exist or could not be found" was bad input (exit 2)
+def test_a_limit_sympy_cannot_give_is_an_internal_limit(monkeypatch):
+    # regression: "could not be found" was bad input (exit 2); a limit that does not exist
+    # (1 + cos x at -oo) is an answer now, so SymPy's failure is simulated
     import sympy as sp
 
+    from symderiv.derive import limits
     from symderiv.derive.limits import limit_at
 
     x = sp.Symbol("x", real=True)
+    assert limit_at(1 + sp.cos(x), x, "-oo").value == sp.AccumBounds(0, 2)
+    monkeypatch.setattr(limits, "_raw_limit", lambda expr, var, point: None)
     with pytest.raises(InternalLimit) as err:
         limit_at(1 + sp.cos(x), x, "-oo")
     assert err.value.exit_code == 1
-    assert str(err.value) == ("symderiv could not find the limit of cos(x) + 1 at -oo, which may "
-                              "not exist (an internal limit, not a mistake in the file)")
-    assert err.value.shown == "the limit at −∞ could not be found; it may not exist."
+    assert str(err.value) == ("symderiv could not find the limit of cos(x) + 1 at -oo "
+                              "(an internal limit, not a mistake in the file)")
+    assert err.value.shown == "the limit at −∞ could not be found."
 
 
 def test_several_files_name_the_file_of_each_unsolved_part(write_toml, tmp_path, monkeypatch):

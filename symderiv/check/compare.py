@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -567,10 +568,35 @@ def set_variable(ctx: Context) -> sp.Symbol | None:
     return max(counts, key=counts.get) if len(counts) == 1 else None
 
 
+NO_LIMIT = re.compile(r"\A\s*(does\s*not\s*exist|doesn't\s*exist|dne|no\s*limit|"
+                      r"\\text\{\s*does not exist\s*\})\s*\.?\s*\Z", re.IGNORECASE)
+
+
+def compare_no_limit(expected, text: str) -> Outcome:
+    """The key says the limit does not exist (its values oscillate far out)."""
+    if NO_LIMIT.match(text):
+        if isinstance(expected, sp.AccumBounds):
+            return Outcome("correct", text, (), "the limit does not exist")
+        return Outcome("incorrect", text, ("the limit does not exist only in some cases: give it "
+                                           "case by case",), "limit split by the sign of a parameter")
+    return Outcome("incorrect", text, ("the limit does not exist: far out the values keep "
+                                       "oscillating and do not settle",), "the limit does not exist")
+
+
 def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
     """Read ``text`` in the shape of ``expected`` and compare; never raises for bad answers."""
     reader = ctx.reader
     try:
+        if isinstance(expected, sp.AccumBounds) or (
+                ".limit(" in label and isinstance(expected, sp.Piecewise) and expected.has(sp.AccumBounds)):
+            return compare_no_limit(expected, text)
+        if ".limit(" in label and isinstance(expected, sp.Piecewise) and not NO_LIMIT.match(text):
+            # the key's limit depends on a parameter's sign (y > 0, y < 0, y = 0): one value
+            # cannot be right for every case
+            names = sorted({s.name for _, c in expected.args for s in c.free_symbols})
+            return Outcome("incorrect", text, (
+                "the limit depends on the sign of " + " and ".join(names) +
+                ": give it case by case",), "limit split by the sign of a parameter")
         if isinstance(expected, str):
             return compare_shape(expected, text)
         if isinstance(expected, (list, tuple)):

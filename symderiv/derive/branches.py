@@ -18,7 +18,7 @@ import sympy as sp
 from ..assume import Scope
 from ..errors import BadInput, InternalLimit
 
-KINKED = (sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.Abs)
+KINKED = (sp.Max, sp.Min, sp.Heaviside, sp.Piecewise, sp.Abs, sp.sign)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _equations(node: sp.Basic) -> list[sp.Expr]:
     """Expressions whose zeros are where the piece of ``node`` may change."""
     if isinstance(node, (sp.Max, sp.Min)):
         return [a - b for a, b in combinations(node.args, 2)]
-    if isinstance(node, (sp.Heaviside, sp.Abs)):
+    if isinstance(node, (sp.Heaviside, sp.Abs, sp.sign)):
         return [node.args[0]]
     if isinstance(node, sp.Piecewise):
         return [side for _, cond in node.args for side in _relational_sides(cond)]
@@ -68,13 +68,54 @@ def _equations(node: sp.Basic) -> list[sp.Expr]:
 
 
 def _roots(eq: sp.Expr, var: sp.Symbol, expr: sp.Expr) -> list[sp.Expr]:
+    """The real points where ``eq`` = 0: a polynomial of degree at most 2 by its formula,
+    anything else (α(e^{x/α} − 1) = 0 in CELU) by ``solveset`` over the reals when that
+    gives finitely many points."""
     poly_ok = eq.is_polynomial(var) and sp.degree(eq, var) <= 2
-    if not poly_ok:
-        raise InternalLimit(f"find where the pieces of {sp.sstr(expr)} meet: "
-                            f"{sp.sstr(eq)} = 0 is not polynomial in {var} of degree at most 2",
-                            shown="the points where the pieces of the function meet could "
-                            "not be found.")
-    return [sp.simplify(r) for r in sp.solve(eq, var) if r.is_real is not False and not r.has(sp.I)]
+    if poly_ok:
+        return [sp.simplify(r) for r in sp.solve(eq, var) if r.is_real is not False and not r.has(sp.I)]
+    try:
+        found = sp.solveset(eq, var, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        found = None
+    if isinstance(found, sp.FiniteSet) and len(found) <= 4 and all(
+            r.is_real is not False and r.is_finite is not False and not r.has(sp.I) for r in found):
+        return [sp.simplify(r) for r in found]
+    raise InternalLimit(f"find where the pieces of {sp.sstr(expr)} meet: {sp.sstr(eq)} = 0 "
+                        "has no finite set of solutions symderiv can find",
+                        shown="the points where the pieces of the function meet could not be found.")
+
+
+def decided_sign(expr: sp.Expr, scope: Scope, var: sp.Symbol | None = None) -> int | None:
+    """The sign of ``expr`` from the assumptions, or else the sign it has at every one of a
+    dozen sampled parameter values (a choice the derivative's finite-difference check, run
+    on the original function, would refute if wrong); None when neither decides."""
+    if expr.is_zero:
+        return 0
+    if expr.is_positive or expr.is_negative:
+        return 1 if expr.is_positive else -1
+    if not expr.free_symbols or expr.is_rational_function():
+        # the assumptions system (slow on exponentials, where it rarely decides) for the rest
+        return scope.sign(expr)
+    import random
+
+    import mpmath
+
+    rng = random.Random(sp.srepr(expr))
+    names = sorted(s.name for s in expr.free_symbols)
+    seen = set()
+    for _ in range(12):
+        at = scope.sample(rng, names)
+        try:
+            with mpmath.workdps(30):
+                v = mpmath.mpmathify(sp.lambdify(list(at), expr, modules="mpmath")(
+                    *[mpmath.mpf(int(q.p)) / int(q.q) for q in at.values()]))
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError):
+            return None
+        if mpmath.im(v) != 0 or not mpmath.isfinite(v) or abs(v) < mpmath.mpf(10) ** -20:
+            return None
+        seen.add(1 if v > 0 else -1)
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _sorted_unique(points: list[sp.Expr], var: sp.Symbol, scope: Scope) -> list[sp.Expr]:
@@ -141,7 +182,7 @@ def _resolve_at(expr: sp.Expr, var: sp.Symbol, point: sp.Expr, scope: Scope) -> 
         if isinstance(node, (sp.Max, sp.Min)):
             best = node.args[0]
             for cand in node.args[1:]:
-                s = scope.sign((cand - best).subs(var, point))
+                s = decided_sign((cand - best).subs(var, point), scope)
                 if s is None:
                     raise BadInput(f"cannot decide which argument of {sp.sstr(node)} is "
                                    f"larger near {var} = {sp.sstr(point)} from the assumptions")
@@ -153,6 +194,11 @@ def _resolve_at(expr: sp.Expr, var: sp.Symbol, point: sp.Expr, scope: Scope) -> 
             if s is None:
                 raise BadInput(f"cannot decide the sign of {sp.sstr(node.args[0])}")
             return sp.Integer(1 if s > 0 else 0)
+        if isinstance(node, sp.sign):
+            s = scope.sign(node.args[0].subs(var, point))
+            if s is None:
+                raise BadInput(f"cannot decide the sign of {sp.sstr(node.args[0])}")
+            return sp.Integer(1 if s > 0 else -1)
         if isinstance(node, sp.Abs):
             s = scope.sign(node.args[0].subs(var, point))
             if s is None:
@@ -200,4 +246,6 @@ def as_piecewise(branches: list[Branch], var: sp.Symbol, closed: frozenset = fro
     pieces = []
     for b in branches:
         pieces.append((b.expr, b.condition(var, closed_upper=b.upper in closed)))
-    return sp.Piecewise(*pieces)
+    merged = sp.Piecewise(*pieces)
+    # sgn′ is 0 on both sides of the jump: one piece per branch all the same, not "0 if x ≠ 0"
+    return merged if len(merged.args) == len(pieces) else sp.Piecewise(*pieces, evaluate=False)

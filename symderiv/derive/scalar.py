@@ -122,6 +122,42 @@ def known_function_rule(expr, x):
     return (name if u == x else f"{name}, chain"), derivative(u) * _d(u, x), why
 
 
+# Named rules whose formula the key shows beside the rule's name ("inverse tangent
+# d/dx atan x = 1/(1 + x²)"): what a student looks up, with the domain where it holds.
+NAMED: dict[type, tuple[str, Callable[[sp.Expr], sp.Expr], str]] = {
+    sp.atan: ("inverse tangent", lambda u: 1 / (1 + u ** 2), ""),
+    sp.asin: ("inverse sine", lambda u: 1 / sp.sqrt(1 - u ** 2), "|u| < 1"),
+    sp.acos: ("inverse cosine", lambda u: -1 / sp.sqrt(1 - u ** 2), "|u| < 1"),
+    sp.asinh: ("inverse hyperbolic sine", lambda u: 1 / sp.sqrt(u ** 2 + 1), ""),
+    # 1/(√(u − 1) √(u + 1)), not 1/√(u² − 1): equal for u > 1, and the first is also the
+    # derivative of SymPy's (complex) arcosh where u < −1
+    sp.acosh: ("inverse hyperbolic cosine", lambda u: 1 / (sp.sqrt(u - 1) * sp.sqrt(u + 1)), "u > 1"),
+    sp.atanh: ("inverse hyperbolic tangent", lambda u: 1 / (1 - u ** 2), "|u| < 1"),
+    sp.sech: ("hyperbolic secant", lambda u: -sp.sech(u) * sp.tanh(u), ""),
+    sp.csch: ("hyperbolic cosecant", lambda u: -sp.csch(u) * sp.coth(u), ""),
+    sp.coth: ("hyperbolic cotangent", lambda u: 1 - sp.coth(u) ** 2, ""),
+    sp.sign: ("sign", lambda u: sp.S.Zero, "u \\ne 0"),
+}
+NOTES: dict[str, sp.Basic] = {}  # rule name → its formula, for the key
+
+
+def rule_formula(head: type, u: sp.Symbol) -> sp.Equality:
+    """d/du head(u) = … as an unevaluated equation (the note the key prints)."""
+    name, derivative, _ = NAMED[head]
+    return sp.Eq(D(head(u), u), derivative(u), evaluate=False)
+
+
+@rule(*NAMED)
+def named_function_rule(expr, x):
+    """Inverse trigonometric and hyperbolic functions, sech, csch, coth and sign, with the
+    chain rule; the rule's formula is shown beside its name."""
+    name, derivative, where = NAMED[type(expr)]
+    (u,) = expr.args
+    label = name if u == x else f"{name}, chain"
+    NOTES[label] = rule_formula(type(expr), x if u == x else sp.Symbol("u", real=True))
+    return label, derivative(u) * _d(u, x), where
+
+
 @rule(sp.Abs)
 def abs_rule(expr, x):
     """|u|' = sign(u) u' where u ≠ 0."""
@@ -172,7 +208,10 @@ def chain_lines(tree: Step) -> list[Line]:
             if expansions[node].rule not in used:
                 used.append(expansions[node].rule)
         current = current.xreplace({node: expansions[node].after for node in pending})
-        lines.append(Line(current, tuple(used)))
+        notes = [NOTES[r] for r in used if r in NOTES]
+        # one formula beside the rule names; with several on one line the names alone fit
+        note = notes[0] if len(notes) == 1 else None
+        lines.append(Line(current, tuple(used), note))
     return lines
 
 
