@@ -778,3 +778,58 @@ def test_a_wrong_published_formula_is_refused(monkeypatch):
     with pytest.raises(VerificationFailed) as err:
         net_mod.solve(problem)
     assert err.value.label.startswith("published ")
+
+
+ONE_LAYER = """
+[meta]
+title = "one layer"
+[[problem]]
+id = "p"
+kind = "mlp"
+statement = "Logistic regression as a network with one layer."
+layers = {layers}
+output = "sigmoid"
+loss = "bce"
+{numbers}
+"""
+
+
+@pytest.mark.parametrize("layers, numbers", [
+    ('["n", "K"]', ""),
+    ("[2, 1]", 'x = [1, 2]\ny = 1\n[problem.params]\nW1 = [[0.5, -0.25]]\nb1 = [0.1]')])
+def test_a_one_layer_network_never_mentions_a_hidden_activation(layers, numbers, write_toml, tmp_path):
+    path = write_toml(ONE_LAYER.format(layers=layers, numbers=numbers))
+    for extra in ([], ["--sheet"]):
+        out = tmp_path / ("sheet" if extra else "key")
+        result = CliRunner().invoke(main, ["render", str(path), "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        text = next(out.glob("*.tex")).read_text()
+        for word in ("hidden", "Hidden", "ReLU", "recurrence", "h_{", "and so on"):
+            assert word not in text, (extra, word)
+    answers = _key(path)["problems"][0]["answers"]
+    assert not any(k.startswith(("forward.h", "backward.dL/dh")) or "relu" in k for k in answers)
+    if layers.startswith('["n"'):
+        assert answers["grad.W1"]["sympy"] == "(-y + yhat)*x.T"
+        assert set(k for k in answers if k.startswith("elementwise.")) == {
+            "elementwise.dyhat/dz1", "elementwise.sigmoid_prime", "elementwise.dL/dyhat"}
+    else:
+        # ŷ = σ(0.1) for x·w = 0: ∂ℓ/∂W = (σ(0.1) − 1) xᵀ, by sympy.diff of the composed loss
+        w1, w2, b = sp.symbols("w1 w2 b", real=True)
+        ell = vector_loss("bce", sp.Matrix([ACTIVATIONS["sigmoid"].build(w1 + 2 * w2 + b, {})]), sp.Matrix([1]), {})
+        at = {w1: sp.Rational(1, 2), w2: -sp.Rational(1, 4), b: sp.Rational(1, 10)}
+        got = sp.parse_expr(answers["grad.W1"]["sympy"])
+        assert abs(complex(sp.N(got[0, 1] - sp.diff(ell, w2).subs(at), 30))) < 1e-25
+
+
+def test_a_one_layer_network_refuses_a_hidden_activation(write_toml):
+    path = write_toml(ONE_LAYER.format(layers='["n", "K"]', numbers="") .replace('loss = "bce"', 'loss = "bce"\nhidden = "relu"'))
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 2
+    assert "hidden" in result.output and "one-layer network" in result.output
+
+
+def test_a_one_layer_symbolic_network_publishes_formulas_equal_to_sympy_diff(write_toml):
+    """Once the random check networks had two layers for a one-layer problem and failed."""
+    path = write_toml(ONE_LAYER.format(layers="[3, 2]", numbers=""))
+    key = _key(path)
+    assert _published_against_composed_diff(key, [3, 2], "identity", "sigmoid", "bce", 5) == 5

@@ -14,6 +14,8 @@ student's answer with it entry by entry at concrete sizes.
 
 from __future__ import annotations
 
+import contextlib
+
 import sympy as sp
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
@@ -24,11 +26,28 @@ from ..library.losses import LOSSES, vector_loss
 from ..parse import ELEMENTARY, Namespace
 
 
+_BOUND: dict = {}
+
+
+@contextlib.contextmanager
+def bound(values: dict):
+    """Evaluate with these values of the activations' and loss's parameters (a = 3/10 …)."""
+    saved = dict(_BOUND)
+    _BOUND.update({str(k): v for k, v in values.items()})
+    try:
+        yield
+    finally:
+        _BOUND.clear()
+        _BOUND.update(saved)
+
+
 def constants(entry) -> dict:
-    """An activation's or loss's parameters as symbols (a, β …), as a symbolic key names them."""
+    """An activation's or loss's parameters as symbols (a, β …), as a symbolic key names them,
+    or their values while :func:`bound`."""
     from ..assume import parse_assumption
 
-    return {p: parse_assumption(p, text).symbol() for p, text in entry.params.items()}
+    return {p: _BOUND[p] if p in _BOUND else parse_assumption(p, text).symbol()
+            for p, text in entry.params.items()}
 
 
 def _explicit(m):

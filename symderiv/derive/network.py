@@ -152,7 +152,10 @@ def parse(problem: Problem) -> MLPSpec:
     if len(layers) > MAX_LAYERS:
         raise f.error("layers", f"{len(layers)} layers are too many for a worked example "
                       f"(at most {MAX_LAYERS})")
-    hidden = f.get("hidden", str, "relu")
+    if len(layers) == 2 and "hidden" in problem.fields:
+        raise f.error("hidden", "a one-layer network (two widths) has no hidden layer; remove hidden "
+                      "or add a hidden width to layers")
+    hidden = f.get("hidden", str, "relu") if len(layers) > 2 else "identity"
     output = f.get("output", str, "identity")
     loss = f.get("loss", str, "half_squared")
     for field_name, name in (("hidden", hidden), ("output", output)):
@@ -478,7 +481,7 @@ class Functions:
         n = spec.notation
         hidden = n.hidden_fn or ACTIVATIONS[spec.hidden].latex
         output = n.output_fn or ACTIVATIONS[spec.output].latex
-        if hidden == output and spec.hidden != spec.output:
+        if hidden == output and spec.hidden != spec.output and spec.depth > 1:
             raise BadInput(f"the hidden ({spec.hidden}) and output ({spec.output}) activations are "
                            f"different functions but would both be written {hidden}: name them in "
                            f"[problem.notation] (hidden_fn, output_fn)", field="notation")
@@ -833,8 +836,9 @@ def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: Wo
     out = []
     if not spec.numeric:
         net = _network_symbolic(spec)
-    for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
-                                      ("output activation", net.output, fx.output, fx.output_letter)):
+    roles = (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
+             ("output activation", net.output, fx.output, fx.output_letter))
+    for role, entry, name, letter in roles[0 if spec.depth > 1 else 1:]:   # one layer: no hidden one
         if entry.vector:
             i, k = sp.symbols("i k", integer=True, positive=True)
             width = names.widths[-1]
@@ -1452,7 +1456,7 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
     recs = [(_nc(names.d(names.pre(i))), _Hadamard(_nc(names.d(names.post(i))), _fn(_prime(fx.hidden))(_nc(names.pre(i))))),
             (_nc(names.d(names.post(i, -1))), _Transpose(_nc(names.W(i))) * _nc(names.d(names.pre(i)))),
             (_nc(names.d(names.W(i))), _nc(names.d(names.pre(i))) * _Transpose(_nc(names.post(i, -1)))),
-            (_nc(names.d(names.b(i))), _nc(names.d(names.pre(i))))]
+            (_nc(names.d(names.b(i))), _nc(names.d(names.pre(i))))] if L > 1 else []   # one layer: none
 
     # elementwise derivatives in the question's names: ∂z₂/∂z₁, ∂ŷ/∂z₃, ∂ℓ/∂ŷ
     elementwise = []
@@ -1469,7 +1473,7 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             continue
         elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
     for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
-        if entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
+        if (which == "hidden" and L == 1) or entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
             continue
         closed, z = _closed_derivative(problem, spec, which)
         elementwise.append((_fn(_prime(fname), True)(z), closed))
@@ -1483,7 +1487,7 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
                        tuple(elementwise), shortcut, shortcut_lhs, _mlp_diagram(spec), sizes, tuple(through))
     answers = tuple(_symbolic_answer(spec, names, fx, p) for p in published)
     return Solution(problem, answers, body,
-                    ("network tables, gradients and recurrences evaluated on random networks and compared "
+                    ("network tables, gradients" + (" and recurrences" if L > 1 else "") + " evaluated on random networks and compared "
                      "with the derivative of the composed loss",))
 
 
@@ -1497,7 +1501,7 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     rng = random.Random(f"{problem.id}/mlp")
     n_out = 3 if net.output.vector else 2
     # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
-    widths = [2, 3, n_out] if spec.depth <= 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
+    widths = [3 if n_out == 2 else 2, n_out] if spec.depth == 1 else [2, 3, n_out] if spec.depth == 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
     definitions = []
     for _ in range(2):
         Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 7))
@@ -1548,8 +1552,7 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             if isinstance(lhs, sp.Symbol) and lhs.name in w.env:
                 check_shown(problem.id, f"elementwise derivative {lhs.name}", rhs, w.env[lhs.name], w)
         for p in published:
-            if True:
-                _check_published(problem.id, p, widths, w, spec, names, fx)
+            _check_published(problem.id, p, widths, w, spec, names, fx)
         definitions = _definitions(spec, names, fx, net, w, problem.id)
     # the closed forms f′(z), g′(z) against the derivative of the registry's function
     for lhs, rhs in elementwise:
@@ -1707,7 +1710,7 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
     where = f"published {p.label}"
     if p.quantity is None:   # f′(z): against the derivative of the registry's function
         value = _entrywise_plain(spec, names, fx, p.shown)
-        (z,) = value.free_symbols or {sp.Symbol("z", real=True)}
+        z = next((v for v in value.free_symbols if v.name == "z"), sp.Symbol("z", real=True))
         entry = ACTIVATIONS[p.label[len("elementwise."):-len("_prime")]]
         for v in (sp.Rational(-7, 3), sp.Rational(2, 5), sp.Rational(9, 4)):
             truth = sp.diff(entry.build(z, netexpr.constants(entry)), z).subs(z, v)
@@ -1741,7 +1744,8 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
             values[name] = sp.ImmutableMatrix(w.env[shown])
     subs = {M: values[M.name] for M in back.atoms(sp.MatrixSymbol) if M.name in values}
     try:
-        got = back.xreplace(subs).doit()
+        with netexpr.bound({k: v for k, v in w.consts.items() if not isinstance(v, sp.Symbol)}):
+            got = back.xreplace(subs).doit()
         if isinstance(got, MatrixExpr):
             got = got.as_explicit()
         got = sp.Matrix(got)
