@@ -103,3 +103,64 @@ def test_notation_for_an_unknown_name_is_an_error(write_toml):
     with pytest.raises(BadInput) as err:
         load(write_toml(SKIP + '[problem.notation]\nZ = "Z"\n'))
     assert "notation.Z" in str(err.value)
+
+
+HINGE = '''
+[meta]
+title = "t"
+[[problem]]
+id = "h"
+kind = "graph"
+statement = "Hinge loss of a linear score."
+inputs = ["x", "y"]
+output = "L"
+wrt = ["w", "b"]
+[problem.nodes]
+s = "w*x + b"
+L = "max(0, 1 - y*s)"
+[problem.values]
+w = {w}
+x = 2
+b = -1
+y = 1
+'''
+
+
+def _solve_one(path):
+    (problem,) = load(path).problems
+    return graph.solve(problem)
+
+
+def test_a_hinge_on_the_margin_is_flagged_and_uses_a_subgradient(write_toml):
+    import sympy as sp
+
+    sol = _solve_one(write_toml(HINGE.format(w=1)))   # y s = 1: on the margin
+    (kink,) = sol.body.kinks
+    assert kink.node.name == "L" and sp.sstr(kink.where) == "-s*y + 1"
+    assert {p.name: v for p, v in kink.used} == {"s": 0, "y": 0}
+    values = {a.label: a.value for a in sol.answers}
+    assert values["dL/dw@values"] == 0 and values["dL/db@values"] == 0
+    # 0 lies between the one-sided derivatives of the composed loss: −x y = −2 and 0
+    w, b = sp.symbols("w b", real=True)
+    left = sp.diff(1 - (w * 2 + b), w).subs({w: 1, b: -1})
+    right = sp.diff(sp.Integer(0), w)
+    assert min(left, right) <= 0 <= max(left, right) and left == -2
+    ps = load(write_toml(HINGE.format(w=1), "k.toml"))
+    text = render_document(ps, solve_set(ps))
+    assert "sits on its kink ($1 - s y = 0$): it is not differentiable here; the subgradients" in text
+    assert r"$\partial L / \partial s = 0$" in text
+
+
+def test_a_hinge_off_the_margin_is_not_flagged(write_toml):
+    sol = _solve_one(write_toml(HINGE.format(w=0)))   # y s = −1: inside the margin
+    assert sol.body.kinks == ()
+    assert {a.label: a.value for a in sol.answers}["dL/dw@values"] == -2
+
+
+def test_a_relu_at_zero_in_a_graph_is_flagged(write_toml):
+    text = SKIP + "[problem.values]\n" + "\n".join(
+        f"{k} = {v}" for k, v in {"x": 0, "w11": 1, "w12": 1, "w13": 1, "w4": 1, "b11": 0, "b12": 0,
+                                  "b13": 0, "b14": 0, "y": 1}.items()) + "\n"
+    sol = _solve_one(write_toml(text))
+    assert [k.node.name for k in sol.body.kinks] == ["r1", "r2"]
+    assert [[(p.name, v) for p, v in k.used] for k in sol.body.kinks] == [[("x", 0)], [("r1", 0)]]

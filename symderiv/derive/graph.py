@@ -141,6 +141,16 @@ class GraphResult:
 
 
 @dataclass(frozen=True)
+class Kink:
+    """A node whose expression is at a kink at the given values (max(0, u) with u = 0)."""
+
+    node: sp.Symbol
+    expr: sp.Expr                                 # the node's expression
+    where: sp.Expr                                # the kink's argument, = 0 at the values
+    used: tuple[tuple[sp.Symbol, sp.Expr], ...]   # (parent, the local derivative's value used)
+
+
+@dataclass(frozen=True)
 class GraphSolution:
     spec: GraphSpec
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]
@@ -152,6 +162,7 @@ class GraphSolution:
     graph_nodes: frozenset = frozenset()  # inputs and nodes: the drawn part of the graph
     names: tuple = ()                     # (symbol, LaTeX) in the question's notation
     output: sp.Basic = None               # the output node
+    kinks: tuple[Kink, ...] = ()          # nodes at a kink at the given values
 
 
 def solve(problem: Problem) -> Solution:
@@ -191,8 +202,7 @@ def solve(problem: Problem) -> Solution:
         value = None
         if values and all(s in values for s in total.free_symbols):
             # Heaviside(0) = 0: at a kink the left derivative, as for networks
-            value = total.replace(lambda e: isinstance(e, sp.Heaviside),
-                                  lambda e: sp.Heaviside(e.args[0], 0)).xreplace(values)
+            value = at_kink_convention(total).xreplace(values)
             answers.append(Answer(f"{label}@values", value))
         results.append(GraphResult(var, tuple(paths), total, value))
         answers.append(Answer(label, total))
@@ -201,12 +211,56 @@ def solve(problem: Problem) -> Solution:
         node_values = tuple((n, sp.simplify(expanded[n].xreplace(values))) for n in order
                             if all(s in values for s in expanded[n].free_symbols))
     names = latex_names(problem, spec, scope, exprs)
+    kinks = _kinks_at(exprs, edges, values, node_values) if values else ()
     body = GraphSolution(spec, tuple(exprs.items()), tuple(expanded.items()), tuple(edges),
                          tuple(results), node_values, _diagram(spec, exprs, scope, names),
                          frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]),
-                         tuple(names.items()), out)
+                         tuple(names.items()), out, kinks)
     return Solution(problem, tuple(answers), body,
                     ("graph derivatives: path sums against the derivative of the composed output",))
+
+
+def at_kink_convention(e: sp.Expr) -> sp.Expr:
+    """The derivative's value where it does not exist: Heaviside(0) = 0, so max(0, u)′ at u = 0
+    is 0 (the left derivative, a subgradient), as for networks; sign(0) = 0 for |u|."""
+    return e.replace(lambda a: isinstance(a, sp.Heaviside), lambda a: sp.Heaviside(a.args[0], 0))
+
+
+def kink_arguments(expr: sp.Expr) -> list[sp.Expr]:
+    """Expressions whose sign switches the formula: u of |u|, a − b of max(a, b), …"""
+    out = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
+            out.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            # max(0, u): the kink is at u = 0, written as u
+            out.extend((b if a == 0 else a if b == 0 else a - b)
+                       for i, a in enumerate(args) for b in args[i + 1:])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    out.append(rel.lhs - rel.rhs)
+    return out
+
+
+def _kinks_at(exprs: dict, edges: list, values: dict, node_values) -> tuple[Kink, ...]:
+    """Every node whose own expression is at a kink at the given values, with the value each
+    of its local derivatives takes there under :func:`at_kink_convention`."""
+    at = dict(values)
+    at.update(dict(node_values))
+    found = []
+    for node, expr in exprs.items():
+        if not all(s in at for s in expr.free_symbols):
+            continue
+        for arg in kink_arguments(expr):
+            if sp.simplify(arg.xreplace(at)) == 0:
+                used = tuple((e.parent, sp.simplify(at_kink_convention(e.local).xreplace(at)))
+                             for e in edges if e.child == node and e.local.has(sp.Heaviside, sp.sign, sp.Piecewise,
+                                                                               sp.Abs, sp.Max, sp.Min))
+                found.append(Kink(node, expr, arg, used))
+                break
+    return tuple(found)
 
 
 def _paths(start: sp.Symbol, end: sp.Symbol, children: dict) -> list[list[Edge]]:
