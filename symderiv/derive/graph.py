@@ -151,6 +151,16 @@ class Kink:
 
 
 @dataclass(frozen=True)
+class AdjointRow:
+    """One row of the reverse-mode table: ∂out/∂v = Σ over the children c of v of
+    (∂out/∂c, the upstream gradient) × (∂c/∂v, the local derivative), at the given values."""
+
+    node: sp.Symbol
+    terms: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]   # (child c, upstream ∂out/∂c, local ∂c/∂v)
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
 class GraphSolution:
     spec: GraphSpec
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]
@@ -163,6 +173,7 @@ class GraphSolution:
     names: tuple = ()                     # (symbol, LaTeX) in the question's notation
     output: sp.Basic = None               # the output node
     kinks: tuple[Kink, ...] = ()          # nodes at a kink at the given values
+    adjoints: tuple[AdjointRow, ...] = ()  # the reverse-mode table, output first
 
 
 def solve(problem: Problem) -> Solution:
@@ -212,10 +223,15 @@ def solve(problem: Problem) -> Solution:
                             if all(s in values for s in expanded[n].free_symbols))
     names = latex_names(problem, spec, scope, exprs)
     kinks = _kinks_at(exprs, edges, values, node_values) if values else ()
+    adjoints = ()
+    leaves = {e.parent for e in edges} - set(exprs)
+    if values and all(v in values for v in leaves):
+        adjoints = reverse_mode(exprs, edges, out, values, node_values)
+        _check_adjoints(problem, exprs, out, adjoints, values, node_values)
     body = GraphSolution(spec, tuple(exprs.items()), tuple(expanded.items()), tuple(edges),
                          tuple(results), node_values, _diagram(spec, exprs, scope, names),
                          frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]),
-                         tuple(names.items()), out, kinks)
+                         tuple(names.items()), out, kinks, adjoints)
     return Solution(problem, tuple(answers), body,
                     ("graph derivatives: path sums against the derivative of the composed output",))
 
@@ -261,6 +277,56 @@ def _kinks_at(exprs: dict, edges: list, values: dict, node_values) -> tuple[Kink
                 found.append(Kink(node, expr, arg, used))
                 break
     return tuple(found)
+
+
+def reverse_mode(exprs: dict, edges: list, out: sp.Symbol, values: dict, node_values) -> tuple[AdjointRow, ...]:
+    """Back-propagation at the given values, as CS231n teaches it: start with ∂out/∂out = 1 and
+    visit the nodes in reverse evaluation order, then the inputs and parameters; each receives
+    upstream × local from every node that uses it, added up where paths meet."""
+    at = dict(values)
+    at.update(dict(node_values))
+    order = list(exprs)
+    leaves = []
+    for e in edges:   # inputs and parameters in the order they are first used
+        if e.parent not in exprs and e.parent not in leaves:
+            leaves.append(e.parent)
+    adjoint = {out: sp.Integer(1)}
+    rows = [AdjointRow(out, (), sp.Integer(1))]
+    for v in [n for n in reversed(order) if n != out] + leaves:
+        terms = []
+        for e in edges:
+            if e.parent == v and e.child in adjoint:
+                local = sp.simplify(at_kink_convention(e.local).xreplace(at))
+                terms.append((e.child, adjoint[e.child], local))
+        if not terms:
+            continue   # not upstream of the output
+        adjoint[v] = sp.simplify(sp.Add(*[u * l for _, u, l in terms]))
+        rows.append(AdjointRow(v, tuple(terms), adjoint[v]))
+    return tuple(rows)
+
+
+def _check_adjoints(problem: Problem, exprs: dict, out: sp.Symbol, rows, values: dict, node_values) -> None:
+    """Each node's adjoint against sympy.diff of the output composed from that node onward:
+    the nodes that depend on v written in v, every other quantity at its given value."""
+    at = dict(values)
+    at.update(dict(node_values))
+    for row in rows:
+        v = row.node
+        var = sp.Dummy(v.name, real=True)
+        shown = {v: var}
+        for node, expr in exprs.items():
+            if node == v:
+                continue
+            if expr.free_symbols & set(shown):
+                shown[node] = expr.xreplace(shown)
+        composed = shown.get(out, sp.Integer(0) if v != out else var).xreplace(
+            {s: at[s] for s in at if s not in shown})
+        truth = at_kink_convention(sp.diff(composed, var)).xreplace({var: at[v]})
+        got, want = sp.N(row.value, 30), sp.N(truth, 30)
+        if not (got.is_number and want.is_number) or abs(complex(got - want)) > 1e-20 * max(1, abs(complex(want))):
+            raise VerificationFailed(problem.id, f"reverse-mode table, node {v.name}",
+                                     f"upstream x local gives {got}, the derivative of the composed "
+                                     f"output gives {want}")
 
 
 def _paths(start: sp.Symbol, end: sp.Symbol, children: dict) -> list[list[Edge]]:
