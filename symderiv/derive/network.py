@@ -78,7 +78,7 @@ class Notation:
     output_fn: str = ""
 
 
-def _parse_notation(f: Fields) -> Notation:
+def _parse_notation(f: Fields, depth: int = 2) -> Notation:
     allowed = [fl.name for fl in dataclasses.fields(Notation)]
     table = f.get("notation", dict, {}, what="a table of names")
     for key in table:
@@ -88,7 +88,8 @@ def _parse_notation(f: Fields) -> Notation:
     if values.get("index", "layer") not in INDEXING:
         raise f.error("notation.index", f"expected one of {', '.join(INDEXING)}, got {values['index']!r}")
     for key in ("weights", "biases"):
-        if key in values and not _PLACEHOLDER.search(values[key]):
+        # one layer: W and b need no index
+        if key in values and depth > 1 and not _PLACEHOLDER.search(values[key]):
             raise f.error(f"notation.{key}", "must contain the layer index i, e.g. W_i or W^{(i)}")
     if "biases" not in values:
         w = values.get("weights", Notation.weights)
@@ -172,7 +173,7 @@ def parse(problem: Problem) -> MLPSpec:
         missing = sorted({"x", "y", "params"} - set(numeric_fields))[0]
         raise f.error(missing, "a numeric problem needs x, y and params together")
     recurrences = bool(f.get("recurrences", bool, False)) or any(isinstance(w, str) for w in layers)
-    notation = _parse_notation(f)
+    notation = _parse_notation(f, len(layers) - 1)
     if not numeric_fields:
         return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences,
                        notation=notation)
