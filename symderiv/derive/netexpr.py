@@ -50,6 +50,18 @@ def constants(entry) -> dict:
             for p, text in entry.params.items()}
 
 
+def evaluation_constants(entry) -> dict:
+    """The parameters' values for evaluating on explicit matrices: the bound ones, else one
+    fixed point of each parameter's domain (a = a point of (0, 1)); both sides of a comparison
+    are evaluated with the same point, and the branch of max(z, a z) in force is decidable."""
+    import random
+
+    from ..assume import parse_assumption
+
+    return {p: _BOUND[p] if p in _BOUND else parse_assumption(p, text).sample(random.Random(p))
+            for p, text in entry.params.items()}
+
+
 def _explicit(m):
     m = m.doit()
     if isinstance(m, MatrixExpr):
@@ -116,7 +128,7 @@ class Activation(_Call):
     def _evaluate(self, values):
         (z,) = values
         entry = ACTIVATIONS[self.fname]
-        consts = constants(entry)
+        consts = evaluation_constants(entry)
         if entry.vector:
             return entry.build(list(z), consts)
         return z.applyfunc(lambda t: entry.build(t, consts))
@@ -132,7 +144,7 @@ class ActivationPrime(_Call):
 
         (z,) = values
         entry = ACTIVATIONS[self.fname]
-        J = _local_jacobian(entry, constants(entry), z)
+        J = _local_jacobian(entry, evaluation_constants(entry), z)
         return sp.Matrix([J[i, i] for i in range(z.rows)])
 
 
@@ -150,7 +162,7 @@ class Jacobian(_Call):
         from .network import _local_jacobian
 
         entry = ACTIVATIONS[self.fname]
-        return _local_jacobian(entry, constants(entry), values[0])
+        return _local_jacobian(entry, evaluation_constants(entry), values[0])
 
 
 class Hadamard(_Call):
@@ -203,7 +215,7 @@ class Loss(_Call):
         A, Y = values
         if A.shape != Y.shape:
             raise sp.ShapeError(f"prediction {A.shape} and target {Y.shape}")
-        return sp.Matrix([[vector_loss(self.fname, A, Y, constants(LOSSES[self.fname]))]])
+        return sp.Matrix([[vector_loss(self.fname, A, Y, evaluation_constants(LOSSES[self.fname]))]])
 
 
 def dimension(width) -> sp.Basic:

@@ -742,6 +742,9 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
            _prime(fx.output): lambda m: local_derivative(net, net.output, m)}
     scalar = {e.latex: (lambda t, e=e: e.build(t, net.constants))
               for e in ACTIVATIONS.values() if not e.vector}
+    # the teacher's heads in closed forms: Φ and φ of GELU′ (the standard normal's cdf and pdf)
+    scalar.update({r"\Phi": lambda t: (1 + sp.erf(t / sp.sqrt(2))) / 2,
+                   r"\varphi": lambda t: sp.exp(-t ** 2 / 2) / sp.sqrt(2 * sp.pi)})
     scalar[fx.hidden] = lambda t: net.hidden.build(t, net.constants)
     if not net.output.vector:
         scalar[fx.output] = lambda t: net.output.build(t, net.constants)
@@ -800,7 +803,7 @@ def _loss_derivative(spec: MLPSpec, names: Names, width) -> sp.Expr:
     consts.update(dict(spec.constants))
     d = sp.diff(LOSSES[spec.loss].build(q, t, consts), q)
     if spec.loss in MEAN_LOSSES:
-        d = d / (width if isinstance(width, int) else sp.Symbol(width, positive=True))
+        d = d / netexpr.dimension(width)   # the width K, the same symbol as in the matrices' shapes
     d = _teacher_fraction(sp.factor(sp.simplify(d)))
     return d.xreplace({q: sp.Symbol(names.output), t: sp.Symbol(names.target)})
 
@@ -1519,6 +1522,9 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         # the displayed gradients are compared with the derivative of the composed loss in
         # _world, so back-propagation itself needs no separate check here
         w = _world(net, spec, names, fx, Ws, bs, x, y)
+        for name, size in zip(spec.layers, widths):
+            if isinstance(name, str):   # a width in a closed form: 2(ŷ − y)/K for the mean squared error
+                w.env.setdefault(name, sp.Integer(size))
         for k in range(1, spec.depth + 1):
             J = local_derivative(net, net.hidden if k < spec.depth else net.output, w.env[names.pre(k)])
             entry = net.hidden if k < spec.depth else net.output
@@ -1689,9 +1695,14 @@ def _entrywise_plain(spec: MLPSpec, names: Names, fx: Functions, shown: sp.Expr)
           sp.Symbol(names.target): sp.Symbol("y_j", real=True)}
     e = shown.xreplace(at)
     by_name = {fx.hidden: ACTIVATIONS[spec.hidden], fx.output: ACTIVATIONS[spec.output]}
-    return e.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in by_name,
-                     lambda a: by_name[a.func.__name__].build(a.args[0], netexpr.constants(
-                         by_name[a.func.__name__])))
+    # the teacher's heads: σ, Φ and φ (the standard normal's distribution and density)
+    heads = {r"\sigma": lambda u: 1 / (1 + sp.exp(-u)),
+             r"\Phi": lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2,
+             r"\varphi": lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)}
+    heads.update({name: (lambda u, entry=entry: entry.build(u, netexpr.constants(entry)))
+                  for name, entry in by_name.items()})
+    return e.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in heads,
+                     lambda a: heads[a.func.__name__](a.args[0]))
 
 
 def _symbolic_answer(spec: MLPSpec, names: Names, fx: Functions, p: Published) -> Answer:
@@ -1729,6 +1740,8 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
         got = sp.Matrix([back.xreplace({sp.Symbol("yhat_j", real=True): a, sp.Symbol("y_j", real=True): b})
                          for a, b in zip(yh, yy)])
         got = got.xreplace({c: w.consts[c.name] for c in got.free_symbols if c.name in w.consts})
+        got = got.xreplace({c: w.env[c.name] for c in got.free_symbols     # a width: 2(ŷ − y)/K
+                            if c.name in w.env and not isinstance(w.env[c.name], sp.MatrixBase)})
         if not _agree(got, w.env[p.quantity]):
             raise VerificationFailed(problem_id, where, "does not equal the quantity it names")
         return
