@@ -380,3 +380,38 @@ def test_limits_and_domains():
     assert _val(stem, "6", "arctan.derivative") == 1 / (x ** 2 + 1)
     assert _val(stem, "6", "arsinh.derivative") == 1 / sp.sqrt(x ** 2 + 1)
     assert [_val(stem, "6", f"arsinh.limit({p})") for p in ("+oo", "-oo")] == [0, 0]
+
+
+def test_backprop_graphs_tables():
+    stem = "backprop_graphs_tables"
+    # 1: f = (x + y) z at (−2, 5, −4), by sympy.diff of the composed function
+    x, y, z = sp.symbols("x y z")
+    for v, want in ((x, -4), (y, -4), (z, 3)):
+        assert _val(stem, "1", f"df/d{v}@values") == sp.diff((x + y) * z, v).subs({x: -2, y: 5, z: -4}) == want
+    # 2: the sigmoid neuron; CS231n's numbers −0.20 and 0.39
+    w0, x0 = sp.symbols("w0 x0")
+    f = 1 / (1 + sp.exp(-(w0 * x0 + 6 - 3)))
+    for v, want in ((w0, -0.196612), (x0, 0.393224)):
+        exact = sp.diff(f, v).subs({w0: 2, x0: -1})
+        assert math.isclose(_num(_val(stem, "2", f"df/d{v}@values")), _num(exact), rel_tol=1e-12)
+        assert math.isclose(_num(exact), want, rel_tol=1e-5)
+    # 3: on the margin y s = 1: the subgradient 0 for every parameter, and the key says so
+    for name in ("w1", "w2", "b"):
+        assert _val(stem, "3", f"dL/d{name}@values") == 0
+    ps = load(DIR / f"{stem}.toml")
+    solutions = solve_set(ps)
+    (kink,) = solutions[2].body.kinks
+    assert kink.node.name == "L" and all(v == 0 for _, v in kink.used)
+    adjoints = {r.node.name: r.value for r in solutions[1].body.adjoints}
+    assert math.isclose(_num(adjoints["d"]), 0.196612, rel_tol=1e-5)
+    # 4: logistic regression, ŷ = σ(0.5 − 0.5 + 0.1) = σ(0.1): ∂ℓ/∂W = (σ(0.1) − 1) xᵀ
+    s01 = 1 / (1 + math.exp(-0.1))
+    gW = _val(stem, "4", "grad.W1")
+    assert gW.shape == (1, 2)
+    assert math.isclose(_num(gW[0, 0]), s01 - 1, rel_tol=1e-12)
+    assert math.isclose(_num(gW[0, 1]), 2 * (s01 - 1), rel_tol=1e-12)
+    # 5: softmax regression: ∂ℓ/∂z = ŷ − y and ∂ℓ/∂W = (ŷ − y) xᵀ, over plain names
+    answers = _key(stem)["5"]["answers"]
+    assert answers["backward.dL/dz1"]["sympy"] == "-y + yhat"
+    assert answers["grad.W1"]["sympy"] == "(-y + yhat)*x.T"
+    assert not any("hidden" in k or k.startswith("forward.h") for k in answers)

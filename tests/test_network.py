@@ -599,3 +599,237 @@ index_letter = "i"
     assert r"z_{1} \leq 0" in tex(rows["local.z1"].formula)
     assert tex(rows["grad.W2"].symbol) == r"\frac{\partial \ell}{\partial \mathbf{W}_{2}}"
     assert tex(rows["backward.dL/dh2"].symbol) == r"\frac{\partial \ell}{\partial a_{3}}"
+
+
+# --- the published (JSON) formulas of a symbolic network ---------------------------------
+
+SYMBOLIC = """
+[meta]
+title = "t"
+[[problem]]
+id = "p"
+kind = "mlp"
+layers = {layers}
+hidden = "{hidden}"
+output = "{output}"
+loss = "{loss}"
+[problem.notation]
+index = "step"
+"""
+
+
+def _published_against_composed_diff(key, layers, hidden, output, loss, seed):
+    """Every published matrix string, read back with the checker's namespace, evaluated at a
+    random network: the forward ones against composition, the gradients against sympy.diff of
+    the composed loss in each entry."""
+    from symderiv.derive.netexpr import namespace
+    from symderiv.parse import parse_expression
+
+    rng = random.Random(seed)
+    L = len(layers) - 1
+    r = lambda: sp.Float(sp.Rational(rng.randint(-9, 9), 7), 40)  # noqa: E731
+    Ws = [sp.Matrix(layers[k + 1], layers[k], lambda i, j: r()) for k in range(L)]
+    bs = [sp.Matrix(layers[k + 1], 1, lambda i, j: r()) for k in range(L)]
+    x = sp.Matrix(layers[0], 1, lambda i, j: r())
+    y = (sp.Matrix([sp.Rational(1, layers[-1])] * layers[-1]) if loss == "cross_entropy"
+         else sp.Matrix(layers[-1], 1, lambda i, j: sp.Rational(rng.randint(1, 9), 10)))
+
+    def act(name, z):
+        e = ACTIVATIONS[name]
+        return e.build(list(z), {}) if e.vector else z.applyfunc(lambda t: e.build(t, {}))
+
+    def forward(Ws, bs):
+        zs, hs = [], [x]
+        for k in range(L):
+            zs.append(Ws[k] * hs[-1] + bs[k])
+            hs.append(act(hidden if k < L - 1 else output, zs[-1]))
+        return zs, hs
+
+    zs, hs = forward(Ws, bs)
+    u = sp.Matrix(sp.symbols(f"u0:{layers[-1]}", real=True))
+    dyhat = sp.Matrix([sp.diff(vector_loss(loss, u, y, {}), v) for v in u]).xreplace(dict(zip(u, hs[-1])))
+    env = {"x": x, "y": y, "yhat": hs[-1], "dL_dyhat": dyhat}
+    for k in range(1, L + 1):
+        env.update({f"W{k}": Ws[k - 1], f"b{k}": bs[k - 1], f"z{k}": zs[k - 1]})
+        if k < L:
+            env[f"h{k}"] = hs[k]
+    # the truth: sympy.diff of the composed loss in each entry of each parameter
+    truth = {}
+    for k in range(L):
+        for name, M in ((f"W{k + 1}", Ws[k]), (f"b{k + 1}", bs[k])):
+            s = sp.Symbol("s", real=True)
+            g = sp.zeros(*M.shape)
+            for i in range(M.rows):
+                for j in range(M.cols):
+                    W2 = [W.copy() for W in Ws]
+                    b2 = [b.copy() for b in bs]
+                    (W2 if name[0] == "W" else b2)[k][i, j] = M[i, j] + s
+                    loss_s = vector_loss(loss, forward(W2, b2)[1][-1], y, {})
+                    g[i, j] = sp.diff(loss_s, s).subs(s, 0)
+            truth[f"grad.{name}"] = g
+    truth.update({f"forward.z{k}": zs[k - 1] for k in range(1, L + 1)})
+    truth["forward.yhat"] = hs[-1]
+    truth["forward.loss"] = sp.Matrix([[vector_loss(loss, hs[-1], y, {})]])
+    ns = namespace(layers)
+    answers = key["problems"][0]["answers"]
+    checked = 0
+    for label, want in truth.items():
+        value = parse_expression(answers[label]["sympy"], ns)
+        subs = {M: sp.ImmutableMatrix(env[M.name]) for M in value.atoms(sp.MatrixSymbol)}
+        got = value.xreplace(subs).doit()
+        got = sp.Matrix(got.as_explicit() if hasattr(got, "as_explicit") else got)
+        assert got.shape == want.shape, label
+        for a, b in zip(got, want):
+            assert abs(complex(sp.N(a - b, 30))) < 1e-25, (label, a, b)
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("hidden, output, loss", [
+    ("relu", "identity", "half_squared"),
+    pytest.param("tanh", "sigmoid", "bce", marks=pytest.mark.slow),
+    pytest.param("sigmoid", "softmax", "cross_entropy", marks=pytest.mark.slow)])
+def test_symbolic_mlp_publishes_formulas_that_equal_sympy_diff_of_the_composed_loss(
+        hidden, output, loss, write_toml):
+    layers = [2, 3, 2] if output != "softmax" else [2, 3, 3]
+    key = _key(write_toml(SYMBOLIC.format(layers=layers, hidden=hidden, output=output, loss=loss)))
+    answers = key["problems"][0]["answers"]
+    assert {"forward.z1", "forward.h1", "forward.yhat", "forward.loss", "backward.dL/dz2",
+            "backward.dL/dh1", "backward.dL/dz1", "grad.W1", "grad.b2", "elementwise.dh1/dz1",
+            "elementwise.dyhat/dz2", "elementwise.dL/dyhat"} <= set(answers)
+    assert _published_against_composed_diff(key, layers, hidden, output, loss, 3) == 8
+
+
+DSGA_12 = """
+[meta]
+title = "DS-GA 1008 HW1, 1.2(a)-(b)"
+[[problem]]
+id = "1.2a"
+kind = "mlp"
+layers = ["n", "d", "K"]
+hidden = "sigmoid"
+output = "sigmoid"
+[problem.notation]
+index = "step"
+[[problem]]
+id = "1.2b"
+kind = "mlp"
+layers = ["n", "d", "K"]
+hidden = "sigmoid"
+output = "sigmoid"
+loss = "bce"
+[problem.notation]
+index = "step"
+"""
+
+
+def test_symbolic_mlp_answers_are_the_displayed_formulas_over_plain_names(write_toml):
+    key = _key(write_toml(DSGA_12))
+    a = next(p for p in key["problems"] if p["id"] == "1.2a")["answers"]
+    assert a["forward.h1"]["sympy"] == "sigmoid(W1*x + b1)"
+    assert a["grad.W2"]["sympy"] == "hadamard(dL_dyhat, sigmoid_prime(z2))*h1.T"
+    # the key's own form, in the question's names (z₃ is the plain z2 in step numbering)
+    assert a["grad.W2"]["teacher"] == (r"\left[\frac{\partial \ell}{\partial \hat{y}} \odot "
+                                       r"\sigma'(z_{3})\right] {z_{2}}^{\top}")
+    assert a["elementwise.dyhat/dz2"]["sympy"] == "diag(sigmoid_prime(z2))"
+    assert a["elementwise.dL/dyhat"]["sympy"] == "-y_j + yhat_j"
+    b = next(p for p in key["problems"] if p["id"] == "1.2b")["answers"]
+    assert b["backward.dL/dz2"]["sympy"] == "-y + yhat"   # the sigmoid/BCE cancellation
+    assert b["elementwise.dL/dyhat"]["sympy"] == "(-y_j + yhat_j)/(yhat_j*(1 - yhat_j))"
+
+
+@pytest.mark.slow
+def test_symbolic_mlp_json_answers_round_trip_through_the_checker(tmp_path, write_toml):
+    """The key's own strings, given back as answers, are all correct; a transposed gradient,
+    a factor 2 and σ for σ′ are not."""
+    path = write_toml(DSGA_12.split("[[problem]]")[0] + "[[problem]]" + DSGA_12.split("[[problem]]")[1])
+    key = _key(path)
+    a = next(p for p in key["problems"] if p["id"] == "1.2a")["answers"]
+    lines = ["[answers]"] + [f'"1.2a/{k}" = {json.dumps(v["sympy"])}' for k, v in a.items()
+                             if k not in ("grad.W2", "grad.W1", "backward.dL/dz2")]
+    lines += ['"1.2a/grad.W2" = "h1*hadamard(dL_dyhat, sigmoid_prime(z2)).T"',
+              '"1.2a/grad.W1" = "2*hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1))*x.T"',
+              '"1.2a/backward.dL/dz2" = "hadamard(dL_dyhat, sigmoid(z2))"']
+    answers = tmp_path / "a.toml"
+    answers.write_text("\n".join(lines) + "\n")
+    from symderiv.check import check
+
+    report = check(path, answers)
+    verdicts = {r.label: r.verdict for r in report.results if r.label.startswith("1.2a/")}
+    assert verdicts.pop("1.2a/grad.W2") == "incorrect"
+    assert verdicts.pop("1.2a/grad.W1") == "incorrect"
+    assert verdicts.pop("1.2a/backward.dL/dz2") == "incorrect"
+    assert len(verdicts) == len(a) - 3 and set(verdicts.values()) == {"correct"}
+
+
+def test_a_wrong_published_formula_is_refused(monkeypatch):
+    """The published string is checked on its own: a translation that swapped W1 and W2 fails."""
+    real = net_mod._plain_of
+
+    def swapped(names, depth):
+        out = real(names, depth)
+        w1, w2 = names.W(1), names.W(2)
+        out[w1], out[w2] = "W2", "W1"
+        return out
+
+    monkeypatch.setattr(net_mod, "_plain_of", swapped)
+    ps = load(ROOT / "problems" / "dsga1008_hw1.toml")
+    problem = next(p for p in ps.problems if p.id == "1.2a")
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label.startswith("published ")
+
+
+ONE_LAYER = """
+[meta]
+title = "one layer"
+[[problem]]
+id = "p"
+kind = "mlp"
+statement = "Logistic regression as a network with one layer."
+layers = {layers}
+output = "sigmoid"
+loss = "bce"
+{numbers}
+"""
+
+
+@pytest.mark.parametrize("layers, numbers", [
+    ('["n", "K"]', ""),
+    ("[2, 1]", 'x = [1, 2]\ny = 1\n[problem.params]\nW1 = [[0.5, -0.25]]\nb1 = [0.1]')])
+def test_a_one_layer_network_never_mentions_a_hidden_activation(layers, numbers, write_toml, tmp_path):
+    path = write_toml(ONE_LAYER.format(layers=layers, numbers=numbers))
+    for extra in ([], ["--sheet"]):
+        out = tmp_path / ("sheet" if extra else "key")
+        result = CliRunner().invoke(main, ["render", str(path), "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        text = next(out.glob("*.tex")).read_text()
+        for word in ("hidden", "Hidden", "ReLU", "recurrence", "h_{", "and so on"):
+            assert word not in text, (extra, word)
+    answers = _key(path)["problems"][0]["answers"]
+    assert not any(k.startswith(("forward.h", "backward.dL/dh")) or "relu" in k for k in answers)
+    if layers.startswith('["n"'):
+        assert answers["grad.W1"]["sympy"] == "(-y + yhat)*x.T"
+        assert set(k for k in answers if k.startswith("elementwise.")) == {
+            "elementwise.dyhat/dz1", "elementwise.sigmoid_prime", "elementwise.dL/dyhat"}
+    else:
+        # ŷ = σ(0.1) for x·w = 0: ∂ℓ/∂W = (σ(0.1) − 1) xᵀ, by sympy.diff of the composed loss
+        w1, w2, b = sp.symbols("w1 w2 b", real=True)
+        ell = vector_loss("bce", sp.Matrix([ACTIVATIONS["sigmoid"].build(w1 + 2 * w2 + b, {})]), sp.Matrix([1]), {})
+        at = {w1: sp.Rational(1, 2), w2: -sp.Rational(1, 4), b: sp.Rational(1, 10)}
+        got = sp.parse_expr(answers["grad.W1"]["sympy"])
+        assert abs(complex(sp.N(got[0, 1] - sp.diff(ell, w2).subs(at), 30))) < 1e-25
+
+
+def test_a_one_layer_network_refuses_a_hidden_activation(write_toml):
+    path = write_toml(ONE_LAYER.format(layers='["n", "K"]', numbers="") .replace('loss = "bce"', 'loss = "bce"\nhidden = "relu"'))
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 2
+    assert "hidden" in result.output and "one-layer network" in result.output
+
+
+def test_a_one_layer_symbolic_network_publishes_formulas_equal_to_sympy_diff(write_toml):
+    """Once the random check networks had two layers for a one-layer problem and failed."""
+    path = write_toml(ONE_LAYER.format(layers="[3, 2]", numbers=""))
+    key = _key(path)
+    assert _published_against_composed_diff(key, [3, 2], "identity", "sigmoid", "bce", 5) == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -133,7 +134,18 @@ def build_context(problem, solution) -> Context:
     functions = _functions()
     ops = None
     is_matrix = lambda e: False  # noqa: E731
-    if problem.kind == "matrix_gradient":
+    if problem.kind == "mlp" and not problem.spec.numeric:
+        # a symbolic network's formulas are matrix expressions over x, W1, z1, dL_dz1 …
+        from ..derive.netexpr import namespace as network_namespace
+
+        base = network_namespace(problem.spec.layers)
+        for name, sym in base.symbols.items():
+            symbols.setdefault(name, sym)
+            alias.setdefault(name, sym)
+        ns = display_ns = dataclasses.replace(base, symbols={**alias, **base.symbols}, make_symbol=resolve)
+        ops = ns
+        is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
+    elif problem.kind == "matrix_gradient":
         from ..derive.matrix import namespace as matrix_namespace
 
         ns = matrix_namespace(problem.spec)

@@ -141,6 +141,26 @@ class GraphResult:
 
 
 @dataclass(frozen=True)
+class Kink:
+    """A node whose expression is at a kink at the given values (max(0, u) with u = 0)."""
+
+    node: sp.Symbol
+    expr: sp.Expr                                 # the node's expression
+    where: sp.Expr                                # the kink's argument, = 0 at the values
+    used: tuple[tuple[sp.Symbol, sp.Expr], ...]   # (parent, the local derivative's value used)
+
+
+@dataclass(frozen=True)
+class AdjointRow:
+    """One row of the reverse-mode table: ∂out/∂v = Σ over the children c of v of
+    (∂out/∂c, the upstream gradient) × (∂c/∂v, the local derivative), at the given values."""
+
+    node: sp.Symbol
+    terms: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]   # (child c, upstream ∂out/∂c, local ∂c/∂v)
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
 class GraphSolution:
     spec: GraphSpec
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]
@@ -152,6 +172,8 @@ class GraphSolution:
     graph_nodes: frozenset = frozenset()  # inputs and nodes: the drawn part of the graph
     names: tuple = ()                     # (symbol, LaTeX) in the question's notation
     output: sp.Basic = None               # the output node
+    kinks: tuple[Kink, ...] = ()          # nodes at a kink at the given values
+    adjoints: tuple[AdjointRow, ...] = ()  # the reverse-mode table, output first
 
 
 def solve(problem: Problem) -> Solution:
@@ -191,8 +213,7 @@ def solve(problem: Problem) -> Solution:
         value = None
         if values and all(s in values for s in total.free_symbols):
             # Heaviside(0) = 0: at a kink the left derivative, as for networks
-            value = total.replace(lambda e: isinstance(e, sp.Heaviside),
-                                  lambda e: sp.Heaviside(e.args[0], 0)).xreplace(values)
+            value = at_kink_convention(total).xreplace(values)
             answers.append(Answer(f"{label}@values", value))
         results.append(GraphResult(var, tuple(paths), total, value))
         answers.append(Answer(label, total))
@@ -201,12 +222,111 @@ def solve(problem: Problem) -> Solution:
         node_values = tuple((n, sp.simplify(expanded[n].xreplace(values))) for n in order
                             if all(s in values for s in expanded[n].free_symbols))
     names = latex_names(problem, spec, scope, exprs)
+    kinks = _kinks_at(exprs, edges, values, node_values) if values else ()
+    adjoints = ()
+    leaves = {e.parent for e in edges} - set(exprs)
+    if values and all(v in values for v in leaves):
+        adjoints = reverse_mode(exprs, edges, out, values, node_values)
+        _check_adjoints(problem, exprs, out, adjoints, values, node_values)
     body = GraphSolution(spec, tuple(exprs.items()), tuple(expanded.items()), tuple(edges),
                          tuple(results), node_values, _diagram(spec, exprs, scope, names),
                          frozenset([*(scope.symbol(n) for n in spec.inputs), *exprs]),
-                         tuple(names.items()), out)
+                         tuple(names.items()), out, kinks, adjoints)
     return Solution(problem, tuple(answers), body,
                     ("graph derivatives: path sums against the derivative of the composed output",))
+
+
+def at_kink_convention(e: sp.Expr) -> sp.Expr:
+    """The derivative's value where it does not exist: Heaviside(0) = 0, so max(0, u)′ at u = 0
+    is 0 (the left derivative, a subgradient), as for networks; sign(0) = 0 for |u|."""
+    return e.replace(lambda a: isinstance(a, sp.Heaviside), lambda a: sp.Heaviside(a.args[0], 0))
+
+
+def kink_arguments(expr: sp.Expr) -> list[sp.Expr]:
+    """Expressions whose sign switches the formula: u of |u|, a − b of max(a, b), …"""
+    out = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
+            out.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            # max(0, u): the kink is at u = 0, written as u
+            out.extend((b if a == 0 else a if b == 0 else a - b)
+                       for i, a in enumerate(args) for b in args[i + 1:])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    out.append(rel.lhs - rel.rhs)
+    return out
+
+
+def _kinks_at(exprs: dict, edges: list, values: dict, node_values) -> tuple[Kink, ...]:
+    """Every node whose own expression is at a kink at the given values, with the value each
+    of its local derivatives takes there under :func:`at_kink_convention`."""
+    at = dict(values)
+    at.update(dict(node_values))
+    found = []
+    for node, expr in exprs.items():
+        if not all(s in at for s in expr.free_symbols):
+            continue
+        for arg in kink_arguments(expr):
+            if sp.simplify(arg.xreplace(at)) == 0:
+                used = tuple((e.parent, sp.simplify(at_kink_convention(e.local).xreplace(at)))
+                             for e in edges if e.child == node and e.local.has(sp.Heaviside, sp.sign, sp.Piecewise,
+                                                                               sp.Abs, sp.Max, sp.Min))
+                found.append(Kink(node, expr, arg, used))
+                break
+    return tuple(found)
+
+
+def reverse_mode(exprs: dict, edges: list, out: sp.Symbol, values: dict, node_values) -> tuple[AdjointRow, ...]:
+    """Back-propagation at the given values, as CS231n teaches it: start with ∂out/∂out = 1 and
+    visit the nodes in reverse evaluation order, then the inputs and parameters; each receives
+    upstream × local from every node that uses it, added up where paths meet."""
+    at = dict(values)
+    at.update(dict(node_values))
+    order = list(exprs)
+    leaves = []
+    for e in edges:   # inputs and parameters in the order they are first used
+        if e.parent not in exprs and e.parent not in leaves:
+            leaves.append(e.parent)
+    adjoint = {out: sp.Integer(1)}
+    rows = [AdjointRow(out, (), sp.Integer(1))]
+    for v in [n for n in reversed(order) if n != out] + leaves:
+        terms = []
+        for e in edges:
+            if e.parent == v and e.child in adjoint:
+                local = sp.simplify(at_kink_convention(e.local).xreplace(at))
+                terms.append((e.child, adjoint[e.child], local))
+        if not terms:
+            continue   # not upstream of the output
+        adjoint[v] = sp.simplify(sp.Add(*[u * l for _, u, l in terms]))
+        rows.append(AdjointRow(v, tuple(terms), adjoint[v]))
+    return tuple(rows)
+
+
+def _check_adjoints(problem: Problem, exprs: dict, out: sp.Symbol, rows, values: dict, node_values) -> None:
+    """Each node's adjoint against sympy.diff of the output composed from that node onward:
+    the nodes that depend on v written in v, every other quantity at its given value."""
+    at = dict(values)
+    at.update(dict(node_values))
+    for row in rows:
+        v = row.node
+        var = sp.Dummy(v.name, real=True)
+        shown = {v: var}
+        for node, expr in exprs.items():
+            if node == v:
+                continue
+            if expr.free_symbols & set(shown):
+                shown[node] = expr.xreplace(shown)
+        composed = shown.get(out, sp.Integer(0) if v != out else var).xreplace(
+            {s: at[s] for s in at if s not in shown})
+        truth = at_kink_convention(sp.diff(composed, var)).xreplace({var: at[v]})
+        got, want = sp.N(row.value, 30), sp.N(truth, 30)
+        if not (got.is_number and want.is_number) or abs(complex(got - want)) > 1e-20 * max(1, abs(complex(want))):
+            raise VerificationFailed(problem.id, f"reverse-mode table, node {v.name}",
+                                     f"upstream x local gives {got}, the derivative of the composed "
+                                     f"output gives {want}")
 
 
 def _paths(start: sp.Symbol, end: sp.Symbol, children: dict) -> list[list[Edge]]:

@@ -32,6 +32,7 @@ from decimal import Decimal
 import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions import MatrixExpr
 
 from .. import memo, verify
 from ..assume import Scope, parse_assumption
@@ -40,6 +41,7 @@ from ..library import Entry
 from ..library.activations import ACTIVATIONS
 from ..library.losses import LOSSES, MEAN_LOSSES, vector_loss
 from ..spec import Fields, Problem
+from . import netexpr
 from .branches import split_branches
 from .derivative import FunctionSpec, _solve_scalar, DerivativeSpec
 from .steps import Answer, Solution
@@ -76,7 +78,7 @@ class Notation:
     output_fn: str = ""
 
 
-def _parse_notation(f: Fields) -> Notation:
+def _parse_notation(f: Fields, depth: int = 2) -> Notation:
     allowed = [fl.name for fl in dataclasses.fields(Notation)]
     table = f.get("notation", dict, {}, what="a table of names")
     for key in table:
@@ -86,7 +88,8 @@ def _parse_notation(f: Fields) -> Notation:
     if values.get("index", "layer") not in INDEXING:
         raise f.error("notation.index", f"expected one of {', '.join(INDEXING)}, got {values['index']!r}")
     for key in ("weights", "biases"):
-        if key in values and not _PLACEHOLDER.search(values[key]):
+        # one layer: W and b need no index
+        if key in values and depth > 1 and not _PLACEHOLDER.search(values[key]):
             raise f.error(f"notation.{key}", "must contain the layer index i, e.g. W_i or W^{(i)}")
     if "biases" not in values:
         w = values.get("weights", Notation.weights)
@@ -150,7 +153,10 @@ def parse(problem: Problem) -> MLPSpec:
     if len(layers) > MAX_LAYERS:
         raise f.error("layers", f"{len(layers)} layers are too many for a worked example "
                       f"(at most {MAX_LAYERS})")
-    hidden = f.get("hidden", str, "relu")
+    if len(layers) == 2 and "hidden" in problem.fields:
+        raise f.error("hidden", "a one-layer network (two widths) has no hidden layer; remove hidden "
+                      "or add a hidden width to layers")
+    hidden = f.get("hidden", str, "relu") if len(layers) > 2 else "identity"
     output = f.get("output", str, "identity")
     loss = f.get("loss", str, "half_squared")
     for field_name, name in (("hidden", hidden), ("output", output)):
@@ -167,7 +173,7 @@ def parse(problem: Problem) -> MLPSpec:
         missing = sorted({"x", "y", "params"} - set(numeric_fields))[0]
         raise f.error(missing, "a numeric problem needs x, y and params together")
     recurrences = bool(f.get("recurrences", bool, False)) or any(isinstance(w, str) for w in layers)
-    notation = _parse_notation(f)
+    notation = _parse_notation(f, len(layers) - 1)
     if not numeric_fields:
         return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences,
                        notation=notation)
@@ -476,7 +482,7 @@ class Functions:
         n = spec.notation
         hidden = n.hidden_fn or ACTIVATIONS[spec.hidden].latex
         output = n.output_fn or ACTIVATIONS[spec.output].latex
-        if hidden == output and spec.hidden != spec.output:
+        if hidden == output and spec.hidden != spec.output and spec.depth > 1:
             raise BadInput(f"the hidden ({spec.hidden}) and output ({spec.output}) activations are "
                            f"different functions but would both be written {hidden}: name them in "
                            f"[problem.notation] (hidden_fn, output_fn)", field="notation")
@@ -736,6 +742,9 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
            _prime(fx.output): lambda m: local_derivative(net, net.output, m)}
     scalar = {e.latex: (lambda t, e=e: e.build(t, net.constants))
               for e in ACTIVATIONS.values() if not e.vector}
+    # the teacher's heads in closed forms: Φ and φ of GELU′ (the standard normal's cdf and pdf)
+    scalar.update({r"\Phi": lambda t: (1 + sp.erf(t / sp.sqrt(2))) / 2,
+                   r"\varphi": lambda t: sp.exp(-t ** 2 / 2) / sp.sqrt(2 * sp.pi)})
     scalar[fx.hidden] = lambda t: net.hidden.build(t, net.constants)
     if not net.output.vector:
         scalar[fx.output] = lambda t: net.output.build(t, net.constants)
@@ -794,7 +803,7 @@ def _loss_derivative(spec: MLPSpec, names: Names, width) -> sp.Expr:
     consts.update(dict(spec.constants))
     d = sp.diff(LOSSES[spec.loss].build(q, t, consts), q)
     if spec.loss in MEAN_LOSSES:
-        d = d / (width if isinstance(width, int) else sp.Symbol(width, positive=True))
+        d = d / netexpr.dimension(width)   # the width K, the same symbol as in the matrices' shapes
     d = _teacher_fraction(sp.factor(sp.simplify(d)))
     return d.xreplace({q: sp.Symbol(names.output), t: sp.Symbol(names.target)})
 
@@ -831,8 +840,9 @@ def _definitions(spec: MLPSpec, names: Names, fx: Functions, net: Network, w: Wo
     out = []
     if not spec.numeric:
         net = _network_symbolic(spec)
-    for role, entry, name, letter in (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
-                                      ("output activation", net.output, fx.output, fx.output_letter)):
+    roles = (("hidden activation", net.hidden, fx.hidden, fx.hidden_letter),
+             ("output activation", net.output, fx.output, fx.output_letter))
+    for role, entry, name, letter in roles[0 if spec.depth > 1 else 1:]:   # one layer: no hidden one
         if entry.vector:
             i, k = sp.symbols("i k", integer=True, positive=True)
             width = names.widths[-1]
@@ -938,6 +948,7 @@ class SymbolicMLP:
     shortcut_lhs: sp.Basic | None
     diagram: Diagram
     checked: str
+    through: tuple[tuple[sp.Basic, sp.Basic], ...] = ()   # ∂ℓ/∂z_k, ∂ℓ/∂h_k layer by layer
 
 
 def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions,
@@ -1424,6 +1435,7 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
     shortcut_lhs, shortcut = _shortcut_steps(problem, spec, names, fx, net)
     up = _nc(names.d(names.output))
     grads = []
+    through = []   # ∂ℓ/∂z_k and ∂ℓ/∂h_{k-1}, layer by layer, in the same terms
     for k in range(L, 0, -1):
         entry = net.output if k == L else net.hidden
         fname = fx.output if k == L else fx.hidden
@@ -1438,14 +1450,17 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             delta = _Hadamard(up, _fn(_prime(fname))(pre))
         grads.append((_nc(names.d(names.W(k))), _grouped(delta) * _Transpose(_nc(names.post(k, -1)))))
         grads.append((_nc(names.d(names.b(k))), delta))
+        through.append((_nc(names.d(names.pre(k))), delta))
         up = _Transpose(_nc(names.W(k))) * _grouped(delta)
+        if k > 1:
+            through.append((_nc(names.d(names.post(k, -1))), up))
 
     # the layer-wise recurrences, for a general layer index
     i = spec.notation.index_letter
     recs = [(_nc(names.d(names.pre(i))), _Hadamard(_nc(names.d(names.post(i))), _fn(_prime(fx.hidden))(_nc(names.pre(i))))),
             (_nc(names.d(names.post(i, -1))), _Transpose(_nc(names.W(i))) * _nc(names.d(names.pre(i)))),
             (_nc(names.d(names.W(i))), _nc(names.d(names.pre(i))) * _Transpose(_nc(names.post(i, -1)))),
-            (_nc(names.d(names.b(i))), _nc(names.d(names.pre(i))))]
+            (_nc(names.d(names.b(i))), _nc(names.d(names.pre(i))))] if L > 1 else []   # one layer: none
 
     # elementwise derivatives in the question's names: ∂z₂/∂z₁, ∂ŷ/∂z₃, ∂ℓ/∂ŷ
     elementwise = []
@@ -1462,23 +1477,26 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             continue
         elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
     for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
-        if entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
+        if (which == "hidden" and L == 1) or entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
             continue
         closed, z = _closed_derivative(problem, spec, which)
         elementwise.append((_fn(_prime(fname), True)(z), closed))
     width = spec.layers[-1]
     elementwise.append((_nc(names.d(names.output)), _loss_derivative(spec, names, width)))
 
-    sizes, definitions = _check_symbolic(problem, spec, names, fx, rows, composed, grads, recs, elementwise)
+    published = _published_formulas(spec, names, fx, rows, composed, grads, through, elementwise)
+    sizes, definitions = _check_symbolic(problem, spec, names, fx, rows, composed, grads, recs, elementwise,
+                                         through, published)
     body = SymbolicMLP(spec, names, fx, tuple(definitions), tuple(rows), composed, tuple(grads), tuple(recs),
-                       tuple(elementwise), shortcut, shortcut_lhs, _mlp_diagram(spec), sizes)
-    return Solution(problem, (), body,
-                    ("network tables, gradients and recurrences evaluated on random networks and compared "
+                       tuple(elementwise), shortcut, shortcut_lhs, _mlp_diagram(spec), sizes, tuple(through))
+    answers = tuple(_symbolic_answer(spec, names, fx, p) for p in published)
+    return Solution(problem, answers, body,
+                    ("network tables, gradients" + (" and recurrences" if L > 1 else "") + " evaluated on random networks and compared "
                      "with the derivative of the composed loss",))
 
 
 def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads,
-                    recs, elementwise):
+                    recs, elementwise, through=(), published=()):
     """Every displayed formula, evaluated on random small networks, against the quantity it names."""
     net = _network_symbolic(spec)
     values = {s: sp.Rational(3, 10) * (i + 1) for i, s in enumerate(
@@ -1487,7 +1505,7 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     rng = random.Random(f"{problem.id}/mlp")
     n_out = 3 if net.output.vector else 2
     # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
-    widths = [2, 3, n_out] if spec.depth <= 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
+    widths = [3 if n_out == 2 else 2, n_out] if spec.depth == 1 else [2, 3, n_out] if spec.depth == 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
     definitions = []
     for _ in range(2):
         Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 7))
@@ -1504,6 +1522,9 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         # the displayed gradients are compared with the derivative of the composed loss in
         # _world, so back-propagation itself needs no separate check here
         w = _world(net, spec, names, fx, Ws, bs, x, y)
+        for name, size in zip(spec.layers, widths):
+            if isinstance(name, str):   # a width in a closed form: 2(ŷ − y)/K for the mean squared error
+                w.env.setdefault(name, sp.Integer(size))
         for k in range(1, spec.depth + 1):
             J = local_derivative(net, net.hidden if k < spec.depth else net.output, w.env[names.pre(k)])
             entry = net.hidden if k < spec.depth else net.output
@@ -1520,6 +1541,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             check_shown(problem.id, f"composed loss, line {lhs.name}", rhs, w.env[lhs.name], w)
         for lhs, rhs in grads:
             check_shown(problem.id, f"backward table, row {lhs.name}", rhs, w.env[lhs.name], w)
+        for lhs, rhs in through:
+            check_shown(problem.id, f"backward through the layers, {lhs.name}", rhs, w.env[lhs.name], w)
         # the recurrences at every layer index where they apply
         for k in range(1, spec.depth + 1):
             for n_rec, (lhs, rhs) in enumerate(recs):
@@ -1535,6 +1558,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         for lhs, rhs in elementwise:
             if isinstance(lhs, sp.Symbol) and lhs.name in w.env:
                 check_shown(problem.id, f"elementwise derivative {lhs.name}", rhs, w.env[lhs.name], w)
+        for p in published:
+            _check_published(problem.id, p, widths, w, spec, names, fx)
         definitions = _definitions(spec, names, fx, net, w, problem.id)
     # the closed forms f′(z), g′(z) against the derivative of the registry's function
     for lhs, rhs in elementwise:
@@ -1551,6 +1576,199 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                     raise VerificationFailed(problem.id, f"elementwise derivative {lhs.func.__name__}",
                                              "differs from the derivative of the activation")
     return "widths " + " → ".join(str(v) for v in widths), definitions
+
+
+# --- the published (JSON) form of the symbolic formulas --------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    """One displayed formula as the JSON key publishes it."""
+
+    label: str             # forward.z1, grad.W1, backward.dL/dz2, elementwise.dh1/dz1 …
+    shown: sp.Basic        # the displayed formula (the question's names)
+    quantity: str | None   # the name of what it equals on a concrete network (None: a closed form)
+    entrywise: bool = False  # a closed form read entry by entry (∂ℓ/∂ŷ)
+
+
+def _plain_of(names: Names, depth: int) -> dict[str, str]:
+    """The question's name of every vector and matrix → its plain name (x, W1, z1, h1, dL_dz1)."""
+    out = {names.input: "x", names.target: "y", names.output: "yhat"}
+    for k in range(1, depth + 1):
+        out[names.W(k)], out[names.b(k)], out[names.pre(k)] = f"W{k}", f"b{k}", f"z{k}"
+        if k < depth:
+            out[names.post(k)] = f"h{k}"
+    for shown, plain in list(out.items()):
+        if plain != "y":
+            out[names.d(shown)] = f"dL_d{plain}"
+    return out
+
+
+def _plain_table(spec: MLPSpec, names: Names, fx: Functions, widths) -> dict:
+    """The question's names → the plain matrix symbols, at the widths ``widths``."""
+    syms = netexpr.symbols(widths)
+    table = {shown: syms[plain] for shown, plain in _plain_of(names, spec.depth).items()}
+    table["I"] = syms["I"]
+    for k in range(1, spec.depth + 1):
+        name, fname = (spec.hidden, fx.hidden) if k < spec.depth else (spec.output, fx.output)
+        table[rf"J_{{{fname}}}({names.pre(k)})"] = netexpr.Jacobian(name, syms[f"z{k}"])
+    return table
+
+
+def _plain_functions(spec: MLPSpec, fx: Functions) -> dict:
+    out = {}
+    for shown, name in ((fx.output, spec.output), (fx.hidden, spec.hidden)):
+        out[shown] = (netexpr.Activation, name)
+        out[_prime(shown)] = (netexpr.ActivationPrime, name)
+    return out
+
+
+def _to_plain(e, table: dict, functions: dict):
+    """A displayed formula, node by node, as a matrix expression over the plain names."""
+    def rec(a):
+        return _to_plain(a, table, functions)
+
+    if isinstance(e, _Loss):
+        return netexpr.Loss(e.loss_name, *[rec(a) for a in e.args])
+    if isinstance(e, _Transpose):
+        return rec(e.args[0]).T
+    if isinstance(e, _Hadamard):
+        return netexpr.Hadamard(*[rec(a) for a in e.args])
+    if isinstance(e, _Group):
+        return rec(e.args[0])
+    if isinstance(e, _Diag):
+        return netexpr.Diag(rec(e.args[0]))
+    if isinstance(e, _Diff):
+        a, b = e.args
+        return rec(a) - rec(b)
+    if isinstance(e, _Sum) or e.is_Add:
+        terms = [rec(a) for a in e.args]
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+    if e.is_Symbol:
+        if e.name not in table:
+            raise KeyError(e.name)
+        return table[e.name]
+    if isinstance(e, AppliedUndef) and e.func.__name__ in functions:
+        cls, name = functions[e.func.__name__]
+        return cls(name, rec(e.args[0]))
+    if e.is_Number:
+        return e
+    if e.is_Mul:
+        result = None
+        for a in e.args:
+            v = rec(a)
+            result = v if result is None else result * v
+        return result
+    raise KeyError(type(e).__name__)
+
+
+def _published_formulas(spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads, through,
+                        elementwise) -> list[Published]:
+    """Every formula of the symbolic key that names a quantity, with its JSON label."""
+    plain = _plain_of(names, spec.depth)
+    out = [Published("forward." + plain[r.quantity.name], r.out, r.quantity.name) for r in rows[:-1]]
+    out.append(Published("forward.loss", composed[0][1], names.loss))
+    for lhs, rhs in through:
+        out.append(Published("backward.dL/d" + plain[lhs.name][len("dL_d"):], rhs, lhs.name))
+    for lhs, rhs in grads:
+        out.append(Published("grad." + plain[lhs.name][len("dL_d"):], rhs, lhs.name))
+    for k in range(1, spec.depth + 1):
+        lhs = names.d(names.pre(k), of=names.post(k))
+        rhs = next(r for l, r in elementwise if isinstance(l, sp.Symbol) and l.name == lhs)
+        out.append(Published(f"elementwise.d{plain[names.post(k)]}/dz{k}", rhs, lhs))
+    for lhs, rhs in elementwise:
+        if isinstance(lhs, AppliedUndef):
+            name = spec.hidden if lhs.func.__name__ == _prime(fx.hidden) else spec.output
+            out.append(Published(f"elementwise.{name}_prime", rhs, None))
+        elif lhs.name == names.d(names.output):
+            out.append(Published("elementwise.dL/dyhat", rhs, lhs.name, entrywise=True))
+    return out
+
+
+def _entrywise_plain(spec: MLPSpec, names: Names, fx: Functions, shown: sp.Expr) -> sp.Expr:
+    """A closed form read entry by entry, in plain scalars: yhat_j, y_j; f′(z) with f the
+    registry's function (σ(z) as 1/(1 + e^{−z}))."""
+    at = {sp.Symbol(names.output): sp.Symbol("yhat_j", real=True),
+          sp.Symbol(names.target): sp.Symbol("y_j", real=True)}
+    e = shown.xreplace(at)
+    by_name = {fx.hidden: ACTIVATIONS[spec.hidden], fx.output: ACTIVATIONS[spec.output]}
+    # the teacher's heads: σ, Φ and φ (the standard normal's distribution and density)
+    heads = {r"\sigma": lambda u: 1 / (1 + sp.exp(-u)),
+             r"\Phi": lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2,
+             r"\varphi": lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi)}
+    heads.update({name: (lambda u, entry=entry: entry.build(u, netexpr.constants(entry)))
+                  for name, entry in by_name.items()})
+    return e.replace(lambda a: isinstance(a, AppliedUndef) and a.func.__name__ in heads,
+                     lambda a: heads[a.func.__name__](a.args[0]))
+
+
+def _symbolic_answer(spec: MLPSpec, names: Names, fx: Functions, p: Published) -> Answer:
+    if p.quantity is None or p.entrywise:
+        return Answer(p.label, _entrywise_plain(spec, names, fx, p.shown), p.shown)
+    value = _to_plain(p.shown, _plain_table(spec, names, fx, spec.layers), _plain_functions(spec, fx))
+    return Answer(p.label, value, p.shown)
+
+
+def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPSpec, names: Names,
+                     fx: Functions) -> None:
+    """The published string, read back as the checker reads it, evaluated on the concrete
+    network ``w`` (widths ``widths``) and compared with the quantity it names."""
+    from ..export import answer_entry
+    from ..parse import parse_expression
+
+    where = f"published {p.label}"
+    if p.quantity is None:   # f′(z): against the derivative of the registry's function
+        value = _entrywise_plain(spec, names, fx, p.shown)
+        z = next((v for v in value.free_symbols if v.name == "z"), sp.Symbol("z", real=True))
+        entry = ACTIVATIONS[p.label[len("elementwise."):-len("_prime")]]
+        for v in (sp.Rational(-7, 3), sp.Rational(2, 5), sp.Rational(9, 4)):
+            truth = sp.diff(entry.build(z, netexpr.constants(entry)), z).subs(z, v)
+            got = value.subs(z, v)
+            at = {c: w.consts[c.name] for c in (truth.free_symbols | got.free_symbols) if c.name in w.consts}
+            if not _close(got.xreplace(at).doit(), truth.xreplace(at).doit()):
+                raise VerificationFailed(problem_id, where, "differs from the derivative of the activation")
+        return
+    if p.entrywise:
+        value = _entrywise_plain(spec, names, fx, p.shown)
+        text = answer_entry(value)["sympy"]
+        back = sp.parse_expr(text, local_dict={"yhat_j": sp.Symbol("yhat_j", real=True),
+                                               "y_j": sp.Symbol("y_j", real=True)})
+        yh, yy = w.env[names.output], w.env[names.target]
+        got = sp.Matrix([back.xreplace({sp.Symbol("yhat_j", real=True): a, sp.Symbol("y_j", real=True): b})
+                         for a, b in zip(yh, yy)])
+        got = got.xreplace({c: w.consts[c.name] for c in got.free_symbols if c.name in w.consts})
+        got = got.xreplace({c: w.env[c.name] for c in got.free_symbols     # a width: 2(ŷ − y)/K
+                            if c.name in w.env and not isinstance(w.env[c.name], sp.MatrixBase)})
+        if not _agree(got, w.env[p.quantity]):
+            raise VerificationFailed(problem_id, where, "does not equal the quantity it names")
+        return
+    try:
+        value = _to_plain(p.shown, _plain_table(spec, names, fx, spec.layers), _plain_functions(spec, fx))
+        text = answer_entry(value)["sympy"]
+        back = parse_expression(text, netexpr.namespace(widths))
+    except (KeyError, BadInput) as exc:
+        raise VerificationFailed(problem_id, where, f"cannot be written over the plain names ({exc})") from None
+    plain = _plain_of(names, spec.depth)
+    values = {}
+    for shown, name in plain.items():
+        if shown in w.env and isinstance(w.env[shown], sp.MatrixBase):
+            values[name] = sp.ImmutableMatrix(w.env[shown])
+    subs = {M: values[M.name] for M in back.atoms(sp.MatrixSymbol) if M.name in values}
+    try:
+        with netexpr.bound({k: v for k, v in w.consts.items() if not isinstance(v, sp.Symbol)}):
+            got = back.xreplace(subs).doit()
+        if isinstance(got, MatrixExpr):
+            got = got.as_explicit()
+        got = sp.Matrix(got)
+        consts = {s: w.consts[s.name] for s in got.free_symbols if s.name in w.consts}
+        got = got.xreplace(consts)
+    except (sp.ShapeError, TypeError, ValueError, NotImplementedError) as exc:
+        raise VerificationFailed(problem_id, where, f"does not evaluate ({exc})") from None
+    if not _agree(got, w.env[p.quantity]):
+        raise VerificationFailed(problem_id, where, "does not equal the quantity it names on a concrete network")
 
 
 def _reindex(name: str, names: Names, notation: Notation, k: int) -> str:
