@@ -6,10 +6,11 @@ Targets: ``--help`` under 0.15 s; solve + render of all problem files under 2 s 
 process after imports.
 
 ``python benchmarks/bench.py --compare [--runs N]`` runs, in turn, the naive baseline
-(``benchmarks/baseline.py``: plain SymPy computing the seed answers, no steps, no checks) and
-``symderiv render problems/*.toml`` as separate processes, and prints their CPU times
-(user + system of the child, so the machine's load does not change them) with min / median /
-max and the ratio of the medians; then each file of ``problems/examples/`` on its own.
+(``benchmarks/baseline.py``: plain SymPy computing every answer of the four seed keys, no steps,
+no checks, no rendering) and ``symderiv render problems/*.toml`` as separate processes, and
+prints their CPU times (user + system of the child, so the machine's load does not change them)
+with min / median / max and the ratio of the medians; then each file of ``problems/examples/``
+on its own.
 """
 
 from __future__ import annotations
