@@ -168,6 +168,11 @@ class KeyPrinter(LatexPrinter):
         return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
 
     def parenthesize(self, item, level, is_neg=False, strict=False):
+        if isinstance(item, (sp.HadamardProduct, sp.HadamardPower)) and level >= PRECEDENCE["Mul"]:
+            text = self._print(item)
+            if isinstance(item, sp.HadamardProduct) or item.exp == -1:
+                return r"\left(" + text + r"\right)"
+            return text
         if _is_number_product(item) and not isinstance(item.arg, sp.MatrixSymbol):
             text = self._print(item)
             return r"\left(" + text + r"\right)" if level >= PRECEDENCE["Mul"] else text
@@ -177,6 +182,43 @@ class KeyPrinter(LatexPrinter):
         if _is_number_product(expr) and not isinstance(expr.arg, sp.MatrixSymbol):
             return not (first and last)
         return super()._needs_mul_brackets(expr, first=first, last=last)
+
+    def _print_HadamardProduct(self, expr):
+        # the entrywise product u ⊙ v, and u ⊘ v for a factor v^{∘−1}; vectors before functions
+        # of them, products bracketed: y ⊙ (Xw)
+        factors = sorted(expr.args, key=lambda a: (not isinstance(a, sp.MatrixSymbol), isinstance(a, sp.MatAdd)))
+        over = [a.base for a in factors if isinstance(a, sp.HadamardPower) and a.exp == -1]
+        top = [a for a in factors if not (isinstance(a, sp.HadamardPower) and a.exp == -1)]
+        text = r" \odot ".join(self._entrywise_factor(a) for a in top) if top else r"\mathbf{1}"
+        if over:
+            if len(top) > 1:
+                text = r"\left(" + text + r"\right)"
+            text += "".join(r" \oslash " + self._entrywise_factor(b) for b in over)
+        return text
+
+    def _entrywise_factor(self, a):
+        text = self._print(a)
+        if isinstance(a, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)) or (
+                isinstance(a, sp.HadamardPower) and a.exp == -1):
+            return r"\left(" + text + r"\right)"
+        return text
+
+    def _print_HadamardPower(self, expr):
+        if expr.exp == -1:
+            return r"\mathbf{1} \oslash " + self._entrywise_factor(expr.base)
+        base = self._print(expr.base)
+        if not isinstance(expr.base, sp.MatrixSymbol) and not base.endswith(r"\mathclose{}"):
+            base = r"\left(" + base + r"\right)"
+        return base + r"^{\circ " + self._print(expr.exp) + "}"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        if rows == 1 and cols == 1:
+            return "1"
+        return r"\mathbf{1}^{\top}" if rows == 1 else r"\mathbf{1}"
+
+    def _print_DiagMatrix(self, expr):
+        return r"\operatorname{diag}\mathopen{}\left(" + self._print(expr.args[0]) + r"\right)\mathclose{}"
 
     def _print_Transpose(self, expr):
         text = super()._print_Transpose(expr)
