@@ -71,6 +71,14 @@ def _plain_call(text: str) -> str:
     return f"{head}{power}({inner}){match.group(4) or ''}" if depth == 0 else text
 
 
+def _negative(term) -> bool:
+    """A term printed with a minus sign: −y, or −log(𝟏ᵀ exp(o)) 𝟏 (a product with a negative number)."""
+    if isinstance(term, sp.MatMul):
+        scalars = [a for a in term.args if not getattr(a, "is_Matrix", False)]
+        return sp.Mul(*scalars).could_extract_minus_sign()
+    return term.could_extract_minus_sign()
+
+
 class KeyPrinter(LatexPrinter):
     """SymPy's LaTeX printer with a teacher's habits.
 
@@ -183,10 +191,49 @@ class KeyPrinter(LatexPrinter):
             return not (first and last)
         return super()._needs_mul_brackets(expr, first=first, last=last)
 
+    def _print_MatAdd(self, expr):
+        # as a sum: positive terms first, ones before the rest (𝟏 + exp(u), s − y)
+        terms = sorted(expr.args, key=lambda t: (_negative(t), not isinstance(t, sp.OneMatrix)))
+        out = ""
+        for i, term in enumerate(terms):
+            negative = _negative(term)
+            text = self._print(-term if negative and i else term)
+            if i:
+                out += " - " if negative else " + "
+            out += text
+        return out
+
+    def _print_MatMul(self, expr):
+        if not any(isinstance(a, (sp.HadamardProduct, sp.HadamardPower)) for a in expr.args):
+            return super()._print_MatMul(expr)
+        # an entrywise product inside a matrix product is always bracketed: Xᵀ(y ⊙ σ(u))
+        args = list(expr.args)
+        sign = ""
+        if expr.could_extract_minus_sign():
+            sign = "- "
+            args = args[1:] if args[0] == -1 else [-args[0]] + args[1:]
+        if len(args) == 1:
+            return sign + self._print(args[0])
+        return sign + " ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False)
+                               if getattr(a, "is_Matrix", False) else self._print(a) for a in args)
+
     def _print_HadamardProduct(self, expr):
         # the entrywise product u ⊙ v, and u ⊘ v for a factor v^{∘−1}; vectors before functions
-        # of them, products bracketed: y ⊙ (Xw)
-        factors = sorted(expr.args, key=lambda a: (not isinstance(a, sp.MatrixSymbol), isinstance(a, sp.MatAdd)))
+        # of them, products bracketed: y ⊙ (Xw); numbers in front: −y ⊙ (Xw) for (−y) ⊙ (Xw)
+        coeff, args = sp.S.One, []
+        for a in expr.args:
+            if isinstance(a, sp.MatMul) and not getattr(a.args[0], "is_Matrix", True) and a.args[0].is_number:
+                coeff *= a.args[0]
+                rest = a.args[1:]
+                args.append(rest[0] if len(rest) == 1 else sp.MatMul(*rest))
+            else:
+                args.append(a)
+        if coeff != 1:
+            inner = self._print_HadamardProduct(sp.HadamardProduct(*args))
+            if coeff == -1:
+                return "- " + inner
+            return self.parenthesize(coeff, PRECEDENCE["Mul"]) + " " + inner
+        factors = sorted(args, key=lambda a: (not isinstance(a, sp.MatrixSymbol), isinstance(a, sp.MatAdd)))
         over = [a.base for a in factors if isinstance(a, sp.HadamardPower) and a.exp == -1]
         top = [a for a in factors if not (isinstance(a, sp.HadamardPower) and a.exp == -1)]
         text = r" \odot ".join(self._entrywise_factor(a) for a in top) if top else r"\mathbf{1}"

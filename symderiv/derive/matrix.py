@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.symbol import Str
-from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
+from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import BadInput, VerificationFailed
@@ -144,6 +144,30 @@ class Softmax(MatrixExpr):
 
     def _sympystr(self, printer):
         return f"softmax({printer._print(self.arg)})"
+
+
+class DiagonalOf(MatrixExpr):
+    """The diagonal of a square matrix as a column vector (SymPy's own fails on explicit matrices)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return (self.arg.shape[0], sp.S.One)
+
+    def _entry(self, i, j, **kwargs):
+        return self.arg._entry(i, i, **kwargs)
+
+    def _latex(self, printer):
+        return r"\operatorname{diag}\mathopen{}\left(" + printer._print(self.arg) + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        return f"diagonal({printer._print(self.arg)})"
 
 
 def _ones_like(M):
@@ -371,7 +395,9 @@ def _power(base, exponent):
         if base.shape == (1, 1):
             return sp.Trace(base) ** exponent
         if not _same_dim(*base.shape):
-            raise BadInput(f"{sp.sstr(base)} ({_shape_text(base.shape)}) is not square")
+            raise BadInput(f"{sp.sstr(base)}**{sp.sstr(exponent)}: {sp.sstr(base)} is {_kind_of(base)} "
+                           f"({_shape_text(base.shape)}) and a power needs a square matrix (entry by entry "
+                           f"write hadamard({sp.sstr(base)}, {sp.sstr(base)}); for the squared length, norm(v)**2)")
         return base ** exponent
     return base ** exponent
 
@@ -532,6 +558,8 @@ def shape_table(expr) -> list[tuple[sp.Basic, str]]:
     for node in sp.postorder_traversal(expr):
         if isinstance(node, sp.MatMul) and node.args[0] == -1:
             continue  # −A has the shape of A
+        if isinstance(node, sp.OneMatrix) or (isinstance(node, sp.Transpose) and isinstance(node.arg, sp.OneMatrix)):
+            continue  # 𝟏 has the shape its neighbours give it
         if _is_matrix(node) and node not in seen:
             seen.add(node)
             rows.append((node, _shape_text(node.shape)))
@@ -764,6 +792,15 @@ def tidy(term):
                 return _product(coeff * base, mats)
         return _product(coeff, mats) if len(mats) > 1 or coeff != 1 else mats[0]
 
+    def diagonal(d):  # the diagonal of u vᵀ is u ⊙ v
+        coeff, mats = _split(d.arg)
+        mats = _flatten(mats)
+        if len(mats) == 2 and mats[0].shape[1] == 1 and mats[1].shape[0] == 1:
+            body = sp.HadamardProduct(mats[0], mats[1].T)
+            return body if coeff == 1 else coeff * body
+        return d
+
+    term = term.replace(lambda a: isinstance(a, DiagonalOf), diagonal)
     term = term.replace(lambda a: isinstance(a, sp.HadamardProduct), hadamard)
     return term.replace(lambda a: isinstance(a, sp.MatMul), product)
 
