@@ -276,7 +276,8 @@ def test_matrix_softmax_logistic():
     key = _key(stem)
     grads = {pid: key[pid]["answers"]["gradient"]["sympy"] for pid in key}
     shapes = {pid: key[pid]["answers"]["shape"]["sympy"] for pid in key}
-    assert shapes == {"1": "n x 1", "2a": "d x 1", "2b": "d x V", "3": "n x 1", "4": "q x 1"}
+    assert {k: v for k, v in shapes.items() if k != "5"} == {"1": "n x 1", "2a": "d x 1", "2b": "d x V", "3": "n x 1",
+                                                            "4": "q x 1"}
     M = lambda r, c, seed: sp.Matrix(r, c, lambda i, j: sp.Rational((7 * i + 3 * j + seed) % 11 - 5, 4))  # noqa: E731
 
     def softmax(v):
@@ -313,3 +314,13 @@ def test_matrix_softmax_logistic():
     o, p = M(3, 1, 6), sp.Matrix([sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(3, 10)])
     assert close(ev(grads["4"], o=o, y=p), softmax(o) - p)
     assert grads["4"] == "-y + softmax(o)"
+    # 5: CS231n, (1/N) Xᵀ(P − Y) + 2λW with P the row-by-row softmax of XW, Y one-hot rows
+    X, W = M(3, 2, 7), M(2, 4, 8)
+    Y = sp.Matrix([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]])
+    S = X * W
+    P = sp.Matrix(3, 4, lambda i, j: sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+    lam, N = sp.Rational(1, 10), sp.Integer(3)
+    # the JSON writes N as Symbol('N') (N is also SymPy's function)
+    got = ev(grads["5"], X=X, W=W, Y=Y, Symbol={"N": N}.get, lam=lam, softmax_rows=lambda m: P if m == S else None)
+    assert close(got, X.T * (P - Y) / N + 2 * lam * W)
+    assert shapes["5"] == "D x C"

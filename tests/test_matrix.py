@@ -352,6 +352,16 @@ ENTRYWISE = [
     ("sum(sin(x) ⊙ cos(A*x))", "x", {"x": "n x 1", "A": "n x n"},
      lambda: sum(sp.sin(xi) * sp.cos(t) for xi, t in zip(_vec("x", 3), _mat("A", 3, 3) * sp.Matrix(_vec("x", 3)))),
      None),
+    # CS231n softmax loss over a minibatch, softmax row by row (N = 3, D = 2, C = 4)
+    ("-sum(Y ⊙ log(softmax(X*W)))/N", "W", {"X": "N x D", "W": "D x C", "Y": "N x C"},
+     lambda: -sum(_mat("Y", 3, 4)[i, j] * sp.log(sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+                  for S in [_mat("X", 3, 2) * _mat("W", 2, 4)] for i in range(3) for j in range(4))
+     / sp.Symbol("N", real=True), None),
+    ("sum(softmax(X*W) ⊙ B)", "X", {"X": "N x D", "W": "D x C", "B": "N x C"},
+     lambda: sum(_mat("B", 3, 4)[i, j] * sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4))
+                 for S in [_mat("X", 3, 2) * _mat("W", 2, 4)] for i in range(3) for j in range(4)), None),
+    ("sum(log(rowsum(exp(S))))", "S", {"S": "N x C"},
+     lambda: sum(_lse(_mat("S", 3, 2).row(i)) for i in range(3)), None),
     ("log(1 + exp(-y * w.T*x))", "w", {"w": "n x 1", "x": "n x 1"},
      lambda: sp.log(1 + sp.exp(-sp.Symbol("y", real=True) * sp.Matrix(_vec("w", 3)).dot(sp.Matrix(_vec("x", 3))))),
      None),
@@ -470,7 +480,8 @@ z = "n x 1"
     ("sum(hadamard(x, A))", {"x": "n x 1", "A": "n x n"},
      "shape mismatch in the entrywise product of x and A: n x 1 and n x n"),
     ("sum(x / A)", {"x": "n x 1", "A": "n x n"}, "shape mismatch in the entrywise division x/A: n x 1 and n x n"),
-    ("sum(softmax(A)*x)", {"x": "n x 1", "A": "n x n"}, "softmax() takes a column vector (n x 1); A is n x n"),
+    ("sum(softmax(x.T*x))", {"x": "n x 1"}, "softmax() takes a column vector (n x 1) or a matrix (row by row)"),
+    ("sum(rowsum(x.T*x))", {"x": "n x 1"}, "rowsum() takes a matrix"),
     ("max(x, x.T*x)", {"x": "n x 1"}, "max() of a vector is supported as max(0, U)"),
     ("x % x", {"x": "n x 1"}, "the operator % is not allowed"),
 ])
@@ -513,7 +524,7 @@ x = "n x 1"
 
 @pytest.mark.parametrize("given, message", [
     ('["sum(z) = 1"]', "given: constrains the variable z itself"),
-    ('["y = 1"]', "given: cannot read 'y = 1': only \"sum(v) = number\" is supported"),
+    ('["y = 1"]', "given: cannot read 'y = 1': only \"sum(v) = number\" and \"rowsum(V) = number\" are supported"),
     ('["sum(y) < 1"]', "given: cannot read 'sum(y) < 1': write a fact as \"sum(y) = 1\""),
     ('"sum(y) = 1"', "given: expected a list"),
 ])
@@ -534,3 +545,30 @@ z = "n x 1"
     result = CliRunner().invoke(main, ["solve", str(path)])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_softmax_loss_over_a_minibatch_uses_one_hot_rows():
+    """CS231n: with every row of Y summing to 1 the gradient is (1/N) Xᵀ(P − Y) + 2λW, P the
+    row-by-row softmax of XW; verified at points whose rows of Y sum to 1, and not true
+    without that fact."""
+    spec = MatrixSpec("-sum(Y ⊙ log(softmax(X*W)))/N + lam*norm(W)**2", "W",
+                      (("X", "N x D"), ("W", "D x C"), ("Y", "N x C")), (), ("rowsum(Y) = 1",))
+    sol = matrix.solve(Problem(id="sm", kind="matrix_gradient", spec=spec))
+    assert sp.sstr(sol.answers[0].value) == "(2*lam)*W + 1/N*X.T*(-Y + softmax_rows(X*W))"
+    assert sol.body.named_after == ("softmax_rows",)
+    assert sp.sstr(sol.body.given[0][0]) == "Y*1"
+    # the closed form against sympy.diff, at Y with rows summing to 1 and at Y without
+    X, W, Y = _mat("X", 3, 2), _mat("W", 2, 4), _mat("Y", 3, 4)
+    N, lam = sp.Symbol("N", real=True), sp.Symbol("lam", real=True)
+    S = X * W
+    P = sp.Matrix(3, 4, lambda i, j: sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+    L = -sum(Y[i, j] * sp.log(P[i, j]) for i in range(3) for j in range(4)) / N + lam * sum(w ** 2 for w in W)
+    G = X.T * (P - Y) / N + 2 * lam * W
+    rng = random.Random(3)
+    at = {s: sp.Rational(rng.randint(-8, 8), 5) for s in L.free_symbols}
+    at[N], at[lam] = sp.Integer(3), sp.Rational(1, 10)
+    off = abs(sp.N((sp.diff(L, W[0, 0]) - G[0, 0]).xreplace(at), 30))
+    for i in range(3):
+        at[Y[i, 3]] = 1 - sum(at[Y[i, j]] for j in range(3))
+    on = abs(sp.N((sp.diff(L, W[0, 0]) - G[0, 0]).xreplace(at), 30))
+    assert on < 1e-25 < off

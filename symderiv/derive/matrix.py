@@ -23,6 +23,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sympy as sp
 from sympy.core.symbol import Str
@@ -146,6 +147,36 @@ class Softmax(MatrixExpr):
         return f"softmax({printer._print(self.arg)})"
 
 
+class RowSoftmax(MatrixExpr):
+    """softmax(S) of an N × C matrix, row by row (each row of scores to probabilities)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        c = int(self.arg.shape[1])
+        return sp.exp(self.arg._entry(i, j)) / sp.Add(*[sp.exp(self.arg._entry(i, k)) for k in range(c)])
+
+    def _latex(self, printer):
+        return r"\operatorname{softmax}\mathopen{}\left(" + printer._print(self.arg) + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        return f"softmax_rows({printer._print(self.arg)})"
+
+
+def _row_sums(S):
+    """S𝟏: the N × 1 vector of the row sums of S."""
+    return sp.MatMul(S, sp.OneMatrix(S.shape[1], 1))
+
+
 class DiagonalOf(MatrixExpr):
     """The diagonal of a square matrix as a column vector (SymPy's own fails on explicit matrices)."""
 
@@ -168,6 +199,9 @@ class DiagonalOf(MatrixExpr):
 
     def _sympystr(self, printer):
         return f"diagonal({printer._print(self.arg)})"
+
+
+ENTRYWISE_NODES = (Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix)
 
 
 def _ones_like(M):
@@ -252,7 +286,7 @@ def parse(problem: Problem) -> MatrixSpec:
         facts = given_facts(spec)
     except BadInput as exc:
         raise f.error("given", exc.message) from None
-    if any(v.name == wrt for v, _ in facts):
+    if any(fact.v.name == wrt for fact in facts):
         raise f.error("given", f"constrains the variable {wrt} itself: the gradient is then "
                       "not the unconstrained one")
     for k in notation:
@@ -358,9 +392,12 @@ def _elementwise(name: str, U, record: list | None = None):
     """f(U) entry by entry; log(softmax(v)) = v − 𝟏 log(𝟏ᵀ exp(v)) (the log-softmax identity,
     appended to ``record`` as (log softmax(v), v − 𝟏 log(𝟏ᵀ exp(v))))."""
     name = {"ln": "log"}.get(name, name)
-    if name == "log" and isinstance(U, Softmax):
+    if name == "log" and isinstance(U, (Softmax, RowSoftmax)):
         v = U.arg
-        out = v - _logsumexp(v) * _ones_like(v)
+        if isinstance(U, Softmax):
+            out = v - _logsumexp(v) * _ones_like(v)
+        else:  # log softmax(S) = S − log(exp(S)𝟏) 𝟏ᵀ, row by row
+            out = v - sp.MatMul(Elementwise("log", _row_sums(Elementwise("exp", v))), sp.OneMatrix(1, v.shape[1]))
         if record is not None:
             record.append((Elementwise("log", U), out))
         return out
@@ -377,10 +414,17 @@ def _logsumexp(v):
 
 
 def _softmax(v):
-    if not _is_matrix(v) or v.shape[1] != 1:
-        raise BadInput("softmax() takes a column vector (n x 1)"
-                       + (f"; {sp.sstr(v)} is {_shape_text(v.shape)}" if _is_matrix(v) else ""))
-    return Softmax(v)
+    if not _is_matrix(v) or v.shape == (1, 1):
+        raise BadInput("softmax() takes a column vector (n x 1) or a matrix (row by row)")
+    if v.shape[1] == 1:
+        return Softmax(v)
+    return RowSoftmax(v)
+
+
+def _rowsum(M):
+    if not _is_array(M):
+        raise BadInput("rowsum() takes a matrix")
+    return _row_sums(M)
 
 
 def _diag(v):
@@ -435,6 +479,7 @@ def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
         "logsumexp": _logsumexp,
         "hadamard": _hadamard,
         "diag": _diag,
+        "rowsum": _rowsum,
         "norm": norm,
         "trace": lambda m: _check_square(m, "trace") and sp.Trace(m),
         "tr": lambda m: _check_square(m, "trace") and sp.Trace(m),
@@ -522,8 +567,23 @@ def _pull_scalars(expr):
     return expr.replace(lambda a: isinstance(a, sp.Trace), fix)
 
 
-def given_facts(spec: MatrixSpec) -> list[tuple[sp.MatrixSymbol, sp.Rational]]:
-    """The facts ``sum(v) = c`` of ``given``, as (v, c): v a vector or matrix of the shapes."""
+class Fact(NamedTuple):
+    """A fact of ``given``: the entries of v sum to c (``sum(y) = 1``), or with ``rows`` every
+    row of v does (``rowsum(Y) = 1``: one-hot or probability rows)."""
+
+    v: sp.MatrixSymbol
+    c: sp.Rational
+    rows: bool = False
+
+    def sides(self):
+        """Both sides as the key writes them: 𝟏ᵀy = 1, or Y𝟏 = 𝟏."""
+        if self.rows:
+            return _row_sums(self.v), self.c * sp.OneMatrix(self.v.shape[0], 1)
+        return _sum(self.v), self.c
+
+
+def given_facts(spec: MatrixSpec) -> list[Fact]:
+    """The facts of ``given``: ``sum(v) = c`` and ``rowsum(V) = c`` for names of the shapes."""
     out = []
     ns = namespace(spec)
     for text in spec.given:
@@ -532,12 +592,31 @@ def given_facts(spec: MatrixSpec) -> list[tuple[sp.MatrixSymbol, sp.Rational]]:
         left, right = text.split("=")
         lhs = parse_expression(left, ns)
         rhs = parse_expression(right, ns)
-        v = _summed(lhs)
-        if not isinstance(v, sp.MatrixSymbol) or not rhs.is_Rational:
-            raise BadInput(f"cannot read {text!r}: only \"sum(v) = number\" is supported, "
-                           "for a vector or matrix v of the shapes")
-        out.append((v, rhs))
+        rows = isinstance(lhs, sp.MatMul) and len(lhs.args) == 2 and lhs.args[1] == sp.OneMatrix(lhs.args[0].shape[1], 1) \
+            and lhs.args[0].shape[1] != 1
+        v = lhs.args[0] if rows else _summed(lhs)
+        if not isinstance(v, sp.MatrixSymbol) or not getattr(rhs, "is_Rational", False):
+            raise BadInput(f"cannot read {text!r}: only \"sum(v) = number\" and \"rowsum(V) = number\" "
+                           "are supported, for a vector or matrix of the shapes")
+        out.append(Fact(v, rhs, rows))
     return out
+
+
+def _use_facts(expr, facts):
+    """expr with 𝟏ᵀy replaced by c (sum facts) and Y𝟏 by c𝟏 (row facts)."""
+    sums = {f.v: f.c for f in facts if not f.rows}
+    rows = {f.v: f.c for f in facts if f.rows}
+    expr = expr.replace(lambda a: isinstance(a, sp.Trace) and _summed(a) in sums, lambda a: sums[_summed(a)])
+
+    def row(m):
+        coeff, mats = _split(m)
+        for i in range(len(mats) - 1):
+            if mats[i] in rows and mats[i + 1] == sp.OneMatrix(mats[i].shape[1], 1):
+                ones = rows[mats[i]] * sp.OneMatrix(mats[i].shape[0], 1)
+                rest = mats[:i] + [ones] + mats[i + 2:]
+                return coeff * (sp.MatMul(*rest) if len(rest) > 1 else rest[0])
+        return m
+    return expr.replace(lambda a: isinstance(a, sp.MatMul), row) if rows else expr
 
 
 def build(spec: MatrixSpec) -> sp.Expr:
@@ -545,7 +624,7 @@ def build(spec: MatrixSpec) -> sp.Expr:
     if _is_matrix(expr) and expr.shape != (1, 1):
         raise BadInput(f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
     expr = _scalar(expr) if _is_matrix(expr) else expr
-    return _pull_scalars(expr) if expr.has(Softmax, Elementwise) else expr
+    return _pull_scalars(expr) if expr.has(Softmax, RowSoftmax, Elementwise) else expr
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -617,6 +696,10 @@ def differential(M, X, dX):
         return sp.HadamardProduct(elementwise_derivative(M.name, M.arg), differential(M.arg, X, dX))
     if isinstance(M, Softmax):      # d softmax(v) = (diag(s) − s sᵀ) dv
         return sp.MatMul(DiagMatrix(M) - M * M.T, differential(M.arg, X, dX))
+    if isinstance(M, RowSoftmax):   # dP = P ⊙ (dS − ((P ⊙ dS)𝟏)𝟏ᵀ), row by row
+        dS = differential(M.arg, X, dX)
+        return sp.HadamardProduct(M, dS - sp.MatMul(_row_sums(sp.HadamardProduct(M, dS)),
+                                                   sp.OneMatrix(1, M.shape[1])))
     if isinstance(M, sp.HadamardProduct):
         terms = []
         for i, factor in enumerate(M.args):
@@ -761,6 +844,16 @@ def tidy(term):
                     factors.remove(f)
                     factors.remove(rest[0])
                     factors.append(Elementwise("sigmoid", rest[0].arg))
+        for f in list(factors):  # exp(S) ⊙ ((𝟏 ⊘ (exp(S)𝟏)) 𝟏ᵀ) = softmax(S) row by row
+            if isinstance(f, sp.MatMul) and len(f.args) == 2 and isinstance(f.args[1], sp.OneMatrix) \
+                    and isinstance(f.args[0], sp.HadamardPower) and f.args[0].exp == -1:
+                sums = f.args[0].base
+                if isinstance(sums, sp.MatMul) and len(sums.args) == 2 and isinstance(sums.args[1], sp.OneMatrix) \
+                        and isinstance(sums.args[0], Elementwise) and sums.args[0].name == "exp" \
+                        and sums.args[0] in factors:
+                    factors.remove(f)
+                    factors.remove(sums.args[0])
+                    factors.append(RowSoftmax(sums.args[0].arg))
         if not factors:
             body = sp.OneMatrix(*h.shape)
         else:
@@ -841,12 +934,21 @@ def _common_factor(coeffs: list) -> sp.Expr:
     return common
 
 
-def collect(terms, X):
+def collect(terms, X, by_left: bool = False):
     """Sum of gradient terms in the form a teacher writes.
 
     A common scalar factor comes out front; then a matrix factor shared on the left by every
     term (Xᵀ(Xw − y)), else terms with the same right factor are grouped ((A + Aᵀ)x + z).
+    With ``by_left``, terms sharing a left factor are grouped even when others do not
+    ((1/N) Xᵀ(P − Y) + 2λW).
     """
+    if by_left and len(terms) > 2:
+        groups: dict = {}
+        for i, t in enumerate(terms):
+            _, m = _split(t)
+            groups.setdefault(m[0] if len(m) >= 2 else ("solo", i), []).append(t)
+        if len(groups) > 1 and any(len(g) >= 2 for g in groups.values()):
+            return sp.MatAdd(*[collect(g, X) if len(g) >= 2 else g[0] for g in groups.values()])
     parts = [_split(t) for t in terms]
     common = _common_factor([c for c, _ in parts])
     parts = [(c / common, m) for c, m in parts]
@@ -898,6 +1000,7 @@ class MatrixSolution:
     entrywise: bool = False          # f applies functions entry by entry (⊙ rules are shown)
     rewrites: tuple[tuple[sp.Basic, sp.Basic], ...] = ()  # identities used while reading f
     named: tuple[str, ...] = ()      # "softmax", "sigmoid": recognized while collecting
+    named_after: tuple[str, ...] = ()  # recognized only once the given facts were used
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -977,33 +1080,38 @@ def solve(problem: Problem) -> Solution:
         gradient = raw
     else:
         terms = list(raw.args) if isinstance(raw, sp.MatAdd) else [raw]
-        if f.has(Elementwise, Softmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix):
+        if f.has(*ENTRYWISE_NODES):
             terms = [tidy(t) for t in terms]
-        gradient = collect(terms, X)
-        if f.has(Elementwise, Softmax):
+        gradient = collect(terms, X, by_left=f.has(*ENTRYWISE_NODES))
+        if f.has(Elementwise, Softmax, RowSoftmax):
             gradient = _untranspose_sums(gradient)
     facts = given_facts(spec)
     general = None
     if facts:
-        sums = {}
-        for v, c in facts:
-            sums[v] = c
-        replaced = gradient.replace(lambda a: isinstance(a, sp.Trace) and _summed(a) in sums,
-                                    lambda a: sums[_summed(a)])
+        replaced = _use_facts(gradient, facts)
         if replaced != gradient:
-            general, gradient = gradient, collect(_terms_of(replaced.doit()), X)
+            terms = _terms_of(replaced.doit().expand())
+            if f.has(*ENTRYWISE_NODES):
+                terms = [tidy(t) for t in terms]
+            general, gradient = gradient, _untranspose_sums(collect(terms, X, by_left=True))
     checked = _verify(problem, spec, f, X, raw, gradient, facts, general)
-    example = _entry_example(spec, f, X)
+    example = _entry_example(spec, f, X, facts)
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
                           gradient, _shape_text(X.shape), checked, example, spec.notation,
-                          general, tuple((_sum(v), c) for v, c in facts),
-                          f.has(Elementwise, Softmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix),
-                          tuple(_rewrites(spec)), _named(raw, general if general is not None else gradient))
+                          general, tuple(fact.sides() for fact in facts),
+                          f.has(*ENTRYWISE_NODES),
+                          tuple(_rewrites(spec)), *_named_both(raw, general, gradient))
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape)))
     return Solution(problem, answers, body,
                     ("matrix gradients entry by entry against the derivative of the expanded scalar at a concrete size",))
+
+
+def _named_both(raw, general, gradient):
+    first = _named(raw, general if general is not None else gradient)
+    after = tuple(k for k in _named(raw, gradient) if k not in first) if general is not None else ()
+    return first, after
 
 
 def _named(raw, gradient) -> tuple[str, ...]:
@@ -1011,6 +1119,8 @@ def _named(raw, gradient) -> tuple[str, ...]:
     out = []
     if gradient.has(Softmax) and not raw.has(Softmax):
         out.append("softmax")
+    if gradient.has(RowSoftmax) and not raw.has(RowSoftmax):
+        out.append("softmax_rows")
     sig = lambda e: any(a.name == "sigmoid" for a in e.atoms(Elementwise)) if e.has(Elementwise) else False  # noqa: E731
     if sig(gradient) and not sig(raw):
         out.append("sigmoid")
@@ -1089,6 +1199,10 @@ def _explicit(expr, sizes, explicit):
             v = _explicit_value(atom.arg)
             total = sp.Add(*[sp.exp(a) for a in v])
             return sp.ImmutableMatrix(v.applyfunc(lambda a: sp.exp(a) / total))
+        if isinstance(atom, RowSoftmax):
+            S = _explicit_value(atom.arg)
+            totals = [sum(sp.exp(a) for a in S.row(i)) for i in range(S.rows)]
+            return sp.ImmutableMatrix(S.rows, S.cols, lambda i, j: sp.exp(S[i, j]) / totals[i])
         if isinstance(atom, sp.HadamardProduct):
             out = _explicit_value(atom.args[0])
             for a in atom.args[1:]:
@@ -1101,8 +1215,8 @@ def _explicit(expr, sizes, explicit):
         M = _explicit_value(atom.args[0])  # DiagonalOf
         return sp.ImmutableMatrix([M[i, i] for i in range(min(M.shape))])
 
-    if e.has(Elementwise, Softmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix, DiagonalOf):
-        e = e.replace(lambda a: isinstance(a, (Elementwise, Softmax, sp.HadamardProduct, sp.HadamardPower,
+    if e.has(Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix, DiagonalOf):
+        e = e.replace(lambda a: isinstance(a, (Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower,
                                                DiagMatrix, DiagonalOf)), entrywise)
     e = e.replace(lambda a: isinstance(a, (sp.Trace, sp.Determinant, sp.Inverse)), evaluate).doit()
     if isinstance(e, (MatrixExpr, sp.MatrixBase)):
@@ -1117,7 +1231,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
     shifted off the kinks (ReLU at 0) and compared to 30 digits. With ``facts`` (sum(y) = 1)
     every point satisfies them (the last entry of y is 1 minus the others)."""
     sizes, explicit = _concrete(spec, f, X)
-    entrywise = f.has(Elementwise, Softmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix)
+    entrywise = f.has(*ENTRYWISE_NODES)
     if X.shape == (1, 1) and X not in explicit:
         explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_1", real=True)]])
     Xs = explicit[X]
@@ -1147,9 +1261,10 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
                         at[s] += sp.Rational(1, rng.randint(7, 97))
             for s in f.free_symbols:
                 at.setdefault(s, sp.Rational(rng.randint(1, 9), 5))
-            for v, c in facts:
-                entries = list(explicit[v])
-                at[entries[-1]] = c - sum(at[e] for e in entries[:-1])
+            for fact in facts:
+                V = explicit[fact.v]
+                for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
+                    at[entries[-1]] = fact.c - sum(at[e] for e in entries[:-1])
             points.append(at)
         if has_inverse:
             for at in points:
@@ -1201,8 +1316,9 @@ def _same_shape(problem: Problem, G_e: sp.Matrix, Xs: sp.Matrix, X) -> None:
                                  f"{X.name}, {Xs.shape}")
 
 
-def _entry_example(spec: MatrixSpec, f, X):
-    """∂f/∂X₁₁ at the concrete size: the entry-by-entry view of the same gradient."""
+def _entry_example(spec: MatrixSpec, f, X, facts=()):
+    """∂f/∂X₁₁ at the concrete size: the entry-by-entry view of the same gradient (with the
+    given facts used: the last entry of y is 1 minus the others)."""
     sizes, explicit = _concrete(spec, f, X)
     if X not in explicit or f.has(sp.Inverse):
         return None  # an entry of an inverse is a quotient of determinants: never a short example
@@ -1210,7 +1326,15 @@ def _entry_example(spec: MatrixSpec, f, X):
     if isinstance(f_e, sp.MatrixBase):
         f_e = f_e[0, 0]
     x11 = explicit[X][0, 0]
-    d = sp.factor(sp.diff(f_e, x11))
+    d = sp.diff(f_e, x11)
+    for fact in facts:
+        V = explicit[fact.v]
+        for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
+            d = d.subs(entries[-1], fact.c - sp.Add(*entries[:-1]))
+        d = sp.simplify(d) if sp.count_ops(d) < 60 else d
+    if f.has(*ENTRYWISE_NODES):  # factoring sums of exponentials is slow and rarely shorter
+        return (x11, d) if sp.count_ops(d) <= 12 else None
+    d = sp.factor(d)
     if sp.count_ops(d) > 12:
         return None
     return (x11, d)
