@@ -1026,6 +1026,16 @@ class MatrixSolution:
         return out
 
     @property
+    def df_lines(self) -> list[tuple[str, sp.Basic]]:
+        """The terms of the expanded differential as (sign, term with the sign taken out), one
+        per line of the key when entrywise products make them long."""
+        out = []
+        for i, term in enumerate(sp.Add.make_args(self.df_expanded)):
+            negative, positive = _sign_of(term)
+            out.append(("-" if negative else ("" if i == 0 else "+"), positive))
+        return out
+
+    @property
     def function(self) -> str:
         """The function's name as the question writes it (f, L)."""
         return dict(self.notation).get("function", "f")
@@ -1138,6 +1148,17 @@ def _untranspose_sums(e):
             inner.append(c * mats[0].arg if c != 1 else mats[0].arg)
         return sp.Transpose(sp.MatAdd(*inner))
     return e.replace(lambda a: isinstance(a, sp.MatAdd), fix)
+
+
+def _sign_of(term):
+    """(True, −term) when the term prints with a leading minus (−c·x, tr(−yᵀUᵀdv)), else (False, term)."""
+    if isinstance(term, sp.Trace) and isinstance(term.arg, sp.MatMul):
+        coeff, mats = _split(term.arg)
+        if coeff.could_extract_minus_sign():
+            return True, sp.Trace(_product(-coeff, mats))
+    if term.could_extract_minus_sign():
+        return True, -term
+    return False, term
 
 
 def _terms_of(e):
