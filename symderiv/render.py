@@ -192,8 +192,11 @@ class KeyPrinter(LatexPrinter):
         return super()._needs_mul_brackets(expr, first=first, last=last)
 
     def _print_MatAdd(self, expr):
-        # as a sum: positive terms first, ones before the rest (𝟏 + exp(u), s − y)
-        terms = sorted(expr.args, key=lambda t: (_negative(t), not isinstance(t, sp.OneMatrix)))
+        # as a sum: positive terms first, ones before the rest (𝟏 + exp(u), s − y); sums without
+        # ones or products with a negative function (−log(𝟏ᵀ exp(o)) 𝟏) print as before
+        if not any(isinstance(t, sp.OneMatrix) or _negative(t) != t.could_extract_minus_sign() for t in expr.args):
+            return self._print_Add(expr)
+        terms = sorted(self._as_ordered_terms(expr), key=lambda t: (_negative(t), not isinstance(t, sp.OneMatrix)))
         out = ""
         for i, term in enumerate(terms):
             negative = _negative(term)
