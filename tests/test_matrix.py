@@ -362,6 +362,8 @@ ENTRYWISE = [
                  for S in [_mat("X", 3, 2) * _mat("W", 2, 4)] for i in range(3) for j in range(4)), None),
     ("sum(log(rowsum(exp(S))))", "S", {"S": "N x C"},
      lambda: sum(_lse(_mat("S", 3, 2).row(i)) for i in range(3)), None),
+    ("sum(sqrt(x ⊙ x + 1))", "x", {"x": "n x 1"},
+     lambda: sum(sp.sqrt(xi ** 2 + 1) for xi in _vec("x", 3)), None),
     ("log(1 + exp(-y * w.T*x))", "w", {"w": "n x 1", "x": "n x 1"},
      lambda: sp.log(1 + sp.exp(-sp.Symbol("y", real=True) * sp.Matrix(_vec("w", 3)).dot(sp.Matrix(_vec("x", 3))))),
      None),
