@@ -109,6 +109,10 @@ class Namespace:
     matmul: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
     add: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
     power: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+    # the elementwise product ``a ⊙ b`` (None: ⊙ is refused) and division by a non-number
+    # (None: refused as "division by a matrix")
+    hadamard: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
+    divide: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
     finish: Callable[[sp.Basic], sp.Basic] | None = None
 
 
@@ -197,6 +201,14 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
     # ``^`` is a power, with the precedence of ``**``: as Python's XOR it would bind looser
     # than + and * (x^2 + 1 would be x^3), so it is rewritten before parsing
     source = text.strip().replace("^", "**")
+    # ``a ⊙ b`` (elementwise product) is read as Python's ``%``, which has the precedence of
+    # ``*``; a ``%`` written by the user is refused below, so only ⊙ ever becomes one
+    if "%" in source:
+        raise BadInput("the operator % is not allowed in an expression")
+    if "⊙" in source:
+        if ns.hadamard is None:
+            raise BadInput("the elementwise product ⊙ is not allowed in this kind of expression")
+        source = source.replace("⊙", "%")
     try:
         with warnings.catch_warnings():  # "invalid decimal literal" for 2x is our message's job
             warnings.simplefilter("ignore")
@@ -290,9 +302,13 @@ class _Builder:
             if self.ns.matmul is None:
                 raise self.refuse("the operator @")
             return self.ns.matmul(left, right)
+        if isinstance(op, ast.Mod) and self.ns.hadamard is not None:
+            return self.ns.hadamard(left, right)
         if isinstance(op, ast.Div):
             if getattr(right, "is_zero", False):
                 raise BadInput("division by zero")
+            if self.ns.divide is not None:
+                return self.ns.divide(left, right)
             if getattr(right, "is_Matrix", False) or getattr(right, "shape", (1, 1)) != (1, 1):
                 raise BadInput("division by a matrix: use inv()")
             return left * (1 / right) if self.ns.matmul is not None else left / right

@@ -71,6 +71,14 @@ def _plain_call(text: str) -> str:
     return f"{head}{power}({inner}){match.group(4) or ''}" if depth == 0 else text
 
 
+def _negative(term) -> bool:
+    """A term printed with a minus sign: −y, or −log(𝟏ᵀ exp(o)) 𝟏 (a product with a negative number)."""
+    if isinstance(term, sp.MatMul):
+        scalars = [a for a in term.args if not getattr(a, "is_Matrix", False)]
+        return sp.Mul(*scalars).could_extract_minus_sign()
+    return term.could_extract_minus_sign()
+
+
 class KeyPrinter(LatexPrinter):
     """SymPy's LaTeX printer with a teacher's habits.
 
@@ -184,6 +192,11 @@ class KeyPrinter(LatexPrinter):
         return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
 
     def parenthesize(self, item, level, is_neg=False, strict=False):
+        if isinstance(item, (sp.HadamardProduct, sp.HadamardPower)) and level >= PRECEDENCE["Mul"]:
+            text = self._print(item)
+            if isinstance(item, sp.HadamardProduct) or item.exp == -1:
+                return r"\left(" + text + r"\right)"
+            return text
         if _is_number_product(item) and not isinstance(item.arg, sp.MatrixSymbol):
             text = self._print(item)
             return r"\left(" + text + r"\right)" if level >= PRECEDENCE["Mul"] else text
@@ -197,6 +210,85 @@ class KeyPrinter(LatexPrinter):
     def _print_Identity(self, expr):
         # the identity matrix as a teacher writes it (XᵀX + λI); \mathbb{I} is the indicator here
         return "I"
+
+    def _print_MatAdd(self, expr):
+        # as a sum: positive terms first, ones before the rest (𝟏 + exp(u), s − y); sums without
+        # ones or products with a negative function (−log(𝟏ᵀ exp(o)) 𝟏) print as before
+        if not any(isinstance(t, sp.OneMatrix) or _negative(t) != t.could_extract_minus_sign() for t in expr.args):
+            return self._print_Add(expr)
+        terms = sorted(self._as_ordered_terms(expr), key=lambda t: (_negative(t), not isinstance(t, sp.OneMatrix)))
+        out = ""
+        for i, term in enumerate(terms):
+            negative = _negative(term)
+            text = self._print(-term if negative and i else term)
+            if i:
+                out += " - " if negative else " + "
+            out += text
+        return out
+
+    def _print_MatMul(self, expr):
+        if not any(isinstance(a, (sp.HadamardProduct, sp.HadamardPower)) for a in expr.args):
+            return super()._print_MatMul(expr)
+        # an entrywise product inside a matrix product is always bracketed: Xᵀ(y ⊙ σ(u))
+        args = list(expr.args)
+        sign = ""
+        if expr.could_extract_minus_sign():
+            sign = "- "
+            args = args[1:] if args[0] == -1 else [-args[0]] + args[1:]
+        if len(args) == 1:
+            return sign + self._print(args[0])
+        return sign + " ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False)
+                               if getattr(a, "is_Matrix", False) else self._print(a) for a in args)
+
+    def _print_HadamardProduct(self, expr):
+        # the entrywise product u ⊙ v, and u ⊘ v for a factor v^{∘−1}; vectors before functions
+        # of them, products bracketed: y ⊙ (Xw); numbers in front: −y ⊙ (Xw) for (−y) ⊙ (Xw)
+        coeff, args = sp.S.One, []
+        for a in expr.args:
+            if isinstance(a, sp.MatMul) and not getattr(a.args[0], "is_Matrix", True) and a.args[0].is_number:
+                coeff *= a.args[0]
+                rest = a.args[1:]
+                args.append(rest[0] if len(rest) == 1 else sp.MatMul(*rest))
+            else:
+                args.append(a)
+        if coeff != 1:
+            inner = self._print_HadamardProduct(sp.HadamardProduct(*args))
+            if coeff == -1:
+                return "- " + inner
+            return self.parenthesize(coeff, PRECEDENCE["Mul"]) + " " + inner
+        factors = sorted(args, key=lambda a: (not isinstance(a, sp.MatrixSymbol), isinstance(a, sp.MatAdd)))
+        over = [a.base for a in factors if isinstance(a, sp.HadamardPower) and a.exp == -1]
+        top = [a for a in factors if not (isinstance(a, sp.HadamardPower) and a.exp == -1)]
+        text = r" \odot ".join(self._entrywise_factor(a) for a in top) if top else r"\mathbf{1}"
+        if over:
+            if len(top) > 1:
+                text = r"\left(" + text + r"\right)"
+            text += "".join(r" \oslash " + self._entrywise_factor(b) for b in over)
+        return text
+
+    def _entrywise_factor(self, a):
+        text = self._print(a)
+        if isinstance(a, (sp.MatAdd, sp.MatMul, sp.HadamardProduct)) or (
+                isinstance(a, sp.HadamardPower) and a.exp == -1):
+            return r"\left(" + text + r"\right)"
+        return text
+
+    def _print_HadamardPower(self, expr):
+        if expr.exp == -1:
+            return r"\mathbf{1} \oslash " + self._entrywise_factor(expr.base)
+        base = self._print(expr.base)
+        if not isinstance(expr.base, sp.MatrixSymbol) and not base.endswith(r"\mathclose{}"):
+            base = r"\left(" + base + r"\right)"
+        return base + r"^{\circ " + self._print(expr.exp) + "}"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        if rows == 1 and cols == 1:
+            return "1"
+        return r"\mathbf{1}^{\top}" if rows == 1 else r"\mathbf{1}"
+
+    def _print_DiagMatrix(self, expr):
+        return r"\operatorname{diag}\mathopen{}\left(" + self._print(expr.args[0]) + r"\right)\mathclose{}"
 
     def _print_Transpose(self, expr):
         text = super()._print_Transpose(expr)

@@ -111,6 +111,7 @@ ss ae AE oe OE aa AA o O l L i j
 """.split())
 
 MATH_COMMANDS = frozenset("""
+oslash
 alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
 xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
 Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega

@@ -415,3 +415,58 @@ def test_backprop_graphs_tables():
     assert answers["backward.dL/dz1"]["sympy"] == "-y + yhat"
     assert answers["grad.W1"]["sympy"] == "(-y + yhat)*x.T"
     assert not any("hidden" in k or k.startswith("forward.h") for k in answers)
+
+
+def test_matrix_softmax_logistic():
+    stem = "matrix_softmax_logistic"
+    key = _key(stem)
+    grads = {pid: key[pid]["answers"]["gradient"]["sympy"] for pid in key}
+    shapes = {pid: key[pid]["answers"]["shape"]["sympy"] for pid in key}
+    assert {k: v for k, v in shapes.items() if k != "5"} == {"1": "n x 1", "2a": "d x 1", "2b": "d x V", "3": "n x 1",
+                                                            "4": "q x 1"}
+    M = lambda r, c, seed: sp.Matrix(r, c, lambda i, j: sp.Rational((7 * i + 3 * j + seed) % 11 - 5, 4))  # noqa: E731
+
+    def softmax(v):
+        total = sum(sp.exp(t) for t in v)
+        return v.applyfunc(lambda t: sp.exp(t) / total)
+
+    fns = {"softmax": softmax, "sigmoid": lambda m: m.applyfunc(lambda t: 1 / (1 + sp.exp(-t))),
+           "HadamardProduct": lambda a, b: a.multiply_elementwise(b)}
+    ev = lambda s, **env: eval(s, {"__builtins__": {}}, {**fns, **env})  # noqa: E731  (our own strings)
+
+    def close(got, want):
+        return got.shape == want.shape and all(abs(_num(g - h)) < 1e-25 for g, h in zip(got, want))
+
+    # 1: ∇ log Σ exp(x) = softmax(x), against central differences of the function itself
+    x = M(4, 1, 1)
+    lse = lambda v: sp.log(sum(sp.exp(t) for t in v))  # noqa: E731
+    got = ev(grads["1"], x=x)
+    h = sp.Rational(1, 10 ** 8)
+    for i in range(4):
+        e = sp.zeros(4, 1)
+        e[i] = h
+        assert abs(_num((lse(x + e) - lse(x - e)) / (2 * h) - got[i])) < 1e-12
+    # 2: CS224n, U(ŷ − y) and v_c(ŷ − y)ᵀ with ŷ = softmax(Uᵀv_c), y one-hot (o = 2)
+    U, vc, y = M(3, 4, 2), M(3, 1, 3), sp.Matrix([0, 1, 0, 0])
+    yhat = softmax(U.T * vc)
+    assert close(ev(grads["2a"], U=U, vc=vc, y=y), U * (yhat - y))
+    assert close(ev(grads["2b"], U=U, vc=vc, y=y), vc * (yhat - y).T)
+    # 3: CS229, −(1/m) Σᵢ yᵢ σ(−yᵢ wᵀxᵢ) xᵢ over the rows xᵢᵀ of X, labels ±1
+    X, w, lab, m = M(5, 3, 4), M(3, 1, 5), sp.Matrix([1, -1, -1, 1, 1]), sp.Integer(5)
+    sig = lambda t: 1 / (1 + sp.exp(-t))  # noqa: E731
+    want = sum((-lab[i] * sig(-lab[i] * (X.row(i) * w)[0]) * X.row(i).T for i in range(m)), sp.zeros(3, 1)) / m
+    assert close(ev(grads["3"], X=X, w=w, y=lab, m=m), want)
+    # 4: softmax(o) − y for a probability vector y
+    o, p = M(3, 1, 6), sp.Matrix([sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(3, 10)])
+    assert close(ev(grads["4"], o=o, y=p), softmax(o) - p)
+    assert grads["4"] == "-y + softmax(o)"
+    # 5: CS231n, (1/N) Xᵀ(P − Y) + 2λW with P the row-by-row softmax of XW, Y one-hot rows
+    X, W = M(3, 2, 7), M(2, 4, 8)
+    Y = sp.Matrix([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]])
+    S = X * W
+    P = sp.Matrix(3, 4, lambda i, j: sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+    lam, N = sp.Rational(1, 10), sp.Integer(3)
+    # the JSON writes N as Symbol('N') (N is also SymPy's function)
+    got = ev(grads["5"], X=X, W=W, Y=Y, Symbol={"N": N}.get, lam=lam, softmax_rows=lambda m: P if m == S else None)
+    assert close(got, X.T * (P - Y) / N + 2 * lam * W)
+    assert shapes["5"] == "D x C"

@@ -278,3 +278,299 @@ x = "n x 1"
     result = CliRunner().invoke(main, ["solve", str(path)])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# --- functions applied entry by entry (issue 12) -----------------------------------------------
+#
+# Each case: f as written, the variable, the shapes, and the same scalar written out
+# independently at the concrete size (entries x_1 …, W_11 …) with plain SymPy, so that the
+# engine's gradient is compared with sympy.diff of a scalar the engine never built.
+
+def _vec(name, k):
+    return [sp.Symbol(f"{name}_{i + 1}", real=True) for i in range(k)]
+
+
+def _mat(name, r, c):
+    return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+def _sig(t):
+    return 1 / (1 + sp.exp(-t))
+
+
+def _lse(v):
+    return sp.log(sum(sp.exp(t) for t in v))
+
+
+# concrete sizes: the engine gives symbolic dimensions 3, 2, 4, 5 in order of appearance
+ENTRYWISE = [
+    ("log(sum(exp(x)))", "x", {"x": "n x 1"}, lambda: _lse(_vec("x", 3)), "softmax(x)"),
+    ("logsumexp(x)", "x", {"x": "n x 1"}, lambda: _lse(_vec("x", 3)), "softmax(x)"),
+    # CS224n naive softmax (d = 3, V = 2): u_o = U y
+    ("-(U*y).T*vc + log(sum(exp(U.T*vc)))", "vc", {"U": "d x V", "y": "V x 1", "vc": "d x 1"},
+     lambda: (-(_mat("U", 3, 2) * sp.Matrix(_vec("y", 2))).dot(sp.Matrix(_vec("vc", 3)))
+              + _lse(_mat("U", 3, 2).T * sp.Matrix(_vec("vc", 3)))), "U*(-y + softmax(U.T*vc))"),
+    ("-(U*y).T*vc + log(sum(exp(U.T*vc)))", "U", {"U": "d x V", "y": "V x 1", "vc": "d x 1"},
+     lambda: (-(_mat("U", 3, 2) * sp.Matrix(_vec("y", 2))).dot(sp.Matrix(_vec("vc", 3)))
+              + _lse(_mat("U", 3, 2).T * sp.Matrix(_vec("vc", 3)))), "vc*(-y + softmax(U.T*vc)).T"),
+    ("-uo.T*vc + log(sum(exp(U.T*vc)))", "vc", {"uo": "d x 1", "vc": "d x 1", "U": "d x V"},
+     lambda: (-sp.Matrix(_vec("uo", 3)).dot(sp.Matrix(_vec("vc", 3)))
+              + _lse(_mat("U", 3, 2).T * sp.Matrix(_vec("vc", 3)))), "U*softmax(U.T*vc) - uo"),
+    # logistic regression over a data matrix (m = 3, n = 2)
+    ("sum(log(1 + exp(-y ⊙ (X*w))))", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     lambda: sum(sp.log(1 + sp.exp(-yi * zi)) for yi, zi in
+                 zip(_vec("y", 3), _mat("X", 3, 2) * sp.Matrix(_vec("w", 2)))),
+     "-X.T*(HadamardProduct(sigmoid(-(HadamardProduct(X*w, y))), y))"),
+    ("sum(log(1 + exp(-hadamard(y, X*w))))", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     lambda: sum(sp.log(1 + sp.exp(-yi * zi)) for yi, zi in
+                 zip(_vec("y", 3), _mat("X", 3, 2) * sp.Matrix(_vec("w", 2)))), None),
+    ("-y.T*log(softmax(z))", "z", {"y": "n x 1", "z": "n x 1"},
+     lambda: -sum(yi * sp.log(sp.exp(zi) / sum(sp.exp(t) for t in _vec("z", 3)))
+                  for yi, zi in zip(_vec("y", 3), _vec("z", 3))), "Trace(y.T*1)*softmax(z) - y"),
+    ("sum(sigmoid(W*x))", "W", {"W": "m x n", "x": "n x 1"},
+     lambda: sum(_sig(t) for t in _mat("W", 3, 2) * sp.Matrix(_vec("x", 2))), None),
+    ("sum(tanh(W*x))", "x", {"W": "m x n", "x": "n x 1"},
+     lambda: sum(sp.tanh(t) for t in _mat("W", 3, 2) * sp.Matrix(_vec("x", 2))),
+     "W.T*(-HadamardPower(tanh(W*x), 2) + 1)"),
+    ("v.T*relu(W*x)", "W", {"W": "m x n", "x": "n x 1", "v": "m x 1"},
+     lambda: sum(vi * sp.Max(0, t) for vi, t in zip(_vec("v", 3), _mat("W", 3, 2) * sp.Matrix(_vec("x", 2)))),
+     "(HadamardProduct(Heaviside(W*x), v))*x.T"),
+    ("v.T*max(0, W*x)", "x", {"W": "m x n", "x": "n x 1", "v": "m x 1"},
+     lambda: sum(vi * sp.Max(0, t) for vi, t in zip(_vec("v", 3), _mat("W", 3, 2) * sp.Matrix(_vec("x", 2)))),
+     "W.T*(HadamardProduct(Heaviside(W*x), v))"),
+    ("sum(hadamard(a, x) / b)", "x", {"a": "n x 1", "x": "n x 1", "b": "n x 1"},
+     lambda: sum(ai * xi / bi for ai, xi, bi in zip(_vec("a", 3), _vec("x", 3), _vec("b", 3))), None),
+    ("sum(a / x)", "x", {"a": "n x 1", "x": "n x 1"},
+     lambda: sum(ai / xi for ai, xi in zip(_vec("a", 3), _vec("x", 3))), None),
+    ("x.T*diag(a)*x", "x", {"a": "n x 1", "x": "n x 1"},
+     lambda: sum(ai * xi ** 2 for ai, xi in zip(_vec("a", 3), _vec("x", 3))), "2*DiagMatrix(a)*x"),
+    ("x.T*diag(exp(x))*a", "x", {"a": "n x 1", "x": "n x 1"},
+     lambda: sum(ai * xi * sp.exp(xi) for ai, xi in zip(_vec("a", 3), _vec("x", 3))), None),
+    ("norm(softmax(z) - y)**2", "z", {"y": "n x 1", "z": "n x 1"},
+     lambda: sum((sp.exp(zi) / sum(sp.exp(t) for t in _vec("z", 3)) - yi) ** 2
+                 for yi, zi in zip(_vec("y", 3), _vec("z", 3))), None),
+    ("sum(sin(x) ⊙ cos(A*x))", "x", {"x": "n x 1", "A": "n x n"},
+     lambda: sum(sp.sin(xi) * sp.cos(t) for xi, t in zip(_vec("x", 3), _mat("A", 3, 3) * sp.Matrix(_vec("x", 3)))),
+     None),
+    # CS231n softmax loss over a minibatch, softmax row by row (N = 3, D = 2, C = 4)
+    ("-sum(Y ⊙ log(softmax(X*W)))/N", "W", {"X": "N x D", "W": "D x C", "Y": "N x C"},
+     lambda: -sum(_mat("Y", 3, 4)[i, j] * sp.log(sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+                  for S in [_mat("X", 3, 2) * _mat("W", 2, 4)] for i in range(3) for j in range(4))
+     / sp.Symbol("N", real=True), None),
+    ("sum(softmax(X*W) ⊙ B)", "X", {"X": "N x D", "W": "D x C", "B": "N x C"},
+     lambda: sum(_mat("B", 3, 4)[i, j] * sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4))
+                 for S in [_mat("X", 3, 2) * _mat("W", 2, 4)] for i in range(3) for j in range(4)), None),
+    ("sum(log(rowsum(exp(S))))", "S", {"S": "N x C"},
+     lambda: sum(_lse(_mat("S", 3, 2).row(i)) for i in range(3)), None),
+    ("sum(sqrt(x ⊙ x + 1))", "x", {"x": "n x 1"},
+     lambda: sum(sp.sqrt(xi ** 2 + 1) for xi in _vec("x", 3)), None),
+    ("log(1 + exp(-y * w.T*x))", "w", {"w": "n x 1", "x": "n x 1"},
+     lambda: sp.log(1 + sp.exp(-sp.Symbol("y", real=True) * sp.Matrix(_vec("w", 3)).dot(sp.Matrix(_vec("x", 3))))),
+     None),
+]
+
+
+@pytest.mark.parametrize("f, wrt, shapes, scalar, form", ENTRYWISE, ids=[c[0] + " / " + c[1] for c in ENTRYWISE])
+def test_entrywise_gradients_against_componentwise_diff(f, wrt, shapes, scalar, form):
+    spec = MatrixSpec(f, wrt, tuple(shapes.items()))
+    sol = matrix.solve(Problem(id="e", kind="matrix_gradient", spec=spec))
+    grad = sol.answers[0].value
+    if form is not None:
+        assert sp.sstr(grad) == form
+    fexpr = matrix.build(spec)
+    X = next(s for s in fexpr.atoms(sp.MatrixSymbol) if s.name == wrt)
+    sizes, explicit = matrix._concrete(spec, fexpr, X)
+    G = matrix._explicit(grad, sizes, explicit)
+    G = G if isinstance(G, sp.MatrixBase) else sp.Matrix([[G]])
+    f_e = scalar()
+    entries = explicit[X]
+    assert G.shape == entries.shape
+    rng = random.Random(f)
+    symbols = f_e.free_symbols | set().union(*(g.free_symbols for g in G))
+    for _ in range(2):
+        at = {s: sp.Rational(rng.randint(-12, 12), rng.randint(2, 7)) + sp.Rational(1, 97) for s in symbols}
+        for i in range(entries.rows):
+            for j in range(entries.cols):
+                exact = sp.diff(f_e, entries[i, j]).xreplace(at)
+                assert abs(sp.N(exact - G[i, j].xreplace(at), 30)) < 1e-20
+
+
+def test_softmax_cross_entropy_uses_the_given_sum():
+    spec = MatrixSpec("-y.T*log(softmax(z))", "z", (("y", "n x 1"), ("z", "n x 1")), (), ("sum(y) = 1",))
+    sol = matrix.solve(Problem(id="ce", kind="matrix_gradient", spec=spec))
+    assert sp.sstr(sol.answers[0].value) == "-y + softmax(z)"
+    assert sp.sstr(sol.body.general) == "Trace(y.T*1)*softmax(z) - y"
+    assert sol.body.named == ("softmax",)
+    # softmax(z) − y is the gradient only where 1ᵀy = 1: at y = (1, 1, 1) it is not
+    z, y = _vec("z", 3), _vec("y", 3)
+    f_e = -sum(yi * (zi - _lse(z)) for yi, zi in zip(y, z))
+    at = {**dict(zip(z, [sp.Rational(1, 2), -1, 2])), **dict(zip(y, [1, 1, 1]))}
+    soft = [sp.exp(zi) / sum(sp.exp(t) for t in z) for zi in z]
+    assert abs(sp.N((sp.diff(f_e, z[0]) - (soft[0] - y[0])).xreplace(at))) > 0.1
+    at.update(dict(zip(y, [sp.Rational(1, 4), sp.Rational(1, 4), sp.Rational(1, 2)])))
+    assert abs(sp.N((sp.diff(f_e, z[0]) - (soft[0] - y[0])).xreplace(at), 30)) < 1e-20
+
+
+def test_a_wrong_entrywise_rule_is_refused(monkeypatch):
+    """σ′ = σ (instead of σ ⊙ (𝟏 − σ)): the componentwise check refuses the gradient."""
+    from symderiv.errors import VerificationFailed
+
+    right = matrix.elementwise_derivative
+
+    def wrong(name, U):
+        return matrix.Elementwise("sigmoid", U) if name == "sigmoid" else right(name, U)
+
+    monkeypatch.setattr(matrix, "elementwise_derivative", wrong)
+    with pytest.raises(VerificationFailed, match="entry"):
+        _solve("sum(sigmoid(W*x))", "W", {"W": "m x n", "x": "n x 1"})
+
+
+def test_a_wrong_read_off_through_a_hadamard_product_is_refused(monkeypatch):
+    """⟨G, A ⊙ D⟩ read as ⟨G, D⟩ (A dropped): refused."""
+    from symderiv.errors import VerificationFailed
+
+    right = matrix.pullback
+
+    def wrong(G, D, X, dX):
+        if isinstance(D, sp.HadamardProduct):
+            inside = [a for a in D.args if a.has(dX)][0]
+            return right(G, inside, X, dX)
+        return right(G, D, X, dX)
+
+    monkeypatch.setattr(matrix, "pullback", wrong)
+    with pytest.raises(VerificationFailed, match="entry"):
+        _solve("sum(log(1 + exp(-y ⊙ (X*w))))", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"})
+
+
+def test_entrywise_gradients_print_as_a_teacher_writes_them(write_toml):
+    _, text = _render_one(write_toml, '''
+[[problem]]
+id = "lr"
+kind = "matrix_gradient"
+f = "sum(log(1 + exp(-y ⊙ (X*w))))"
+wrt = "w"
+[problem.shapes]
+X = "m x n"
+w = "n x 1"
+y = "m x 1"
+
+[[problem]]
+id = "ce"
+kind = "matrix_gradient"
+f = "-y.T*log(softmax(z))"
+wrt = "z"
+given = ["sum(y) = 1"]
+[problem.shapes]
+y = "n x 1"
+z = "n x 1"
+''')
+    body = text[text.index(r"\begin{questions}"):]
+    assert (r"\nabla_{w} f = - X^{\top} \left(y \odot \sigma\mathopen{}\left(- y \odot \left(X w\right)"
+            r"\right)\mathclose{}\right)") in body
+    assert r"\mathbf{1} + \exp\mathopen{}\left(- y \odot \left(X w\right)\right)\mathclose{}" in body
+    assert r"\oslash" in body
+    assert (r"\log\mathopen{}\left(\operatorname{softmax}\mathopen{}\left(z\right)\mathclose{}\right)"
+            r"\mathclose{} = z - \log{\left(\mathbf{1}^{\top} \exp") in body
+    assert r"\boxed{\nabla_{z} f = \operatorname{softmax}\mathopen{}\left(z\right)\mathclose{} - y}" in body
+    assert r"\mathbf{1}^{\top} y = 1" in body
+
+
+@pytest.mark.parametrize("f, shapes, message", [
+    ("erf(x).T*x", {"x": "n x 1"}, "erf() of x, a vector (n x 1): only exp, log, ln, sigmoid"),
+    ("sum(x**2)", {"x": "n x 1"}, "x**2: x is a vector (n x 1) and a power needs a square matrix"),
+    ("sum(exp(x)*x)", {"x": "n x 1"}, "(for the entrywise product write hadamard(a, b) or a ⊙ b)"),
+    ("sum(hadamard(x, A))", {"x": "n x 1", "A": "n x n"},
+     "shape mismatch in the entrywise product of x and A: n x 1 and n x n"),
+    ("sum(x / A)", {"x": "n x 1", "A": "n x n"}, "shape mismatch in the entrywise division x/A: n x 1 and n x n"),
+    ("sum(softmax(x.T*x))", {"x": "n x 1"}, "softmax() takes a column vector (n x 1) or a matrix (row by row)"),
+    ("sum(rowsum(x.T*x))", {"x": "n x 1"}, "rowsum() takes a matrix"),
+    ("max(x, x.T*x)", {"x": "n x 1"}, "max() of a vector is supported as max(0, U)"),
+    ("x % x", {"x": "n x 1"}, "the operator % is not allowed"),
+])
+def test_entrywise_misuse_is_a_one_line_error(f, shapes, message, write_toml):
+    table = "\n".join(f'{k} = "{v}"' for k, v in shapes.items())
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "g"
+kind = "matrix_gradient"
+f = "{f}"
+wrt = "x"
+[problem.shapes]
+{table}
+''')
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "problem g: f: " in result.stderr
+    assert message in result.stderr
+    assert "used as a number" not in result.stderr
+
+
+def test_log_sum_exp_is_no_longer_refused_as_a_shape_mistake(write_toml):
+    path = write_toml('''
+[meta]
+title = "t"
+[[problem]]
+id = "g"
+kind = "matrix_gradient"
+f = "log(sum(exp(x)))"
+wrt = "x"
+[problem.shapes]
+x = "n x 1"
+''')
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert '"sympy": "softmax(x)"' in result.output
+
+
+@pytest.mark.parametrize("given, message", [
+    ('["sum(z) = 1"]', "given: constrains the variable z itself"),
+    ('["y = 1"]', "given: cannot read 'y = 1': only \"sum(v) = number\" and \"rowsum(V) = number\" are supported"),
+    ('["sum(y) < 1"]', "given: cannot read 'sum(y) < 1': write a fact as \"sum(y) = 1\""),
+    ('"sum(y) = 1"', "given: expected a list"),
+])
+def test_given_errors_name_the_field(given, message, write_toml):
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "g"
+kind = "matrix_gradient"
+f = "-y.T*log(softmax(z))"
+wrt = "z"
+given = {given}
+[problem.shapes]
+y = "n x 1"
+z = "n x 1"
+''')
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_softmax_loss_over_a_minibatch_uses_one_hot_rows():
+    """CS231n: with every row of Y summing to 1 the gradient is (1/N) Xᵀ(P − Y) + 2λW, P the
+    row-by-row softmax of XW; verified at points whose rows of Y sum to 1, and not true
+    without that fact."""
+    spec = MatrixSpec("-sum(Y ⊙ log(softmax(X*W)))/N + lam*norm(W)**2", "W",
+                      (("X", "N x D"), ("W", "D x C"), ("Y", "N x C")), (), ("rowsum(Y) = 1",))
+    sol = matrix.solve(Problem(id="sm", kind="matrix_gradient", spec=spec))
+    assert sp.sstr(sol.answers[0].value) == "(2*lam)*W + 1/N*X.T*(-Y + softmax_rows(X*W))"
+    assert sol.body.named_after == ("softmax_rows",)
+    assert sp.sstr(sol.body.given[0][0]) == "Y*1"
+    # the closed form against sympy.diff, at Y with rows summing to 1 and at Y without
+    X, W, Y = _mat("X", 3, 2), _mat("W", 2, 4), _mat("Y", 3, 4)
+    N, lam = sp.Symbol("N", real=True), sp.Symbol("lam", real=True)
+    S = X * W
+    P = sp.Matrix(3, 4, lambda i, j: sp.exp(S[i, j]) / sum(sp.exp(S[i, k]) for k in range(4)))
+    L = -sum(Y[i, j] * sp.log(P[i, j]) for i in range(3) for j in range(4)) / N + lam * sum(w ** 2 for w in W)
+    G = X.T * (P - Y) / N + 2 * lam * W
+    rng = random.Random(3)
+    at = {s: sp.Rational(rng.randint(-8, 8), 5) for s in L.free_symbols}
+    at[N], at[lam] = sp.Integer(3), sp.Rational(1, 10)
+    off = abs(sp.N((sp.diff(L, W[0, 0]) - G[0, 0]).xreplace(at), 30))
+    for i in range(3):
+        at[Y[i, 3]] = 1 - sum(at[Y[i, j]] for j in range(3))
+    on = abs(sp.N((sp.diff(L, W[0, 0]) - G[0, 0]).xreplace(at), 30))
+    assert on < 1e-25 < off

@@ -23,9 +23,11 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from ..errors import BadInput, InternalLimit, VerificationFailed
@@ -33,7 +35,7 @@ from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
 from .steps import Answer, Solution
 
-FIELDS = {"f", "wrt", "shapes", "notation"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
+FIELDS = {"f", "wrt", "shapes", "notation", "given"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
 NOTATION_KEYS = {"function"}  # plus any name of f: its LaTeX (``x = "\\mathbf{x}"``)
 _SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
 CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
@@ -45,7 +47,193 @@ class MatrixSpec:
     wrt: str
     shapes: tuple[tuple[str, str], ...]
     notation: tuple[tuple[str, str], ...] = ()   # "function" and symbol names -> LaTeX
+    given: tuple[str, ...] = ()                  # facts such as "sum(y) = 1"
     second: Any = None   # hessian.SecondSpec: Hessian, stationary point, Newton step
+
+
+# --- elementwise functions ----------------------------------------------------------------
+
+
+def _sigmoid(u):
+    return 1 / (1 + sp.exp(-u))
+
+
+# name → (the scalar function, its LaTeX head); applied entry by entry to a vector or matrix
+SCALAR = {
+    "exp": (sp.exp, r"\exp"),
+    "log": (sp.log, r"\log"),
+    "sigmoid": (_sigmoid, r"\sigma"),
+    "tanh": (sp.tanh, r"\tanh"),
+    "relu": (lambda u: sp.Max(0, u), r"\operatorname{ReLU}"),
+    "step": (lambda u: sp.Heaviside(u), None),   # printed 1[U > 0]
+    "sqrt": (sp.sqrt, None),                     # printed √U
+    "sin": (sp.sin, r"\sin"),
+    "cos": (sp.cos, r"\cos"),
+}
+ELEMENTWISE_NAMES = ("exp", "log", "ln", "sigmoid", "tanh", "relu", "max(0, ·)", "sqrt", "sin", "cos")
+
+
+class Elementwise(MatrixExpr):
+    """f(U) for a vector or matrix U: the scalar function f applied to every entry."""
+
+    def __new__(cls, name, arg):
+        return MatrixExpr.__new__(cls, name if isinstance(name, Str) else Str(name), arg)
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self):
+        return self.args[1]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        return SCALAR[self.name][0](self.arg._entry(i, j, **kwargs))
+
+    def doit(self, **hints):
+        arg = self.arg.doit(**hints) if hints.get("deep", True) else self.arg
+        if isinstance(arg, sp.MatrixBase):
+            return sp.ImmutableMatrix(arg.applyfunc(SCALAR[self.name][0]))
+        return Elementwise(self.name, arg)
+
+    def _eval_transpose(self):
+        return Elementwise(self.name, self.arg.T)
+
+    def _latex(self, printer):
+        inner = printer._print(self.arg)
+        if self.name == "step":
+            return r"\mathbf{1}[" + inner + r" > 0]"
+        if self.name == "sqrt":
+            return r"\sqrt{" + inner + "}"
+        return SCALAR[self.name][1] + r"\mathopen{}\left(" + inner + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        name = "Heaviside" if self.name == "step" else self.name
+        return f"{name}({printer._print(self.arg)})"
+
+
+class Softmax(MatrixExpr):
+    """softmax(v) of an n × 1 vector: entries exp(vᵢ)/Σₖ exp(vₖ)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        n = self.arg.shape[0]
+        return sp.exp(self.arg._entry(i, 0)) / sp.Add(*[sp.exp(self.arg._entry(k, 0)) for k in range(int(n))])
+
+    def doit(self, **hints):
+        arg = self.arg.doit(**hints) if hints.get("deep", True) else self.arg
+        if isinstance(arg, sp.MatrixBase):
+            total = sp.Add(*[sp.exp(v) for v in arg])
+            return sp.ImmutableMatrix(arg.applyfunc(lambda v: sp.exp(v) / total))
+        return Softmax(arg)
+
+    def _latex(self, printer):
+        return r"\operatorname{softmax}\mathopen{}\left(" + printer._print(self.arg) + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        return f"softmax({printer._print(self.arg)})"
+
+
+class RowSoftmax(MatrixExpr):
+    """softmax(S) of an N × C matrix, row by row (each row of scores to probabilities)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return self.arg.shape
+
+    def _entry(self, i, j, **kwargs):
+        c = int(self.arg.shape[1])
+        return sp.exp(self.arg._entry(i, j)) / sp.Add(*[sp.exp(self.arg._entry(i, k)) for k in range(c)])
+
+    def _latex(self, printer):
+        return r"\operatorname{softmax}\mathopen{}\left(" + printer._print(self.arg) + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        return f"softmax_rows({printer._print(self.arg)})"
+
+
+def _row_sums(S):
+    """S𝟏: the N × 1 vector of the row sums of S."""
+    return sp.MatMul(S, sp.OneMatrix(S.shape[1], 1))
+
+
+class DiagonalOf(MatrixExpr):
+    """The diagonal of a square matrix as a column vector (SymPy's own fails on explicit matrices)."""
+
+    def __new__(cls, arg):
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self):
+        return self.args[0]
+
+    @property
+    def shape(self):
+        return (self.arg.shape[0], sp.S.One)
+
+    def _entry(self, i, j, **kwargs):
+        return self.arg._entry(i, i, **kwargs)
+
+    def _latex(self, printer):
+        return r"\operatorname{diag}\mathopen{}\left(" + printer._print(self.arg) + r"\right)\mathclose{}"
+
+    def _sympystr(self, printer):
+        return f"diagonal({printer._print(self.arg)})"
+
+
+ENTRYWISE_NODES = (Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix)
+
+
+def _ones_like(M):
+    return sp.OneMatrix(*M.shape)
+
+
+def elementwise_derivative(name, U):
+    """f'(U), entry by entry, as a matrix expression: d f(U) = f'(U) ⊙ dU."""
+    if name == "exp":
+        return Elementwise("exp", U)
+    if name == "log":
+        return sp.HadamardPower(U, -1)
+    if name == "sigmoid":
+        s = Elementwise("sigmoid", U)
+        return sp.HadamardProduct(s, _ones_like(U) - s)
+    if name == "tanh":
+        return _ones_like(U) - sp.HadamardPower(Elementwise("tanh", U), 2)
+    if name == "relu":
+        return Elementwise("step", U)
+    if name == "sqrt":
+        return sp.HadamardPower(Elementwise("sqrt", U), -1) / 2
+    if name == "sin":
+        return Elementwise("cos", U)
+    if name == "cos":
+        return -Elementwise("sin", U)
+    raise BadInput(f"no derivative rule for {name}() applied entry by entry")
+
+
+def _explicit_value(M) -> sp.Matrix:
+    M = M.doit()
+    return sp.Matrix(M.as_explicit()) if isinstance(M, MatrixExpr) else sp.Matrix(M)
 
 
 def _dim(text: str) -> sp.Expr:
@@ -76,7 +264,10 @@ def parse(problem: Problem) -> MatrixSpec:
         if not isinstance(v, str):
             raise f.error(f"shapes.{k}", "expected a string such as \"n x 1\"")
     notation = f.latex_table("notation")
-    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()))
+    given = f.get("given", list, [], what="a list of facts such as \"sum(y) = 1\"")
+    if not all(isinstance(g, str) for g in given):
+        raise f.error("given", "expected a list of strings such as \"sum(y) = 1\"")
+    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()), tuple(given))
     try:
         shape_map = _shapes(spec)
     except BadInput as exc:
@@ -92,6 +283,13 @@ def parse(problem: Problem) -> MatrixSpec:
     symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)}
     if wrt not in symbols:
         raise f.error("wrt", f"{wrt!r} does not appear in f")
+    try:
+        facts = given_facts(spec)
+    except BadInput as exc:
+        raise f.error("given", exc.message) from None
+    if any(fact.v.name == wrt for fact in facts):
+        raise f.error("given", f"constrains the variable {wrt} itself: the gradient is then "
+                      "not the unconstrained one")
     for k in notation:
         if k not in NOTATION_KEYS and k not in symbols and k not in shapes:
             raise f.error(f"notation.{k}", "is neither \"function\" nor a name used in f "
@@ -109,13 +307,19 @@ def _is_matrix(e) -> bool:
     return isinstance(e, MatrixExpr)
 
 
-def _scalar(e):
-    """A 1 × 1 matrix used as a number is its trace."""
+def _scalar(e, where: str = "here"):
+    """A 1 × 1 matrix used as a number is its trace; a larger one where a number is needed is a
+    bad input that says where (``where``: "as an argument of max()")."""
     if _is_matrix(e):
         if e.shape != (1, 1):
-            raise BadInput(f"{sp.sstr(e)} ({_shape_text(e.shape)}) is used as a number")
+            raise BadInput(f"{sp.sstr(e)} is {_kind_of(e)} ({_shape_text(e.shape)}), but a number "
+                           f"is needed {where}")
         return sp.Trace(e)
     return e
+
+
+def _kind_of(e) -> str:
+    return "a vector" if 1 in e.shape else "a matrix"
 
 
 def _same_dim(a, b) -> bool:
@@ -129,8 +333,11 @@ def _matmul(a, b):
         if b.shape == (1, 1) and a.shape[1] != 1:
             return sp.Trace(b) * a
         if not _same_dim(a.shape[1], b.shape[0]):
+            hint = ""
+            if _same_shape_exprs(a, b):
+                hint = " (for the entrywise product write hadamard(a, b) or a ⊙ b)"
             raise BadInput(f"shape mismatch in {sp.sstr(a)}*{sp.sstr(b)}: "
-                           f"{_shape_text(a.shape)} times {_shape_text(b.shape)}")
+                           f"{_shape_text(a.shape)} times {_shape_text(b.shape)}{hint}")
         return a * b
     return a * b
 
@@ -141,7 +348,93 @@ def _add(a, b):
             raise BadInput(f"shape mismatch in {sp.sstr(a)} + {sp.sstr(b)}: "
                            f"{_shape_text(a.shape)} and {_shape_text(b.shape)}")
         return a + b
+    # a number plus a vector or matrix is added to every entry: 1 + exp(u) is 𝟏 + exp(u)
+    if _is_matrix(a) and a.shape != (1, 1) and not _is_matrix(b):
+        return a + b * _ones_like(a) if b != 0 else a
+    if _is_matrix(b) and b.shape != (1, 1) and not _is_matrix(a):
+        return a * _ones_like(b) + b if a != 0 else b
     return _scalar(a) + _scalar(b)
+
+
+def _same_shape_exprs(a, b) -> bool:
+    return _same_dim(a.shape[0], b.shape[0]) and _same_dim(a.shape[1], b.shape[1])
+
+
+def _is_array(e) -> bool:
+    """A vector or matrix that is not a 1 × 1 product used as a number."""
+    return _is_matrix(e) and e.shape != (1, 1)
+
+
+def _hadamard(a, b):
+    if _is_array(a) and _is_array(b):
+        if not _same_shape_exprs(a, b):
+            raise BadInput(f"shape mismatch in the entrywise product of {sp.sstr(a)} and {sp.sstr(b)}: "
+                           f"{_shape_text(a.shape)} and {_shape_text(b.shape)}")
+        return sp.HadamardProduct(a, b)
+    if _is_array(a) or _is_array(b):  # a number times a vector: the ordinary product
+        return _scalar(a) * b if _is_array(b) else a * _scalar(b)
+    return _scalar(a) * _scalar(b)
+
+
+def _divide(a, b):
+    if not _is_array(b):
+        b = _scalar(b)
+        if b.is_zero:
+            raise BadInput("division by zero")
+        return a * (1 / b)
+    inverse = sp.HadamardPower(b, -1)
+    if not _is_array(a):
+        return _scalar(a) * inverse if a != 1 else inverse
+    if not _same_shape_exprs(a, b):
+        raise BadInput(f"shape mismatch in the entrywise division {sp.sstr(a)}/{sp.sstr(b)}: "
+                       f"{_shape_text(a.shape)} and {_shape_text(b.shape)}")
+    return sp.HadamardProduct(a, inverse)
+
+
+def _elementwise(name: str, U, record: list | None = None):
+    """f(U) entry by entry; log(softmax(v)) = v − 𝟏 log(𝟏ᵀ exp(v)) (the log-softmax identity,
+    appended to ``record`` as (log softmax(v), v − 𝟏 log(𝟏ᵀ exp(v))))."""
+    name = {"ln": "log"}.get(name, name)
+    if name == "log" and isinstance(U, (Softmax, RowSoftmax)):
+        v = U.arg
+        if isinstance(U, Softmax):
+            out = v - _logsumexp(v) * _ones_like(v)
+        else:  # log softmax(S) = S − log(exp(S)𝟏) 𝟏ᵀ, row by row
+            out = v - sp.MatMul(Elementwise("log", _row_sums(Elementwise("exp", v))), sp.OneMatrix(1, v.shape[1]))
+        if record is not None:
+            record.append((Elementwise("log", U), out))
+        return out
+    if name not in SCALAR or name == "step":
+        raise BadInput(f"{name}() of {sp.sstr(U)}, {_kind_of(U)} ({_shape_text(U.shape)}): only "
+                       f"{', '.join(ELEMENTWISE_NAMES)} apply entry by entry to a vector or matrix")
+    return Elementwise(name, U)
+
+
+def _logsumexp(v):
+    if not _is_matrix(v):
+        raise BadInput("logsumexp() takes a vector")
+    return sp.log(_sum(Elementwise("exp", v)))
+
+
+def _softmax(v):
+    if not _is_matrix(v) or v.shape == (1, 1):
+        raise BadInput("softmax() takes a column vector (n x 1) or a matrix (row by row)")
+    if v.shape[1] == 1:
+        return Softmax(v)
+    return RowSoftmax(v)
+
+
+def _rowsum(M):
+    if not _is_array(M):
+        raise BadInput("rowsum() takes a matrix")
+    return _row_sums(M)
+
+
+def _diag(v):
+    if not _is_matrix(v) or v.shape[1] != 1:
+        raise BadInput("diag() takes a column vector (n x 1)"
+                       + (f"; {sp.sstr(v)} is {_shape_text(v.shape)}" if _is_matrix(v) else ""))
+    return DiagMatrix(v)
 
 
 def _power(base, exponent):
@@ -149,12 +442,14 @@ def _power(base, exponent):
         if base.shape == (1, 1):
             return sp.Trace(base) ** exponent
         if not _same_dim(*base.shape):
-            raise BadInput(f"{sp.sstr(base)} ({_shape_text(base.shape)}) is not square")
+            raise BadInput(f"{sp.sstr(base)}**{sp.sstr(exponent)}: {sp.sstr(base)} is {_kind_of(base)} "
+                           f"({_shape_text(base.shape)}) and a power needs a square matrix (entry by entry "
+                           f"write hadamard({sp.sstr(base)}, {sp.sstr(base)}); for the squared length, norm(v)**2)")
         return base ** exponent
     return base ** exponent
 
 
-def namespace(spec: MatrixSpec) -> Namespace:
+def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
     shapes = _shapes(spec)
     symbols = {name: sp.MatrixSymbol(name, *shape) for name, shape in shapes.items()}
     norms: dict[sp.Basic, MatrixExpr] = {}
@@ -167,15 +462,27 @@ def namespace(spec: MatrixSpec) -> Namespace:
         norms[marker] = v
         return marker
 
-    def elementary(name):
-        fn = ELEMENTARY[name]
-
+    def elementary(name, fn):
         def call(*args):
-            return fn(*[_scalar(a) for a in args])
+            if len(args) == 1 and _is_array(args[0]):
+                return _elementwise(name, args[0], record)
+            if name.lower() == "max" and len(args) == 2 and any(_is_array(a) for a in args):
+                U, other = (args[0], args[1]) if _is_array(args[0]) else (args[1], args[0])
+                if other == 0:
+                    return Elementwise("relu", U)
+                raise BadInput(f"max() of {_kind_of(U)} is supported as max(0, U) (ReLU, entry by entry)")
+            return fn(*[_scalar(a, f"as an argument of {name}()") for a in args])
         return call
 
-    functions = {name: elementary(name) for name in ELEMENTARY}
+    functions = {name: elementary(name, fn) for name, fn in ELEMENTARY.items()}
     functions.update({
+        "sigmoid": elementary("sigmoid", _unary_builder(_sigmoid, "sigmoid")),
+        "relu": elementary("relu", _unary_builder(lambda u: sp.Max(0, u), "relu")),
+        "softmax": _softmax,
+        "logsumexp": _logsumexp,
+        "hadamard": _hadamard,
+        "diag": _diag,
+        "rowsum": _rowsum,
         "norm": norm,
         "trace": lambda m: _check_square(m, "trace") and sp.Trace(m),
         "tr": lambda m: _check_square(m, "trace") and sp.Trace(m),
@@ -196,7 +503,16 @@ def namespace(spec: MatrixSpec) -> Namespace:
     return Namespace(symbols=symbols, functions=functions,
                      make_symbol=lambda name: sp.Symbol(name, real=True),
                      transpose=lambda m: m.T if _is_matrix(m) else m,
-                     matmul=_matmul, add=_add, power=power, finish=_finish(norms))
+                     matmul=_matmul, add=_add, power=power, hadamard=_hadamard, divide=_divide,
+                     finish=_finish(norms))
+
+
+def _unary_builder(fn, name):
+    def build(*args):
+        if len(args) != 1:
+            raise BadInput(f"{name} takes one argument, got {len(args)}")
+        return fn(args[0])
+    return build
 
 
 def _finish(norms):
@@ -220,14 +536,98 @@ def _sum(v):
     if not _is_matrix(v):
         raise BadInput("sum() takes a vector or a matrix")
     rows, cols = v.shape
-    return sp.Trace(sp.OneMatrix(1, rows) * v * sp.OneMatrix(cols, 1))
+    factors = ([sp.OneMatrix(1, rows)] if rows != 1 else []) + [v] + ([sp.OneMatrix(cols, 1)] if cols != 1 else [])
+    return sp.Trace(sp.MatMul(*factors) if len(factors) > 1 else v)
+
+
+def _summed(t):
+    """M when the scalar t is the sum of the entries of M (𝟏ᵀM𝟏, 𝟏ᵀv, vᵀ𝟏), else None."""
+    if not isinstance(t, sp.Trace) or t.arg.shape != (1, 1):
+        return None
+    flat = [m for m in _flatten([t.arg]) if m != sp.OneMatrix(1, 1)]
+    if not all(_is_matrix(m) for m in flat):
+        return None
+    if len(flat) >= 2 and isinstance(flat[0], sp.OneMatrix):
+        inner = flat[1:]
+        if len(inner) >= 2 and isinstance(inner[-1], sp.OneMatrix):
+            inner = inner[:-1]
+        return inner[0] if len(inner) == 1 else sp.MatMul(*inner)
+    if len(flat) == 2 and isinstance(flat[1], sp.OneMatrix):
+        return flat[0].T
+    return None
+
+
+def _pull_scalars(expr):
+    """tr(A (c B)) = c tr(AB) where c is itself a function of the matrices (log Σ exp(z) after
+    the log-softmax identity): the chain rule then sees c as a building block of its own."""
+    def fix(t):
+        inner = t.arg.expand()
+        terms = inner.args if isinstance(inner, sp.MatAdd) else [inner]
+        parts = [_split(term) for term in terms]
+        if not any(c.has(sp.Trace, sp.Determinant, sp.MatrixSymbol) for c, _ in parts):
+            return t
+        return sp.Add(*[c * sp.Trace(_product(1, mats)) for c, mats in parts])
+    return expr.replace(lambda a: isinstance(a, sp.Trace), fix)
+
+
+class Fact(NamedTuple):
+    """A fact of ``given``: the entries of v sum to c (``sum(y) = 1``), or with ``rows`` every
+    row of v does (``rowsum(Y) = 1``: one-hot or probability rows)."""
+
+    v: sp.MatrixSymbol
+    c: sp.Rational
+    rows: bool = False
+
+    def sides(self):
+        """Both sides as the key writes them: 𝟏ᵀy = 1, or Y𝟏 = 𝟏."""
+        if self.rows:
+            return _row_sums(self.v), self.c * sp.OneMatrix(self.v.shape[0], 1)
+        return _sum(self.v), self.c
+
+
+def given_facts(spec: MatrixSpec) -> list[Fact]:
+    """The facts of ``given``: ``sum(v) = c`` and ``rowsum(V) = c`` for names of the shapes."""
+    out = []
+    ns = namespace(spec)
+    for text in spec.given:
+        if text.count("=") != 1:
+            raise BadInput(f"cannot read {text!r}: write a fact as \"sum(y) = 1\"")
+        left, right = text.split("=")
+        lhs = parse_expression(left, ns)
+        rhs = parse_expression(right, ns)
+        rows = isinstance(lhs, sp.MatMul) and len(lhs.args) == 2 and lhs.args[1] == sp.OneMatrix(lhs.args[0].shape[1], 1) \
+            and lhs.args[0].shape[1] != 1
+        v = lhs.args[0] if rows else _summed(lhs)
+        if not isinstance(v, sp.MatrixSymbol) or not getattr(rhs, "is_Rational", False):
+            raise BadInput(f"cannot read {text!r}: only \"sum(v) = number\" and \"rowsum(V) = number\" "
+                           "are supported, for a vector or matrix of the shapes")
+        out.append(Fact(v, rhs, rows))
+    return out
+
+
+def _use_facts(expr, facts):
+    """expr with 𝟏ᵀy replaced by c (sum facts) and Y𝟏 by c𝟏 (row facts)."""
+    sums = {f.v: f.c for f in facts if not f.rows}
+    rows = {f.v: f.c for f in facts if f.rows}
+    expr = expr.replace(lambda a: isinstance(a, sp.Trace) and _summed(a) in sums, lambda a: sums[_summed(a)])
+
+    def row(m):
+        coeff, mats = _split(m)
+        for i in range(len(mats) - 1):
+            if mats[i] in rows and mats[i + 1] == sp.OneMatrix(mats[i].shape[1], 1):
+                ones = rows[mats[i]] * sp.OneMatrix(mats[i].shape[0], 1)
+                rest = mats[:i] + [ones] + mats[i + 2:]
+                return coeff * (sp.MatMul(*rest) if len(rest) > 1 else rest[0])
+        return m
+    return expr.replace(lambda a: isinstance(a, sp.MatMul), row) if rows else expr
 
 
 def build(spec: MatrixSpec) -> sp.Expr:
     expr = parse_expression(spec.f, namespace(spec))
     if _is_matrix(expr) and expr.shape != (1, 1):
         raise BadInput(f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
-    return _scalar(expr) if _is_matrix(expr) else expr
+    expr = _scalar(expr) if _is_matrix(expr) else expr
+    return _pull_scalars(expr) if expr.has(Softmax, RowSoftmax, Elementwise) else expr
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -240,6 +640,8 @@ def shape_table(expr) -> list[tuple[sp.Basic, str]]:
     for node in sp.postorder_traversal(expr):
         if isinstance(node, sp.MatMul) and node.args[0] == -1:
             continue  # −A has the shape of A
+        if isinstance(node, sp.OneMatrix) or (isinstance(node, sp.Transpose) and isinstance(node.arg, sp.OneMatrix)):
+            continue  # 𝟏 has the shape its neighbours give it
         if _is_matrix(node) and node not in seen:
             seen.add(node)
             rows.append((node, _shape_text(node.shape)))
@@ -293,6 +695,27 @@ def differential(M, X, dX):
         return -M * differential(M.arg, X, dX) * M
     if isinstance(M, sp.MatPow) and M.exp.is_Integer and M.exp > 0:
         return differential(sp.MatMul(*([M.base] * int(M.exp))), X, dX)
+    if isinstance(M, Elementwise):  # d f(U) = f'(U) ⊙ dU
+        return sp.HadamardProduct(elementwise_derivative(M.name, M.arg), differential(M.arg, X, dX))
+    if isinstance(M, Softmax):      # d softmax(v) = (diag(s) − s sᵀ) dv
+        return sp.MatMul(DiagMatrix(M) - M * M.T, differential(M.arg, X, dX))
+    if isinstance(M, RowSoftmax):   # dP = P ⊙ (dS − ((P ⊙ dS)𝟏)𝟏ᵀ), row by row
+        dS = differential(M.arg, X, dX)
+        return sp.HadamardProduct(M, dS - sp.MatMul(_row_sums(sp.HadamardProduct(M, dS)),
+                                                   sp.OneMatrix(1, M.shape[1])))
+    if isinstance(M, sp.HadamardProduct):
+        terms = []
+        for i, factor in enumerate(M.args):
+            if factor.has(X):
+                terms.append(sp.HadamardProduct(*(M.args[:i] + (differential(factor, X, dX),) + M.args[i + 1:])))
+        return sp.MatAdd(*terms)
+    if isinstance(M, sp.HadamardPower) and not M.exp.has(X):  # d U^{∘p} = p U^{∘(p−1)} ⊙ dU
+        inner = differential(M.base, X, dX)
+        if M.exp == 2:
+            return 2 * sp.HadamardProduct(M.base, inner)
+        return M.exp * sp.HadamardProduct(sp.HadamardPower(M.base, M.exp - 1), inner)
+    if isinstance(M, DiagMatrix):
+        return DiagMatrix(differential(M.args[0], X, dX))
     raise InternalLimit(f"differentiate {sp.sstr(M)}: it has no differential rule for it",
                         shown=MATRIX_NO_RULE)
 
@@ -342,14 +765,145 @@ def read_off(df_terms, X, dX):
         scalars = [m for m in flat if not _is_matrix(m)]
         flat = [m for m in flat if _is_matrix(m)]
         positions = [i for i, m in enumerate(flat) if m in (dX, dX.T)]
+        coeff = coeff * sp.Mul(*scalars)
+        if not positions:  # dX inside an entrywise product: tr(L D R) = ⟨(RL)ᵀ, D⟩, pulled back
+            inside = [i for i, m in enumerate(flat) if m.has(dX)]
+            if len(inside) != 1:
+                raise BadInput("the differential is not linear in d" + X.name)
+            i = inside[0]
+            L, R = flat[:i], flat[i + 1:]
+            G = sp.MatMul(*(R + L)).T if R + L else sp.Identity(flat[i].shape[0])
+            grads.append(coeff * pullback(G, flat[i], X, dX))
+            continue
         if len(positions) != 1:
             raise BadInput("the differential is not linear in d" + X.name)
         i = positions[0]
         L, R = flat[:i], flat[i + 1:]
-        coeff = coeff * sp.Mul(*scalars)
         RL = sp.MatMul(*(R + L)) if R + L else sp.Identity(X.shape[0])
         grads.append(coeff * (RL.T if flat[i] == dX else RL))
     return grads
+
+
+def pullback(G, D, X, dX):
+    """The gradient read off from ⟨G, D⟩ = tr(Gᵀ D), D linear in dX:
+    ⟨G, L D′ R⟩ = ⟨Lᵀ G Rᵀ, D′⟩, ⟨G, A ⊙ D′⟩ = ⟨G ⊙ A, D′⟩, ⟨G, D′ᵀ⟩ = ⟨Gᵀ, D′⟩,
+    ⟨G, diag(d′)⟩ = ⟨diagonal of G, d′⟩."""
+    if D == dX:
+        return G
+    if D == dX.T:
+        return G.T
+    if isinstance(D, sp.MatAdd):
+        parts = [pullback(G, a, X, dX) for a in D.args if a.has(dX)]
+        return parts[0] if len(parts) == 1 else sp.MatAdd(*parts)
+    if isinstance(D, sp.Transpose):
+        return pullback(G.T, D.arg, X, dX)
+    if isinstance(D, sp.MatMul):
+        coeff, mats = _split(D)
+        mats = _flatten(mats)
+        if coeff.has(dX):
+            raise BadInput("the differential is not linear in d" + X.name)
+        inside = [i for i, m in enumerate(mats) if m.has(dX)]
+        if len(inside) != 1:
+            raise BadInput("the differential is not linear in d" + X.name)
+        i = inside[0]
+        parts = [m.T for m in reversed(mats[:i])] + [G] + [m.T for m in reversed(mats[i + 1:])]
+        return pullback(coeff * (sp.MatMul(*parts) if len(parts) > 1 else G), mats[i], X, dX)
+    if isinstance(D, sp.HadamardProduct):
+        inside = [i for i, m in enumerate(D.args) if m.has(dX)]
+        if len(inside) != 1:
+            raise BadInput("the differential is not linear in d" + X.name)
+        i = inside[0]
+        return pullback(sp.HadamardProduct(G, *(D.args[:i] + D.args[i + 1:])), D.args[i], X, dX)
+    if isinstance(D, DiagMatrix):
+        return pullback(DiagonalOf(G), D.args[0], X, dX)
+    raise BadInput(f"cannot read the gradient off {sp.sstr(D)}")
+
+
+def _exp_summed(t):
+    """v when the scalar t is 𝟏ᵀ exp(v), else None."""
+    inner = _summed(t)
+    return inner.arg if isinstance(inner, Elementwise) and inner.name == "exp" else None
+
+
+def tidy(term):
+    """A gradient term in the form a teacher writes: 𝟏 ⊙ A = A, numbers out of entrywise products,
+    exp(u) ⊘ (𝟏 + exp(u)) = σ(u), exp(v)/(𝟏ᵀ exp(v)) = softmax(v)."""
+    def hadamard(h):
+        coeff, factors = sp.S.One, []
+        stack = list(h.args)
+        while stack:
+            a = stack.pop(0)
+            if isinstance(a, sp.HadamardProduct):
+                stack[:0] = list(a.args)
+            elif isinstance(a, sp.OneMatrix):
+                continue
+            elif isinstance(a, sp.MatMul) and not _is_matrix(a.args[0]) and len(a.args) >= 2:
+                c, mats = _split(a)
+                coeff *= c
+                stack.insert(0, _product(1, mats))
+            else:
+                factors.append(a)
+        for f in list(factors):  # exp(u) ⊙ (𝟏 + exp(u))^{∘−1} = σ(u)
+            if isinstance(f, sp.HadamardPower) and f.exp == -1 and isinstance(f.base, sp.MatAdd):
+                ones = [a for a in f.base.args if isinstance(a, sp.OneMatrix)]
+                rest = [a for a in f.base.args if not isinstance(a, sp.OneMatrix)]
+                if len(ones) == 1 and len(rest) == 1 and isinstance(rest[0], Elementwise) \
+                        and rest[0].name == "exp" and rest[0] in factors:
+                    factors.remove(f)
+                    factors.remove(rest[0])
+                    factors.append(Elementwise("sigmoid", rest[0].arg))
+        for f in list(factors):  # exp(S) ⊙ ((𝟏 ⊘ (exp(S)𝟏)) 𝟏ᵀ) = softmax(S) row by row
+            if isinstance(f, sp.MatMul) and len(f.args) == 2 and isinstance(f.args[1], sp.OneMatrix) \
+                    and isinstance(f.args[0], sp.HadamardPower) and f.args[0].exp == -1:
+                sums = f.args[0].base
+                if isinstance(sums, sp.MatMul) and len(sums.args) == 2 and isinstance(sums.args[1], sp.OneMatrix) \
+                        and isinstance(sums.args[0], Elementwise) and sums.args[0].name == "exp" \
+                        and sums.args[0] in factors:
+                    factors.remove(f)
+                    factors.remove(sums.args[0])
+                    factors.append(RowSoftmax(sums.args[0].arg))
+        if not factors:
+            body = sp.OneMatrix(*h.shape)
+        else:
+            body = factors[0] if len(factors) == 1 else sp.HadamardProduct(*factors)
+        return body if coeff == 1 else coeff * body
+
+    def product(m):
+        coeff, mats = _split(m)
+        while any(isinstance(a, sp.MatMul) for a in mats):  # Xᵀ(−H) is −XᵀH
+            flat = []
+            for a in mats:
+                c, inner = _split(a) if isinstance(a, sp.MatMul) else (sp.S.One, [a])
+                coeff *= c
+                flat.extend(inner)
+            mats = flat
+        if not mats:
+            return m
+        for base, e in coeff.as_powers_dict().items():
+            v = _exp_summed(base)
+            if v is None or e != -1:
+                continue
+            for i, f in enumerate(mats):
+                if f == Elementwise("exp", v):
+                    mats[i] = Softmax(v)
+                elif f in (Elementwise("exp", v).T, Elementwise("exp", v.T)):
+                    mats[i] = Softmax(v).T
+                else:
+                    continue
+                return _product(coeff * base, mats)
+        return _product(coeff, mats) if len(mats) > 1 or coeff != 1 else mats[0]
+
+    def diagonal(d):  # the diagonal of u vᵀ is u ⊙ v
+        coeff, mats = _split(d.arg)
+        mats = _flatten(mats)
+        if len(mats) == 2 and mats[0].shape[1] == 1 and mats[1].shape[0] == 1:
+            body = sp.HadamardProduct(mats[0], mats[1].T)
+            return body if coeff == 1 else coeff * body
+        return d
+
+    term = term.replace(lambda a: isinstance(a, DiagonalOf), diagonal)
+    term = term.replace(lambda a: isinstance(a, sp.HadamardProduct), hadamard)
+    return term.replace(lambda a: isinstance(a, sp.MatMul), product)
 
 
 def _split(term):
@@ -388,12 +942,21 @@ def _common_factor(coeffs: list) -> sp.Expr:
     return common
 
 
-def collect(terms, X):
+def collect(terms, X, by_left: bool = False):
     """Sum of gradient terms in the form a teacher writes.
 
     A common scalar factor comes out front; then a matrix factor shared on the left by every
     term (Xᵀ(Xw − y)), else terms with the same right factor are grouped ((A + Aᵀ)x + z).
+    With ``by_left``, terms sharing a left factor are grouped even when others do not
+    ((1/N) Xᵀ(P − Y) + 2λW).
     """
+    if by_left and len(terms) > 2:
+        groups: dict = {}
+        for i, t in enumerate(terms):
+            _, m = _split(t)
+            groups.setdefault(m[0] if len(m) >= 2 else ("solo", i), []).append(t)
+        if len(groups) > 1 and any(len(g) >= 2 for g in groups.values()):
+            return sp.MatAdd(*[collect(g, X) if len(g) >= 2 else g[0] for g in groups.values()])
     parts = [_split(t) for t in terms]
     common = _common_factor([c for c, _ in parts])
     parts = [(c / common, m) for c, m in parts]
@@ -440,7 +1003,13 @@ class MatrixSolution:
     checked_at: str              # LaTeX: the concrete sizes, "m = 3, n = 2" ("" when all given)
     entry_example: tuple[sp.Basic, sp.Basic] | None
     notation: tuple[tuple[str, str], ...] = ()
-    second: Any = None   # hessian.SecondOrder
+    general: sp.Basic | None = None  # the gradient before the given facts (𝟏ᵀy = 1) are used
+    given: tuple[tuple[sp.Basic, sp.Basic], ...] = ()   # (𝟏ᵀy, 1)
+    entrywise: bool = False          # f applies functions entry by entry (⊙ rules are shown)
+    rewrites: tuple[tuple[sp.Basic, sp.Basic], ...] = ()  # identities used while reading f
+    named: tuple[str, ...] = ()      # "softmax", "sigmoid": recognized while collecting
+    named_after: tuple[str, ...] = ()  # recognized only once the given facts were used
+    second: Any = None               # hessian.SecondOrder
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -466,6 +1035,16 @@ class MatrixSolution:
         if self.second is not None:  # the direction z of zᵀHz, bold like the variable
             z = self.second.z
             out[z] = r"\boldsymbol{z}" if bold and self.wrt not in given else "z"
+        return out
+
+    @property
+    def df_lines(self) -> list[tuple[str, sp.Basic]]:
+        """The terms of the expanded differential as (sign, term with the sign taken out), one
+        per line of the key when entrywise products make them long."""
+        out = []
+        for i, term in enumerate(sp.Add.make_args(self.df_expanded)):
+            negative, positive = _sign_of(term)
+            out.append(("-" if negative else ("" if i == 0 else "+"), positive))
         return out
 
     @property
@@ -522,9 +1101,23 @@ def solve(problem: Problem) -> Solution:
     if isinstance(raw, sp.ZeroMatrix):
         gradient = raw
     else:
-        gradient = collect(list(raw.args) if isinstance(raw, sp.MatAdd) else [raw], X)
-    checked = _verify(problem, spec, f, X, raw, gradient)
-    example = _entry_example(spec, f, X)
+        terms = list(raw.args) if isinstance(raw, sp.MatAdd) else [raw]
+        if f.has(*ENTRYWISE_NODES):
+            terms = [tidy(t) for t in terms]
+        gradient = collect(terms, X, by_left=f.has(*ENTRYWISE_NODES))
+        if f.has(Elementwise, Softmax, RowSoftmax):
+            gradient = _untranspose_sums(gradient)
+    facts = given_facts(spec)
+    general = None
+    if facts:
+        replaced = _use_facts(gradient, facts)
+        if replaced != gradient:
+            terms = _terms_of(replaced.doit().expand())
+            if f.has(*ENTRYWISE_NODES):
+                terms = [tidy(t) for t in terms]
+            general, gradient = gradient, _untranspose_sums(collect(terms, X, by_left=True))
+    checked = _verify(problem, spec, f, X, raw, gradient, facts, general)
+    example = _entry_example(spec, f, X, facts)
     second, more, second_checks = None, [], ()
     if spec.second is not None:
         from . import hessian
@@ -532,12 +1125,73 @@ def solve(problem: Problem) -> Solution:
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
-                          gradient, _shape_text(X.shape), checked, example, spec.notation, second)
+                          gradient, _shape_text(X.shape), checked, example, spec.notation,
+                          general, tuple(fact.sides() for fact in facts),
+                          f.has(*ENTRYWISE_NODES),
+                          tuple(_rewrites(spec)), *_named_both(raw, general, gradient), second=second)
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape))) + \
         tuple(Answer(label, value) for label, value in more)
     return Solution(problem, answers, body,
                     ("matrix gradients entry by entry against the derivative of the expanded scalar at a concrete size",)
                     + second_checks)
+
+
+def _named_both(raw, general, gradient):
+    first = _named(raw, general if general is not None else gradient)
+    after = tuple(k for k in _named(raw, gradient) if k not in first) if general is not None else ()
+    return first, after
+
+
+def _named(raw, gradient) -> tuple[str, ...]:
+    """The functions tidy() recognized in the gradient (the key states the identity)."""
+    out = []
+    if gradient.has(Softmax) and not raw.has(Softmax):
+        out.append("softmax")
+    if gradient.has(RowSoftmax) and not raw.has(RowSoftmax):
+        out.append("softmax_rows")
+    sig = lambda e: any(a.name == "sigmoid" for a in e.atoms(Elementwise)) if e.has(Elementwise) else False  # noqa: E731
+    if sig(gradient) and not sig(raw):
+        out.append("sigmoid")
+    return tuple(out)
+
+
+def _untranspose_sums(e):
+    """−yᵀ + sᵀ is (s − y)ᵀ: a teacher transposes the sum, not each term."""
+    def fix(add):
+        inner = []
+        for a in add.args:
+            c, mats = _split(a)
+            if len(mats) != 1 or not isinstance(mats[0], sp.Transpose):
+                return add
+            inner.append(c * mats[0].arg if c != 1 else mats[0].arg)
+        return sp.Transpose(sp.MatAdd(*inner))
+    return e.replace(lambda a: isinstance(a, sp.MatAdd), fix)
+
+
+def _sign_of(term):
+    """(True, −term) when the term prints with a leading minus (−c·x, tr(−yᵀUᵀdv)), else (False, term)."""
+    if isinstance(term, sp.Trace) and isinstance(term.arg, sp.MatMul):
+        coeff, mats = _split(term.arg)
+        if coeff.could_extract_minus_sign():
+            return True, sp.Trace(_product(-coeff, mats))
+    if term.could_extract_minus_sign():
+        return True, -term
+    return False, term
+
+
+def _terms_of(e):
+    return list(e.args) if isinstance(e, sp.MatAdd) else [e]
+
+
+def _rewrites(spec: MatrixSpec):
+    """The identities used while reading f (log softmax(v) = v − 𝟏 log(𝟏ᵀ exp(v))), for the key."""
+    record: list = []
+    parse_expression(spec.f, namespace(spec, record))
+    out = []
+    for pair in record:
+        if pair not in out:
+            out.append(pair)
+    return out
 
 
 def _scalar_value(g):
@@ -577,14 +1231,46 @@ def _explicit(expr, sizes, explicit):
                 return sp.ImmutableMatrix(inner.inv())
         return inner.trace() if isinstance(atom, sp.Trace) else inner.det()
 
+    def entrywise(atom):  # innermost first (replace works bottom-up): arguments are explicit
+        if isinstance(atom, Elementwise):
+            return sp.ImmutableMatrix(_explicit_value(atom.arg).applyfunc(SCALAR[atom.name][0]))
+        if isinstance(atom, Softmax):
+            v = _explicit_value(atom.arg)
+            total = sp.Add(*[sp.exp(a) for a in v])
+            return sp.ImmutableMatrix(v.applyfunc(lambda a: sp.exp(a) / total))
+        if isinstance(atom, RowSoftmax):
+            S = _explicit_value(atom.arg)
+            totals = [sum(sp.exp(a) for a in S.row(i)) for i in range(S.rows)]
+            return sp.ImmutableMatrix(S.rows, S.cols, lambda i, j: sp.exp(S[i, j]) / totals[i])
+        if isinstance(atom, sp.HadamardProduct):
+            out = _explicit_value(atom.args[0])
+            for a in atom.args[1:]:
+                out = out.multiply_elementwise(_explicit_value(a))
+            return sp.ImmutableMatrix(out)
+        if isinstance(atom, sp.HadamardPower):
+            return sp.ImmutableMatrix(_explicit_value(atom.base).applyfunc(lambda a: a ** atom.exp))
+        if isinstance(atom, DiagMatrix):
+            return sp.ImmutableMatrix(sp.diag(*_explicit_value(atom.args[0])))
+        M = _explicit_value(atom.args[0])  # DiagonalOf
+        return sp.ImmutableMatrix([M[i, i] for i in range(min(M.shape))])
+
+    if e.has(Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower, DiagMatrix, DiagonalOf):
+        e = e.replace(lambda a: isinstance(a, (Elementwise, Softmax, RowSoftmax, sp.HadamardProduct, sp.HadamardPower,
+                                               DiagMatrix, DiagonalOf)), entrywise)
     e = e.replace(lambda a: isinstance(a, (sp.Trace, sp.Determinant, sp.Inverse)), evaluate).doit()
     if isinstance(e, (MatrixExpr, sp.MatrixBase)):
         return sp.Matrix(e.as_explicit()) if isinstance(e, MatrixExpr) else sp.Matrix(e)
     return e
 
 
-def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
+def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), general=None) -> str:
+    """Every entry of ``raw`` and ``gradient`` against sympy.diff of the explicit scalar at a
+    concrete size: symbolically while cheap, and at three random rational points. With
+    functions applied entry by entry the explicit scalar is transcendental: the points are
+    shifted off the kinks (ReLU at 0) and compared to 30 digits. With ``facts`` (sum(y) = 1)
+    every point satisfies them (the last entry of y is 1 minus the others)."""
     sizes, explicit = _concrete(spec, f, X)
+    entrywise = f.has(*ENTRYWISE_NODES)
     if X.shape == (1, 1) and X not in explicit:
         explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_1", real=True)]])
     Xs = explicit[X]
@@ -598,7 +1284,10 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
             f_e = f_e[0, 0]
     rng = random.Random(f"{problem.id}/gradient")
     t = sp.Dummy("t")
-    for label, G in (("gradient (before collecting)", raw), ("gradient", gradient)):
+    checks = [("gradient (before collecting)", raw), ("gradient", gradient)]
+    if general is not None:
+        checks.insert(1, ("gradient (before the given facts)", general))
+    for label, G in checks:
         G_e = None if has_inverse else _as_matrix(_explicit(G, sizes, explicit))
         points = []
         for _ in range(3):
@@ -607,8 +1296,14 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
                 for s in M:
                     at[s] = sp.Rational(rng.randint(-9, 9), 4) + (sp.Rational(1, 3) if s.name.endswith(
                         tuple(f"_{k}{k}" for k in range(1, 6))) else 0)
+                    if entrywise:
+                        at[s] += sp.Rational(1, rng.randint(7, 97))
             for s in f.free_symbols:
                 at.setdefault(s, sp.Rational(rng.randint(1, 9), 5))
+            for fact in facts:
+                V = explicit[fact.v]
+                for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
+                    at[entries[-1]] = fact.c - sum(at[e] for e in entries[:-1])
             points.append(at)
         if has_inverse:
             for at in points:
@@ -629,13 +1324,17 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient) -> str:
                 exact = sp.diff(f_e, Xs[i, j])
                 # symbolic comparison while it is cheap; large polynomials are compared at
                 # the random rational points below (exact arithmetic, Schwartz–Zippel)
-                small = sp.count_ops(exact) + sp.count_ops(G_e[i, j]) < 400
+                small = sp.count_ops(exact) + sp.count_ops(G_e[i, j]) < 400 and not entrywise and not facts
                 if small and sp.expand(exact - G_e[i, j]) != 0:
                     raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}): "
                                              f"{sp.sstr(G_e[i, j])} ≠ {sp.sstr(exact)}")
                 for at in points:
                     a, b = exact.xreplace(at), G_e[i, j].xreplace(at)
-                    if sp.nsimplify(a - b) != 0 and abs(sp.N(a - b, 30)) > 1e-20:
+                    if entrywise:
+                        differ = abs(sp.N(a - b, 30)) > 1e-20 * (1 + abs(sp.N(a, 30)))
+                    else:
+                        differ = sp.nsimplify(a - b) != 0 and abs(sp.N(a - b, 30)) > 1e-20
+                    if differ:
                         raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}) at "
                                                  f"random matrices: {sp.N(b, 12)} ≠ {sp.N(a, 12)}")
     return ", ".join(f"{sp.latex(d)} = {v}" for d, v in sizes.items())
@@ -656,8 +1355,9 @@ def _same_shape(problem: Problem, G_e: sp.Matrix, Xs: sp.Matrix, X) -> None:
                                  f"{X.name}, {Xs.shape}")
 
 
-def _entry_example(spec: MatrixSpec, f, X):
-    """∂f/∂X₁₁ at the concrete size: the entry-by-entry view of the same gradient."""
+def _entry_example(spec: MatrixSpec, f, X, facts=()):
+    """∂f/∂X₁₁ at the concrete size: the entry-by-entry view of the same gradient (with the
+    given facts used: the last entry of y is 1 minus the others)."""
     sizes, explicit = _concrete(spec, f, X)
     if X not in explicit or f.has(sp.Inverse):
         return None  # an entry of an inverse is a quotient of determinants: never a short example
@@ -665,7 +1365,15 @@ def _entry_example(spec: MatrixSpec, f, X):
     if isinstance(f_e, sp.MatrixBase):
         f_e = f_e[0, 0]
     x11 = explicit[X][0, 0]
-    d = sp.factor(sp.diff(f_e, x11))
+    d = sp.diff(f_e, x11)
+    for fact in facts:
+        V = explicit[fact.v]
+        for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
+            d = d.subs(entries[-1], fact.c - sp.Add(*entries[:-1]))
+        d = sp.simplify(d) if sp.count_ops(d) < 60 else d
+    if f.has(*ENTRYWISE_NODES):  # factoring sums of exponentials is slow and rarely shorter
+        return (x11, d) if sp.count_ops(d) <= 12 else None
+    d = sp.factor(d)
     if sp.count_ops(d) > 12:
         return None
     return (x11, d)
