@@ -23,6 +23,11 @@ def answer_entry(value: Any, display: Any = None) -> dict[str, str]:
     return entry
 
 
+def sympy_string(value: Any) -> str:
+    """The ``sympy`` field of an answer alone (no LaTeX): what parses back to ``value``."""
+    return _sympy_string(value)
+
+
 class PlainPrinter(StrPrinter):
     """``str`` of SymPy, with a 1 × 1 product used as a number printed as the product."""
 
