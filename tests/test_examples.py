@@ -20,7 +20,8 @@ from symderiv.spec import load
 from .conftest import EXAMPLES, ROOT
 
 DIR = ROOT / "problems" / "examples"
-SLOW = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic"}  # over ~3 s CPU to solve
+SLOW = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic",  # the heaviest to solve:
+        "matrix_softmax_logistic", "hessians_normal_equations"}     # the fast loop skips them
 
 
 def _param(path):
@@ -315,6 +316,7 @@ def test_gd_several_dimensions():
         == [True, True, False, False]
 
 
+@pytest.mark.slow
 def test_hessians_normal_equations():
     stem = "hessians_normal_equations"
     key = _key(stem)
@@ -417,6 +419,7 @@ def test_backprop_graphs_tables():
     assert not any("hidden" in k or k.startswith("forward.h") for k in answers)
 
 
+@pytest.mark.slow
 def test_matrix_softmax_logistic():
     stem = "matrix_softmax_logistic"
     key = _key(stem)
