@@ -79,6 +79,11 @@ def _negative(term) -> bool:
     return term.could_extract_minus_sign()
 
 
+def _dot_before_indicator(text: str) -> str:
+    """2 · 𝟏[u > 0], not 2 𝟏[u > 0], which reads as 21[u > 0]."""
+    return re.sub(r"(\d) \\mathbf\{1\}\[", r"\1 \\cdot \\mathbf{1}[", text)
+
+
 class KeyPrinter(LatexPrinter):
     """SymPy's LaTeX printer with a teacher's habits.
 
@@ -117,8 +122,8 @@ class KeyPrinter(LatexPrinter):
                     parts.append(self._print(c))
             for f in first:
                 parts.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
-            return sign + " ".join(parts)
-        return super()._print_Mul(expr)
+            return _dot_before_indicator(sign + " ".join(parts))
+        return _dot_before_indicator(super()._print_Mul(expr))
 
     def _print_Add(self, expr, order=None):
         terms = list(self._as_ordered_terms(expr, order=order))
