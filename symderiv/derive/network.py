@@ -187,12 +187,9 @@ def parse(problem: Problem) -> MLPSpec:
         if output == "identity":
             raise f.error("output_of_hidden", "needs an output activation (output = \"softmax\" …) to "
                           "apply after the hidden one")
-        if not numeric_fields:
-            raise f.error("output_of_hidden", "is supported for a numeric network only (give x, y and "
-                          "params)")
     if not numeric_fields:
         return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences,
-                       notation=notation)
+                       notation=notation, output_of_hidden=stacked)
     if any(isinstance(w, str) for w in layers):
         raise f.error("layers", "a numeric problem needs integer widths")
     x = _vector(problem.fields["x"], "x", f)
@@ -1513,8 +1510,13 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
         entry = net.hidden if k < L else net.output
         fname = fx.hidden if k < L else fx.output
-        out = _applied(fname, lin, entry)
         shown = lin_shown if compose else _nc(names.pre(k))
+        if k == L and net.stacked:   # f, then g on top: h_L = f(z_L), ŷ = g(h_L)
+            lin = _applied(fx.hidden, lin, net.hidden)
+            top_shown = _applied(fx.hidden, shown, net.hidden)
+            rows.append(LayerRow(fx.hidden_letter, shown, top_shown, _nc(names.top())))
+            shown = top_shown if compose else _nc(names.top())
+        out = _applied(fname, lin, entry)
         out_shown = _applied(fname, shown, entry)
         rows.append(LayerRow(fx.hidden_letter if k < L else fx.output_letter, shown, out_shown,
                              _nc(names.post(k))))
@@ -1537,7 +1539,16 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         entry = net.output if k == L else net.hidden
         fname = fx.output if k == L else fx.hidden
         pre = _nc(names.pre(k))
-        if k == L and shortcut:
+        if k == L and net.stacked:   # back through g to h_L, then through f
+            if shortcut:
+                dtop = yhat - y
+            elif entry.vector:
+                dtop = _Transpose(_nc(rf"J_{{{fname}}}({names.top()})")) * up
+            else:
+                dtop = _Hadamard(up, _fn(_prime(fname))(_nc(names.top())))
+            through.append((_nc(names.d(names.top())), dtop))
+            delta = _Hadamard(_nc(names.d(names.top())), _fn(_prime(fx.hidden))(pre))
+        elif k == L and shortcut:
             delta = yhat - y
         elif entry.vector:
             delta = _Transpose(_nc(rf"J_{{{fname}}}({names.pre(k)})")) * up
@@ -1565,6 +1576,13 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         entry = net.hidden if k < L else net.output
         fname = fx.hidden if k < L else fx.output
         lhs = _nc(names.d(names.pre(k), of=names.post(k)))
+        if k == L and net.stacked:   # ∂h_L/∂z_L = diag(f′(z_L)), ∂ŷ/∂h_L = J_g(h_L)
+            elementwise.append((_nc(names.d(names.pre(k), of=names.top())),
+                                _Diag(_fn(_prime(fx.hidden))(_nc(names.pre(k))))))
+            elementwise.append((_nc(names.d(names.top(), of=names.output)),
+                                _nc(rf"J_{{{fname}}}({names.top()})") if entry.vector else
+                                _Diag(_fn(_prime(fname))(_nc(names.top())))))
+            continue
         if entry.vector:
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
             elementwise.append((lhs, jac))
@@ -1598,7 +1616,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     net = _network_symbolic(spec)
     values = {s: sp.Rational(3, 10) * (i + 1) for i, s in enumerate(
         sorted({v for v in net.constants.values() if isinstance(v, sp.Symbol)}, key=str))}
-    net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()})
+    net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()},
+                  net.stacked)
     rng = random.Random(f"{problem.id}/mlp")
     n_out = 3 if net.output.vector else 2
     # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
@@ -1628,6 +1647,11 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             fname = fx.hidden if k < spec.depth else fx.output
             w.env[rf"J_{{{fname}}}({names.pre(k)})"] = J
             w.env[names.d(names.pre(k), of=names.post(k))] = J if entry.vector else sp.diag(*J)
+        if net.stacked:
+            zL, top = w.env[names.pre(spec.depth)], w.env[names.top()]
+            w.env[names.d(names.pre(spec.depth), of=names.top())] = sp.diag(*local_derivative(net, net.hidden, zL))
+            J = local_derivative(net, net.output, top)
+            w.env[names.d(names.top(), of=names.output)] = J if net.output.vector else sp.diag(*J)
         w.env["I"] = sp.eye(n_out) if net.output.name == "identity" else None
         for r in rows:
             check_shown(problem.id, f"forward table, row {r.name}, output", r.out, w.env[r.quantity.name], w)
@@ -1688,13 +1712,15 @@ class Published:
     entrywise: bool = False  # a closed form read entry by entry (∂ℓ/∂ŷ)
 
 
-def _plain_of(names: Names, depth: int) -> dict[str, str]:
+def _plain_of(names: Names, depth: int, stacked: bool = False) -> dict[str, str]:
     """The question's name of every vector and matrix → its plain name (x, W1, z1, h1, dL_dz1)."""
     out = {names.input: "x", names.target: "y", names.output: "yhat"}
     for k in range(1, depth + 1):
         out[names.W(k)], out[names.b(k)], out[names.pre(k)] = f"W{k}", f"b{k}", f"z{k}"
         if k < depth:
             out[names.post(k)] = f"h{k}"
+    if stacked:
+        out[names.top()] = f"h{depth}"
     for shown, plain in list(out.items()):
         if plain != "y":
             out[names.d(shown)] = f"dL_d{plain}"
@@ -1703,12 +1729,14 @@ def _plain_of(names: Names, depth: int) -> dict[str, str]:
 
 def _plain_table(spec: MLPSpec, names: Names, fx: Functions, widths) -> dict:
     """The question's names → the plain matrix symbols, at the widths ``widths``."""
-    syms = netexpr.symbols(widths)
-    table = {shown: syms[plain] for shown, plain in _plain_of(names, spec.depth).items()}
+    syms = netexpr.symbols(widths, spec.output_of_hidden)
+    table = {shown: syms[plain] for shown, plain in _plain_of(names, spec.depth, spec.output_of_hidden).items()}
     table["I"] = syms["I"]
     for k in range(1, spec.depth + 1):
         name, fname = (spec.hidden, fx.hidden) if k < spec.depth else (spec.output, fx.output)
         table[rf"J_{{{fname}}}({names.pre(k)})"] = netexpr.Jacobian(name, syms[f"z{k}"])
+    if spec.output_of_hidden:
+        table[rf"J_{{{fx.output}}}({names.top()})"] = netexpr.Jacobian(spec.output, syms[f"h{spec.depth}"])
     return table
 
 
@@ -1765,7 +1793,7 @@ def _to_plain(e, table: dict, functions: dict):
 def _published_formulas(spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads, through,
                         elementwise) -> list[Published]:
     """Every formula of the symbolic key that names a quantity, with its JSON label."""
-    plain = _plain_of(names, spec.depth)
+    plain = _plain_of(names, spec.depth, spec.output_of_hidden)
     out = [Published("forward." + plain[r.quantity.name], r.out, r.quantity.name) for r in rows[:-1]]
     out.append(Published("forward.loss", composed[0][1], names.loss))
     for lhs, rhs in through:
@@ -1773,9 +1801,13 @@ def _published_formulas(spec: MLPSpec, names: Names, fx: Functions, rows, compos
     for lhs, rhs in grads:
         out.append(Published("grad." + plain[lhs.name][len("dL_d"):], rhs, lhs.name))
     for k in range(1, spec.depth + 1):
-        lhs = names.d(names.pre(k), of=names.post(k))
-        rhs = next(r for l, r in elementwise if isinstance(l, sp.Symbol) and l.name == lhs)
-        out.append(Published(f"elementwise.d{plain[names.post(k)]}/dz{k}", rhs, lhs))
+        pairs = [(names.pre(k), names.post(k))]
+        if k == spec.depth and spec.output_of_hidden:
+            pairs = [(names.pre(k), names.top()), (names.top(), names.output)]
+        for of_what, what in pairs:
+            lhs = names.d(of_what, of=what)
+            rhs = next(r for l, r in elementwise if isinstance(l, sp.Symbol) and l.name == lhs)
+            out.append(Published(f"elementwise.d{plain[what]}/d{plain[of_what]}", rhs, lhs))
     for lhs, rhs in elementwise:
         if isinstance(lhs, AppliedUndef):
             name = spec.hidden if lhs.func.__name__ == _prime(fx.hidden) else spec.output
@@ -1845,10 +1877,10 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
     try:
         value = _to_plain(p.shown, _plain_table(spec, names, fx, spec.layers), _plain_functions(spec, fx))
         text = sympy_string(value)
-        back = parse_expression(text, netexpr.namespace(widths))
+        back = parse_expression(text, netexpr.namespace(widths, spec.output_of_hidden))
     except (KeyError, BadInput) as exc:
         raise VerificationFailed(problem_id, where, f"cannot be written over the plain names ({exc})") from None
-    plain = _plain_of(names, spec.depth)
+    plain = _plain_of(names, spec.depth, spec.output_of_hidden)
     values = {}
     for shown, name in plain.items():
         if shown in w.env and isinstance(w.env[shown], sp.MatrixBase):
@@ -1886,7 +1918,8 @@ def _network_symbolic(spec: MLPSpec) -> Network:
         for p, text in entry.params.items():
             consts[p] = parse_assumption(p, text).symbol()
     consts.update(dict(spec.constants))
-    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts)
+    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts,
+                   spec.output_of_hidden)
 
 
 
