@@ -980,19 +980,42 @@ output_of_hidden = true
     assert "Traceback" not in result.stderr
 
 
-def test_output_of_hidden_on_a_symbolic_network_is_one_line(write_toml, tmp_path):
-    path = write_toml('''
+_STACKED_SYMBOLIC = '''
 [meta]
 title = "t"
 [[problem]]
-id = "oh"
+id = "s1"
 kind = "mlp"
 layers = [2, 3, 2]
 hidden = "relu"
 output = "softmax"
 output_of_hidden = true
 loss = "cross_entropy"
-''')
-    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 2
-    assert "output_of_hidden: is supported for a numeric network only" in result.stderr
+'''
+
+
+def test_output_of_hidden_symbolic_key_goes_through_g_then_f(write_toml):
+    key = _key(write_toml(_STACKED_SYMBOLIC))
+    answers = {k: v["sympy"] for k, v in key["problems"][0]["answers"].items()}
+    assert answers["forward.h2"] == "relu(W2*relu(W1*x + b1) + b2)"
+    assert answers["forward.yhat"] == "softmax(relu(W2*relu(W1*x + b1) + b2))"
+    assert answers["backward.dL/dh2"] == "-y + yhat"
+    assert answers["backward.dL/dz2"] == "hadamard(dL_dh2, relu_prime(z2))"
+    assert answers["grad.W2"] == "hadamard(dL_dh2, relu_prime(z2))*h1.T"
+    assert answers["elementwise.dh2/dz2"] == "diag(relu_prime(z2))"
+    assert answers["elementwise.dyhat/dh2"] == "J_softmax(h2)"
+    assert "elementwise.dyhat/dz2" not in answers
+
+
+def test_output_of_hidden_symbolic_delta_without_f_prime_is_refused(monkeypatch, write_toml):
+    real = net_mod._check_symbolic
+
+    def forgetful(problem, spec, names, fx, rows, composed, grads, recs, elementwise, through=(), published=()):
+        through = [(lhs, rhs.args[0] if lhs.name == names.d(names.pre(2)) else rhs) for lhs, rhs in through]
+        return real(problem, spec, names, fx, rows, composed, grads, recs, elementwise, through, published)
+
+    monkeypatch.setattr(net_mod, "_check_symbolic", forgetful)
+    problem = load(write_toml(_STACKED_SYMBOLIC)).problems[0]
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label == r"backward through the layers, \frac{\partial \ell}{\partial z_{2}}"
