@@ -766,8 +766,8 @@ def test_a_wrong_published_formula_is_refused(monkeypatch):
     """The published string is checked on its own: a translation that swapped W1 and W2 fails."""
     real = net_mod._plain_of
 
-    def swapped(names, depth):
-        out = real(names, depth)
+    def swapped(names, depth, stacked=False):
+        out = real(names, depth, stacked)
         w1, w2 = names.W(1), names.W(2)
         out[w1], out[w2] = "W2", "W1"
         return out
