@@ -948,7 +948,6 @@ def test_a_delta_without_the_hidden_derivative_is_refused(monkeypatch):
         return forward, out
 
     monkeypatch.setattr(net_mod, "_numeric_rows", forgetful)
-    ps, problem, _ = None, None, None
     ps = load(ROOT / "problems" / "examples" / "backprop_graphs_tables.toml")
     problem = next(p for p in ps.problems if p.id == "6")
     with pytest.raises(VerificationFailed) as err:
