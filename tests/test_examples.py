@@ -417,6 +417,21 @@ def test_backprop_graphs_tables():
     assert answers["backward.dL/dz1"]["sympy"] == "-y + yhat"
     assert answers["grad.W1"]["sympy"] == "(-y + yhat)*x.T"
     assert not any("hidden" in k or k.startswith("forward.h") for k in answers)
+    # 6: softmax on top of a ReLU output layer: z₂ = (−1.25, 1.5), h₂ = ReLU(z₂) = (0, 1.5),
+    # ŷ = softmax(h₂); ∂ℓ/∂h₂ = ŷ − y, δ₂ = (ŷ − y) ⊙ I(z₂ > 0) = (0, ŷ₂ − 1), δ₁ = W₂ᵀδ₂ ⊙ I(z₁ > 0)
+    p2 = math.exp(1.5) / (1 + math.exp(1.5))
+    assert _val(stem, "6", "forward.z2") == sp.Matrix([sp.Rational(-5, 4), sp.Rational(3, 2)])
+    assert _val(stem, "6", "forward.h2") == sp.Matrix([0, sp.Rational(3, 2)])
+    assert math.isclose(_num(_val(stem, "6", "forward.loss")), -math.log(p2), rel_tol=1e-12)
+    dh2 = _val(stem, "6", "backward.dL/dh2")
+    assert math.isclose(_num(dh2[0]), 1 - p2, rel_tol=1e-12) and math.isclose(_num(dh2[1]), p2 - 1, rel_tol=1e-12)
+    gW2 = _val(stem, "6", "grad.W2")
+    assert [_num(v) for v in gW2[0, :]] == [0, 0]
+    assert math.isclose(_num(gW2[1, 1]), 2.5 * (p2 - 1), rel_tol=1e-12) and _num(gW2[1, 0]) == 0
+    gW1 = _val(stem, "6", "grad.W1")   # δ₁ = (0, 1 · (p₂ − 1)) (z₁ = (−0.5, 2.5)), x = (1, 2)
+    assert [_num(v) for v in gW1[0, :]] == [0, 0]
+    assert math.isclose(_num(gW1[1, 0]), p2 - 1, rel_tol=1e-12)
+    assert math.isclose(_num(gW1[1, 1]), 2 * (p2 - 1), rel_tol=1e-12)
 
 
 @pytest.mark.slow

@@ -766,8 +766,8 @@ def test_a_wrong_published_formula_is_refused(monkeypatch):
     """The published string is checked on its own: a translation that swapped W1 and W2 fails."""
     real = net_mod._plain_of
 
-    def swapped(names, depth):
-        out = real(names, depth)
+    def swapped(names, depth, stacked=False):
+        out = real(names, depth, stacked)
         w1, w2 = names.W(1), names.W(2)
         out[w1], out[w2] = "W2", "W1"
         return out
@@ -833,3 +833,188 @@ def test_a_one_layer_symbolic_network_publishes_formulas_equal_to_sympy_diff(wri
     path = write_toml(ONE_LAYER.format(layers="[3, 2]", numbers=""))
     key = _key(path)
     assert _published_against_composed_diff(key, [3, 2], "identity", "sigmoid", "bce", 5) == 5
+
+
+# --- the output activation applied after the hidden one (ŷ = g(f(z_L))) ---------------------
+
+
+def _composed_loss_gradients(hidden, output, loss, Ws, bs, x, y):
+    """Every parameter's derivative by sympy.diff of ℓ(g(f(W_L … f(W_1 x + b_1) … + b_L)), y),
+    built here from the registry's definitions alone, with the parameters as symbols."""
+    consts = {}
+    Wsym = [sp.Matrix(W.rows, W.cols, lambda i, j, k=k: sp.Symbol(f"w{k}_{i}{j}", real=True))
+            for k, W in enumerate(Ws)]
+    bsym = [sp.Matrix(b.rows, 1, lambda i, j, k=k: sp.Symbol(f"b{k}_{i}", real=True)) for k, b in enumerate(bs)]
+    h = x
+    for k, (W, b) in enumerate(zip(Wsym, bsym)):
+        h = (W * h + b).applyfunc(lambda t: ACTIVATIONS[hidden].build(t, consts))   # f on every layer
+    if ACTIVATIONS[output].vector:
+        yhat = ACTIVATIONS[output].build(list(h), consts)
+    else:
+        yhat = h.applyfunc(lambda t: ACTIVATIONS[output].build(t, consts))
+    ell = vector_loss(loss, yhat, y, consts)
+    at = {}
+    for S, V in zip(Wsym + bsym, Ws + bs):
+        at.update(dict(zip(S, V)))
+
+    def d(s):   # the other parameters fixed first: a derivative in one variable
+        return sp.diff(ell.xreplace({o: v for o, v in at.items() if o != s}), s).xreplace({s: at[s]})
+
+    grads = {}
+    for k in range(len(Ws)):
+        grads[f"grad.W{k + 1}"] = Wsym[k].applyfunc(d)
+        grads[f"grad.b{k + 1}"] = bsym[k].applyfunc(d)
+    return ell.xreplace(at), grads
+
+
+def test_softmax_after_relu_example_matches_sympy_diff_of_the_composed_loss():
+    ps, problem, sol = _solved("examples/backprop_graphs_tables.toml", "6")
+    answers = {a.label: a.value for a in sol.answers}
+    Ws = [sp.Matrix([[1, -1], [sp.Rational(1, 2), 1]]), sp.Matrix([[1, -sp.Rational(1, 2)], [sp.Rational(1, 2), 1]])]
+    bs = [sp.Matrix([sp.Rational(1, 2), 0]), sp.Matrix([0, -1])]
+    loss, grads = _composed_loss_gradients("relu", "softmax", "cross_entropy", Ws, bs,
+                                           sp.Matrix([1, 2]), sp.Matrix([0, 1]))
+    assert abs(float(answers["forward.loss"] - loss)) < 1e-15
+    for label, want in grads.items():
+        got = answers[label]
+        assert got.shape == want.shape
+        assert all(abs(float(a - b)) < 1e-15 for a, b in zip(got, want)), label
+    # the ReLU kills unit 1 of z₂ = (−1.25, 1.5): its row of ∂ℓ/∂W₂ is zero, the other is not
+    assert answers["grad.W2"][0, :] == sp.zeros(1, 2) and answers["grad.W2"][1, 1] != 0
+    assert answers["forward.h2"] == sp.Matrix([0, sp.Rational(3, 2)])
+    # the softmax sees h₂ = ReLU(z₂), not z₂: ŷ₂ = e^{1.5}/(1 + e^{1.5})
+    assert abs(float(answers["forward.yhat"][1] - sp.exp(sp.Rational(3, 2)) / (1 + sp.exp(sp.Rational(3, 2))))) < 1e-15
+    # the cancellation is stated for the softmax's input h₂, and δ₂ = ∂ℓ/∂h₂ ⊙ ReLU′(z₂)
+    rows = {r.label: r for r in sol.body.backward}
+    assert tex(sol.body.shortcut_lhs) == r"\frac{\partial \ell}{\partial h_{2,j}}"
+    assert tex(rows["backward.dL/dh2"].formula) == r"\hat{y} - y"
+    assert tex(rows["backward.dL/dz2"].formula) == \
+        r"\frac{\partial \ell}{\partial h_{2}} \odot \operatorname{ReLU}'(z_{2})"
+    text = render_document(ps, [sol])
+    assert r"h_{2} = f(z_{2})" in text and r"\hat{y} = g(h_{2})" in text
+
+
+@pytest.mark.slow
+def test_sigmoid_after_tanh_on_a_random_network_matches_sympy_diff(write_toml):
+    rng = random.Random(12)
+    widths = [3, 2, 2]
+    Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 4)) for k in range(2)]
+    bs = [sp.Matrix(widths[k + 1], 1, lambda i, j: sp.Rational(rng.randint(-9, 9), 4)) for k in range(2)]
+    rows = lambda M: "[" + ", ".join("[" + ", ".join(str(float(v)) for v in M.row(i)) + "]"  # noqa: E731
+                                     for i in range(M.rows)) + "]"
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "st"
+kind = "mlp"
+layers = [3, 2, 2]
+hidden = "tanh"
+output = "sigmoid"
+output_of_hidden = true
+loss = "bce"
+x = [1, -2, 0.5]
+y = [1, 0]
+[problem.params]
+W1 = {rows(Ws[0])}
+b1 = [{", ".join(str(float(v)) for v in bs[0])}]
+W2 = {rows(Ws[1])}
+b2 = [{", ".join(str(float(v)) for v in bs[1])}]
+''')
+    problem = load(path).problems[0]
+    sol = net_mod.solve(problem)
+    answers = {a.label: a.value for a in sol.answers}
+    _, grads = _composed_loss_gradients("tanh", "sigmoid", "bce", Ws, bs,
+                                        sp.Matrix([1, -2, sp.Rational(1, 2)]), sp.Matrix([1, 0]))
+    for label, want in grads.items():
+        assert all(abs(float(a - b)) < 1e-12 for a, b in zip(answers[label], want)), label
+    # sigmoid with the binary cross-entropy cancels at h₂, then tanh′ = 1 − tanh² at z₂
+    rows_ = {r.label: r for r in sol.body.backward}
+    assert tex(rows_["backward.dL/dh2"].formula) == r"\hat{y} - y"
+    assert "local.z2" in rows_ and "local.h2" in rows_   # σ′(h₂) at the numbers, then tanh′(z₂)
+
+
+def test_a_delta_without_the_hidden_derivative_is_refused(monkeypatch):
+    """δ₂ = ∂ℓ/∂h₂ (forgetting ReLU′(z₂)) is what a student writes; the key must not print it."""
+    real = net_mod._numeric_rows
+
+    def forgetful(*args):
+        forward, backward = real(*args)
+        out = []
+        for row in backward:
+            if row.label == "backward.dL/dz2":
+                row = net_mod.Row(row.label, row.symbol, row.formula.args[0], row.substituted, row.value, row.group)
+            out.append(row)
+        return forward, out
+
+    monkeypatch.setattr(net_mod, "_numeric_rows", forgetful)
+    ps = load(ROOT / "problems" / "examples" / "backprop_graphs_tables.toml")
+    problem = next(p for p in ps.problems if p.id == "6")
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label == "backward.dL/dz2"
+    assert "does not equal" in err.value.detail
+
+
+@pytest.mark.parametrize("layers, extra, message", [
+    ("[2, 2]", 'output = "softmax"\nloss = "cross_entropy"',
+     "output_of_hidden: a one-layer network (two widths) has no hidden activation"),
+    ("[2, 2, 2]", 'output = "softmax"\nloss = "cross_entropy"', "output_of_hidden: needs a hidden activation"),
+    ("[2, 2, 2]", 'hidden = "relu"', "output_of_hidden: needs an output activation"),
+])
+def test_output_of_hidden_refuses_what_it_cannot_mean(layers, extra, message, write_toml, tmp_path):
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "oh"
+kind = "mlp"
+layers = {layers}
+output_of_hidden = true
+{extra}
+''')
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "problem oh" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+_STACKED_SYMBOLIC = '''
+[meta]
+title = "t"
+[[problem]]
+id = "s1"
+kind = "mlp"
+layers = [2, 3, 2]
+hidden = "relu"
+output = "softmax"
+output_of_hidden = true
+loss = "cross_entropy"
+'''
+
+
+def test_output_of_hidden_symbolic_key_goes_through_g_then_f(write_toml):
+    key = _key(write_toml(_STACKED_SYMBOLIC))
+    answers = {k: v["sympy"] for k, v in key["problems"][0]["answers"].items()}
+    assert answers["forward.h2"] == "relu(W2*relu(W1*x + b1) + b2)"
+    assert answers["forward.yhat"] == "softmax(relu(W2*relu(W1*x + b1) + b2))"
+    assert answers["backward.dL/dh2"] == "-y + yhat"
+    assert answers["backward.dL/dz2"] == "hadamard(dL_dh2, relu_prime(z2))"
+    assert answers["grad.W2"] == "hadamard(dL_dh2, relu_prime(z2))*h1.T"
+    assert answers["elementwise.dh2/dz2"] == "diag(relu_prime(z2))"
+    assert answers["elementwise.dyhat/dh2"] == "J_softmax(h2)"
+    assert "elementwise.dyhat/dz2" not in answers
+
+
+def test_output_of_hidden_symbolic_delta_without_f_prime_is_refused(monkeypatch, write_toml):
+    real = net_mod._check_symbolic
+
+    def forgetful(problem, spec, names, fx, rows, composed, grads, recs, elementwise, through=(), published=()):
+        through = [(lhs, rhs.args[0] if lhs.name == names.d(names.pre(2)) else rhs) for lhs, rhs in through]
+        return real(problem, spec, names, fx, rows, composed, grads, recs, elementwise, through, published)
+
+    monkeypatch.setattr(net_mod, "_check_symbolic", forgetful)
+    problem = load(write_toml(_STACKED_SYMBOLIC)).problems[0]
+    with pytest.raises(VerificationFailed) as err:
+        net_mod.solve(problem)
+    assert err.value.label == r"backward through the layers, \frac{\partial \ell}{\partial z_{2}}"

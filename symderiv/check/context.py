@@ -138,7 +138,7 @@ def build_context(problem, solution) -> Context:
         # a symbolic network's formulas are matrix expressions over x, W1, z1, dL_dz1 …
         from ..derive.netexpr import namespace as network_namespace
 
-        base = network_namespace(problem.spec.layers)
+        base = network_namespace(problem.spec.layers, problem.spec.output_of_hidden)
         for name, sym in base.symbols.items():
             symbols.setdefault(name, sym)
             alias.setdefault(name, sym)

@@ -222,33 +222,34 @@ def dimension(width) -> sp.Basic:
     return sp.Integer(width) if isinstance(width, int) else sp.Symbol(str(width), integer=True, positive=True)
 
 
-def plain_names(depth: int) -> list[tuple[str, int, int]]:
+def plain_names(depth: int, stacked: bool = False) -> list[tuple[str, int, int]]:
     """(plain name, rows' layer, cols) of every named vector or matrix of a depth-L network:
-    the layer index whose width gives the rows, and the columns (a layer index, or -1 for 1)."""
+    the layer index whose width gives the rows, and the columns (a layer index, or -1 for 1).
+    ``stacked``: the output activation follows the hidden one, h_L = f(z_L) is named too."""
     out = [("x", 0, -1), ("y", depth, -1), ("yhat", depth, -1)]
     for k in range(1, depth + 1):
         out += [(f"W{k}", k, k - 1), (f"b{k}", k, -1), (f"z{k}", k, -1)]
-        if k < depth:
+        if k < depth or stacked:
             out.append((f"h{k}", k, -1))
     out += [(f"dL_d{name}", rows, cols) for name, rows, cols in list(out) if name != "y"]
     return out
 
 
-def symbols(layers) -> dict[str, MatrixExpr]:
+def symbols(layers, stacked: bool = False) -> dict[str, MatrixExpr]:
     depth = len(layers) - 1
     out = {}
-    for name, rows, cols in plain_names(depth):
+    for name, rows, cols in plain_names(depth, stacked):
         out[name] = sp.MatrixSymbol(name, dimension(layers[rows]),
                                     1 if cols < 0 else dimension(layers[cols]))
     out["I"] = sp.Identity(dimension(layers[-1]))
     return out
 
 
-def namespace(layers) -> Namespace:
+def namespace(layers, stacked: bool = False) -> Namespace:
     """How the checker reads a published formula (or a student's answer) back."""
     from .matrix import _add, _matmul, _power
 
-    syms = symbols(layers)
+    syms = symbols(layers, stacked)
 
     def is_matrix(a):
         return isinstance(a, MatrixExpr)

@@ -46,7 +46,8 @@ from .branches import split_branches
 from .derivative import FunctionSpec, _solve_scalar, DerivativeSpec
 from .steps import Answer, Solution
 
-FIELDS = {"layers", "hidden", "output", "loss", "x", "y", "params", "constants", "recurrences", "notation"}
+FIELDS = {"layers", "hidden", "output", "loss", "x", "y", "params", "constants", "recurrences", "notation",
+          "output_of_hidden"}
 _SIZE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -111,6 +112,7 @@ class MLPSpec:
     constants: tuple[tuple[str, sp.Rational], ...] = ()
     recurrences: bool = False
     notation: Notation = Notation()
+    output_of_hidden: bool = False   # ŷ = g(f(z_L)): the output activation on top of the hidden one
 
     @property
     def numeric(self) -> bool:
@@ -174,9 +176,20 @@ def parse(problem: Problem) -> MLPSpec:
         raise f.error(missing, "a numeric problem needs x, y and params together")
     recurrences = bool(f.get("recurrences", bool, False)) or any(isinstance(w, str) for w in layers)
     notation = _parse_notation(f, len(layers) - 1)
+    stacked = bool(f.get("output_of_hidden", bool, False))
+    if stacked:
+        if len(layers) == 2:
+            raise f.error("output_of_hidden", "a one-layer network (two widths) has no hidden activation "
+                          "to apply before the output activation")
+        if "hidden" not in problem.fields or hidden == "identity":
+            raise f.error("output_of_hidden", "needs a hidden activation (hidden = \"relu\" …) to apply "
+                          "before the output activation")
+        if output == "identity":
+            raise f.error("output_of_hidden", "needs an output activation (output = \"softmax\" …) to "
+                          "apply after the hidden one")
     if not numeric_fields:
         return MLPSpec(tuple(layers), hidden, output, loss, constants=consts, recurrences=recurrences,
-                       notation=notation)
+                       notation=notation, output_of_hidden=stacked)
     if any(isinstance(w, str) for w in layers):
         raise f.error("layers", "a numeric problem needs integer widths")
     x = _vector(problem.fields["x"], "x", f)
@@ -215,7 +228,8 @@ def parse(problem: Problem) -> MLPSpec:
         if len(b) != rows:
             raise f.error(f"params.{name}", f"expected {rows} entries (layers[{k}]), got {len(b)}")
         params.append((name, sp.Matrix(b)))
-    spec = MLPSpec(tuple(layers), hidden, output, loss, x, y, tuple(params), consts, recurrences, notation)
+    spec = MLPSpec(tuple(layers), hidden, output, loss, x, y, tuple(params), consts, recurrences, notation,
+                   stacked)
     for entry in (ACTIVATIONS[hidden], ACTIVATIONS[output], LOSSES[loss]):
         for p in entry.params:
             if p not in dict(consts):
@@ -239,6 +253,13 @@ class Network:
     output: Entry
     loss: str
     constants: dict
+    stacked: bool = False   # the last layer: the output activation applied after the hidden one
+
+    def last(self, z: sp.Matrix) -> sp.Matrix:
+        """The last layer's activation: g(z_L), or g(f(z_L)) when the output follows the hidden one."""
+        if self.stacked:
+            z = self.act(self.hidden, z)
+        return self.act(self.output, z)
 
     def act(self, entry: Entry, z: sp.Matrix) -> sp.Matrix:
         if entry.vector:
@@ -251,7 +272,8 @@ class Network:
 
 def _network(spec: MLPSpec) -> Network:
     consts = {k: v for k, v in spec.constants}
-    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts)
+    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts,
+                   spec.output_of_hidden)
 
 
 _PIECES: dict = memo.cache()
@@ -470,6 +492,15 @@ class Names:
             return f"{self.n.post}_{{{self.ix(k, off + 1)}}}"
         return f"{self.n.post}_{{{self.ix(k, off)}}}"
 
+    def top(self) -> str:
+        """The hidden activation of the last layer, f(z_L), when the output activation follows it."""
+        k = self.depth
+        if self.n.index == "step":
+            return f"{self.n.pre}_{{{self.ix(k, 0, 2)}}}"
+        if self.n.index == "input":
+            return f"{self.n.post}_{{{self.ix(k, 1)}}}"
+        return f"{self.n.post}_{{{self.ix(k)}}}"
+
     def d(self, name: str, of: str | None = None) -> str:
         return rf"\frac{{\partial {of or self.loss}}}{{\partial {name}}}"
 
@@ -686,7 +717,7 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
         zs, hs = [], [x]
         for k in range(L):
             zs.append(Ws[k] * hs[-1] + bs[k])
-            hs.append(net.act(net.hidden if k < L - 1 else net.output, zs[-1]))
+            hs.append(net.act(net.hidden, zs[-1]) if k < L - 1 else net.last(zs[-1]))
         return zs, hs
 
     zs, hs = forward(Ws, bs, x)
@@ -713,6 +744,10 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
     # nothing with the back-propagation formulas (δ recurrences, outer products) the key shows.
     local = [_local_jacobian(net.hidden if k < L else net.output, net.constants, zs[k - 1])
              for k in range(1, L + 1)]
+    if net.stacked:   # ŷ = g(h_L), h_L = f(z_L): the chain of both Jacobians
+        top = net.act(net.hidden, zs[-1])
+        J_out = _local_jacobian(net.output, net.constants, top)
+        local[-1] = J_out * _local_jacobian(net.hidden, net.constants, zs[-1])
     u = sp.symbols(f"u0:{yhat.rows}", real=True)
     loss_u = net.loss_of(sp.Matrix(u), y)
     at_yhat = dict(zip(u, yhat))
@@ -736,6 +771,11 @@ def _world(net: Network, spec: MLPSpec, names: Names, fx: Functions, Ws, bs, x, 
                          lambda i, j: direction(unit(value.rows, value.cols, i, j)))
 
     env[names.d(names.output)] = grad(lambda e: (g * e)[0, 0], yhat)
+    if net.stacked:
+        env[names.top()] = top
+        env[names.d(names.top())] = grad(lambda e: (g * J_out * e)[0, 0], top)
+        if net.output.vector:
+            env[rf"J_{{{fx.output}}}({names.top()})"] = J_out
     for k in range(1, L + 1):
         env[names.d(names.pre(k))] = grad(lambda e, k=k: push(k, e), zs[k - 1])
         if k < L:
@@ -967,12 +1007,13 @@ def _shortcut_steps(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         return None, ()
     if net.output.name == "identity" or not _shortcut(net, 1):
         return None, ()
-    lhs = sp.Symbol(names.d(names.pre(names.depth)))
+    last_in = names.top() if net.stacked else names.pre(names.depth)   # what g is applied to
+    lhs = sp.Symbol(names.d(last_in))
     yhat, y = sp.Symbol(names.output), sp.Symbol(names.target)
     dl = _loss_derivative(spec, names, n_out)
     dg, z = _closed_derivative(problem, spec, "output")
     # g′ written in ŷ = g(z): σ(z)(1 − σ(z)) = ŷ(1 − ŷ)
-    zL = sp.Symbol(names.pre(names.depth))
+    zL = sp.Symbol(last_in)
     dg_yhat = dg.replace(lambda a: isinstance(a, AppliedUndef) and a.args == (z,), lambda a: yhat)
     if dg_yhat.has(z):
         return None, ()   # g′ is not a function of g alone: no cancellation to show
@@ -1008,7 +1049,8 @@ def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
     K = width if isinstance(width, int) else sp.Symbol(width, positive=True, integer=True)
     i, j = sp.symbols("i j", integer=True, positive=True)
     yh, yy = sp.IndexedBase(names.output), sp.IndexedBase(names.target)
-    lhs = sp.Symbol(names.d(_unit_label(names.pre(names.depth), "j", False)))
+    last_in = names.top() if net.stacked else names.pre(names.depth)   # what softmax is applied to
+    lhs = sp.Symbol(names.d(_unit_label(last_in, "j", False)))
     steps = (
         Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
              "chain rule through every output", None),
@@ -1016,13 +1058,13 @@ def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
         Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
         Step(yh[j] - yy[j], "the targets sum to 1", None),
     )
-    n = 3
+    n = K if isinstance(K, int) else 3   # a numeric network: its own width (the sums run to K)
     rng = random.Random(f"{problem.id}/softmax")
     zs = sp.Matrix([sp.Rational(rng.randint(-20, 20), 7) for _ in range(n)])
-    y1, y2 = sp.Rational(rng.randint(1, 4), 10), sp.Rational(rng.randint(1, 4), 10)
-    ys = sp.Matrix([y1, y2, 1 - y1 - y2])
+    first = [sp.Rational(rng.randint(1, 8), 10 * n) for _ in range(n - 1)]
+    ys = sp.Matrix([*first, 1 - sum(first)])   # targets that sum to 1
     p = net.act(net.output, zs)
-    u = sp.Matrix(sp.symbols("u0:3", real=True))
+    u = sp.Matrix(sp.symbols(f"u0:{n}", real=True))
     loss = net.loss_of(net.act(net.output, u), ys)
     values = {**{yh[m + 1]: p[m] for m in range(n)}, **{yy[m + 1]: ys[m] for m in range(n)}}
     for jv in range(1, n + 1):
@@ -1117,7 +1159,13 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp, kink_layers=f
         if k < L:
             forward.append(Row(f"forward.h{k}", _nc(names.post(k)),
                                _applied(fx.hidden, _nc(names.pre(k)), net.hidden), None, hs[k], k))
-    forward.append(Row("forward.yhat", _nc(names.output), _applied(fx.output, _nc(names.pre(L)), net.output),
+    last_in = _nc(names.pre(L))   # what the output activation is applied to
+    if net.stacked:
+        top = net.act(net.hidden, zs[-1])
+        last_in = _nc(names.top())
+        forward.append(Row(f"forward.h{L}", last_in, _applied(fx.hidden, _nc(names.pre(L)), net.hidden),
+                           None, top, L))
+    forward.append(Row("forward.yhat", _nc(names.output), _applied(fx.output, last_in, net.output),
                        None, yhat, L))
     scalar = widths[-1] == 1
     loss_shown = _loss_fn(spec.loss, widths[-1])
@@ -1138,41 +1186,57 @@ def _numeric_rows(problem, spec, names, fx, net, Ws, bs, x, y, bp, kink_layers=f
                         dyhat, L))
     shortcut = net.output.name != "identity" and not net.output.vector and _shortcut(net, 1) or (
         net.output.vector and spec.loss == "cross_entropy" and sum(y) == 1 and _shortcut(net, widths[-1]))
-    for k in range(L, 0, -1):
-        entry = net.output if k == L else net.hidden
-        fname = fx.output if k == L else fx.hidden
-        pre = _nc(names.pre(k))
-        up = _nc(names.d(names.post(k)))
-        upstream = dyhat if k == L else dhs[k]
+    def through(k, tag, entry, fname, which, arg, at, up, upstream, cut):
+        """The step back through one activation: (formula, numbers) of ∂ℓ/∂(its input), local rows added."""
         if entry.vector:
-            J = local_derivative(net, entry, zs[k - 1])
-            jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
-            if not (k == L and shortcut):
-                backward.append(Row(f"local.J{k}", jac, None, None, J, k))
+            J = local_derivative(net, entry, at)
+            jac = _nc(rf"J_{{{fname}}}({arg})")
+            if not cut:
+                backward.append(Row(f"local.J{k}" if tag == f"z{k}" else f"local.J{tag}", jac, None, None, J, k))
             formula, numbers = _Transpose(jac) * up, sp.MatMul(*_numbers(J.T, upstream), evaluate=False)
         elif entry.name == "identity":
             formula, numbers = up, None
         else:
-            local = local_derivative(net, entry, zs[k - 1])
-            closed, z = _closed_derivative(problem, spec, "output" if k == L else "hidden")
-            zc = sp.Symbol(names.pre(k))
+            local = local_derivative(net, entry, at)
+            closed, z = _closed_derivative(problem, spec, which)
+            zc = sp.Symbol(arg)
             closed = closed.xreplace({z: zc})
             if k in kink_layers:
                 closed = _left_at_kinks(closed)
             with sp.evaluate(False):
                 consts = {c: net.constants[c.name] for c in closed.free_symbols if c.name in net.constants}
                 closed_numbers = sp.Matrix([closed.subs({zc: sp.UnevaluatedExpr(v), **consts})
-                                            for v in zs[k - 1]])
+                                            for v in at])
             # the numbers where they read as the question writes them: I(−3.2 > 0)
             readable = not any(isinstance(a, (AppliedUndef, sp.Piecewise)) for a in sp.preorder_traversal(closed))
-            backward.append(Row(f"local.z{k}", _fn(_prime(fname))(pre), closed,
+            backward.append(Row(f"local.{tag}", _fn(_prime(fname))(_nc(arg)), closed,
                                 sp.ImmutableMatrix(closed_numbers) if readable else None, local, k))
-            formula = _Hadamard(up, _fn(_prime(fname))(pre))
+            formula = _Hadamard(up, _fn(_prime(fname))(_nc(arg)))
             numbers = _Hadamard(*_numbers(upstream, local))
-        if k == L and shortcut:
+        if cut:
             formula = _nc(names.output) - _nc(names.target)
             numbers = (sp.UnevaluatedExpr(yhat[0]) - sp.UnevaluatedExpr(y[0]) if scalar
                        else _Diff(*_numbers(yhat, y)))
+        return formula, numbers
+
+    for k in range(L, 0, -1):
+        up = _nc(names.d(names.post(k)))
+        upstream = dyhat if k == L else dhs[k]
+        if k == L and net.stacked:
+            # ŷ = g(h_L): back through g to h_L, then through f to z_L
+            formula, numbers = through(k, f"h{k}", net.output, fx.output, "output", names.top(), top,
+                                       up, upstream, shortcut)
+            dtop = (local_derivative(net, net.output, top).T * upstream if net.output.vector
+                    else upstream.multiply_elementwise(local_derivative(net, net.output, top)))
+            backward.append(Row(f"backward.dL/dh{k}", _nc(names.d(names.top())), formula, numbers, dtop, k))
+            formula, numbers = through(k, f"z{k}", net.hidden, fx.hidden, "hidden", names.pre(k), zs[k - 1],
+                                       _nc(names.d(names.top())), dtop, False)
+        elif k == L:
+            formula, numbers = through(k, f"z{k}", net.output, fx.output, "output", names.pre(k), zs[k - 1],
+                                       up, upstream, shortcut)
+        else:
+            formula, numbers = through(k, f"z{k}", net.hidden, fx.hidden, "hidden", names.pre(k), zs[k - 1],
+                                       up, upstream, False)
         backward.append(Row(f"backward.dL/dz{k}", _nc(names.d(names.pre(k))), formula, numbers, deltas[k - 1], k))
         delta = _nc(names.d(names.pre(k)))
         backward.append(Row(f"grad.W{k}", _nc(names.d(names.W(k))), delta * _Transpose(_nc(names.post(k, -1))),
@@ -1200,7 +1264,7 @@ def backprop(net: Network, Ws: list, bs: list, x: sp.Matrix, y: sp.Matrix,
     for k in range(L):
         z = Ws[k] * hs[-1] + bs[k]
         zs.append(z)
-        hs.append(net.act(net.hidden if k < L - 1 else net.output, z))
+        hs.append(net.act(net.hidden, z) if k < L - 1 else net.last(z))
     yhat = hs[-1]
     loss = net.loss_of(yhat, y)
     yh = sp.Matrix(sp.symbols(f"q0:{len(yhat)}", real=True))
@@ -1212,6 +1276,10 @@ def backprop(net: Network, Ws: list, bs: list, x: sp.Matrix, y: sp.Matrix,
     upstream = dyhat
     for k in reversed(range(L)):
         entry = net.output if k == L - 1 else net.hidden
+        if k == L - 1 and net.stacked:   # through g at h_L = f(z_L), then through f
+            top = net.act(net.hidden, zs[k])
+            upstream, _ = _local_backward(net, net.output, top, upstream, k + 1, kink_notes)
+            entry = net.hidden
         deltas[k], _ = _local_backward(net, entry, zs[k], upstream, k + 1, kink_notes)
         gW[k] = deltas[k] * hs[k].T
         gb[k] = deltas[k]
@@ -1291,16 +1359,20 @@ def _verify_numeric(problem: Problem, net: Network, Ws, bs, x, y, gW, gb, zs) ->
     at_kink = False
     for k in range(L):
         z = Wsym[k] * h + bsym[k]
-        entry = net.hidden if k < L - 1 else net.output
-        if entry.vector:
-            h = net.act(entry, z)
-        else:
-            pieces = []
-            for i, zi in enumerate(z):
-                piece, t, kink = _branch_at(entry, net.constants, zs[k][i])
-                at_kink |= kink
-                pieces.append(piece.subs(t, zi))
-            h = sp.Matrix(pieces)
+        entries = [net.hidden] if k < L - 1 else [net.hidden, net.output] if net.stacked else [net.output]
+        point = zs[k]
+        h = z
+        for entry in entries:
+            if entry.vector:
+                h = net.act(entry, h)
+            else:
+                pieces = []
+                for i, zi in enumerate(h):
+                    piece, t, kink = _branch_at(entry, net.constants, point[i])
+                    at_kink |= kink
+                    pieces.append(piece.subs(t, zi))
+                h = sp.Matrix(pieces)
+            point = net.act(entry, point)
     loss = net.loss_of(h, y)
     for k in range(L):
         for S, G, name in ((Wsym[k], gW[k], f"W{k + 1}"), (bsym[k], gb[k], f"b{k + 1}")):
@@ -1338,7 +1410,8 @@ def _verify_numeric(problem: Problem, net: Network, Ws, bs, x, y, gW, gb, zs) ->
 def _forward_expr(net: Network, Wsym, bsym, x):
     h = x
     for k in range(len(Wsym)):
-        h = net.act(net.hidden if k < len(Wsym) - 1 else net.output, Wsym[k] * h + bsym[k])
+        z = Wsym[k] * h + bsym[k]
+        h = net.act(net.hidden, z) if k < len(Wsym) - 1 else net.last(z)
     return h
 
 
@@ -1437,8 +1510,13 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
         entry = net.hidden if k < L else net.output
         fname = fx.hidden if k < L else fx.output
-        out = _applied(fname, lin, entry)
         shown = lin_shown if compose else _nc(names.pre(k))
+        if k == L and net.stacked:   # f, then g on top: h_L = f(z_L), ŷ = g(h_L)
+            lin = _applied(fx.hidden, lin, net.hidden)
+            top_shown = _applied(fx.hidden, shown, net.hidden)
+            rows.append(LayerRow(fx.hidden_letter, shown, top_shown, _nc(names.top())))
+            shown = top_shown if compose else _nc(names.top())
+        out = _applied(fname, lin, entry)
         out_shown = _applied(fname, shown, entry)
         rows.append(LayerRow(fx.hidden_letter if k < L else fx.output_letter, shown, out_shown,
                              _nc(names.post(k))))
@@ -1461,7 +1539,16 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         entry = net.output if k == L else net.hidden
         fname = fx.output if k == L else fx.hidden
         pre = _nc(names.pre(k))
-        if k == L and shortcut:
+        if k == L and net.stacked:   # back through g to h_L, then through f
+            if shortcut:
+                dtop = yhat - y
+            elif entry.vector:
+                dtop = _Transpose(_nc(rf"J_{{{fname}}}({names.top()})")) * up
+            else:
+                dtop = _Hadamard(up, _fn(_prime(fname))(_nc(names.top())))
+            through.append((_nc(names.d(names.top())), dtop))
+            delta = _Hadamard(_nc(names.d(names.top())), _fn(_prime(fx.hidden))(pre))
+        elif k == L and shortcut:
             delta = yhat - y
         elif entry.vector:
             delta = _Transpose(_nc(rf"J_{{{fname}}}({names.pre(k)})")) * up
@@ -1489,6 +1576,13 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
         entry = net.hidden if k < L else net.output
         fname = fx.hidden if k < L else fx.output
         lhs = _nc(names.d(names.pre(k), of=names.post(k)))
+        if k == L and net.stacked:   # ∂h_L/∂z_L = diag(f′(z_L)), ∂ŷ/∂h_L = J_g(h_L)
+            elementwise.append((_nc(names.d(names.pre(k), of=names.top())),
+                                _Diag(_fn(_prime(fx.hidden))(_nc(names.pre(k))))))
+            elementwise.append((_nc(names.d(names.top(), of=names.output)),
+                                _nc(rf"J_{{{fname}}}({names.top()})") if entry.vector else
+                                _Diag(_fn(_prime(fname))(_nc(names.top())))))
+            continue
         if entry.vector:
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
             elementwise.append((lhs, jac))
@@ -1522,7 +1616,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     net = _network_symbolic(spec)
     values = {s: sp.Rational(3, 10) * (i + 1) for i, s in enumerate(
         sorted({v for v in net.constants.values() if isinstance(v, sp.Symbol)}, key=str))}
-    net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()})
+    net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()},
+                  net.stacked)
     rng = random.Random(f"{problem.id}/mlp")
     n_out = 3 if net.output.vector else 2
     # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
@@ -1552,6 +1647,11 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
             fname = fx.hidden if k < spec.depth else fx.output
             w.env[rf"J_{{{fname}}}({names.pre(k)})"] = J
             w.env[names.d(names.pre(k), of=names.post(k))] = J if entry.vector else sp.diag(*J)
+        if net.stacked:
+            zL, top = w.env[names.pre(spec.depth)], w.env[names.top()]
+            w.env[names.d(names.pre(spec.depth), of=names.top())] = sp.diag(*local_derivative(net, net.hidden, zL))
+            J = local_derivative(net, net.output, top)
+            w.env[names.d(names.top(), of=names.output)] = J if net.output.vector else sp.diag(*J)
         w.env["I"] = sp.eye(n_out) if net.output.name == "identity" else None
         for r in rows:
             check_shown(problem.id, f"forward table, row {r.name}, output", r.out, w.env[r.quantity.name], w)
@@ -1612,13 +1712,15 @@ class Published:
     entrywise: bool = False  # a closed form read entry by entry (∂ℓ/∂ŷ)
 
 
-def _plain_of(names: Names, depth: int) -> dict[str, str]:
+def _plain_of(names: Names, depth: int, stacked: bool = False) -> dict[str, str]:
     """The question's name of every vector and matrix → its plain name (x, W1, z1, h1, dL_dz1)."""
     out = {names.input: "x", names.target: "y", names.output: "yhat"}
     for k in range(1, depth + 1):
         out[names.W(k)], out[names.b(k)], out[names.pre(k)] = f"W{k}", f"b{k}", f"z{k}"
         if k < depth:
             out[names.post(k)] = f"h{k}"
+    if stacked:
+        out[names.top()] = f"h{depth}"
     for shown, plain in list(out.items()):
         if plain != "y":
             out[names.d(shown)] = f"dL_d{plain}"
@@ -1627,12 +1729,14 @@ def _plain_of(names: Names, depth: int) -> dict[str, str]:
 
 def _plain_table(spec: MLPSpec, names: Names, fx: Functions, widths) -> dict:
     """The question's names → the plain matrix symbols, at the widths ``widths``."""
-    syms = netexpr.symbols(widths)
-    table = {shown: syms[plain] for shown, plain in _plain_of(names, spec.depth).items()}
+    syms = netexpr.symbols(widths, spec.output_of_hidden)
+    table = {shown: syms[plain] for shown, plain in _plain_of(names, spec.depth, spec.output_of_hidden).items()}
     table["I"] = syms["I"]
     for k in range(1, spec.depth + 1):
         name, fname = (spec.hidden, fx.hidden) if k < spec.depth else (spec.output, fx.output)
         table[rf"J_{{{fname}}}({names.pre(k)})"] = netexpr.Jacobian(name, syms[f"z{k}"])
+    if spec.output_of_hidden:
+        table[rf"J_{{{fx.output}}}({names.top()})"] = netexpr.Jacobian(spec.output, syms[f"h{spec.depth}"])
     return table
 
 
@@ -1689,7 +1793,7 @@ def _to_plain(e, table: dict, functions: dict):
 def _published_formulas(spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads, through,
                         elementwise) -> list[Published]:
     """Every formula of the symbolic key that names a quantity, with its JSON label."""
-    plain = _plain_of(names, spec.depth)
+    plain = _plain_of(names, spec.depth, spec.output_of_hidden)
     out = [Published("forward." + plain[r.quantity.name], r.out, r.quantity.name) for r in rows[:-1]]
     out.append(Published("forward.loss", composed[0][1], names.loss))
     for lhs, rhs in through:
@@ -1697,9 +1801,13 @@ def _published_formulas(spec: MLPSpec, names: Names, fx: Functions, rows, compos
     for lhs, rhs in grads:
         out.append(Published("grad." + plain[lhs.name][len("dL_d"):], rhs, lhs.name))
     for k in range(1, spec.depth + 1):
-        lhs = names.d(names.pre(k), of=names.post(k))
-        rhs = next(r for l, r in elementwise if isinstance(l, sp.Symbol) and l.name == lhs)
-        out.append(Published(f"elementwise.d{plain[names.post(k)]}/dz{k}", rhs, lhs))
+        pairs = [(names.pre(k), names.post(k))]
+        if k == spec.depth and spec.output_of_hidden:
+            pairs = [(names.pre(k), names.top()), (names.top(), names.output)]
+        for of_what, what in pairs:
+            lhs = names.d(of_what, of=what)
+            rhs = next(r for l, r in elementwise if isinstance(l, sp.Symbol) and l.name == lhs)
+            out.append(Published(f"elementwise.d{plain[what]}/d{plain[of_what]}", rhs, lhs))
     for lhs, rhs in elementwise:
         if isinstance(lhs, AppliedUndef):
             name = spec.hidden if lhs.func.__name__ == _prime(fx.hidden) else spec.output
@@ -1769,10 +1877,10 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
     try:
         value = _to_plain(p.shown, _plain_table(spec, names, fx, spec.layers), _plain_functions(spec, fx))
         text = sympy_string(value)
-        back = parse_expression(text, netexpr.namespace(widths))
+        back = parse_expression(text, netexpr.namespace(widths, spec.output_of_hidden))
     except (KeyError, BadInput) as exc:
         raise VerificationFailed(problem_id, where, f"cannot be written over the plain names ({exc})") from None
-    plain = _plain_of(names, spec.depth)
+    plain = _plain_of(names, spec.depth, spec.output_of_hidden)
     values = {}
     for shown, name in plain.items():
         if shown in w.env and isinstance(w.env[shown], sp.MatrixBase):
@@ -1810,7 +1918,8 @@ def _network_symbolic(spec: MLPSpec) -> Network:
         for p, text in entry.params.items():
             consts[p] = parse_assumption(p, text).symbol()
     consts.update(dict(spec.constants))
-    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts)
+    return Network(ACTIVATIONS[spec.hidden], ACTIVATIONS[spec.output], spec.loss, consts,
+                   spec.output_of_hidden)
 
 
 
