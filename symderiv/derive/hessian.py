@@ -146,6 +146,12 @@ def _jacobian(M, X, dX) -> list:
         coeff *= sp.Mul(*[m for m in flat if not mx._is_matrix(m)])
         flat = [m for m in flat if mx._is_matrix(m)]
         where = [i for i, m in enumerate(flat) if m in (dX, dX.T)]
+        inside = [i for i, m in enumerate(flat) if m.has(dX)]
+        if not where and len(inside) == 1 and inside[0] == len(flat) - 1:
+            # L D with D linear in dx through entrywise products: D = J dx, a diag(v) in J
+            c, J = _pushforward(flat[-1], X, dX)
+            out.append(coeff * c * (sp.MatMul(*flat[:-1], J) if flat[:-1] else J))
+            continue
         if len(where) != 1:
             raise BadInput(f"the differential of the gradient is not linear in d{X.name}")
         i = where[0]
@@ -162,6 +168,69 @@ def _jacobian(M, X, dX) -> list:
                 raise BadInput(f"cannot read the Hessian off {sp.sstr(term)}")
             out.append(coeff * sp.MatMul(*L) * sp.MatMul(*R).T)
     return out
+
+
+def _hadamard_factors(D, dX):
+    """(c, [factors without dx], the factor with dx) of an entrywise product, nested products
+    and scalar multiples flattened: −(a ⊙ (−(b ⊙ D′))) is (1, [a, b], D′)."""
+    c, others, inner = sp.S.One, [], None
+    stack = [D]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, sp.MatMul):
+            k, mats = mx._split(e)
+            if len(mats) == 1:
+                c *= k
+                stack.append(mats[0])
+                continue
+        if isinstance(e, sp.HadamardProduct):
+            stack.extend(e.args)
+            continue
+        if e.has(dX):
+            if inner is not None:
+                raise BadInput("the differential of the gradient is not linear in d" + dX.name[1:])
+            inner = e
+        else:
+            others.append(e)
+    return c, others, inner
+
+
+def _weights(factors):
+    """The entrywise product of ``factors`` as a teacher orders it: σ(u) ⊙ (1 − σ(u)) ⊙ y^{∘2}
+    (functions first, repeated factors as powers)."""
+    counts: dict = {}
+    for a in factors:
+        counts[a] = counts.get(a, 0) + 1
+    order = sorted(counts, key=lambda a: (0 if isinstance(a, mx.Elementwise) else 1 if a.has(mx.Elementwise)
+                                          else 2, sp.default_sort_key(a)))
+    parts = [a if counts[a] == 1 else sp.HadamardPower(a, counts[a]) for a in order]
+    return parts[0] if len(parts) == 1 else sp.HadamardProduct(*parts)
+
+
+def _pushforward(D, X, dX):
+    """(c, J) with a column D = c J dx, D linear in dx: a ⊙ D′ = diag(a) D′, L D′ = L J′."""
+    if D == dX:
+        return sp.S.One, sp.Identity(X.shape[0])
+    if isinstance(D, sp.HadamardProduct) or (isinstance(D, sp.MatMul) and D.has(sp.HadamardProduct)):
+        c, others, inner = _hadamard_factors(D, dX)
+        if inner is None:
+            raise BadInput("the differential of the gradient is not linear in d" + X.name)
+        if not others:
+            k, J = _pushforward(inner, X, dX)
+            return c * k, J
+        v = _weights(others)
+        k, J = _pushforward(inner, X, dX)
+        return c * k, (mx.DiagMatrix(v) if J == sp.Identity(X.shape[0]) else sp.MatMul(mx.DiagMatrix(v), J))
+    if isinstance(D, sp.MatMul):
+        k, mats = mx._split(D)
+        flat = mx._flatten(mats)
+        inside = [i for i, m in enumerate(flat) if m.has(dX)]
+        if len(inside) == 1 and inside[0] == len(flat) - 1:
+            c, J = _pushforward(flat[-1], X, dX)
+            L = flat[:-1]
+            return k * c, (sp.MatMul(*L, *(J.args if isinstance(J, sp.MatMul) else [J])).doit()
+                           if L else J)
+    raise BadInput(f"cannot read the Hessian off {sp.sstr(D)}")
 
 
 def _canonical_traces(c):
