@@ -65,6 +65,8 @@ class SecondOrder:
     newton: sp.Basic | None      # x − H⁻¹ ∇f
     newton_reaches: bool         # one step lands on x* (a quadratic)
     z: sp.Basic                  # the direction named in zᵀHz
+    rows: tuple = ()             # (X, x): xᵢᵀ the i-th row of X in Σᵢ vᵢ(xᵢᵀz)²
+    weights: tuple = ()          # why each weight vᵢ ≥ 0: ("sigmoid", u), ("exp", u), ("square", a)
 
 
 class NormSquared(sp.Function):
@@ -272,6 +274,8 @@ def hessian_of(gradient, X, dX):
         return sp.ZeroMatrix(*X.shape), sp.ZeroMatrix(n, n)
     dgrad = sp.MatAdd(*pieces) if len(pieces) > 1 else pieces[0]
     H = (sp.MatAdd(*contributions) if len(contributions) > 1 else contributions[0]).doit()
+    H = H.replace(lambda a: isinstance(a, mx.DiagMatrix) and isinstance(a.args[0], sp.HadamardProduct),
+                  lambda a: mx.DiagMatrix(_weights(a.args[0].args)))
     return dgrad, _tidy(H)
 
 
@@ -368,11 +372,14 @@ def _gram(mats) -> sp.Basic | None:
     return half[0] if len(half) == 1 else sp.MatMul(*half)
 
 
-def curvature(H, scope) -> tuple[str, tuple, sp.Basic | None, list]:
-    """("definite" | "semidefinite" | "unknown", Gram factors N, the shift c of c·I, terms)."""
+def curvature(H, scope, dims=()) -> tuple[str, tuple, sp.Basic | None, list]:
+    """("definite" | "semidefinite" | "unknown", Gram factors N, the shift c of c·I, terms).
+    ``dims``: names of dimensions; such a name used as a number (the m of 1/m) is positive."""
     grams, shift, parts, known = [], None, [], True
     for t in _terms(H):
         c, mats = mx._split(t)
+        c = c.xreplace({s: sp.Symbol(s.name, positive=True) for s in c.free_symbols
+                        if isinstance(s, sp.Symbol) and s.name in dims})
         # a 1 × 1 product (wᵀx) is a real number
         real = _real_scalars(c, scope).xreplace({t: sp.Dummy(real=True) for t in c.atoms(sp.Trace)})
         sign = scope.sign(real) if c.free_symbols else (1 if c > 0 else -1 if c < 0 else 0)
@@ -384,30 +391,134 @@ def curvature(H, scope) -> tuple[str, tuple, sp.Basic | None, list]:
             if sign != 1:
                 known = False
             shift = c if shift is None else shift + c
-            parts.append((c, None))
+            parts.append((c, None, None))
             continue
+        weighted = _weighted_gram(mats)
+        if weighted is not None and sign in (0, 1):
+            N, v, why = weighted
+            if why is not None:
+                grams.append(N)
+                parts.append((mx._split(t)[0], N, v))
+                continue
         N = _gram(mats)
         if N is None or sign not in (0, 1):
             known = False
             continue
         grams.append(N)
-        parts.append((c, N))
+        parts.append((c, N, None))
     if not known:
         return "unknown", (), None, []
     return ("definite" if shift is not None else "semidefinite"), tuple(grams), shift, parts
+
+
+def _weighted_gram(mats):
+    """(N, v, reasons) when the product ``mats`` is Nᵀ diag(v) N, with ``reasons`` why every
+    entry of v is positive (None when that is not known), else None."""
+    flat = mx._flatten(mats)
+    k = len(flat)
+    if k % 2 == 0 or k < 3 or not isinstance(flat[k // 2], mx.DiagMatrix):
+        return None
+    if any(flat[i] != flat[k - 1 - i].T for i in range(k // 2)):
+        return None
+    half = flat[k // 2 + 1:]
+    N = half[0] if len(half) == 1 else sp.MatMul(*half)
+    v = flat[k // 2].args[0]
+    return N, v, _positive_entries(v)
+
+
+def _positive_entries(v):
+    """Why every entry of the entrywise product v is ≥ 0 (as ("sigmoid", U), ("exp", U),
+    ("square", a) facts), or None: σ(u) and 1 − σ(u) lie in (0, 1), e^{u} > 0, a^{∘2} ≥ 0."""
+    factors = list(v.args) if isinstance(v, sp.HadamardProduct) else [v]
+    reasons = []
+    for a in factors:
+        if isinstance(a, mx.Elementwise) and a.name in ("sigmoid", "exp"):
+            reasons.append((a.name, a.arg))
+        elif isinstance(a, sp.MatAdd) and len(a.args) == 2 and any(isinstance(t, sp.OneMatrix) for t in a.args) \
+                and any(mx._split(t)[0] == -1 and len(mx._split(t)[1]) == 1 and isinstance(mx._split(t)[1][0], mx.Elementwise)
+                        and mx._split(t)[1][0].name == "sigmoid" for t in a.args):
+            s = next(mx._split(t)[1][0] for t in a.args if not isinstance(t, sp.OneMatrix))
+            reasons.append(("sigmoid", s.arg))
+        elif isinstance(a, sp.HadamardPower) and a.exp.is_Integer and a.exp % 2 == 0:
+            reasons.append(("square", a.base))
+        else:
+            return None
+    return tuple(dict.fromkeys(reasons))
+
+
+class WeightedSquares(sp.Function):
+    """Σᵢ vᵢ ((N z)ᵢ)² = (Nz)ᵀ diag(v)(Nz), for display only (checked through that trace form).
+    Arguments: v, N, z, the index i, the row of N shown (xᵢᵀ) or 0, and a coefficient c."""
+
+    nargs = 6
+
+    def _latex(self, printer):
+        v, N, z, i, row, c = self.args
+        head = "" if c == 1 else "-" if c == -1 else printer._print(c) + " "
+        weight = _entry_tex(v, i, printer)
+        if row != sp.S.Zero:
+            inner = printer._print(row) + "_{" + printer._print(i) + r"}^\top " + printer._print(z)
+        else:
+            inner = r"\left(" + printer._print(sp.MatMul(N, z)) + r"\right)_{" + printer._print(i) + "}"
+        m = N.shape[0]
+        return (head + r"\sum_{" + printer._print(i) + "=1}^{" + printer._print(m) + "} " + weight
+                + r"\left(" + inner + r"\right)^2")
+
+
+def _entry_tex(v, i, printer) -> str:
+    """The i-th entry of an entrywise product as a teacher writes it: σ_i (1 − σ_i) y_i²."""
+    factors = list(v.args) if isinstance(v, sp.HadamardProduct) else [v]
+    out = []
+    idx = printer._print(i)
+    for a in factors:
+        if isinstance(a, mx.Elementwise) and a.name == "sigmoid":
+            out.append(r"\sigma_{" + idx + "}")
+        elif isinstance(a, sp.MatAdd) and any(isinstance(t, sp.OneMatrix) for t in a.args):
+            rest = sp.MatAdd(*[t for t in a.args if not isinstance(t, sp.OneMatrix)])
+            out.append(r"\left(1 - " + _entry_tex(-rest, i, printer) + r"\right)")
+        elif isinstance(a, sp.HadamardPower):
+            out.append(_entry_tex(a.base, i, printer) + "^{" + printer._print(a.exp) + "}")
+        elif isinstance(a, sp.MatrixSymbol):
+            out.append(sp.latex(sp.Symbol(a.name)) + "_{" + idx + "}")
+        else:
+            out.append(r"\left(" + printer._print(a) + r"\right)_{" + idx + "}")
+    return " ".join(out)
+
+
+def WeightedSquares_rows(qf):
+    """(N, row) of every Σᵢ vᵢ(xᵢᵀz)² shown with the rows of a named data matrix."""
+    for ws in qf.atoms(WeightedSquares):
+        if ws.args[4] != sp.S.Zero:
+            yield ws.args[1], ws.args[4]
 
 
 def _norm2(v):
     return sp.Trace(sp.MatMul(v.T, v))
 
 
-def quadratic_form(parts, z, shown: bool = False):
+def quadratic_form(parts, z, shown: bool = False, used=()):
     """Σ c‖Nz‖² + c‖z‖² as a scalar expression in traces (``shown``: with ‖·‖²)."""
     out = sp.S.Zero
-    for c, N in parts:
+    for c, N, w in parts:
         v = z if N is None else sp.MatMul(N, z)
+        if w is not None:
+            if shown:
+                i = sp.Symbol("i" if "i" not in {s.name for s in w.free_symbols} else "k")
+                row = _row_of(N, used)
+                out += WeightedSquares(w, N, z, i, row if row is not None else sp.S.Zero, c)
+                continue
+            out += c * sp.Trace(sp.MatMul(v.T, mx.DiagMatrix(w), v))
+            continue
         out += c * (NormSquared(v) if shown else _norm2(v))
     return out
+
+
+def _row_of(N, used=()):
+    """xᵢᵀ, the i-th row of a named data matrix X, as a printable symbol; None otherwise."""
+    if not isinstance(N, sp.MatrixSymbol) or len(N.name) != 1 or not N.name.isupper() \
+            or N.name.lower() in used:
+        return None
+    return sp.MatrixSymbol(N.name.lower(), N.shape[1], 1)
 
 
 def check_curvature(problem_id: str, spec, f, X, H, parts, z) -> None:
@@ -537,7 +648,8 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
     used = {m.name for m in f.atoms(sp.MatrixSymbol)} | {s.name for s in f.free_symbols}
     z = sp.MatrixSymbol(next(n for n in ("z", "u", "v", "q", "z_0") if n not in used), *X.shape)
     scope = _scope(problem)
-    kind, grams, shift, parts = curvature(H, scope)
+    dims = {d.name for M in f.atoms(sp.MatrixSymbol) for d in M.shape if isinstance(d, sp.Symbol)}
+    kind, grams, shift, parts = curvature(H, scope, dims)
     if parts:
         check_curvature(problem.id, spec, f, X, H, parts, z)
         checks.append("the Hessian as a sum of squares, and positive semidefinite, at random numbers")
@@ -577,9 +689,11 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
             reaches = True
             checks.append("one Newton step from random points reaches the stationary point")
         answers.append(("newton", newton))
-    qf = quadratic_form(parts, z, shown=True) if parts else None
+    qf = quadratic_form(parts, z, shown=True, used=used) if parts else None
+    rows = tuple(WeightedSquares_rows(qf)) if qf is not None else ()
+    where = tuple(dict.fromkeys(r for c, N, w in parts if w is not None for r in _positive_entries(w)))
     return (SecondOrder(dgrad, H, shape, constant, kind, qf, grams, shift, stationary, newton,
-                        reaches, z), answers, tuple(checks))
+                        reaches, z, rows, where), answers, tuple(checks))
 
 
 # --- kind derivative: the second derivative of a scalar function -----------------------------
