@@ -601,6 +601,41 @@ def check_newton(problem_id: str, spec, f, X, gradient, H, solution) -> None:
                                      "stationary point at random numbers")
 
 
+def _newton_step(X, H, gradient):
+    """x − H⁻¹∇f with the scalar factors of H and ∇f combined: (c H₀)⁻¹(k g₀) = (k/c) H₀⁻¹ g₀."""
+    hs, gs = _terms(H), _terms(gradient)
+    c = mx._common_factor([mx._split(t)[0] for t in hs] * 2)   # one term: its own coefficient
+    k = mx._common_factor([mx._split(t)[0] for t in gs] * 2)
+    if c.has(sp.Trace) or k.has(sp.Trace):
+        c = k = sp.S.One
+    H0 = (H / c).doit() if c != 1 else H
+    g0 = (gradient / k).doit() if k != 1 else gradient
+    ratio = sp.factor(k / c)
+    step = ratio * sp.MatMul(sp.Inverse(H0), g0)
+    return sp.MatAdd(X, -step, evaluate=False)
+
+
+def check_newton_step(problem_id: str, spec, f, X, newton) -> None:
+    """x − H⁻¹∇f at random numbers of the concrete size, H and ∇f from sympy of the explicit scalar."""
+    sizes, explicit = mx._concrete(spec, f, X)
+    Xs = explicit[X]
+    variables = list(Xs)
+    f_e = _f_explicit(f, sizes, explicit)
+    g = sp.Matrix([sp.diff(f_e, v) for v in variables])
+    Hx = sp.hessian(f_e, variables)
+    rng = random.Random(f"{problem_id}/newton step")
+    scalars = sorted(f.free_symbols, key=sp.default_sort_key)
+    for at in _points(rng, explicit, scalars):
+        Hn = Hx.xreplace(at).evalf(40)
+        want = Xs.xreplace(at) - Hn.inv() * g.xreplace(at).evalf(40)
+        numbers = {k: v.xreplace(at).evalf(40) for k, v in explicit.items()}
+        plain = {s: v for s, v in at.items() if isinstance(s, sp.Symbol) and s not in sizes}
+        got = mx._as_matrix(mx._explicit(newton.xreplace(plain), sizes, numbers)).evalf(40)
+        if any(abs(a - b) > 1e-20 * (1 + abs(a)) for a, b in zip(want, got)):
+            raise VerificationFailed(problem_id, "newton", "the Newton step differs from x − H⁻¹∇f "
+                                     "at random numbers")
+
+
 # --- solving -------------------------------------------------------------------------------
 
 
@@ -680,10 +715,14 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
         if second.stationary:
             answers.append(("stationary", solution))
     if second.newton:
-        newton = sp.MatAdd(X, -sp.MatMul(sp.Inverse(H), gradient))
+        newton = _newton_step(X, H, gradient)
         if stationary is None and _singular(spec, f, X, H):
             raise problem.error("newton", "the Hessian is singular at random values of a concrete size "
                                 "(rank deficient), so the Newton step is not defined")
+        if stationary is None:
+            check_newton_step(problem.id, spec, f, X, newton)
+            checks.append("the Newton step against the inverse of sympy.hessian times the gradient of the "
+                          "expanded scalar at random numbers")
         if stationary is not None:
             check_newton(problem.id, spec, f, X, gradient, H, stationary.solution)
             reaches = True
