@@ -310,6 +310,7 @@ def test_logistic_loss_newton_step_at_random_numbers():
         assert all(abs(a - b) < 1e-25 for a, b in zip(got, want))
 
 
+@pytest.mark.slow  # ~17 s: the symbolic comparison is tried before the random numbers
 def test_a_wrong_logistic_hessian_is_refused(monkeypatch):
     """Dropping the y∘² factor (right only for labels ±1) is not the Hessian of f as written."""
     true = hessian.hessian_of
