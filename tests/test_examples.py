@@ -355,6 +355,12 @@ def test_hessians_normal_equations():
     assert sp.simplify(_val(stem, "5", "tanh.second_derivative") + 2 * sp.tanh(x) * (1 - sp.tanh(x) ** 2)) == 0
     sb = 1 / (1 + sp.exp(-beta * x))
     assert sp.simplify(_val(stem, "5", "softplus.second_derivative") - beta * sb * (1 - sb)) == 0
+    # logistic loss over a data matrix (mean): H = (1/m) Xᵀ diag(σ(u) ⊙ (1 − σ(u)) ⊙ y∘²) X, u = −y ⊙ Xw
+    # (entry by entry against sympy.hessian in tests/test_hessian.py); the 1/m cancels in the Newton step
+    u = "-(HadamardProduct(X*w, y))"
+    assert ans["6"]["hessian"] == (f"1/m*X.T*DiagMatrix(HadamardProduct(sigmoid({u}), -sigmoid({u}) + 1, "
+                                   "HadamardPower(y, 2)))*X")
+    assert ans["6"]["newton"].startswith("(X.T*DiagMatrix(") and "/m" not in ans["6"]["newton"]
 
 
 def test_limits_and_domains():

@@ -240,3 +240,91 @@ def test_hessians_that_depend_on_x_against_sympy_hessian(f, shapes, scalar, want
     H_e = _explicit(H.subs(n, 3), {"x": _x, "a": _a, "B": _B})
     H_e = H_e.replace(lambda e: isinstance(e, sp.Trace), lambda e: e.arg[0, 0] if hasattr(e.arg, "shape") else e)
     assert sp.simplify(H_e - sp.hessian(scalar, list(_x))) == sp.zeros(3, 3)
+
+
+# --- the logistic loss over a data matrix X (m x n): entrywise functions ---------------------
+
+DATA = {"X": "m x n", "w": "n x 1", "y": "m x 1"}
+LOGREG = ("sum(log(1 + exp(-hadamard(y, X*w))))", "w", DATA)
+LOGREG_MEAN = ("sum(log(1 + exp(-hadamard(y, X*w))))/m", "w", DATA)
+_Xd, _wd, _yd = _mat("X", 3, 2), _mat("w", 2, 1), _mat("y", 3, 1)
+
+
+def _logreg_scalar(mean=False):
+    u = [-_yd[i] * (_Xd.row(i) * _wd)[0] for i in range(3)]
+    total = sum(sp.log(1 + sp.exp(t)) for t in u)
+    return total / sp.Symbol("m", real=True) if mean else total
+
+
+def _data_explicit(expr, at):
+    """The answer at m = 3, n = 2 on the explicit matrices, then at the numbers ``at``."""
+    m, n = sp.Symbol("m", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
+    sizes = {m: 3, n: 2}
+    explicit = {sp.MatrixSymbol("X", m, n): _Xd, sp.MatrixSymbol("w", n, 1): _wd,
+                sp.MatrixSymbol("y", m, 1): _yd}
+    numbers = {k: v.xreplace(at).evalf(40) for k, v in explicit.items()}  # floats: a fast inverse
+    plain = {s: v for s, v in at.items() if s.name == "m"}
+    return sp.Matrix(matrix._explicit(expr.xreplace(plain), sizes, numbers))
+
+
+def _numbers(seed):
+    rng = random.Random(seed)
+    at = {s: sp.Rational(rng.randint(-9, 9), 4) for s in list(_Xd) + list(_wd)}
+    at.update({s: rng.choice([-1, 1]) for s in _yd})
+    at[sp.Symbol("m", real=True)] = 3
+    return at
+
+
+@pytest.mark.parametrize("case, mean, coeff", [(LOGREG, False, ""), (LOGREG_MEAN, True, "1/m*")])
+def test_logistic_loss_over_a_data_matrix_hessian_against_sympy_hessian(case, mean, coeff):
+    sol = _solve(case, stationary=False)
+    H = _answers(sol)["hessian"]
+    u = "-(HadamardProduct(X*w, y))"
+    assert sp.sstr(H) == (f"{coeff}X.T*DiagMatrix(HadamardProduct(sigmoid({u}), -sigmoid({u}) + 1, "
+                          "HadamardPower(y, 2)))*X")
+    exact = sp.hessian(_logreg_scalar(mean), list(_wd))
+    for seed in range(3):
+        at = _numbers(seed)
+        got, want = _data_explicit(H, at), exact.xreplace(at)
+        assert all(abs(sp.N(a - b, 30)) < 1e-25 for a, b in zip(got, want))
+    second = sol.body.second
+    assert second.curvature == "semidefinite"
+    assert [(N.name, r.name) for N, r in second.rows] == [("X", "x")]
+    assert [k for k, _ in second.weights] == ["sigmoid", "square"]
+    tex = sp.latex(second.quadratic_form)
+    assert r"\sigma_{i} \left(1 - \sigma_{i}\right) y_{i}^{2}\left(x_{i}^\top z\right)^2" in tex
+    assert tex.startswith(r"\frac{1}{m} \sum_{i=1}^{m}" if mean else r"\sum_{i=1}^{m}")
+
+
+def test_logistic_loss_newton_step_at_random_numbers():
+    sol = _solve(LOGREG_MEAN, stationary=False, newton=True)
+    step = _answers(sol)["newton"]
+    # (1/m)s cancel: w + (Xᵀ diag(…) X)⁻¹ Xᵀ(y ⊙ σ(−y ⊙ Xw))
+    assert not step.has(sp.Symbol("m", real=True))
+    f = _logreg_scalar(mean=True)
+    g, Hx = sp.Matrix([sp.diff(f, v) for v in _wd]), sp.hessian(f, list(_wd))
+    for seed in range(3):
+        at = _numbers(seed)
+        want = _wd.xreplace(at) - Hx.xreplace(at).evalf(40).inv() * g.xreplace(at).evalf(40)
+        got = _data_explicit(step, at).evalf(40)
+        assert all(abs(a - b) < 1e-25 for a, b in zip(got, want))
+
+
+@pytest.mark.slow  # ~17 s: the symbolic comparison is tried before the random numbers
+def test_a_wrong_logistic_hessian_is_refused(monkeypatch):
+    """Dropping the y∘² factor (right only for labels ±1) is not the Hessian of f as written."""
+    true = hessian.hessian_of
+
+    def without_labels(gradient, X, dX):
+        d, H = true(gradient, X, dX)
+        return d, H.replace(lambda a: isinstance(a, sp.HadamardPower), lambda a: sp.OneMatrix(*a.shape))
+    monkeypatch.setattr(hessian, "hessian_of", without_labels)
+    with pytest.raises(VerificationFailed, match="hessian"):
+        _solve(LOGREG, stationary=False)
+
+
+def test_a_wrong_newton_step_is_refused(monkeypatch):
+    monkeypatch.setattr(hessian, "_newton_step",
+                        lambda X, H, g: sp.MatAdd(X, sp.MatMul(sp.Inverse(H), g)))  # the sign flipped
+    with pytest.raises(VerificationFailed, match="Newton step differs"):
+        _solve(LOGREG, stationary=False, newton=True)

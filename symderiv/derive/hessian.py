@@ -65,6 +65,8 @@ class SecondOrder:
     newton: sp.Basic | None      # x − H⁻¹ ∇f
     newton_reaches: bool         # one step lands on x* (a quadratic)
     z: sp.Basic                  # the direction named in zᵀHz
+    rows: tuple = ()             # (X, x): xᵢᵀ the i-th row of X in Σᵢ vᵢ(xᵢᵀz)²
+    weights: tuple = ()          # why each weight vᵢ ≥ 0: ("sigmoid", u), ("exp", u), ("square", a)
 
 
 class NormSquared(sp.Function):
@@ -146,6 +148,12 @@ def _jacobian(M, X, dX) -> list:
         coeff *= sp.Mul(*[m for m in flat if not mx._is_matrix(m)])
         flat = [m for m in flat if mx._is_matrix(m)]
         where = [i for i, m in enumerate(flat) if m in (dX, dX.T)]
+        inside = [i for i, m in enumerate(flat) if m.has(dX)]
+        if not where and len(inside) == 1 and inside[0] == len(flat) - 1:
+            # L D with D linear in dx through entrywise products: D = J dx, a diag(v) in J
+            c, J = _pushforward(flat[-1], X, dX)
+            out.append(coeff * c * (sp.MatMul(*flat[:-1], J) if flat[:-1] else J))
+            continue
         if len(where) != 1:
             raise BadInput(f"the differential of the gradient is not linear in d{X.name}")
         i = where[0]
@@ -162,6 +170,69 @@ def _jacobian(M, X, dX) -> list:
                 raise BadInput(f"cannot read the Hessian off {sp.sstr(term)}")
             out.append(coeff * sp.MatMul(*L) * sp.MatMul(*R).T)
     return out
+
+
+def _hadamard_factors(D, dX):
+    """(c, [factors without dx], the factor with dx) of an entrywise product, nested products
+    and scalar multiples flattened: −(a ⊙ (−(b ⊙ D′))) is (1, [a, b], D′)."""
+    c, others, inner = sp.S.One, [], None
+    stack = [D]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, sp.MatMul):
+            k, mats = mx._split(e)
+            if len(mats) == 1:
+                c *= k
+                stack.append(mats[0])
+                continue
+        if isinstance(e, sp.HadamardProduct):
+            stack.extend(e.args)
+            continue
+        if e.has(dX):
+            if inner is not None:
+                raise BadInput("the differential of the gradient is not linear in d" + dX.name[1:])
+            inner = e
+        else:
+            others.append(e)
+    return c, others, inner
+
+
+def _weights(factors):
+    """The entrywise product of ``factors`` as a teacher orders it: σ(u) ⊙ (1 − σ(u)) ⊙ y^{∘2}
+    (functions first, repeated factors as powers)."""
+    counts: dict = {}
+    for a in factors:
+        counts[a] = counts.get(a, 0) + 1
+    order = sorted(counts, key=lambda a: (0 if isinstance(a, mx.Elementwise) else 1 if a.has(mx.Elementwise)
+                                          else 2, sp.default_sort_key(a)))
+    parts = [a if counts[a] == 1 else sp.HadamardPower(a, counts[a]) for a in order]
+    return parts[0] if len(parts) == 1 else sp.HadamardProduct(*parts)
+
+
+def _pushforward(D, X, dX):
+    """(c, J) with a column D = c J dx, D linear in dx: a ⊙ D′ = diag(a) D′, L D′ = L J′."""
+    if D == dX:
+        return sp.S.One, sp.Identity(X.shape[0])
+    if isinstance(D, sp.HadamardProduct) or (isinstance(D, sp.MatMul) and D.has(sp.HadamardProduct)):
+        c, others, inner = _hadamard_factors(D, dX)
+        if inner is None:
+            raise BadInput("the differential of the gradient is not linear in d" + X.name)
+        if not others:
+            k, J = _pushforward(inner, X, dX)
+            return c * k, J
+        v = _weights(others)
+        k, J = _pushforward(inner, X, dX)
+        return c * k, (mx.DiagMatrix(v) if J == sp.Identity(X.shape[0]) else sp.MatMul(mx.DiagMatrix(v), J))
+    if isinstance(D, sp.MatMul):
+        k, mats = mx._split(D)
+        flat = mx._flatten(mats)
+        inside = [i for i, m in enumerate(flat) if m.has(dX)]
+        if len(inside) == 1 and inside[0] == len(flat) - 1:
+            c, J = _pushforward(flat[-1], X, dX)
+            L = flat[:-1]
+            return k * c, (sp.MatMul(*L, *(J.args if isinstance(J, sp.MatMul) else [J])).doit()
+                           if L else J)
+    raise BadInput(f"cannot read the Hessian off {sp.sstr(D)}")
 
 
 def _canonical_traces(c):
@@ -203,6 +274,8 @@ def hessian_of(gradient, X, dX):
         return sp.ZeroMatrix(*X.shape), sp.ZeroMatrix(n, n)
     dgrad = sp.MatAdd(*pieces) if len(pieces) > 1 else pieces[0]
     H = (sp.MatAdd(*contributions) if len(contributions) > 1 else contributions[0]).doit()
+    H = H.replace(lambda a: isinstance(a, mx.DiagMatrix) and isinstance(a.args[0], sp.HadamardProduct),
+                  lambda a: mx.DiagMatrix(_weights(a.args[0].args)))
     return dgrad, _tidy(H)
 
 
@@ -299,11 +372,14 @@ def _gram(mats) -> sp.Basic | None:
     return half[0] if len(half) == 1 else sp.MatMul(*half)
 
 
-def curvature(H, scope) -> tuple[str, tuple, sp.Basic | None, list]:
-    """("definite" | "semidefinite" | "unknown", Gram factors N, the shift c of c·I, terms)."""
+def curvature(H, scope, dims=()) -> tuple[str, tuple, sp.Basic | None, list]:
+    """("definite" | "semidefinite" | "unknown", Gram factors N, the shift c of c·I, terms).
+    ``dims``: names of dimensions; such a name used as a number (the m of 1/m) is positive."""
     grams, shift, parts, known = [], None, [], True
     for t in _terms(H):
         c, mats = mx._split(t)
+        c = c.xreplace({s: sp.Symbol(s.name, positive=True) for s in c.free_symbols
+                        if isinstance(s, sp.Symbol) and s.name in dims})
         # a 1 × 1 product (wᵀx) is a real number
         real = _real_scalars(c, scope).xreplace({t: sp.Dummy(real=True) for t in c.atoms(sp.Trace)})
         sign = scope.sign(real) if c.free_symbols else (1 if c > 0 else -1 if c < 0 else 0)
@@ -315,30 +391,134 @@ def curvature(H, scope) -> tuple[str, tuple, sp.Basic | None, list]:
             if sign != 1:
                 known = False
             shift = c if shift is None else shift + c
-            parts.append((c, None))
+            parts.append((c, None, None))
             continue
+        weighted = _weighted_gram(mats)
+        if weighted is not None and sign in (0, 1):
+            N, v, why = weighted
+            if why is not None:
+                grams.append(N)
+                parts.append((mx._split(t)[0], N, v))
+                continue
         N = _gram(mats)
         if N is None or sign not in (0, 1):
             known = False
             continue
         grams.append(N)
-        parts.append((c, N))
+        parts.append((c, N, None))
     if not known:
         return "unknown", (), None, []
     return ("definite" if shift is not None else "semidefinite"), tuple(grams), shift, parts
+
+
+def _weighted_gram(mats):
+    """(N, v, reasons) when the product ``mats`` is Nᵀ diag(v) N, with ``reasons`` why every
+    entry of v is positive (None when that is not known), else None."""
+    flat = mx._flatten(mats)
+    k = len(flat)
+    if k % 2 == 0 or k < 3 or not isinstance(flat[k // 2], mx.DiagMatrix):
+        return None
+    if any(flat[i] != flat[k - 1 - i].T for i in range(k // 2)):
+        return None
+    half = flat[k // 2 + 1:]
+    N = half[0] if len(half) == 1 else sp.MatMul(*half)
+    v = flat[k // 2].args[0]
+    return N, v, _positive_entries(v)
+
+
+def _positive_entries(v):
+    """Why every entry of the entrywise product v is ≥ 0 (as ("sigmoid", U), ("exp", U),
+    ("square", a) facts), or None: σ(u) and 1 − σ(u) lie in (0, 1), e^{u} > 0, a^{∘2} ≥ 0."""
+    factors = list(v.args) if isinstance(v, sp.HadamardProduct) else [v]
+    reasons = []
+    for a in factors:
+        if isinstance(a, mx.Elementwise) and a.name in ("sigmoid", "exp"):
+            reasons.append((a.name, a.arg))
+        elif isinstance(a, sp.MatAdd) and len(a.args) == 2 and any(isinstance(t, sp.OneMatrix) for t in a.args) \
+                and any(mx._split(t)[0] == -1 and len(mx._split(t)[1]) == 1 and isinstance(mx._split(t)[1][0], mx.Elementwise)
+                        and mx._split(t)[1][0].name == "sigmoid" for t in a.args):
+            s = next(mx._split(t)[1][0] for t in a.args if not isinstance(t, sp.OneMatrix))
+            reasons.append(("sigmoid", s.arg))
+        elif isinstance(a, sp.HadamardPower) and a.exp.is_Integer and a.exp % 2 == 0:
+            reasons.append(("square", a.base))
+        else:
+            return None
+    return tuple(dict.fromkeys(reasons))
+
+
+class WeightedSquares(sp.Function):
+    """Σᵢ vᵢ ((N z)ᵢ)² = (Nz)ᵀ diag(v)(Nz), for display only (checked through that trace form).
+    Arguments: v, N, z, the index i, the row of N shown (xᵢᵀ) or 0, and a coefficient c."""
+
+    nargs = 6
+
+    def _latex(self, printer):
+        v, N, z, i, row, c = self.args
+        head = "" if c == 1 else "-" if c == -1 else printer._print(c) + " "
+        weight = _entry_tex(v, i, printer)
+        if row != sp.S.Zero:
+            inner = printer._print(row) + "_{" + printer._print(i) + r"}^\top " + printer._print(z)
+        else:
+            inner = r"\left(" + printer._print(sp.MatMul(N, z)) + r"\right)_{" + printer._print(i) + "}"
+        m = N.shape[0]
+        return (head + r"\sum_{" + printer._print(i) + "=1}^{" + printer._print(m) + "} " + weight
+                + r"\left(" + inner + r"\right)^2")
+
+
+def _entry_tex(v, i, printer) -> str:
+    """The i-th entry of an entrywise product as a teacher writes it: σ_i (1 − σ_i) y_i²."""
+    factors = list(v.args) if isinstance(v, sp.HadamardProduct) else [v]
+    out = []
+    idx = printer._print(i)
+    for a in factors:
+        if isinstance(a, mx.Elementwise) and a.name == "sigmoid":
+            out.append(r"\sigma_{" + idx + "}")
+        elif isinstance(a, sp.MatAdd) and any(isinstance(t, sp.OneMatrix) for t in a.args):
+            rest = sp.MatAdd(*[t for t in a.args if not isinstance(t, sp.OneMatrix)])
+            out.append(r"\left(1 - " + _entry_tex(-rest, i, printer) + r"\right)")
+        elif isinstance(a, sp.HadamardPower):
+            out.append(_entry_tex(a.base, i, printer) + "^{" + printer._print(a.exp) + "}")
+        elif isinstance(a, sp.MatrixSymbol):
+            out.append(sp.latex(sp.Symbol(a.name)) + "_{" + idx + "}")
+        else:
+            out.append(r"\left(" + printer._print(a) + r"\right)_{" + idx + "}")
+    return " ".join(out)
+
+
+def WeightedSquares_rows(qf):
+    """(N, row) of every Σᵢ vᵢ(xᵢᵀz)² shown with the rows of a named data matrix."""
+    for ws in qf.atoms(WeightedSquares):
+        if ws.args[4] != sp.S.Zero:
+            yield ws.args[1], ws.args[4]
 
 
 def _norm2(v):
     return sp.Trace(sp.MatMul(v.T, v))
 
 
-def quadratic_form(parts, z, shown: bool = False):
+def quadratic_form(parts, z, shown: bool = False, used=()):
     """Σ c‖Nz‖² + c‖z‖² as a scalar expression in traces (``shown``: with ‖·‖²)."""
     out = sp.S.Zero
-    for c, N in parts:
+    for c, N, w in parts:
         v = z if N is None else sp.MatMul(N, z)
+        if w is not None:
+            if shown:
+                i = sp.Symbol("i" if "i" not in {s.name for s in w.free_symbols} else "k")
+                row = _row_of(N, used)
+                out += WeightedSquares(w, N, z, i, row if row is not None else sp.S.Zero, c)
+                continue
+            out += c * sp.Trace(sp.MatMul(v.T, mx.DiagMatrix(w), v))
+            continue
         out += c * (NormSquared(v) if shown else _norm2(v))
     return out
+
+
+def _row_of(N, used=()):
+    """xᵢᵀ, the i-th row of a named data matrix X, as a printable symbol; None otherwise."""
+    if not isinstance(N, sp.MatrixSymbol) or len(N.name) != 1 or not N.name.isupper() \
+            or N.name.lower() in used:
+        return None
+    return sp.MatrixSymbol(N.name.lower(), N.shape[1], 1)
 
 
 def check_curvature(problem_id: str, spec, f, X, H, parts, z) -> None:
@@ -421,6 +601,41 @@ def check_newton(problem_id: str, spec, f, X, gradient, H, solution) -> None:
                                      "stationary point at random numbers")
 
 
+def _newton_step(X, H, gradient):
+    """x − H⁻¹∇f with the scalar factors of H and ∇f combined: (c H₀)⁻¹(k g₀) = (k/c) H₀⁻¹ g₀."""
+    hs, gs = _terms(H), _terms(gradient)
+    c = mx._common_factor([mx._split(t)[0] for t in hs] * 2)   # one term: its own coefficient
+    k = mx._common_factor([mx._split(t)[0] for t in gs] * 2)
+    if c.has(sp.Trace) or k.has(sp.Trace):
+        c = k = sp.S.One
+    H0 = (H / c).doit() if c != 1 else H
+    g0 = (gradient / k).doit() if k != 1 else gradient
+    ratio = sp.factor(k / c)
+    step = ratio * sp.MatMul(sp.Inverse(H0), g0)
+    return sp.MatAdd(X, -step, evaluate=False)
+
+
+def check_newton_step(problem_id: str, spec, f, X, newton) -> None:
+    """x − H⁻¹∇f at random numbers of the concrete size, H and ∇f from sympy of the explicit scalar."""
+    sizes, explicit = mx._concrete(spec, f, X)
+    Xs = explicit[X]
+    variables = list(Xs)
+    f_e = _f_explicit(f, sizes, explicit)
+    g = sp.Matrix([sp.diff(f_e, v) for v in variables])
+    Hx = sp.hessian(f_e, variables)
+    rng = random.Random(f"{problem_id}/newton step")
+    scalars = sorted(f.free_symbols, key=sp.default_sort_key)
+    for at in _points(rng, explicit, scalars):
+        Hn = Hx.xreplace(at).evalf(40)
+        want = Xs.xreplace(at) - Hn.inv() * g.xreplace(at).evalf(40)
+        numbers = {k: v.xreplace(at).evalf(40) for k, v in explicit.items()}
+        plain = {s: v for s, v in at.items() if isinstance(s, sp.Symbol) and s not in sizes}
+        got = mx._as_matrix(mx._explicit(newton.xreplace(plain), sizes, numbers)).evalf(40)
+        if any(abs(a - b) > 1e-20 * (1 + abs(a)) for a, b in zip(want, got)):
+            raise VerificationFailed(problem_id, "newton", "the Newton step differs from x − H⁻¹∇f "
+                                     "at random numbers")
+
+
 # --- solving -------------------------------------------------------------------------------
 
 
@@ -468,7 +683,8 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
     used = {m.name for m in f.atoms(sp.MatrixSymbol)} | {s.name for s in f.free_symbols}
     z = sp.MatrixSymbol(next(n for n in ("z", "u", "v", "q", "z_0") if n not in used), *X.shape)
     scope = _scope(problem)
-    kind, grams, shift, parts = curvature(H, scope)
+    dims = {d.name for M in f.atoms(sp.MatrixSymbol) for d in M.shape if isinstance(d, sp.Symbol)}
+    kind, grams, shift, parts = curvature(H, scope, dims)
     if parts:
         check_curvature(problem.id, spec, f, X, H, parts, z)
         checks.append("the Hessian as a sum of squares, and positive semidefinite, at random numbers")
@@ -499,18 +715,24 @@ def solve(problem, spec, f, X, gradient) -> tuple[SecondOrder, list, tuple[str, 
         if second.stationary:
             answers.append(("stationary", solution))
     if second.newton:
-        newton = sp.MatAdd(X, -sp.MatMul(sp.Inverse(H), gradient))
+        newton = _newton_step(X, H, gradient)
         if stationary is None and _singular(spec, f, X, H):
             raise problem.error("newton", "the Hessian is singular at random values of a concrete size "
                                 "(rank deficient), so the Newton step is not defined")
+        if stationary is None:
+            check_newton_step(problem.id, spec, f, X, newton)
+            checks.append("the Newton step against the inverse of sympy.hessian times the gradient of the "
+                          "expanded scalar at random numbers")
         if stationary is not None:
             check_newton(problem.id, spec, f, X, gradient, H, stationary.solution)
             reaches = True
             checks.append("one Newton step from random points reaches the stationary point")
         answers.append(("newton", newton))
-    qf = quadratic_form(parts, z, shown=True) if parts else None
+    qf = quadratic_form(parts, z, shown=True, used=used) if parts else None
+    rows = tuple(WeightedSquares_rows(qf)) if qf is not None else ()
+    where = tuple(dict.fromkeys(r for c, N, w in parts if w is not None for r in _positive_entries(w)))
     return (SecondOrder(dgrad, H, shape, constant, kind, qf, grams, shift, stationary, newton,
-                        reaches, z), answers, tuple(checks))
+                        reaches, z, rows, where), answers, tuple(checks))
 
 
 # --- kind derivative: the second derivative of a scalar function -----------------------------

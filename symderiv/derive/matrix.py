@@ -1035,6 +1035,8 @@ class MatrixSolution:
         if self.second is not None:  # the direction z of zᵀHz, bold like the variable
             z = self.second.z
             out[z] = r"\boldsymbol{z}" if bold and self.wrt not in given else "z"
+            for _, row in self.second.rows:  # xᵢᵀ, a row of the data matrix X
+                out[row] = rf"\boldsymbol{{{row.name}}}" if bold else row.name
         return out
 
     @property
