@@ -855,7 +855,8 @@ def _composed_loss_gradients(hidden, output, loss, Ws, bs, x, y):
     ell = vector_loss(loss, yhat, y, consts)
     at = {}
     for S, V in zip(Wsym + bsym, Ws + bs):
-        at.update(dict(zip(S, V)))
+        at.update({s: sp.Float(v, 50) for s, v in zip(S, V)})  # 50 digits: the exact closed
+                                                                # forms of tanh layers are huge
 
     def d(s):   # the other parameters fixed first: a derivative in one variable
         return sp.diff(ell.xreplace({o: v for o, v in at.items() if o != s}), s).xreplace({s: at[s]})
