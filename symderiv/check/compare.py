@@ -29,6 +29,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
 from ..budget import time_budget
+from ..derive.branches import kink_arguments
 from ..errors import SolveTimeout
 from ..verify import mp_value
 from .context import Context
@@ -76,27 +77,11 @@ def _close(a: complex, b: complex, tol: float) -> bool:
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
 
-def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
-    """Expressions whose sign changes the formula: |u|, max(u, v), u > v, Heaviside(u) …"""
-    out = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
-            out.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            args = node.args
-            out.extend(a - b for i, a in enumerate(args) for b in args[i + 1:])
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                for rel in cond.atoms(sp.core.relational.Relational):
-                    out.append(rel.lhs - rel.rhs)
-    return out
-
-
 def sample_points(ctx: Context, exprs: list[sp.Basic], rng: random.Random,
                   count: int = POINTS) -> list[dict]:
     """Random points of the domain, each away from every kink of ``exprs``."""
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
-    kinks = [k for e in exprs for k in _kink_arguments(e)]
+    kinks = [k for e in exprs for k in kink_arguments(e)]
     points: list[dict] = []
     for _ in range(count * 8):
         if len(points) >= count:

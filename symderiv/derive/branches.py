@@ -249,3 +249,21 @@ def as_piecewise(branches: list[Branch], var: sp.Symbol, closed: frozenset = fro
     merged = sp.Piecewise(*pieces)
     # sgn′ is 0 on both sides of the jump: one piece per branch all the same, not "0 if x ≠ 0"
     return merged if len(merged.args) == len(pieces) else sp.Piecewise(*pieces, evaluate=False)
+
+
+def kink_arguments(expr: sp.Expr) -> list[sp.Expr]:
+    """Expressions whose sign switches the formula: u of |u|, a − b of max(a, b), …"""
+    out = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
+            out.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            # max(0, u): the kink is at u = 0, written as u
+            out.extend((b if a == 0 else a if b == 0 else a - b)
+                       for i, a in enumerate(args) for b in args[i + 1:])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    out.append(rel.lhs - rel.rhs)
+    return out

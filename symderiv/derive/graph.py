@@ -23,6 +23,7 @@ from ..errors import BadInput, VerificationFailed
 from ..parse import Namespace, parse_expression
 from ..errors import printable
 from ..spec import Fields, Problem
+from .branches import kink_arguments
 from .derivative import _IDENT, namespace
 from .network import Diagram
 from .steps import Answer, Solution
@@ -240,24 +241,6 @@ def at_kink_convention(e: sp.Expr) -> sp.Expr:
     """The derivative's value where it does not exist: Heaviside(0) = 0, so max(0, u)′ at u = 0
     is 0 (the left derivative, a subgradient), as for networks; sign(0) = 0 for |u|."""
     return e.replace(lambda a: isinstance(a, sp.Heaviside), lambda a: sp.Heaviside(a.args[0], 0))
-
-
-def kink_arguments(expr: sp.Expr) -> list[sp.Expr]:
-    """Expressions whose sign switches the formula: u of |u|, a − b of max(a, b), …"""
-    out = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
-            out.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            args = node.args
-            # max(0, u): the kink is at u = 0, written as u
-            out.extend((b if a == 0 else a if b == 0 else a - b)
-                       for i, a in enumerate(args) for b in args[i + 1:])
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                for rel in cond.atoms(sp.core.relational.Relational):
-                    out.append(rel.lhs - rel.rhs)
-    return out
 
 
 def _kinks_at(exprs: dict, edges: list, values: dict, node_values) -> tuple[Kink, ...]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 
 import sympy as sp
 
@@ -122,16 +121,7 @@ def scalar_gradient(c, X, dX):
     df_terms = []
     for a in atoms:
         partial = sp.diff(plain, dummies[a]).xreplace(back)
-        for term in sp.Add.make_args(sp.expand(mx.scalar_differential(a, X, dX))):
-            k, traces = sp.S.One, []
-            for factor in sp.Mul.make_args(term):
-                if isinstance(factor, sp.Trace) and factor.has(dX):
-                    traces.append(factor)
-                else:
-                    k *= factor
-            for t in traces:
-                for coeff, mats in mx._trace_terms(t):
-                    df_terms.append((partial * k * coeff, mats))
+        df_terms += [(partial * k, mats) for k, mats in mx.trace_pieces(mx.scalar_differential(a, X, dX), dX)]
     if not df_terms:
         return sp.ZeroMatrix(*X.shape)
     parts = mx.read_off(df_terms, X, dX)

@@ -116,8 +116,8 @@ class Elementwise(MatrixExpr):
         return f"{name}({printer._print(self.arg)})"
 
 
-class Softmax(MatrixExpr):
-    """softmax(v) of an n × 1 vector: entries exp(vᵢ)/Σₖ exp(vₖ)."""
+class _OfOneMatrix(MatrixExpr):
+    """A matrix function of one matrix argument, of that argument's shape."""
 
     def __new__(cls, arg):
         return MatrixExpr.__new__(cls, arg)
@@ -129,6 +129,10 @@ class Softmax(MatrixExpr):
     @property
     def shape(self):
         return self.arg.shape
+
+
+class Softmax(_OfOneMatrix):
+    """softmax(v) of an n × 1 vector: entries exp(vᵢ)/Σₖ exp(vₖ)."""
 
     def _entry(self, i, j, **kwargs):
         n = self.arg.shape[0]
@@ -148,19 +152,8 @@ class Softmax(MatrixExpr):
         return f"softmax({printer._print(self.arg)})"
 
 
-class RowSoftmax(MatrixExpr):
+class RowSoftmax(_OfOneMatrix):
     """softmax(S) of an N × C matrix, row by row (each row of scores to probabilities)."""
-
-    def __new__(cls, arg):
-        return MatrixExpr.__new__(cls, arg)
-
-    @property
-    def arg(self):
-        return self.args[0]
-
-    @property
-    def shape(self):
-        return self.arg.shape
 
     def _entry(self, i, j, **kwargs):
         c = int(self.arg.shape[1])
@@ -178,15 +171,8 @@ def _row_sums(S):
     return sp.MatMul(S, sp.OneMatrix(S.shape[1], 1))
 
 
-class DiagonalOf(MatrixExpr):
+class DiagonalOf(_OfOneMatrix):
     """The diagonal of a square matrix as a column vector (SymPy's own fails on explicit matrices)."""
-
-    def __new__(cls, arg):
-        return MatrixExpr.__new__(cls, arg)
-
-    @property
-    def arg(self):
-        return self.args[0]
 
     @property
     def shape(self):
@@ -733,6 +719,21 @@ def scalar_differential(atom, X, dX):
                         shown=MATRIX_NO_RULE)
 
 
+def trace_pieces(differential, dX) -> list[tuple[sp.Basic, list]]:
+    """(scalar coefficient, matrices) of every term c·tr(… dX …) of a scalar differential."""
+    out = []
+    for term in sp.Add.make_args(sp.expand(differential)):
+        c, traces = sp.S.One, []
+        for factor in sp.Mul.make_args(term):
+            if isinstance(factor, sp.Trace) and factor.has(dX):
+                traces.append(factor)
+            else:
+                c *= factor
+        for t in traces:
+            out += [(c * coeff, mats) for coeff, mats in _trace_terms(t)]
+    return out
+
+
 def _trace_terms(t):
     """tr(Σ cᵢ Mᵢ) as [(cᵢ, Mᵢ)] with each Mᵢ a product of matrices."""
     inner = t.arg.doit().expand()
@@ -1081,17 +1082,7 @@ def solve(problem: Problem) -> Solution:
     df_terms = []
     shown = []
     for a in atoms:
-        pieces = expanded[a]
-        for term in sp.Add.make_args(sp.expand(pieces)):
-            c, traces = sp.S.One, []
-            for factor in sp.Mul.make_args(term):
-                if isinstance(factor, sp.Trace) and factor.has(dX):
-                    traces.append(factor)
-                else:
-                    c *= factor
-            for t in traces:
-                for coeff, mats in _trace_terms(t):
-                    df_terms.append((partials[a] * c * coeff, mats))
+        df_terms += [(partials[a] * k, mats) for k, mats in trace_pieces(expanded[a], dX)]
     if not df_terms:  # f does not depend on X after all (u − u): the gradient is zero
         df_terms = []
         contributions = [sp.ZeroMatrix(*X.shape)]

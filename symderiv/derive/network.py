@@ -1863,6 +1863,8 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
     if p.entrywise:
         value = _entrywise_plain(spec, names, fx, p.shown)
         text = sympy_string(value)
+        # the JSON key's promise is that sympy.parse_expr reads its strings back; this text is
+        # printed here from SymPy objects over names checked as identifiers (no file text)
         back = sp.parse_expr(text, local_dict={"yhat_j": sp.Symbol("yhat_j", real=True),
                                                "y_j": sp.Symbol("y_j", real=True)})
         yh, yy = w.env[names.output], w.env[names.target]
