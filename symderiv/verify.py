@@ -35,6 +35,17 @@ def rng_for(problem_id: str, label: str) -> random.Random:
     return random.Random(f"{problem_id}/{label}")
 
 
+def mp_lambdify(args, expr):
+    """``sympy.lambdify`` to mpmath, printing sums in their stored order: the default printer
+    sorts the terms of every sum, which evaluates each term of an exact closed form (a tanh
+    network's gradient) with SymPy's evalf and costs seconds."""
+    from sympy.printing.pycode import MpmathPrinter
+
+    printer = MpmathPrinter({"order": "none", "fully_qualified_modules": False, "inline": True,
+                             "allow_unknown_functions": True, "user_functions": {}})
+    return sp.lambdify(args, expr, modules="mpmath", printer=printer, docstring_limit=0)
+
+
 def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
     """A closed-form number evaluated by mpmath at fixed precision.
 
@@ -43,7 +54,7 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
     """
     if expr.is_Rational:
         return complex(expr)
-    fn = sp.lambdify([], expr, modules="mpmath")
+    fn = mp_lambdify([], expr)
     with mpmath.workdps(dps):
         return complex(fn())
 
@@ -58,7 +69,7 @@ def _compiled(expr: sp.Expr, names: tuple):
     fn = _COMPILED.get(key)
     if fn is None:
         try:
-            fn = sp.lambdify(names, expr, modules="mpmath")
+            fn = mp_lambdify(names, expr)
         except Exception:  # noqa: BLE001 - a function mpmath does not know: evaluate with SymPy
             fn = False
         _COMPILED[key] = fn
@@ -250,7 +261,7 @@ def check_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, point: 
     others = sorted(expr.free_symbols - {var}, key=lambda s: s.name)
     for _ in range(3):
         params = scope.sample(rng, [s.name for s in others])
-        fn = sp.lambdify(var, expr.subs(params), modules="mpmath")
+        fn = sp.lambdify(var, expr.subs(params), modules="mpmath", docstring_limit=0)
         # mpmath numbers throughout: e^{x²} far out is beyond floating point, not infinite
         with mpmath.workdps(40):
             samples = _far_values(fn, sign, FAR + SLOW_FAR)
@@ -301,7 +312,7 @@ def check_no_limit(problem: str, label: str, expr: sp.Expr, var: sp.Symbol, poin
     others = sorted(expr.free_symbols - {var}, key=lambda s: s.name)
     for _ in range(3):
         params = scope.sample(rng, [s.name for s in others])
-        fn = sp.lambdify(var, expr.subs(params), modules="mpmath")
+        fn = sp.lambdify(var, expr.subs(params), modules="mpmath", docstring_limit=0)
         lo, hi = (bounds.min.subs(params), bounds.max.subs(params))
         spreads = []
         for s in NO_LIMIT_SCALES:

@@ -108,7 +108,7 @@ def decided_sign(expr: sp.Expr, scope: Scope, var: sp.Symbol | None = None) -> i
         at = scope.sample(rng, names)
         try:
             with mpmath.workdps(30):
-                v = mpmath.mpmathify(sp.lambdify(list(at), expr, modules="mpmath")(
+                v = mpmath.mpmathify(sp.lambdify(list(at), expr, modules="mpmath", docstring_limit=0)(
                     *[mpmath.mpf(int(q.p)) / int(q.q) for q in at.values()]))
         except (TypeError, ValueError, ZeroDivisionError, AttributeError):
             return None

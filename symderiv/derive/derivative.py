@@ -463,8 +463,8 @@ def _plot(f: sp.Expr, d: sp.Expr, var: sp.Symbol, scope: Scope, breaks: list[sp.
     params = {}
     for sym in sorted((f.free_symbols | d.free_symbols) - {var}, key=lambda s: s.name):
         params[sym] = _representative(scope.domain_of(sym))
-    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"])
-    dn = sp.lambdify(var, d.subs(params), modules=["mpmath"])
+    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"], docstring_limit=0)
+    dn = sp.lambdify(var, d.subs(params), modules=["mpmath"], docstring_limit=0)
     lo, hi = PLOT_RANGE
     xs = [lo + (hi - lo) * k / (PLOT_SAMPLES - 1) for k in range(PLOT_SAMPLES)]
     cut = sorted(float(b.subs(params)) for b in breaks)

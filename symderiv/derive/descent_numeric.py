@@ -89,7 +89,7 @@ def parse(problem, f, alphas, steps, step_name, number) -> NumericSpec:
 
 def _evaluator(expr, x):
     try:
-        fn = sp.lambdify([x], expr, modules="mpmath")
+        fn = sp.lambdify([x], expr, modules="mpmath", docstring_limit=0)
     except Exception:  # noqa: BLE001 - a function mpmath does not know: SymPy evaluates it
         def fn(v):
             return mpmath.mpmathify(complex(expr.evalf(mpmath.mp.dps, subs={x: sp.Float(v, mpmath.mp.dps)})))

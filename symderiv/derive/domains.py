@@ -117,7 +117,7 @@ def _describe_set(s: sp.Set, var: sp.Symbol) -> str:
 
 def numerically_undefined(f: sp.Expr, var: sp.Symbol, sign: int, params: dict) -> bool:
     """A last guard: ``f`` is not real (or not finite) at var = sign·10², sign·10⁴."""
-    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"])
+    fn = sp.lambdify(var, f.subs(params), modules=["mpmath"], docstring_limit=0)
     with mpmath.workdps(30):
         for far in (10 ** 2, 10 ** 4):
             try:

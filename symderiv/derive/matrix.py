@@ -1366,6 +1366,10 @@ def _entry_example(spec: MatrixSpec, f, X, facts=()):
         d = sp.simplify(d) if sp.count_ops(d) < 60 else d
     if f.has(*ENTRYWISE_NODES):  # factoring sums of exponentials is slow and rarely shorter
         return (x11, d) if sp.count_ops(d) <= 12 else None
+    if sp.count_ops(d) > 150:
+        # a short example is at most 12 operations; factoring a long polynomial into one
+        # costs seconds (the square of a quadratic form) and almost never succeeds
+        return None
     d = sp.factor(d)
     if sp.count_ops(d) > 12:
         return None

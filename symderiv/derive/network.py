@@ -674,10 +674,9 @@ def _close(a, b) -> bool:
     a, b = _number(a), _number(b)
     if a.is_Rational and b.is_Rational:
         return a == b
-    if a.is_Float or b.is_Float or a.has(sp.Float) or b.has(sp.Float):
-        va, vb = complex(sp.N(a, 40)), complex(sp.N(b, 40))
-    else:
-        va, vb = verify.mp_value(a), verify.mp_value(b)
+    # compiled to mpmath at 50 digits, decimals included: SymPy's adaptive evalf of a tanh
+    # network's exact closed form takes seconds
+    va, vb = verify.mp_value(a), verify.mp_value(b)
     return abs(va - vb) <= 1e-20 * max(1.0, abs(va))
 
 
@@ -1388,7 +1387,7 @@ def _verify_numeric(problem: Problem, net: Network, Ws, bs, x, y, gW, gb, zs) ->
     if at_kink:
         return True
     flat = list(values)
-    fn = sp.lambdify(flat, net.loss_of(_forward_expr(net, Wsym, bsym, x), y), modules="mpmath")
+    fn = verify.mp_lambdify(flat, net.loss_of(_forward_expr(net, Wsym, bsym, x), y))
     point = [values[s] for s in flat]
     with mpmath.workdps(50):
         base = [mpmath.mpf(sp.Rational(v).p) / sp.Rational(v).q for v in point]
