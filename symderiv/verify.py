@@ -53,7 +53,7 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
     can take seconds; compiled to mpmath it takes microseconds, at the same 50 digits.
     """
     if expr.is_Rational:
-        return complex(expr)
+        return complex(expr.p / expr.q)  # correctly rounded (SymPy's complex() of 17/50 is not)
     fn = mp_lambdify([], expr)
     with mpmath.workdps(dps):
         return complex(fn())
