@@ -270,15 +270,18 @@ def _target_function(data: DataSpec, f: Fields | None = None):
     x = scope.symbol(data.var)
     ns = namespace(scope)
     ns = Namespace(symbols={**ns.symbols, data.var: x}, functions=ns.functions, make_symbol=ns.make_symbol)
+    def error(message):
+        return f.error("data.target", message) if f else BadInput(message, field="data.target")
+
     try:
         expr = parse_expression(data.target, ns)
     except BadInput as exc:
-        raise (f.error("data.target", exc.message) if f else exc) from None
+        raise error(exc.message) from None
     if not isinstance(expr, sp.Expr):
-        raise f.error("data.target", "expected a scalar expression")
+        raise error("expected a scalar expression")
     extra = sorted(s.name for s in expr.free_symbols if s != x)
     if extra:
-        raise f.error("data.target", f"the target may only use {data.var}; unknown name {extra[0]!r}")
+        raise error(f"the target may only use {data.var}; unknown name {extra[0]!r}")
     fn = sp.lambdify([x], expr, modules=[_NUMPY_EXTRAS, "numpy"])
     return lambda v: np.broadcast_to(np.asarray(fn(v), dtype=float), np.shape(v))
 
