@@ -313,3 +313,53 @@ def test_bad_csv_is_one_line(content, message, tmp_path):
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert f"problem e: data.csv: {message}" in result.stderr
+
+
+def _csv_problem(tmp_path, xs, activations):
+    (tmp_path / "d.csv").write_text("x,y\n" + "".join(f"{x},{abs(x) - 0.5}\n" for x in xs))
+    src = tmp_path / "p.toml"
+    src.write_text(small(activations=activations).replace(
+        'target = "x**2 - 1"\nrange = [-2, 2]\nsamples = 40\nnoise = 0.1', 'csv = "d.csv"'))
+    return src
+
+
+def test_samples_at_a_kink_are_left_out_of_the_gradient_check(tmp_path, monkeypatch):
+    # x = 0 with zero initial biases puts every ReLU unit exactly on its kink: there a central
+    # difference gives the slope 1/2, the left derivative 0; such samples are not compared
+    xs = [0.0 if i % 3 == 0 else round(-1 + i / 20, 3) for i in range(40)]
+    sol = _solve(_csv_problem(tmp_path, xs, '["relu"]'))
+    check = sol.body.runs[0].check
+    assert check.relative < 1e-5
+    train = experiment.dataset(load(tmp_path / "p.toml").problems[0].spec).x_train[:, 0]
+    order = next(experiment.batch_orders(len(train), 1, 7))
+    batch = train[order[(check.batch - 1) * 8:check.batch * 8]]
+    assert 0 in batch and check.size == int(np.sum(batch != 0)) < 8
+    # compared at the kink too, the same formulas fail: the left-out samples matter
+    monkeypatch.setattr(experiment, "KINK_MARGIN", -1.0)
+    with pytest.raises(VerificationFailed, match="relative difference"):
+        _solve(_csv_problem(tmp_path, xs, '["relu"]'))
+
+
+def test_no_batch_away_from_the_kinks_is_not_solved(tmp_path):
+    xs = [0.0] * 36 + [0.5, -0.5, 1.0, -1.0]
+    with pytest.raises(VerificationFailed) as err:
+        _solve(_csv_problem(tmp_path, xs, '["relu"]'))
+    assert "in every batch most samples have a pre-activation at a kink" in str(err.value)
+    # a smooth activation has no kink: the same data are checked and trained
+    sol = _solve(_csv_problem(tmp_path, xs, '["tanh"]'))
+    assert sol.body.runs[0].check.size == 8
+
+
+@pytest.mark.parametrize("activation, constants, expected", [
+    ("relu", "", [0, 0, 1]),                          # ReLU′(0) = 0, as the mlp kind uses
+    ("leaky_relu", "\n[problem.constants]\na = 0.05\n", [0.05, 0.05, 1]),
+    ("elu", "\n[problem.constants]\nalpha = 2\n", [2 * math.exp(-1), 2, 1]),
+    ("tanh", "", [1 - math.tanh(-1) ** 2, 1, 1 - math.tanh(1) ** 2]),
+])
+def test_compiled_derivative_is_the_left_one_at_a_kink(activation, constants, expected, write_toml):
+    spec_text = small(activations=f'["{activation}"]').replace("[problem.data]", constants.strip() + "\n[problem.data]")
+    problem = load(write_toml(spec_text)).problems[0]
+    formulas, _ = experiment.derived_formulas(problem, problem.spec, activation)
+    c = experiment.compile_formulas(problem.spec, activation, formulas)
+    got = np.asarray(c.prime(np.array([-1.0, 0.0, 1.0])), dtype=float)
+    assert got.tolist() == pytest.approx(expected, rel=1e-12)
