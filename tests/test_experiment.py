@@ -116,6 +116,9 @@ def test_table_values_are_the_trained_values(write_toml):
         assert experiment.sci(float(got[f"final_mse[activation={name}]"])) in tex
         assert experiment.sci(float(got[f"final_validation_mse[activation={name}]"])) in tex
     assert "An experiment, not a proof." in tex
+    from tests.test_document import forbidden_in
+
+    assert forbidden_in(tex) == []
 
 
 def test_summary_is_worded_from_the_numbers(write_toml):
@@ -210,7 +213,7 @@ def test_diverging_run_is_reported_not_ranked(write_toml):
     runs = {r.written: r for r in sol.body.runs}
     assert runs["linear"].diverged_at is not None
     assert str(ans["final_mse[activation=linear]"]) == "oo"
-    assert any("linear the training diverged at epoch" in s for s in sol.body.paragraph)
+    assert any("The training diverged with linear (at epoch " in s for s in sol.body.paragraph)
 
 
 def test_csv_data_next_to_the_problem(tmp_path):
@@ -226,6 +229,16 @@ def test_csv_data_next_to_the_problem(tmp_path):
     # y = 2x + 1/2 exactly: the linear network gets close
     assert float(_answers(sol)["final_mse[activation=linear]"]) < 0.05
     assert sol.body.n_train + sol.body.n_val == 30
+    # the key names the file in words (no program text) and compiles past the body check
+    from symderiv.render import render_document
+    from symderiv.texsafe import check_document_body
+    from tests.test_document import forbidden_in
+
+    ps = load(path)
+    tex = render_document(ps, [sol])
+    check_document_body(tex)
+    assert "the 30 rows of the file ``data.csv''" in tex
+    assert forbidden_in(tex) == []
 
 
 @pytest.mark.slow

@@ -878,10 +878,13 @@ def summary(runs) -> list[str]:
         for r in gaps:
             out.append(f"With {display_name(r.written, r.name)} the validation MSE is "
                        f"{r.final_val / r.final_train:.1f} times its training MSE.")
-    for r in runs:
-        if r.diverged_at is not None:
-            out.append(f"With {display_name(r.written, r.name)} the training diverged at epoch "
-                       f"{r.diverged_at} (the MSE exceeded $10^{{8}}$): a smaller learning rate may be needed.")
+    gone = [f"{display_name(r.written, r.name)} (at epoch {r.diverged_at})" for r in runs
+            if r.diverged_at is not None]
+    if gone:
+        names = gone[0] if len(gone) == 1 else ", ".join(gone[:-1]) + " and " + gone[-1]
+        out.append(f"The training diverged with {names}: the training MSE exceeded $10^{{8}}$, so a "
+                   "smaller learning rate may be needed" + ("; no activation finished the training, so "
+                                                           "none is ranked." if not ok else "."))
     return out
 
 
@@ -986,7 +989,7 @@ def _data_text(spec: ExperimentSpec) -> str:
 
     d = spec.data
     if not d.target:
-        return rf"the {len(d.rows)} rows of the file \texttt{{{escape(d.csv)}}}"
+        return rf"the {len(d.rows)} rows of the file ``{escape(d.csv)}''"
     scope = Scope()
     x = scope.symbol(d.var)
     ns = namespace(scope)
