@@ -64,18 +64,27 @@ def _answers(solution):
 # --- an independent training loop: one hidden layer, back-propagation by hand -----------------
 
 
-def independent_run(seed, target, low, high, n, noise, validation, lr, batch, epochs, act, dact):
+def independent_run(seed, target, low, high, n, noise, validation, lr, batch, epochs, act, dact, width=3):
+    """Data drawn as the documented protocol says, then :func:`independent_training`."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(low, high, n)
     y = target(x) + noise * rng.standard_normal(n)
+    return independent_training(rng, x, y, seed, validation, lr, batch, epochs, act, dact, width)
+
+
+def independent_training(rng, x, y, seed, validation, lr, batch, epochs, act, dact, width=3):
+    """A 1 → width → 1 network with a linear output and the loss ½(ŷ − y)², trained by SGD with
+    back-propagation written by hand; the split, the initial weights and the batch order follow
+    the documented seeding (the split's permutation from ``rng``). Final (training, validation) MSE."""
+    n = len(x)
     perm = rng.permutation(n)
     n_val = max(1, round(validation * n))
     xv, yv, xt, yt = x[perm[:n_val]], y[perm[:n_val]], x[perm[n_val:]], y[perm[n_val:]]
     init = np.random.default_rng(seed + 1)
-    a1, a2 = math.sqrt(6 / (1 + 3)), math.sqrt(6 / (3 + 1))
-    w1 = init.uniform(-a1, a1, (3, 1))[:, 0]     # W1 is 3 x 1
-    w2 = init.uniform(-a2, a2, (1, 3))[0]        # W2 is 1 x 3
-    b1, b2 = np.zeros(3), 0.0
+    a1, a2 = math.sqrt(6 / (1 + width)), math.sqrt(6 / (width + 1))
+    w1 = init.uniform(-a1, a1, (width, 1))[:, 0]     # W1 is width x 1
+    w2 = init.uniform(-a2, a2, (1, width))[0]        # W2 is 1 x width
+    b1, b2 = np.zeros(width), 0.0
     shuffle = np.random.default_rng(seed + 2)
 
     def predict(xs):

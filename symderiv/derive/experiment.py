@@ -851,6 +851,10 @@ def display_name(written: str, name: str) -> str:
     return title
 
 
+def _capital(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
 def summary(runs) -> list[str]:
     """The paragraph, worded from the numbers: which activation reached the lowest MSE and by
     what factor, on validation and on training data; which runs diverged."""
@@ -868,7 +872,7 @@ def summary(runs) -> list[str]:
         out.append(text + ".")
         best_t = min(ok, key=lambda r: r.final_train)
         if best_t is best:
-            out.append(f"{display_name(best.written, best.name)} also has the lowest training MSE "
+            out.append(f"{_capital(display_name(best.written, best.name))} also has the lowest training MSE "
                        f"(${sci(best.final_train)}$).")
         else:
             out.append(f"On the training data {display_name(best_t.written, best_t.name)} is lowest "
