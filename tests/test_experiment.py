@@ -385,3 +385,11 @@ def test_compiled_derivative_is_the_left_one_at_a_kink(activation, constants, ex
     c = experiment.compile_formulas(problem.spec, activation, formulas)
     got = np.asarray(c.prime(np.array([-1.0, 0.0, 1.0])), dtype=float)
     assert got.tolist() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.0123, "0.0123"), (0.00123, r"1.23 \times 10^{-3}"), (123.4, "123"), (12345.0, r"1.23 \times 10^{4}"),
+    (0.009996, "0.0100"), (7.43e-4, r"7.43 \times 10^{-4}"), (0.175397, "0.175"), (math.inf, r"\infty"),
+])
+def test_measured_numbers_are_written_to_three_digits(value, shown):
+    assert experiment.sci(value) == shown

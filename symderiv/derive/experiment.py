@@ -581,23 +581,16 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
     # named in it (∂ℓ/∂z₂ inside ∂ℓ/∂W₂ is the array dL_dz2, not the formula again)
     known: list[tuple[sp.Basic, sp.Basic]] = []
     backward, grads = [], []
-    symbols = {}
-    for label, expr in formulas.items():
-        if label.startswith(("backward.", "grad.")):
-            for m in expr.atoms(sp.MatrixSymbol):
-                symbols[m.name] = m
     for label, expr in formulas.items():
         if not label.startswith("backward."):
             continue
         name = "dL_d" + label[len("backward.dL/d"):]
         hoisted = _hoist(expr, known)
         backward.append((name,) + compile_one(hoisted))
-        shape = expr.shape
-        known.append((expr, sp.MatrixSymbol(name, *shape)))
+        known.append((expr, sp.MatrixSymbol(name, *expr.shape)))
     for label, expr in formulas.items():
         if label.startswith("grad."):
             grads.append((label[len("grad."):],) + compile_one(_hoist(expr, known)))
-    act_entry, out_entry = ACTIVATIONS[activation], ACTIVATIONS[spec.output]
     return Compiled(activation, forward, loss, dloss, backward, grads,
                     functions[f"act_{activation}"], functions[f"act_{spec.output}"],
                     functions[f"prime_{activation}"],
