@@ -21,6 +21,9 @@ KINDS: dict[str, tuple[str, str]] = {
                     "non-quadratic losses in one parameter by running the iteration"),
     "proof": ("symderiv.derive.proofs", "proofs with machine-checked steps (gradient descent "
               "rates, population minimizers)"),
+    "experiment": ("symderiv.derive.experiment", "a training experiment: a small network trained "
+                   "with several hidden activations by the engine's checked back-propagation "
+                   "formulas, final MSEs and learning curves compared (measured, not proved)"),
     "text": ("symderiv.derive.text", "a prose answer written in the problem file"),
 }
 

@@ -262,7 +262,7 @@ def test_no_overfull_box_in_any_document(documents, tmp_path):
 # problems/examples/: one test per file, so that the files solve in parallel and the slow ones
 # (over ~3 s of CPU, as in test_examples.py) stay out of the fast subset
 SLOW_EXAMPLES = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic",
-                 "matrix_softmax_logistic", "hessians_normal_equations"}
+                 "matrix_softmax_logistic", "hessians_normal_equations", "udl_activation_experiment"}
 EXAMPLE_PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW_EXAMPLES else [])
                   for p in EXAMPLES]
 

@@ -1586,12 +1586,12 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
             elementwise.append((lhs, jac))
             continue
-        if entry.name == "identity":
+        if entry.name == "identity" and k == L:   # I: the output width's identity
             elementwise.append((lhs, _nc("I")))
             continue
         elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
     for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
-        if (which == "hidden" and L == 1) or entry.vector or entry.name == "identity" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
+        if (which == "hidden" and L == 1) or entry.vector or entry.name == "identity" and which == "output" or (which == "output" and spec.output == spec.hidden and fx.output == fx.hidden):
             continue
         closed, z = _closed_derivative(problem, spec, which)
         elementwise.append((_fn(_prime(fname), True)(z), closed))
