@@ -340,6 +340,21 @@ def export_moodle(key, out_dir, timeout, rtol):
     _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Moodle")
 
 
+@export.command(name="gradescope")
+@_export_options
+@click.option("--visibility", default="after_due_date", show_default=True,
+              type=click.Choice(["after_due_date", "visible", "after_published", "hidden"]),
+              help="when students see each answer's verdict and feedback (it reveals the key)")
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance for answers written with decimals")
+def export_gradescope(key, out_dir, timeout, visibility, rtol):
+    """Gradescope autograder: OUTPUT/<stem>-gradescope.zip (upload it as the autograder)."""
+    from .platforms.gradescope import export_gradescope as run
+
+    _write_export(run(key, visibility=visibility, rtol=rtol, timeout=timeout or None), out_dir,
+                  "Gradescope")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""
