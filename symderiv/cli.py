@@ -355,6 +355,17 @@ def export_gradescope(key, out_dir, timeout, visibility, rtol):
                   "Gradescope")
 
 
+@export.command(name="canvas")
+@_export_options
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance of numeric answers")
+def export_canvas(key, out_dir, timeout, rtol):
+    """Canvas QTI 1.2 zip (a question group per answer, drawing one variant): OUTPUT/<stem>-canvas-qti.zip."""
+    from .platforms.canvas import export_canvas as run
+
+    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Canvas")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""

@@ -199,6 +199,24 @@ def points_text(points: Fraction) -> str:
     return f"{float(points):.7f}".rstrip("0").rstrip(".")
 
 
+def rounded_shares(points: list[Fraction], places: int = 4) -> list[float]:
+    """Each share rounded to ``places`` decimals so that they add up to the rounded total
+    exactly (the remainders go to the largest fractional parts, earliest first)."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    step = Decimal(1).scaleb(-places)
+    total = Decimal(sum(points, Fraction(0)).numerator) / Decimal(sum(points, Fraction(0)).denominator)
+    total = total.quantize(step, ROUND_HALF_EVEN)
+    floors = [(Decimal(p.numerator) / Decimal(p.denominator)).quantize(step, rounding="ROUND_FLOOR")
+              for p in points]
+    left = int((total - sum(floors, Decimal(0))) / step)
+    order = sorted(range(len(points)),
+                   key=lambda i: (-(Fraction(points[i]) - Fraction(floors[i])), i))
+    for i in order[:left]:
+        floors[i] += step
+    return [float(f) for f in floors]
+
+
 # ---------------------------------------------------------------------------- statements
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)

@@ -11,11 +11,9 @@ scores add up to the assignment's total). Feedback reveals the key, so it is sho
 from __future__ import annotations
 
 import json
-from decimal import ROUND_HALF_EVEN, Decimal
-from fractions import Fraction
 from pathlib import Path
 
-from . import Export, by_problem, label_points, load_variants, zip_bytes
+from . import Export, by_problem, label_points, load_variants, rounded_shares, zip_bytes
 
 VISIBILITIES = ("after_due_date", "visible", "after_published", "hidden")
 REQUIREMENTS = ("sympy", "mpmath", "lark", "jinja2", "click")
@@ -40,22 +38,6 @@ PY="${SYMDERIV_PYTHON:-$ROOT/venv/bin/python}"
 export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
 exec "$PY" "$ROOT/source/grade.py" "$ROOT"
 """
-
-
-def rounded_shares(points: list[Fraction], places: int = 4) -> list[float]:
-    """Each share rounded to ``places`` decimals so that they add up to the rounded total
-    exactly (the remainders go to the largest fractional parts, earliest first)."""
-    step = Decimal(1).scaleb(-places)
-    total = Decimal(sum(points, Fraction(0)).numerator) / Decimal(sum(points, Fraction(0)).denominator)
-    total = total.quantize(step, ROUND_HALF_EVEN)
-    floors = [(Decimal(p.numerator) / Decimal(p.denominator)).quantize(step, rounding="ROUND_FLOOR")
-              for p in points]
-    left = int((total - sum(floors, Decimal(0))) / step)
-    order = sorted(range(len(points)),
-                   key=lambda i: (-(Fraction(points[i]) - Fraction(floors[i])), i))
-    for i in order[:left]:
-        floors[i] += step
-    return [float(f) for f in floors]
 
 
 def _requirements() -> str:
