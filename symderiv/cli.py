@@ -366,6 +366,17 @@ def export_canvas(key, out_dir, timeout, rtol):
     _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Canvas")
 
 
+@export.command(name="prairielearn")
+@_export_options
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance of numeric answers")
+def export_prairielearn(key, out_dir, timeout, rtol):
+    """PrairieLearn question folders: OUTPUT/<stem>-prairielearn/questions/<stem>/<problem id>/."""
+    from .platforms.prairielearn import export_prairielearn as run
+
+    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "PrairieLearn")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""
