@@ -145,7 +145,7 @@ def test_zip_is_deterministic_and_cli(tmp_path, write_toml):
         names = z.namelist()
         assert names == sorted(names)
         assert {"setup.sh", "run_autograder", "grade.py", "config.json", "requirements.txt",
-                "key/sigmoid.toml", "symderiv/check/__init__.py",
+                "key/1/sigmoid.toml", "symderiv/check/__init__.py",
                 "templates/document.tex.j2"} <= set(names)
         assert {i.date_time for i in z.infolist()} == {(2020, 1, 1, 0, 0, 0)}
         assert "sympy==" in z.read("requirements.txt").decode()

@@ -263,8 +263,9 @@ def label_html(problem_id: str, label: str) -> str:
     names), from :func:`symderiv.check.report.label_words`."""
     from ..check.report import label_words
 
-    words = label_words(label)  # LaTeX text, math in $ … $
-    return statement_html(words).removeprefix("<p>").removesuffix("</p>")
+    words = label_words(f"{problem_id}/{label}")  # LaTeX text, math in $ … $
+    html = statement_html(words).removeprefix("<p>").removesuffix("</p>")
+    return html.split(": ", 1)[1] if ": " in html else html
 
 
 def math_tex(value) -> str:

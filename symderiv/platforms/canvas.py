@@ -75,7 +75,8 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> 
                 for key, prompt, piece in found:
                     share = points[a.label] / len(found)
                     groups.setdefault(key, []).append(
-                        (variant, prompt, Answer(piece.label, piece.value, piece.kind, share)))
+                        (variant, prompt, Answer(piece.label, piece.value, piece.kind, share),
+                         statement_html(solution.problem.statement)))
                     group_names[key] = prompt
             if notes is not None:
                 skipped.extend(notes)
@@ -83,11 +84,10 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> 
             skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
                                    if problem.kind != "text" else "a prose answer (not gradable)"))
             continue
-        statement = statement_html(problem.statement)
         shares = rounded_shares([members[0][2].points for members in groups.values()], 2)
         for (key, members), share in zip(groups.items(), shares):
-            members = [(v, p, Answer(a.label, a.value, a.kind, Fraction(str(share))))
-                       for v, p, a in members]
+            members = [(v, p, Answer(a.label, a.value, a.kind, Fraction(str(share))), st)
+                       for v, p, a, st in members]
             section = ET.SubElement(top, "section", {
                 "ident": ident(title, problem.id, key),
                 "title": f"{problem.id}: {_plain_title(group_names[key])}"})
@@ -96,7 +96,7 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> 
             ET.SubElement(selection, "selection_number").text = "1"
             extension = ET.SubElement(selection, "selection_extension")
             ET.SubElement(extension, "points_per_item").text = points_text(members[0][2].points)
-            for variant, prompt, answer in members:
+            for variant, prompt, answer, statement in members:
                 _item(section, title, problem, variant, key, statement, prompt, answer, rtol)
                 items += 1
     manifest = _manifest(title)

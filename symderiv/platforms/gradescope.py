@@ -71,9 +71,10 @@ def _source_files() -> dict[str, bytes]:
 def export_gradescope(path, *, visibility: str = "after_due_date", rtol: float = 1e-3,
                       timeout: float | None = 20.0) -> Export:
     problem_set, variant_list, skipped = load_variants(path, timeout)
-    key_name = f"key/{Path(path).name}"
-    # today every variant is the key itself; issue 15's variants each bring their own file
-    keys = {key_name: Path(path).read_bytes()}
+    # each variant's key file; today the one variant is the key itself. Issue 15's variants
+    # built in memory from one source need the lock file here and check --student instead.
+    keys = {f"key/{v.name}/{Path(v.problem_set.path).name}": Path(v.problem_set.path).read_bytes()
+            for v in variant_list}
     problems = by_problem(variant_list)
     config_variants = {}
     for index, variant in enumerate(variant_list):
@@ -86,7 +87,7 @@ def export_gradescope(path, *, visibility: str = "after_due_date", rtol: float =
                 points.append(shares[a.label])
         scores = rounded_shares(points) if points else []
         config_variants[variant.name] = {
-            "key": key_name,
+            "key": f"key/{variant.name}/{Path(variant.problem_set.path).name}",
             "total": round(sum(scores), 4),
             "tests": [{"label": label, "number": number, "max_score": score}
                       for (label, number), score in zip(labels, scores)],

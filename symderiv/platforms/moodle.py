@@ -87,12 +87,13 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
     _text(category, "category", category_path(problem_set.meta.title, f"{problem.id} {heading}"))
     _text(category, "info", f"{len(per_variant)} variant(s) of {problem.id}, exported by "
           "symderiv from a verified key", format="html")
-    for name, answers in per_variant:
+    for (name, answers), (_, solution) in zip(per_variant, pv.variants):
         title = f"{problem.id}: {heading} (variant {name})"
+        own = solution.problem  # the variant's own statement (its numbers)
         if len(answers) == 1 and answers[0].kind == "number":
-            _numerical(quiz, title, problem, answers[0], rtol)
+            _numerical(quiz, title, own, answers[0], rtol)
         else:
-            _stack(quiz, title, problem, name, answers, rtol)
+            _stack(quiz, title, own, name, answers, rtol)
 
 
 def _common(question, title: str, html: str, feedback: str, points: Fraction) -> None:

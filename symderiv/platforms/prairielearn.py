@@ -123,7 +123,7 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
                 if entry["kind"] == "symbolic":
                     variables[label].update(symbolic_text(values[label].value)[1])
                 answers[names[label]] = entry
-            variants.append({"name": name, "statement": statement_html(problem.statement),
+            variants.append({"name": name, "statement": statement_html(solution.problem.statement),
                              "answers": answers})
         folder = f"{base}/{safe_name(problem.id)}"
         info = {"uuid": question_uuid(course, problem.id), "type": "v3",
