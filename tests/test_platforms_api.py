@@ -94,3 +94,52 @@ def test_bad_input_is_the_cli_error():
 
     with pytest.raises(BadInput):
         symderiv.derive("x +* 2")
+
+
+def test_export_help_imports_no_sympy():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom symderiv.cli import main\n"
+            "for args in (['--help'], ['export', '--help'], ['export', 'gradescope', '--help']):\n"
+            "    assert CliRunner().invoke(main, args).exit_code == 0\n"
+            "print([m for m in ('sympy', 'jinja2') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_export_of_an_unsolved_part_exits_1(write_toml, tmp_path, monkeypatch):
+    import time
+
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+    from symderiv.derive import derivative
+
+    real = derivative.solve
+
+    def slow(problem):  # the budget counts CPU time
+        end = time.process_time() + 1
+        while time.process_time() < end:
+            pass
+        return real(problem)
+
+    monkeypatch.setattr(derivative, "solve", slow)
+    key = write_toml(KEY, "slow.toml")
+    result = CliRunner().invoke(main, ["export", "moodle", str(key), "-o", str(tmp_path),
+                                       "--timeout", "0.3"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "symderiv: problem 1: not exported to Moodle: not solved: took more than the time "
+        "budget of 0.3 s of CPU time (raise it with --timeout)")
+    assert (tmp_path / "slow-moodle.xml").exists()
+
+
+def test_bad_key_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    result = CliRunner().invoke(main, ["export", "canvas", str(tmp_path / "none.toml"),
+                                       "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"symderiv: {tmp_path / 'none.toml'}: no such file"]

@@ -78,6 +78,9 @@ def test_stack_questions_hold_the_key():
     inputs = {i.find("name").text: i.find("type").text for i in net.findall("input")}
     assert inputs["ans1"] == "matrix"
     assert net.find("questionvariables/text").text.splitlines()[0] == "ta1: matrix([-16/5], [13/10]);"
+    floats = {i.find("name").text: i.find("forbidfloat").text for i in net.findall("input")}
+    assert set(floats.values()) == {"0"}  # numbers: decimals allowed
+    assert [i.find("forbidfloat").text for i in first.findall("input")][:2] == ["1", "0"]
 
 
 def test_numerical_question_with_tolerance():

@@ -127,6 +127,13 @@ def _numerical(quiz, title, problem, answer: Answer, rtol: float) -> None:
     _leaf(question, "unitsleft", "0")
 
 
+def _numeric(answer: Answer) -> bool:
+    """A number or a matrix of numbers: decimals are welcome in the student's answer."""
+    if answer.kind == "number":
+        return True
+    return answer.kind == "matrix" and not any(v.free_symbols for v in answer.value)
+
+
 def _test_for(problem, answer: Answer, rtol: float) -> tuple[str, str]:
     """The answer test and its options: NumRelative for a number, Diff for a derivative
     (with the variable), AlgEquiv otherwise."""
@@ -176,7 +183,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
                            ("tans", f"ta{i}"), ("boxsize", "30"), ("strictsyntax", "1"),
                            ("insertstars", "1"), ("syntaxhint", ""), ("syntaxattribute", "0"),
                            ("forbidwords", "diff,int"), ("allowwords", ""),
-                           ("forbidfloat", "0" if a.kind == "number" else "1"),
+                           ("forbidfloat", "0" if _numeric(a) else "1"),
                            ("requirelowestterms", "0"), ("checkanswertype", "1"),
                            ("mustverify", "1"), ("showvalidation", "1"), ("options", "")):
             _leaf(item, tag, value)
