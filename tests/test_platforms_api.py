@@ -47,7 +47,6 @@ def test_derive_returns_the_cli_object_and_displays():
 
 
 def test_solve_file():
-    from symderiv.check import Report
     from symderiv.derive.steps import Solution
 
     key = symderiv.solve_file(AMA)

@@ -109,3 +109,5 @@ def test_values_without_a_maxima_form_are_refused():
         maxima(sp.Eq(X, 1))
     with pytest.raises(Unsupported):
         maxima(sp.MatrixSymbol("A", 2, 2))
+    with pytest.raises(Unsupported, match="'inf' cannot be a variable"):
+        maxima(sp.Symbol("inf") + 1)

@@ -1,6 +1,5 @@
 """docs/symderiv-in-jupyter.ipynb: executed (nbclient) and its outputs checked."""
 
-import os
 from pathlib import Path
 
 import pytest

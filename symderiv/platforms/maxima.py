@@ -13,12 +13,14 @@ with a kink is not defined anyway, and where a continuous function's two pieces 
 from __future__ import annotations
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 # Maxima's reserved words cannot be variable names there
+# and its names of constants (a variable "inf" would be read as infinity)
 RESERVED = frozenset("and or not if then else elseif do for while unless thru step in from "
-                     "next lambda block return true false".split())
+                     "next lambda block return true false inf minf infinity und ind zeroa "
+                     "zerob".split())
 
 _FUNCTIONS = {
     "Abs": "abs", "sign": "signum", "Max": "max", "Min": "min", "log": "log", "exp": "exp",
@@ -39,7 +41,9 @@ def elementary(expr):
     from ..library.activations import ACTIVATIONS
     from ..library.display import explicit
 
-    expr = explicit(sp.sympify(expr))
+    if not isinstance(expr, sp.Basic):
+        raise Unsupported(f"a {type(expr).__name__} answer has no form as an expression")
+    expr = explicit(expr)
     for f in sorted(expr.atoms(sp.core.function.AppliedUndef), key=sp.default_sort_key,
                     reverse=True):
         entry = ACTIVATIONS.get(str(f.func))
@@ -147,7 +151,7 @@ class MaximaPrinter(StrPrinter):
         return f"{expr.p}/{expr.q}" if expr.q != 1 else str(expr.p)
 
     def _print_Float(self, expr):
-        return sp.Float(expr)._mpf_ and repr(float(expr))
+        return repr(float(expr))
 
     def _print_Symbol(self, expr):
         name = expr.name
