@@ -41,8 +41,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class Answer:
-    """One gradable answer of one variant: ``kind`` is ``number``, ``expression`` or
-    ``matrix`` (numbers or expressions as entries)."""
+    """One gradable answer of one variant: ``kind`` is ``number``, ``expression``,
+    ``matrix`` (numbers or expressions as entries) or ``list`` (of numbers: iterates)."""
 
     label: str
     value: Any
@@ -139,7 +139,9 @@ def classify(value) -> tuple[str | None, str]:
     if isinstance(value, sp.matrices.MatrixExpr):
         return None, "a matrix expression (grade it with symderiv check or Gradescope)"
     if isinstance(value, (list, tuple)):
-        return None, "a list of values"
+        if value and all(classify(v)[0] == "number" for v in value):
+            return "list", ""
+        return None, "a list of values that are not all finite numbers"
     if isinstance(value, str):
         return None, "a shape or text answer"
     if isinstance(value, sp.Basic) and isinstance(value, sp.Expr):

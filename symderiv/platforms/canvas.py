@@ -117,6 +117,11 @@ def _pieces(problem, a: Answer, notes):
     import sympy as sp
 
     prompt = label_html(problem.id, a.label)
+    if a.kind == "list":
+        share = a.points / len(a.value)
+        return [(f"{a.label}[{k}]", f"{prompt}, entry {k}",
+                 Answer(f"{a.label}[{k}]", v, "number", share))
+                for k, v in enumerate(a.value, 1)]
     if a.kind != "matrix":
         if a.kind == "expression":
             try:

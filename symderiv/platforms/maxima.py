@@ -202,6 +202,8 @@ def maxima(expr) -> str:
         Unsupported: for values with no Maxima form here (matrix expressions, sets,
             equations, names Maxima reserves).
     """
+    if isinstance(expr, (list, tuple)):
+        return "[" + ", ".join(maxima(v) for v in expr) + "]"
     if isinstance(expr, sp.MatrixBase):
         return _PRINTER.doprint(sp.Matrix(expr).applyfunc(maxima_form))
     if isinstance(expr, sp.matrices.MatrixExpr) or not isinstance(expr, sp.Expr):

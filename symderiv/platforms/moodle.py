@@ -129,7 +129,7 @@ def _numerical(quiz, title, problem, answer: Answer, rtol: float) -> None:
 
 def _numeric(answer: Answer) -> bool:
     """A number or a matrix of numbers: decimals are welcome in the student's answer."""
-    if answer.kind == "number":
+    if answer.kind in ("number", "list"):
         return True
     return answer.kind == "matrix" and not any(v.free_symbols for v in answer.value)
 
@@ -150,7 +150,8 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
     question = ET.SubElement(quiz, "question", {"type": "stack"})
     parts = [statement_html(problem.statement)]
     for i, a in enumerate(answers, 1):
-        what = {"number": "a number", "matrix": "a matrix", "expression": "an expression"}[a.kind]
+        what = {"number": "a number", "matrix": "a matrix", "expression": "an expression",
+                "list": "a list [a, b, …]"}[a.kind]
         parts.append(f"<p>{label_html(problem.id, a.label)} ({what}): [[input:ans{i}]] "
                      f"[[validation:ans{i}]]</p><div>[[feedback:prt{i}]]</div>")
     total = sum((a.points for a in answers), Fraction(0))

@@ -77,6 +77,8 @@ def _entry(answer: Answer) -> dict:
 
     if answer.kind == "number":
         return {"kind": "number", "value": number(answer.value)}
+    if answer.kind == "list":
+        return {"kind": "matrix", "value": [[number(v) for v in answer.value]]}
     if answer.kind == "matrix":
         matrix = sp.Matrix(answer.value)
         if any(v.free_symbols for v in matrix):
@@ -151,7 +153,7 @@ def _question_html(problem, answers, names, variables, points, rtol) -> bytes:
         if a.kind == "number":
             tag = "pl-number-input"
             attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{rtol:g}"})
-        elif a.kind == "matrix":
+        elif a.kind in ("matrix", "list"):  # a list: one row of boxes
             tag = "pl-matrix-component-input"
             attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{rtol:g}"})
         else:
