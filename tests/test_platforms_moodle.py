@@ -65,6 +65,7 @@ def test_stack_questions_hold_the_key():
     assert first.find("defaultgrade").text == "3"
     # the question test: every teacher's answer scores 1 on every tree
     qtest = first.find("qtest")
+    assert qtest.find("description").text == "the teacher's answers score 1"
     assert [i.find("value").text for i in qtest.findall("testinput")] == [f"ta{i}" for i in range(1, 10)]
     assert {e.find("expectedscore").text for e in qtest.findall("expected")} == {"1.0000000"}
     assert [e.find("expectedanswernote").text for e in qtest.findall("expected")] \

@@ -161,6 +161,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
           "\n".join(f"ta{i}: {maxima(a.value)};" for i, a in enumerate(answers, 1)))
     _text(question, "specificfeedback", "", format="html")
     _text(question, "questionnote", f"{problem.id} variant {variant}", format="moodle_auto_format")
+    _text(question, "questiondescription", "", format="moodle_auto_format")
     _leaf(question, "questionsimplify", "1")
     _leaf(question, "assumepositive", "0")
     _leaf(question, "assumereal", "1")
@@ -171,6 +172,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
     _text(question, "prtincorrect", "<span class='incorrect'>Incorrect answer.</span>",
           format="html")
     _leaf(question, "decimals", ".")
+    _leaf(question, "scientificnotation", "*10")
     _leaf(question, "multiplicationsign", "dot")
     _leaf(question, "sqrtsign", "1")
     _leaf(question, "complexno", "i")
@@ -210,7 +212,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
         _text(node, "falsefeedback", "", format="html")
     qtest = ET.SubElement(question, "qtest")
     _leaf(qtest, "testcase", "1")
-    _text(qtest, "description", "the teacher's answers score 1")
+    _leaf(qtest, "description", "the teacher's answers score 1")
     for i, _ in enumerate(answers, 1):
         given = ET.SubElement(qtest, "testinput")
         _leaf(given, "name", f"ans{i}")
