@@ -85,3 +85,13 @@ def test_deterministic_and_cli(tmp_path):
     assert runner.invoke(main, ["export", "canvas", str(AMA), "-o", str(out)]).exit_code == 0
     assert (out / "ama564_a1-canvas-qti.zip").read_bytes() == data
     assert "1a/leaky_relu.derivative: not exported to Canvas: a piecewise expression" in first.stderr
+
+
+def test_numbers_are_written_without_exponents():
+    import sympy as sp
+
+    from symderiv.platforms import decimal
+
+    assert [decimal(v) for v in (sp.Rational(133, 100), 1500000, sp.Rational(1, 10 ** 7),
+                                 -sp.Rational(1, 3), 0, sp.Rational(-16, 5))] \
+        == ["1.33", "1500000", "0.0000001", "-0.333333333333", "0", "-3.2"]

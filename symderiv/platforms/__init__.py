@@ -184,9 +184,14 @@ def number(value) -> float:
 
 
 def decimal(value, digits: int = 12) -> str:
-    """A number as a short decimal: 1.33, 0.5, -0.3333333333333."""
-    text = f"{number(value):.{digits}g}"
-    return text
+    """A number as a short decimal without exponent (Canvas's New Quizzes refuses ``1e+06``):
+    1.33, 0.5, -0.333333333333, 1500000, 0.0000001."""
+    from decimal import Decimal
+
+    text = format(Decimal(f"{number(value):.{digits}g}"), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def tolerance(value, rtol: float) -> float:
