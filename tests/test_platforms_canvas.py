@@ -62,6 +62,10 @@ def test_items_hold_the_key():
     assert z1.find(f".//{Q}varequal").text == "-3.2"
     assert z1.find(f".//{Q}vargte").text == "-3.2032"
     assert z1.find(f".//{Q}varlte").text == "-3.1968"
+    # a key of 0 must be answered 0 (an absolute 1e-8), not anything within 0.001
+    zero = items["1a: Sigmoid, limit at \\(+\\infty\\)"]
+    assert [zero.find(f".//{Q}{tag}").text for tag in ("varequal", "vargte", "varlte")] \
+        == ["0", "-0.00000001", "0.00000001"]
     # an expression: short answer, the key's forms as text
     derivative = items["1a: Sigmoid, derivative"]
     assert _meta(derivative, "question_type") == "short_answer_question"

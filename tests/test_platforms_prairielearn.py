@@ -48,6 +48,8 @@ def test_generate_gives_the_key(tmp_path):
               if e.tag.startswith("pl-") and e.tag != "pl-question-panel"]
     assert inputs[0] == ("pl-symbolic-input", "ans1", "Sigmoid, derivative:")
     assert inputs[1][0] == "pl-number-input"
+    number = tree.find(".//pl-number-input")
+    assert (number.get("rtol"), number.get("atol")) == ("0.001", "1e-08")
     assert tree.find(".//pl-symbolic-input").get("variables") == "x"
     net = ET.fromstring(f"<div>{(questions / '1b' / 'question.html').read_text()}</div>")
     assert net.find(".//pl-matrix-component-input").get("answers-name") == "ans1"

@@ -194,9 +194,15 @@ def decimal(value, digits: int = 12) -> str:
     return "0" if text in ("-0", "") else text
 
 
+ZERO_TOLERANCE = 1e-8  # an answer of 0 must be 0 (to this absolute tolerance)
+
+
 def tolerance(value, rtol: float) -> float:
-    """Absolute tolerance for a numeric answer: ``rtol`` of its size (at least ``rtol``)."""
-    return max(abs(number(value)) * rtol, rtol)
+    """Absolute tolerance for a numeric answer: ``rtol`` of its size; ``ZERO_TOLERANCE`` for 0
+    (a relative tolerance of 0 would refuse 0.0, an absolute one of ``rtol`` would accept
+    answers far from a small key)."""
+    size = abs(number(value))
+    return size * rtol if size else ZERO_TOLERANCE
 
 
 def points_text(points: Fraction) -> str:

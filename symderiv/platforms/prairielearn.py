@@ -16,7 +16,7 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 
-from . import (Answer, Export, Skipped, answers_of, by_problem, label_html, label_points,
+from . import (ZERO_TOLERANCE, Answer, Export, Skipped, answers_of, by_problem, label_html, label_points,
                load_variants, number, safe_name, statement_html)
 from .maxima import Unsupported, elementary
 
@@ -152,10 +152,10 @@ def _question_html(problem, answers, names, variables, points, rtol) -> bytes:
                  "weight": str(_weight(points[a.label], points))}
         if a.kind == "number":
             tag = "pl-number-input"
-            attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{rtol:g}"})
+            attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{ZERO_TOLERANCE:g}"})
         elif a.kind in ("matrix", "list"):  # a list: one row of boxes
             tag = "pl-matrix-component-input"
-            attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{rtol:g}"})
+            attrs.update({"comparison": "relabs", "rtol": f"{rtol:g}", "atol": f"{ZERO_TOLERANCE:g}"})
         else:
             tag = "pl-symbolic-input"
             attrs["variables"] = ", ".join(sorted(variables[a.label]))
