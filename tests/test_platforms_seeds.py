@@ -94,3 +94,26 @@ def test_lists_of_iterates():
     server = files["nndl_hw1-prairielearn/questions/nndl_hw1/Q4/server.py"].decode()
     variants = json.loads(ast.literal_eval(server.split("VARIANTS = json.loads(", 1)[1].split(")\n", 1)[0]))
     assert variants[0]["answers"]["ans6"]["value"][0][:3] == [0.0, 250.0, -125.0]
+
+
+@pytest.mark.slow
+def test_byte_identical_across_processes(tmp_path):
+    """Two processes with different hash seeds write the same bytes on every platform."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom click.testing import CliRunner\nfrom symderiv.cli import main\n"
+              "for p in ('moodle', 'canvas', 'prairielearn', 'gradescope'):\n"
+              "    r = CliRunner().invoke(main, ['export', p, sys.argv[1], '-o', sys.argv[2]])\n"
+              "    assert r.exit_code == 0, r.output\n")
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-c", script, str(ROOT / "problems" / "nndl_hw1.toml"),
+                        str(out)], env=env, check=True, timeout=600)
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in sorted(out.rglob("*")) if p.is_file()})
+    assert len(trees[0]) == 10  # moodle xml, canvas zip, gradescope zip, 2 x 3 PL files
+    assert trees[0] == trees[1]
