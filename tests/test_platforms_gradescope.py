@@ -78,6 +78,7 @@ def _valid(results: dict) -> None:
     assert results["score"] == round(sum(t["score"] for t in results["tests"]), 4)
 
 
+@pytest.mark.slow  # about 4 s: a fresh Python solves and grades (the quick loop runs the two below)
 def test_run_autograder_on_a_fake_tree(tmp_path, write_toml):
     key = write_toml(KEY, "sigmoid.toml")
     results, config = _autograder(tmp_path, key, ANSWERS)
@@ -106,6 +107,10 @@ def test_run_autograder_on_a_fake_tree(tmp_path, write_toml):
 def test_visibility_and_missing_file(tmp_path, write_toml):
     key = write_toml(KEY, "sigmoid.toml")
     results, _ = _autograder(tmp_path, key, None, visibility="visible")
+    _valid(results)
+    assert [(t["name"], t["max_score"], t["status"]) for t in results["tests"]] == [
+        ("1/sigmoid.derivative", 0.6667, "failed"), ("1/sigmoid.limit(+oo)", 0.6667, "failed"),
+        ("1/sigmoid.limit(-oo)", 0.6666, "failed")]
     assert results["score"] == 0.0
     assert "Submit one answers file (answers.toml)" in results["output"]
     assert {t["visibility"] for t in results["tests"]} == {"visible"}
