@@ -298,6 +298,85 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
         sys.exit(1)
 
 
+@main.group()
+def export():
+    """Export a verified key to a course platform (Moodle, Gradescope, Canvas, PrairieLearn).
+
+    Answers a platform cannot take (a set, an equation, a matrix expression…) are named on
+    stderr, one line each, and left out; a part of the key that cannot be solved is left out
+    too (exit 1). See docs/platforms/.
+    """
+
+
+def _export_options(function):
+    function = click.option("--timeout", default=20.0, show_default=True, type=float,
+                            help=TIMEOUT_HELP)(function)
+    function = click.option("-o", "--output", "out_dir", default="output", show_default=True,
+                            help="directory to write to")(function)
+    return click.argument("key", type=click.Path(dir_okay=False))(function)
+
+
+def _write_export(result, out_dir, platform) -> None:
+    """Write an exporter's files, name them on stdout and what it left out on stderr."""
+    from .platforms import write_files
+
+    out = _output_dir(out_dir)
+    for path in write_files(out, result.files):
+        click.echo(str(path))
+    for skipped in result.skipped:
+        _say(skipped.line(platform))
+    if any(s.reason.startswith("not solved") for s in result.skipped):
+        sys.exit(1)
+
+
+@export.command(name="moodle")
+@_export_options
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance of numeric answers")
+def export_moodle(key, out_dir, timeout, rtol):
+    """Moodle XML (numerical and STACK questions, a category per problem): OUTPUT/<stem>-moodle.xml."""
+    from .platforms.moodle import export_moodle as run
+
+    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Moodle")
+
+
+@export.command(name="gradescope")
+@_export_options
+@click.option("--visibility", default="after_due_date", show_default=True,
+              type=click.Choice(["after_due_date", "visible", "after_published", "hidden"]),
+              help="when students see each answer's verdict and feedback (it reveals the key)")
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance for answers written with decimals")
+def export_gradescope(key, out_dir, timeout, visibility, rtol):
+    """Gradescope autograder: OUTPUT/<stem>-gradescope.zip (upload it as the autograder)."""
+    from .platforms.gradescope import export_gradescope as run
+
+    _write_export(run(key, visibility=visibility, rtol=rtol, timeout=timeout or None), out_dir,
+                  "Gradescope")
+
+
+@export.command(name="canvas")
+@_export_options
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance of numeric answers")
+def export_canvas(key, out_dir, timeout, rtol):
+    """Canvas QTI 1.2 zip (a question group per answer, drawing one variant): OUTPUT/<stem>-canvas-qti.zip."""
+    from .platforms.canvas import export_canvas as run
+
+    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Canvas")
+
+
+@export.command(name="prairielearn")
+@_export_options
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance of numeric answers")
+def export_prairielearn(key, out_dir, timeout, rtol):
+    """PrairieLearn question folders: OUTPUT/<stem>-prairielearn/questions/<stem>/<problem id>/."""
+    from .platforms.prairielearn import export_prairielearn as run
+
+    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "PrairieLearn")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import memo
+from .notebook import Displayable
 from .budget import time_budget
 from .derive.steps import Solution
 from .errors import InternalLimit, SolveTimeout, SymderivError, VerificationFailed, engine_gave_up
@@ -27,7 +28,7 @@ _SOLVED: dict[tuple[str, str], Solution] = memo.cache()
 
 
 @dataclass(frozen=True)
-class Unsolved:
+class Unsolved(Displayable):
     """A part that could not be solved: its problem and why, nothing else.
 
     ``reason`` is the one-line message for the teacher (stderr and the JSON key); ``shown`` is

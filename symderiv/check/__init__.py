@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..notebook import Displayable  # Jupyter display (imports nothing heavy)
+
 VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing", "not-gradable")
 UNSCORED = ("unknown-label", "not-gradable")  # not counted in the total
 ANSWER_SECONDS = 6.0
@@ -38,7 +40,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Displayable):
     title: str
     key: Path
     answers: Path
@@ -139,3 +141,16 @@ def _too_large(value) -> bool:
 
     items = value if isinstance(value, (list, tuple)) else [value]
     return any(size_refusal(v) for v in items if hasattr(v, "atoms"))
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """``symderiv.check(key, answers)`` is the Python API's :func:`symderiv.api.check`: the
+    package ``symderiv.check`` and the function share the name, so the package is callable."""
+
+    def __call__(self, key, answers, **options):
+        from ..api import check as api_check
+
+        return api_check(key, answers, **options)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

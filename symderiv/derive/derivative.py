@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
+from ..notebook import Displayable
+
 from ..assume import Domain, Scope
 from ..errors import BadInput
 from ..library import Entry, registry
@@ -87,7 +89,7 @@ class PlotData:
 
 
 @dataclass(frozen=True)
-class FunctionResult:
+class FunctionResult(Displayable):
     name: str
     title: str
     applied: sp.Expr           # how the function is shown: σ(x)

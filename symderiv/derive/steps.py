@@ -7,6 +7,8 @@ from typing import Any
 
 import sympy as sp
 
+from ..notebook import Displayable
+
 
 @dataclass(frozen=True)
 class Step:
@@ -51,7 +53,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Solution:
+class Solution(Displayable):
     """What a solver returns: answers (all verified) plus kind-specific data for the template."""
 
     problem: Any

@@ -1,0 +1,193 @@
+"""Canvas: a QTI 1.2 zip (``imsmanifest.xml`` and one assessment) for Canvas's quiz import.
+
+Canvas draws one item from each question group (a QTI ``section`` with
+``selection_number = 1``), and each group is drawn on its own. So every item is a whole
+question: its variant's full statement and one answer to give. A problem with one answer has
+one group holding its variants; a problem with several answers has one group per answer
+(Canvas has no item with several numeric answers), each holding that answer's variants, and
+a numeric matrix is asked entry by entry. Numbers are ``numerical_question`` items (the key's
+value, accepted within ``rtol`` of its size); expressions are ``short_answer_question`` items,
+which Canvas matches as text: the key's forms are listed (``exp(x)/(exp(x) + 1)^2``, with
+``**``, without spaces); for expressions STACK, PrairieLearn or Gradescope grade better.
+Math is written ``\\( … \\)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+import xml.etree.ElementTree as ET
+
+from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html, label_points,
+               load_variants, number, points_text, rounded_shares, statement_html, tolerance,
+               xml_bytes, zip_bytes)
+from .maxima import Unsupported, elementary
+
+QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
+
+
+def ident(*parts: str) -> str:
+    """A stable QTI identifier from the key's names (the same on every run)."""
+    return "g" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def text_forms(value) -> list[str]:
+    """The forms of an expression a short-answer item accepts (Canvas compares text)."""
+    from ..export import sympy_string
+
+    value = elementary(value)
+    if value.has(__import__("sympy").Piecewise, __import__("sympy").Heaviside):
+        raise Unsupported("a piecewise expression (Canvas compares answers as text)")
+    plain = sympy_string(value)
+    forms = [plain, plain.replace("**", "^")]
+    forms += [f.replace(" ", "") for f in forms]
+    return list(dict.fromkeys(forms))
+
+
+def _field(parent, label: str, entry: str) -> None:
+    field = ET.SubElement(parent, "qtimetadatafield")
+    ET.SubElement(field, "fieldlabel").text = label
+    ET.SubElement(field, "fieldentry").text = entry
+
+
+def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
+    problem_set, variant_list, skipped = load_variants(path, timeout)
+    title = problem_set.meta.title
+    root = ET.Element("questestinterop", {"xmlns": QTI})
+    assessment = ET.SubElement(root, "assessment", {"ident": ident(title), "title": title})
+    meta = ET.SubElement(assessment, "qtimetadata")
+    _field(meta, "cc_maxattempts", "1")
+    top = ET.SubElement(assessment, "section", {"ident": "root_section"})
+    items = 0
+    for pv in by_problem(variant_list):
+        problem = pv.problem
+        # group -> [(variant, question html, answer)]; points are split over the answers
+        # Canvas takes (a matrix's share over its entries)
+        groups: dict[str, list] = {}
+        group_names: dict[str, str] = {}
+        for index, (variant, solution) in enumerate(pv.variants):
+            notes = [] if index == 0 else None
+            pieces = [(a, _pieces(problem, a, notes))
+                      for a in answers_of(problem, solution, notes if notes is not None else [])]
+            points = label_points(problem, [a.label for a, found in pieces if found])
+            for a, found in pieces:
+                for key, prompt, piece in found:
+                    share = points[a.label] / len(found)
+                    groups.setdefault(key, []).append(
+                        (variant, prompt, Answer(piece.label, piece.value, piece.kind, share),
+                         statement_html(solution.problem.statement)))
+                    group_names[key] = prompt
+            if notes is not None:
+                skipped.extend(notes)
+        if not groups:
+            skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
+                                   if problem.kind != "text" else "a prose answer (not gradable)"))
+            continue
+        shares = rounded_shares([members[0][2].points for members in groups.values()], 2)
+        for (key, members), share in zip(groups.items(), shares):
+            members = [(v, p, Answer(a.label, a.value, a.kind, Fraction(str(share))), st)
+                       for v, p, a, st in members]
+            section = ET.SubElement(top, "section", {
+                "ident": ident(title, problem.id, key),
+                "title": f"{problem.id}: {_plain_title(group_names[key])}"})
+            order = ET.SubElement(section, "selection_ordering")
+            selection = ET.SubElement(order, "selection")
+            ET.SubElement(selection, "selection_number").text = "1"
+            extension = ET.SubElement(selection, "selection_extension")
+            ET.SubElement(extension, "points_per_item").text = points_text(members[0][2].points)
+            for variant, prompt, answer, statement in members:
+                _item(section, title, problem, variant, key, statement, prompt, answer, rtol)
+                items += 1
+    manifest = _manifest(title)
+    files = {"imsmanifest.xml": xml_bytes(manifest),
+             f"{ident(title)}/{ident(title)}.xml": xml_bytes(root)}
+    return Export({f"{problem_set.stem}-canvas-qti.zip": zip_bytes(files)}, skipped)
+
+
+def _plain_title(html: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def _pieces(problem, a: Answer, notes):
+    """(group key, prompt html, answer) for each item an answer gives: itself, or one per
+    entry of a matrix."""
+    import sympy as sp
+
+    prompt = label_html(problem.id, a.label)
+    if a.kind == "list":
+        share = a.points / len(a.value)
+        return [(f"{a.label}[{k}]", f"{prompt}, entry {k}",
+                 Answer(f"{a.label}[{k}]", v, "number", share))
+                for k, v in enumerate(a.value, 1)]
+    if a.kind != "matrix":
+        if a.kind == "expression":
+            try:
+                text_forms(a.value)
+            except Unsupported as exc:
+                if notes is not None:
+                    notes.append(Skipped(problem.id, a.label, str(exc)))
+                return []
+        return [(a.label, prompt, a)]
+    matrix = sp.Matrix(a.value)
+    if any(v.free_symbols for v in matrix):
+        if notes is not None:
+            notes.append(Skipped(problem.id, a.label, "a matrix of expressions (Canvas has no "
+                                 "matrix answer; use STACK, PrairieLearn or Gradescope)"))
+        return []
+    cells = [(i, j) for i in range(matrix.rows) for j in range(matrix.cols)]
+    share = a.points / len(cells)
+    return [(f"{a.label}[{i + 1},{j + 1}]", f"{prompt}, entry ({i + 1}, {j + 1})",
+             Answer(f"{a.label}[{i + 1},{j + 1}]", matrix[i, j], "number", share))
+            for i, j in cells]
+
+
+def _item(section, title, problem, variant, key, statement, prompt, answer: Answer, rtol):
+    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, key, variant),
+                                           "title": f"{problem.id}: {_plain_title(prompt)} (variant {variant})"})
+    meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
+    kind = "numerical_question" if answer.kind == "number" else "short_answer_question"
+    _field(meta, "question_type", kind)
+    _field(meta, "points_possible", points_text(answer.points))
+    _field(meta, "assessment_question_identifierref", ident(title, problem.id, key, variant, "q"))
+    presentation = ET.SubElement(item, "presentation")
+    what = "a number" if answer.kind == "number" else "an expression, written like 3*x^2 + exp(-x)"
+    html = f"{statement}<p><b>{prompt}</b> ({what})</p>"
+    ET.SubElement(ET.SubElement(presentation, "material"), "mattext",
+                  {"texttype": "text/html"}).text = html
+    response = ET.SubElement(presentation, "response_str", {"ident": "response1",
+                                                            "rcardinality": "Single"})
+    fib = ET.SubElement(response, "render_fib",
+                        {"fibtype": "Decimal"} if answer.kind == "number" else {})
+    ET.SubElement(fib, "response_label", {"ident": "answer1", "rshuffle": "No"})
+    processing = ET.SubElement(item, "resprocessing")
+    ET.SubElement(ET.SubElement(processing, "outcomes"), "decvar", {
+        "maxvalue": "100", "minvalue": "0", "varname": "SCORE", "vartype": "Decimal"})
+    condition = ET.SubElement(processing, "respcondition", {"continue": "No"})
+    variables = ET.SubElement(condition, "conditionvar")
+    if answer.kind == "number":
+        value, tol = number(answer.value), tolerance(answer.value, rtol)
+        either = ET.SubElement(variables, "or")
+        ET.SubElement(either, "varequal", {"respident": "response1"}).text = decimal(answer.value)
+        both = ET.SubElement(either, "and")
+        ET.SubElement(both, "vargte", {"respident": "response1"}).text = decimal(value - tol)
+        ET.SubElement(both, "varlte", {"respident": "response1"}).text = decimal(value + tol)
+    else:
+        for form in text_forms(answer.value):
+            ET.SubElement(variables, "varequal", {"respident": "response1"}).text = form
+    ET.SubElement(condition, "setvar", {"action": "Set", "varname": "SCORE"}).text = "100"
+
+
+def _manifest(title: str) -> ET.Element:
+    manifest = ET.Element("manifest", {"identifier": ident(title, "manifest"), "xmlns": CP})
+    meta = ET.SubElement(manifest, "metadata")
+    ET.SubElement(meta, "schema").text = "IMS Content"
+    ET.SubElement(meta, "schemaversion").text = "1.1.3"
+    ET.SubElement(manifest, "organizations")
+    resources = ET.SubElement(manifest, "resources")
+    resource = ET.SubElement(resources, "resource", {"identifier": ident(title),
+                                                     "type": "imsqti_xmlv1p2"})
+    ET.SubElement(resource, "file", {"href": f"{ident(title)}/{ident(title)}.xml"})
+    return manifest

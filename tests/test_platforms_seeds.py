@@ -1,0 +1,119 @@
+"""The four seed files export to all four platforms, byte-identical on a second run."""
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from symderiv.platforms.canvas import export_canvas
+from symderiv.platforms.gradescope import export_gradescope
+from symderiv.platforms.moodle import export_moodle
+from symderiv.platforms.prairielearn import export_prairielearn
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "problems").glob("*.toml"))
+
+# what each seed gives each platform, counted by hand from `symderiv solve`: Moodle questions
+# (problems with an answer in Maxima), Canvas items (numbers, numeric matrices entry by entry,
+# expressions without pieces), PrairieLearn folders, Gradescope tests (every label). E.g.
+# nndl_hw1 on Canvas: σ′ and softplus′ (Q1; the softmax Jacobian is a matrix of expressions),
+# Q4's closed form, its two finite step counts (the third is ∞) and its three lists of 11
+# iterates entry by entry: 38.
+EXPECTED = {
+    "ama564_a1": {"moodle": 3, "canvas": 33, "prairielearn": 3, "gradescope": 24},
+    "cs189_hw": {"moodle": 4, "canvas": 4, "prairielearn": 3, "gradescope": 21},
+    "dsga1008_hw1": {"moodle": 3, "canvas": 5, "prairielearn": 3, "gradescope": 48},
+    "nndl_hw1": {"moodle": 2, "canvas": 38, "prairielearn": 2, "gradescope": 21},
+}
+# solving a seed takes 1-2 s of CPU: one seed in the quick loop, the others marked slow
+PARAMS = [pytest.param(p, marks=() if p.stem == "cs189_hw" else pytest.mark.slow, id=p.stem)
+          for p in SEEDS]
+
+
+def _count(platform, files):
+    if platform == "moodle":
+        (data,) = files.values()
+        quiz = ET.fromstring(data)
+        return len([q for q in quiz.findall("question") if q.get("type") != "category"])
+    if platform == "canvas":
+        (data,) = files.values()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        (name,) = [n for n in archive.namelist() if n != "imsmanifest.xml"]
+        ET.fromstring(archive.read("imsmanifest.xml"))
+        return len(list(ET.fromstring(archive.read(name)).iter(
+            "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}item")))
+    if platform == "prairielearn":
+        return sum(name.endswith("/server.py") for name in files)
+    (data,) = files.values()
+    import ast
+    import json
+    config = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("config.json"))
+    return len(config["variants"]["1"]["tests"])
+
+
+@pytest.mark.parametrize("seed", PARAMS)
+def test_seed_exports_everywhere(seed):
+    exporters = {"moodle": export_moodle, "canvas": export_canvas,
+                 "prairielearn": export_prairielearn, "gradescope": export_gradescope}
+    counts = {}
+    for platform, run in exporters.items():
+        first = run(seed)
+        assert first.files and all(first.files.values())
+        assert not [s for s in first.skipped if s.reason.startswith("not solved")]
+        assert run(seed).files == first.files  # byte-identical
+        counts[platform] = _count(platform, first.files)
+    assert counts == EXPECTED[seed.stem]
+
+
+@pytest.mark.slow
+def test_lists_of_iterates():
+    """NNDL Q4's iterates (a list of numbers): a Maxima list in STACK, entries on Canvas, a row
+    of boxes in PrairieLearn."""
+    import ast
+    import json
+
+    nndl = ROOT / "problems" / "nndl_hw1.toml"
+    (moodle,) = export_moodle(nndl).files.values()
+    quiz = ET.fromstring(moodle)
+    (q4,) = [q for q in quiz.findall("question[@type='stack']")
+             if q.find("name/text").text.startswith("Q4")]
+    variables = q4.find("questionvariables/text").text.splitlines()
+    assert variables[1] == ("ta2: [0, 50, 75, 175/2, 375/4, 775/8, 1575/16, 3175/32, 6375/64, "
+                            "12775/128, 25575/256];")
+    assert "iterates (\\(\\alpha\\) = 0.5) (a list [a, b, …])" in q4.find("questiontext/text").text
+    (canvas,) = export_canvas(nndl).files.values()
+    archive = zipfile.ZipFile(io.BytesIO(canvas))
+    (name,) = [n for n in archive.namelist() if n != "imsmanifest.xml"]
+    q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+    groups = {g.get("title"): g for g in ET.fromstring(archive.read(name)).iter(f"{q}section")}
+    entry = groups["Q4: iterates (\\(\\alpha\\) = 2.5), entry 3"]
+    assert entry.find(f".//{q}varequal").text == "-125"
+    files = export_prairielearn(nndl).files
+    server = files["nndl_hw1-prairielearn/questions/nndl_hw1/Q4/server.py"].decode()
+    variants = json.loads(ast.literal_eval(server.split("VARIANTS = json.loads(", 1)[1].split(")\n", 1)[0]))
+    assert variants[0]["answers"]["ans6"]["value"][0][:3] == [0.0, 250.0, -125.0]
+
+
+@pytest.mark.slow
+def test_byte_identical_across_processes(tmp_path):
+    """Two processes with different hash seeds write the same bytes on every platform."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom click.testing import CliRunner\nfrom symderiv.cli import main\n"
+              "for p in ('moodle', 'canvas', 'prairielearn', 'gradescope'):\n"
+              "    r = CliRunner().invoke(main, ['export', p, sys.argv[1], '-o', sys.argv[2]])\n"
+              "    assert r.exit_code == 0, r.output\n")
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-c", script, str(ROOT / "problems" / "nndl_hw1.toml"),
+                        str(out)], env=env, check=True, timeout=600)
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in sorted(out.rglob("*")) if p.is_file()})
+    assert len(trees[0]) == 9  # moodle xml, canvas zip, gradescope zip, 2 x 3 PL files
+    assert trees[0] == trees[1]
