@@ -298,6 +298,129 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
         sys.exit(1)
 
 
+def _run_jobs(function, jobs: list[tuple], workers: int, label: str) -> list:
+    """``function(*args)`` for each job, over ``workers`` processes, with click's progress bar
+    on stderr; the results in the jobs' order."""
+    results: list = [None] * len(jobs)
+    with click.progressbar(length=len(jobs), label=label, file=sys.stderr) as bar:
+        if workers <= 1 or len(jobs) <= 1:
+            for i, args in enumerate(jobs):
+                results[i] = function(*args)
+                bar.update(1)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = {pool.submit(function, *args): i for i, args in enumerate(jobs)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(1)
+    return results
+
+
+def _job_failed(result: dict) -> None:
+    from .errors import BadInput, SymderivError
+
+    if "error" in result:
+        error = BadInput(result["error"]) if result["code"] == 2 else SymderivError(result["error"])
+        raise error
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--n", "count", type=click.IntRange(1, 100_000), help="number of variants (v01, v02, …)")
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="CSV with columns id,name: one variant per student, named by the id")
+@click.option("-o", "--output", "out_dir", default=None,
+              help="directory for the variants (default output/<stem>-variants)")
+@click.option("--pdf", is_flag=True, help="also compile each sheet and key to PDF")
+@click.option("--stress", type=click.IntRange(1, 100_000), default=None,
+              help="draw this many variants and report rejections per constraint and the range "
+                   "of every answer; nothing is written")
+@click.option("-j", "--jobs", "workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def variants(file, count, roster, out_dir, pdf, stress, workers, timeout):
+    """Per-variant (or per-student) sheets and verified keys of FILE's [problem.vary] problems.
+
+    Writes OUTPUT/<id>/<stem>-sheet.tex, <stem>-key.tex, <stem>-key.json (and PDFs with --pdf),
+    OUTPUT/variants.lock.json (the drawn values of every variant) and OUTPUT/manifest.csv.
+    The same file, salt and ids give byte-identical output. Exit 2 when a constraint cannot be
+    met.
+    """
+    import csv
+    import io
+    import os
+
+    from .errors import BadInput
+    from .export import dumps, write_atomic, write_bytes_atomic
+    from .spec import load, read_toml
+    from .variants import (LOCK_NAME, MANIFEST_NAME, Built, lock_json, read_roster, signature,
+                           stress_job, stress_report, varied_tables, variant_job)
+
+    problem_set = load(file)  # the file is valid before anything is drawn
+    data = read_toml(file)
+    if not varied_tables(data):
+        raise BadInput("no problem has a [problem.vary] table, so there is nothing to vary",
+                       file=file)
+    timeout = timeout or None
+    if stress:
+        results = _run_jobs(stress_job, [(file, f"stress-{i + 1}", timeout) for i in range(stress)],
+                            workers, "stress test")
+        for r in results:
+            _job_failed(r)
+        click.echo(stress_report(file, results), nl=False)
+        return
+    if (count is None) == (roster is None):
+        raise BadInput("give either --n N or --roster FILE")
+    if roster:
+        students = read_roster(roster)
+    else:
+        width = max(2, len(str(count)))
+        students = [(f"v{i + 1:0{width}d}", "") for i in range(count)]
+    if not problem_set.meta.salt:
+        _say("warning: [meta] has no salt, so anyone with the file can compute every "
+             "variant's numbers from the ids")
+    out = _output_dir(out_dir or f"output/{problem_set.stem}-variants")
+    if pdf:
+        # PDFs with fixed dates and ids: a second run writes the same bytes
+        os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+        os.environ.setdefault("FORCE_SOURCE_DATE", "1")
+    jobs = [(file, sid, name, frozenset(), pdf, timeout) for sid, name in students]
+    results = _run_jobs(variant_job, jobs, workers, "variants")
+    seen: dict[str, str] = {}
+    for i, r in enumerate(results):
+        _job_failed(r)
+        sig = signature(r["values"])
+        if sig in seen:  # the same numbers as an earlier variant: draw again, avoiding them
+            r = variant_job(file, r["id"], r["name"], frozenset(seen), pdf, timeout)
+            _job_failed(r)
+            results[i] = r
+            sig = signature(r["values"])
+        seen[sig] = r["id"]
+    manifest = io.StringIO()
+    writer = csv.writer(manifest, lineterminator="\n")
+    writer.writerow(["id", "name", "sheet", "key", "json", "tries", "values_sha256"])
+    stem = problem_set.stem
+    for r in results:
+        for fname, blob in r["docs"].items():
+            write_bytes_atomic(out / r["id"] / fname, blob)
+        import hashlib
+
+        tries = ";".join(f"{k}:{v}" for k, v in r["tries"].items())
+        ext = "pdf" if pdf else "tex"
+        writer.writerow([r["id"], r["name"], f"{r['id']}/{stem}-sheet.{ext}",
+                         f"{r['id']}/{stem}-key.{ext}", f"{r['id']}/{stem}-key.json", tries,
+                         hashlib.sha256(signature(r["values"]).encode()).hexdigest()[:16]])
+    built = [Built(r["id"], r["name"], r["values"], r["tries"]) for r in results]
+    write_atomic(out / LOCK_NAME, dumps(lock_json(file, built, bool(problem_set.meta.salt))))
+    write_atomic(out / MANIFEST_NAME, manifest.getvalue())
+    click.echo(f"{len(results)} variants, each key verified, all distinct: {out}/ "
+               f"(lock {out / LOCK_NAME}, manifest {out / MANIFEST_NAME})")
+
+
 @main.command(name="list")
 def list_entries():
     """List registry entries (activations, losses) and problem kinds."""
