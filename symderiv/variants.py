@@ -134,15 +134,14 @@ def build_variant(data: dict, name: str, variant: str, student_name: str = "", *
                 continue
             names = key_values(sol, drawn)
             failed = []
-            for text in vary.require:
+            for i, text in enumerate(vary.require):  # every one: the counts name the culprit
                 try:
                     ok = Constraint(text, list(names)).holds(names)
                 except BadInput as exc:
-                    raise exc.located(file=name, problem=pid, field="vary.require") from None
+                    raise exc.located(file=name, problem=pid,
+                                      field=f"vary.require[{i}]") from None
                 if not ok:
                     failed.append(text)
-                    if not stress:
-                        break
             for text in failed:
                 counts[text] = counts.get(text, 0) + 1
             if not failed:
@@ -152,9 +151,8 @@ def build_variant(data: dict, name: str, variant: str, student_name: str = "", *
             rejections[f"{pid}: {k}"] = rejections.get(f"{pid}: {k}", 0) + v
         if accepted is None:
             worst = max(counts, key=counts.get) if counts else "(none)"
-            message = (f"no draw of {vary.max_tries} (max_tries) for variant {variant} meets "
-                       f"the constraints; most often failed: {worst} ({counts.get(worst, 0)} "
-                       f"of {vary.max_tries})")
+            message = (f"the constraint {worst!r} is not met: it failed {counts.get(worst, 0)} "
+                       f"of the {vary.max_tries} draws (max_tries) of variant {variant}")
             if stress:
                 return Built(variant, student_name, values, tries, rejections=rejections,
                              unmet=f"{pid}: {message}")

@@ -456,6 +456,12 @@ class Constraint:
                 side = re.sub(r"(?<![\w.])" + re.escape(name) + r"(?![\w.\[(])", alias, side)
             return side
 
+        lhs, rhs = rename(lhs), rename(rhs)
+        for side in (lhs, rhs):
+            stray = re.search(r"[A-Za-z_]\w*(?:\.[A-Za-z_][\w/]*)+", side)
+            if stray:
+                raise BadInput(f"{text!r}: {stray.group(0)} is not a label of the key nor a "
+                               f"drawn parameter (known: {', '.join(sorted(names))})")
         from .parse import ELEMENTARY, Namespace, parse_expression
 
         functions = dict(ELEMENTARY)
@@ -465,7 +471,7 @@ class Constraint:
                                else (multi(*a) if multi else cls(*a)))(cls, multi)
         functions["decimals"] = lambda *a: decimals(*a)
         ns = Namespace(functions=functions)
-        self.sides = (parse_expression(rename(lhs), ns), parse_expression(rename(rhs), ns))
+        self.sides = (parse_expression(lhs, ns), parse_expression(rhs, ns))
         self.by_alias = {alias: name for name, alias in self.aliases.items()}
 
     def holds(self, values: dict[str, Any]) -> bool:
