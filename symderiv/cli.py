@@ -260,8 +260,12 @@ def _plain(value) -> str:
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance for answers written with decimals")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+@click.option("--student", default=None,
+              help="grade against this student's (or variant's) own variant of KEY")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
+              help="the variants.lock.json written by `symderiv variants` (with --student)")
 @_keep_going_option
-def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
+def check(key, answers, as_json, pdf, out_dir, rtol, timeout, student, lock_file, keep_going):
     """Check the student's ANSWERS (TOML) against the key built from KEY.
 
     Exit 0 when the check ran, whatever the verdicts; 1 when a part of the key could not be
@@ -275,21 +279,32 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
         from .errors import BadInput
         raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
     out = _output_dir(out_dir) if pdf else None
-    report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going)
+    from .check.answers import load_answers
+    from .check.points import only_counted_missing, points_json, points_lines, score
+
+    load_answers(answers)  # a bad answers file fails before the slow part
+    problem_set = _key_problem_set(key, student, lock_file, timeout)
+    report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going,
+                       problem_set=problem_set)
+    scored = score(report, problem_set)
+    report = only_counted_missing(report, scored)
     if pdf:
         from .export import write_bytes_atomic
         from .latex_build import build_pdf
         from .texsafe import check_document_body
 
         stem = Path(answers).stem + "-feedback"
-        text = check_document_body(render_feedback(report))
+        from .check.points import with_points
+
+        text = check_document_body(with_points(render_feedback(report), scored))
         built = build_pdf(text, name=f"{stem}.tex")
         write_atomic(out / f"{stem}.tex", text)
         write_bytes_atomic(out / f"{stem}.pdf", built.pdf)
     if as_json:
-        click.echo(dumps(report_json(report)), nl=False)
+        click.echo(dumps({**report_json(report), "points": points_json(scored)}), nl=False)
     else:
         click.echo(as_table(report), nl=False)
+        click.echo(points_lines(scored), nl=False)
         if pdf:
             click.echo(f"feedback: {Path(out_dir) / (Path(answers).stem + '-feedback.pdf')}")
     if report.unsolved:
@@ -419,6 +434,30 @@ def variants(file, count, roster, out_dir, pdf, stress, workers, timeout):
     write_atomic(out / MANIFEST_NAME, manifest.getvalue())
     click.echo(f"{len(results)} variants, each key verified, all distinct: {out}/ "
                f"(lock {out / LOCK_NAME}, manifest {out / MANIFEST_NAME})")
+
+
+def _key_problem_set(key, student, lock_file, timeout):
+    """KEY loaded, or the student's variant of it: from the lock file when given, else drawn
+    from the id (the same draws as `symderiv variants`)."""
+    from .errors import BadInput
+    from .spec import load, read_toml
+
+    problem_set = load(key)
+    if student is None:
+        if lock_file:
+            raise BadInput("--lock needs --student ID")
+        return problem_set
+    from .variants import build_variant, read_lock, varied_tables, variant_problem_set
+
+    data = read_toml(key)
+    if not varied_tables(data):
+        raise BadInput("--student: no problem of the key has a [problem.vary] table", file=key)
+    if lock_file:
+        locked = read_lock(lock_file, key)
+        if student not in locked:
+            raise BadInput(f"no variant {student} in the lock file", file=lock_file)
+        return variant_problem_set(data, key, student, locked[student])
+    return build_variant(data, key, student, timeout=timeout or None).problem_set
 
 
 @main.command(name="list")
