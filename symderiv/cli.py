@@ -436,6 +436,96 @@ def variants(file, count, roster, out_dir, pdf, stress, workers, timeout):
                f"(lock {out / LOCK_NAME}, manifest {out / MANIFEST_NAME})")
 
 
+@main.command()
+@click.argument("key", type=click.Path(dir_okay=False))
+@click.argument("submissions", type=click.Path(file_okay=False))
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="CSV with columns id,name: names in the gradebook, and a row for every "
+                   "student without a submission")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
+              help="the variants.lock.json of `symderiv variants` (default: draw each "
+                   "student's variant from the id)")
+@click.option("-o", "--output", "out_dir", default=None,
+              help="directory for the gradebook (default output/<key stem>-grades)")
+@click.option("--pdf", is_flag=True, help="also a feedback PDF per student")
+@click.option("-j", "--jobs", "workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance for answers written with decimals")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def grade(key, submissions, roster, lock_file, out_dir, pdf, workers, rtol, timeout):
+    """Grade every answers file (*.toml) in SUBMISSIONS against its student's own variant.
+
+    The student is the file's [meta] student. Writes OUTPUT/gradebook.csv (points per problem,
+    total, percentage, or why a file was not graded), OUTPUT/summary.txt (per label: how many
+    got it right, the most common wrong answers) and OUTPUT/feedback/<student>.txt (and .pdf
+    with --pdf). A file that cannot be read is a gradebook row with the reason.
+    """
+    from .errors import BadInput
+    from .export import write_atomic, write_bytes_atomic
+    from .grade import collect, grade_group, gradebook_csv, summary_text
+    from .spec import load, read_toml
+    from .variants import ID_PATTERN, read_lock, read_roster, varied_tables
+
+    if rtol < 0 or rtol >= 1:
+        raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
+    problem_set = load(key)
+    varied = bool(varied_tables(read_toml(key)))
+    names = dict(read_roster(roster)) if roster else {}
+    locked = read_lock(lock_file, key) if lock_file else None
+    out = _output_dir(out_dir or f"output/{problem_set.stem}-grades")
+    rows, groups, first = [], {}, {}
+    for s in collect(submissions, key):
+        reason = s.reason
+        if not reason and roster and s.student not in names:
+            reason = f"student {printable_id(s.student)} is not on the roster"
+        elif not reason and not ID_PATTERN.fullmatch(s.student):
+            reason = (f"[meta] student {printable_id(s.student)} is not an id (1 to 40 letters, "
+                      "digits and . _ -)")
+        elif not reason and varied and locked is not None and s.student not in locked:
+            reason = f"no variant for {s.student} in the lock file"
+        elif not reason and s.student in first:
+            reason = f"a second submission of {s.student} (graded: {Path(first[s.student]).name})"
+        if reason:
+            rows.append({"file": s.path, "student": s.student, "reason": reason})
+            continue
+        first[s.student] = s.path
+        groups.setdefault(s.student, []).append(s.path)
+    for sid in names:
+        if sid not in groups:
+            rows.append({"file": "", "student": sid, "reason": "no submission"})
+    if not varied:  # one key for everyone: solve it before the workers fork, so they share it
+        from .solve import solve_set
+
+        solve_set(problem_set, timeout or None, keep_going=True)
+    jobs = [(key, sid, locked.get(sid) if locked is not None else None, paths, rtol,
+             timeout or None, pdf) for sid, paths in groups.items()]
+    for result in _run_jobs(grade_group, jobs, workers, "grading"):
+        rows.extend(result)
+    rows.sort(key=lambda r: (r["student"], r["file"]))
+    ids = [p.id for p in problem_set.problems]
+    write_atomic(out / "gradebook.csv", gradebook_csv(ids, rows, names))
+    summary = summary_text(problem_set.meta.title, rows)
+    write_atomic(out / "summary.txt", summary)
+    for r in rows:
+        if r.get("feedback"):
+            write_atomic(out / "feedback" / f"{r['student']}.txt", r["feedback"])
+        if r.get("pdf"):
+            write_bytes_atomic(out / "feedback" / f"{r['student']}.pdf", r["pdf"])
+        if r.get("pdf_error"):
+            _say(f"{r['student']}: no feedback PDF: {r['pdf_error']}")
+    click.echo(summary.splitlines()[0] + (", " + summary.splitlines()[1] if len(
+        summary.splitlines()) > 1 and summary.splitlines()[1].startswith("mean") else ""))
+    click.echo(f"gradebook: {out / 'gradebook.csv'}  summary: {out / 'summary.txt'}  "
+               f"feedback: {out / 'feedback'}/")
+
+
+def printable_id(text: str) -> str:
+    from .errors import printable
+
+    return repr(printable(text, 60))
+
+
 def _key_problem_set(key, student, lock_file, timeout):
     """KEY loaded, or the student's variant of it: from the lock file when given, else drawn
     from the id (the same draws as `symderiv variants`)."""
