@@ -42,7 +42,10 @@ def collect(directory: str | Path, key_name: str) -> list[Submitted]:
         try:
             sub = load_answers(p)
         except SymderivError as exc:
-            out.append(Submitted(str(p), "", printable(str(exc))))
+            # the gradebook's file column names the file: the reason is the rest of the line
+            why = (str(BadInput(exc.message, problem=exc.problem, field=exc.field))
+                   if isinstance(exc, BadInput) else str(exc))
+            out.append(Submitted(str(p), "", printable(why)))
             continue
         student = sub.student.strip()
         if not student:

@@ -63,6 +63,7 @@ def test_points_table(write_toml):
     assert shown(Fraction(5, 2)) == "2.5"
 
 
+@pytest.mark.slow  # the whole AMA564 key is built (about 4 s); test_check covers the CLI too
 def test_seed_submission_no_longer_loses_points_for_what_was_never_asked():
     result = CliRunner().invoke(main, ["check", str(ROOT / "problems" / "ama564_a1.toml"),
                                        str(ROOT / "problems/submissions/ama564_a1_student.toml"),
