@@ -196,3 +196,15 @@ def test_stress_report_counts_rejections(write_toml):
     assert "stress test of p.toml: 4 variants" in out and "4 accepted" in out
     assert "n1: forward.loss < 1" in out
     assert "n1/forward.yhat" in out and "n1/grad.W1[2,2]" in out
+
+
+@pytest.mark.pdf
+@pytest.mark.slow  # four LaTeX runs
+def test_variant_pdfs_are_byte_identical_on_a_second_run(write_toml, tmp_path):
+    path = write_toml(net())
+    for name in ("a", "b"):
+        r = _run(["variants", str(path), "--n", "1", "--pdf", "-o", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+    for doc in ("p-key.pdf", "p-sheet.pdf"):
+        first = (tmp_path / "a" / "v01" / doc).read_bytes()
+        assert first.startswith(b"%PDF") and first == (tmp_path / "b" / "v01" / doc).read_bytes()
