@@ -208,3 +208,46 @@ def test_variant_pdfs_are_byte_identical_on_a_second_run(write_toml, tmp_path):
     for doc in ("p-key.pdf", "p-sheet.pdf"):
         first = (tmp_path / "a" / "v01" / doc).read_bytes()
         assert first.startswith(b"%PDF") and first == (tmp_path / "b" / "v01" / doc).read_bytes()
+
+
+GD = '''
+[meta]
+title = "Step sizes"
+salt = "gd"
+
+[[problem]]
+id = "1"
+kind = "gd_analysis"
+statement = 'Run gradient descent on $L(w) = {{c}}(w - 3)^2 + 1$ from $w_0 = {{init}}$ with $\\alpha = {{alphas[1]}}$.'
+loss = "{{c}}*(w - 3)**2 + 1"
+param = "w"
+init = 0
+alphas = [0.1, 0.25]
+steps = 3
+[problem.vary]
+"alphas[1]" = { choices = [0.2, 0.3] }
+init = { range = [-2, 2], nonzero = true }
+c = { choices = [1, 2], base = 2 }
+require = ["c > 0"]
+'''
+
+
+def test_index_paths_and_names_in_expressions(write_toml, tmp_path):
+    from symderiv.spec import read_toml
+    from symderiv.variants import build_variant
+
+    path = write_toml(GD)
+    (p,) = load(path).problems
+    assert p.fields["loss"] == "(2)*(w - 3)**2 + 1" and "\\alpha = 0.25" in p.statement
+    b = build_variant(read_toml(path), str(path), "v7")
+    drawn = b.values["1"]
+    (problem,) = b.problem_set.problems
+    assert problem.fields["alphas"][1] == drawn["alphas[1]"] in (Decimal("0.2"), Decimal("0.3"))
+    assert problem.fields["init"] == drawn["init"] in (-2, -1, 1, 2)
+    assert problem.fields["loss"] == f"({drawn['c']})*(w - 3)**2 + 1"
+    iterates = {a.label: a.value for a in b.solutions[0].answers}
+    # w_1 = w_0 - α·2c(w_0 - 3), computed here from the drawn numbers
+    w0, c = sp.Integer(drawn["init"]), sp.Integer(drawn["c"])
+    alpha = sp.Rational(str(drawn["alphas[1]"]))
+    label = next(k for k in iterates if k.startswith("iterates[") and str(drawn["alphas[1]"]) in k)
+    assert iterates[label][1] == w0 - alpha * 2 * c * (w0 - 3)
