@@ -260,8 +260,12 @@ def _plain(value) -> str:
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance for answers written with decimals")
 @click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+@click.option("--student", default=None,
+              help="grade against this student's (or variant's) own variant of KEY")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
+              help="the variants.lock.json written by `symderiv variants` (with --student)")
 @_keep_going_option
-def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
+def check(key, answers, as_json, pdf, out_dir, rtol, timeout, student, lock_file, keep_going):
     """Check the student's ANSWERS (TOML) against the key built from KEY.
 
     Exit 0 when the check ran, whatever the verdicts; 1 when a part of the key could not be
@@ -275,21 +279,32 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout, keep_going):
         from .errors import BadInput
         raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
     out = _output_dir(out_dir) if pdf else None
-    report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going)
+    from .check.answers import load_answers
+    from .check.points import only_counted_missing, points_json, points_lines, score
+
+    load_answers(answers)  # a bad answers file fails before the slow part
+    problem_set = _key_problem_set(key, student, lock_file, timeout)
+    report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going,
+                       problem_set=problem_set)
+    scored = score(report, problem_set)
+    report = only_counted_missing(report, scored)
     if pdf:
         from .export import write_bytes_atomic
         from .latex_build import build_pdf
         from .texsafe import check_document_body
 
         stem = Path(answers).stem + "-feedback"
-        text = check_document_body(render_feedback(report))
+        from .check.points import with_points
+
+        text = check_document_body(with_points(render_feedback(report), scored))
         built = build_pdf(text, name=f"{stem}.tex")
         write_atomic(out / f"{stem}.tex", text)
         write_bytes_atomic(out / f"{stem}.pdf", built.pdf)
     if as_json:
-        click.echo(dumps(report_json(report)), nl=False)
+        click.echo(dumps({**report_json(report), "points": points_json(scored)}), nl=False)
     else:
         click.echo(as_table(report), nl=False)
+        click.echo(points_lines(scored), nl=False)
         if pdf:
             click.echo(f"feedback: {Path(out_dir) / (Path(answers).stem + '-feedback.pdf')}")
     if report.unsolved:
@@ -375,6 +390,243 @@ def export_prairielearn(key, out_dir, timeout, rtol):
     from .platforms.prairielearn import export_prairielearn as run
 
     _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "PrairieLearn")
+
+
+def _run_jobs(function, jobs: list[tuple], workers: int, label: str) -> list:
+    """``function(*args)`` for each job, over ``workers`` processes, with click's progress bar
+    on stderr; the results in the jobs' order."""
+    results: list = [None] * len(jobs)
+    with click.progressbar(length=len(jobs), label=label, file=sys.stderr) as bar:
+        if workers <= 1 or len(jobs) <= 1:
+            for i, args in enumerate(jobs):
+                results[i] = function(*args)
+                bar.update(1)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = {pool.submit(function, *args): i for i, args in enumerate(jobs)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(1)
+    return results
+
+
+def _job_failed(result: dict) -> None:
+    from .errors import BadInput, SymderivError
+
+    if "error" in result:
+        error = BadInput(result["error"]) if result["code"] == 2 else SymderivError(result["error"])
+        raise error
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--n", "count", type=click.IntRange(1, 100_000), help="number of variants (v01, v02, …)")
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="CSV with columns id,name: one variant per student, named by the id")
+@click.option("-o", "--output", "out_dir", default=None,
+              help="directory for the variants (default output/<stem>-variants)")
+@click.option("--pdf", is_flag=True, help="also compile each sheet and key to PDF")
+@click.option("--stress", type=click.IntRange(1, 100_000), default=None,
+              help="draw this many variants and report rejections per constraint and the range "
+                   "of every answer; nothing is written")
+@click.option("-j", "--jobs", "workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def variants(file, count, roster, out_dir, pdf, stress, workers, timeout):
+    """Per-variant (or per-student) sheets and verified keys of FILE's [problem.vary] problems.
+
+    Writes OUTPUT/<id>/<stem>-sheet.tex, <stem>-key.tex, <stem>-key.json (and PDFs with --pdf),
+    OUTPUT/variants.lock.json (the drawn values of every variant) and OUTPUT/manifest.csv.
+    The same file, salt and ids give byte-identical output. Exit 2 when a constraint cannot be
+    met.
+    """
+    import csv
+    import io
+    import os
+
+    from .errors import BadInput
+    from .export import dumps, write_atomic, write_bytes_atomic
+    from .spec import load, read_toml
+    from .variants import (LOCK_NAME, MANIFEST_NAME, Built, lock_json, read_roster, signature,
+                           stress_job, stress_report, varied_tables, variant_job)
+
+    problem_set = load(file)  # the file is valid before anything is drawn
+    data = read_toml(file)
+    if not varied_tables(data):
+        raise BadInput("no problem has a [problem.vary] table, so there is nothing to vary",
+                       file=file)
+    timeout = timeout or None
+    if stress:
+        results = _run_jobs(stress_job, [(file, f"stress-{i + 1}", timeout) for i in range(stress)],
+                            workers, "stress test")
+        for r in results:
+            _job_failed(r)
+        click.echo(stress_report(file, results), nl=False)
+        return
+    if (count is None) == (roster is None):
+        raise BadInput("give either --n N or --roster FILE")
+    if roster:
+        students = read_roster(roster)
+    else:
+        width = max(2, len(str(count)))
+        students = [(f"v{i + 1:0{width}d}", "") for i in range(count)]
+    if not problem_set.meta.salt:
+        _say("warning: [meta] has no salt, so anyone with the file can compute every "
+             "variant's numbers from the ids")
+    out = _output_dir(out_dir or f"output/{problem_set.stem}-variants")
+    if pdf:
+        # PDFs with fixed dates and ids: a second run writes the same bytes
+        os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+        os.environ.setdefault("FORCE_SOURCE_DATE", "1")
+    jobs = [(file, sid, name, frozenset(), pdf, timeout) for sid, name in students]
+    results = _run_jobs(variant_job, jobs, workers, "variants")
+    seen: dict[str, str] = {}
+    for i, r in enumerate(results):
+        _job_failed(r)
+        sig = signature(r["values"])
+        if sig in seen:  # the same numbers as an earlier variant: draw again, avoiding them
+            r = variant_job(file, r["id"], r["name"], frozenset(seen), pdf, timeout)
+            _job_failed(r)
+            results[i] = r
+            sig = signature(r["values"])
+        seen[sig] = r["id"]
+    manifest = io.StringIO()
+    writer = csv.writer(manifest, lineterminator="\n")
+    writer.writerow(["id", "name", "sheet", "key", "json", "tries", "values_sha256"])
+    stem = problem_set.stem
+    for r in results:
+        for fname, blob in r["docs"].items():
+            write_bytes_atomic(out / r["id"] / fname, blob)
+        import hashlib
+
+        tries = ";".join(f"{k}:{v}" for k, v in r["tries"].items())
+        ext = "pdf" if pdf else "tex"
+        writer.writerow([r["id"], r["name"], f"{r['id']}/{stem}-sheet.{ext}",
+                         f"{r['id']}/{stem}-key.{ext}", f"{r['id']}/{stem}-key.json", tries,
+                         hashlib.sha256(signature(r["values"]).encode()).hexdigest()[:16]])
+    built = [Built(r["id"], r["name"], r["values"], r["tries"]) for r in results]
+    write_atomic(out / LOCK_NAME, dumps(lock_json(file, built, bool(problem_set.meta.salt))))
+    write_atomic(out / MANIFEST_NAME, manifest.getvalue())
+    click.echo(f"{len(results)} variants, each key verified, all distinct: {out}/ "
+               f"(lock {out / LOCK_NAME}, manifest {out / MANIFEST_NAME})")
+
+
+@main.command()
+@click.argument("key", type=click.Path(dir_okay=False))
+@click.argument("submissions", type=click.Path(file_okay=False))
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="CSV with columns id,name: names in the gradebook, and a row for every "
+                   "student without a submission")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
+              help="the variants.lock.json of `symderiv variants` (default: draw each "
+                   "student's variant from the id)")
+@click.option("-o", "--output", "out_dir", default=None,
+              help="directory for the gradebook (default output/<key stem>-grades)")
+@click.option("--pdf", is_flag=True, help="also a feedback PDF per student")
+@click.option("-j", "--jobs", "workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--rtol", default=1e-3, show_default=True, type=float,
+              help="relative tolerance for answers written with decimals")
+@click.option("--timeout", default=20.0, show_default=True, type=float, help=TIMEOUT_HELP)
+def grade(key, submissions, roster, lock_file, out_dir, pdf, workers, rtol, timeout):
+    """Grade every answers file (*.toml) in SUBMISSIONS against its student's own variant.
+
+    The student is the file's [meta] student. Writes OUTPUT/gradebook.csv (points per problem,
+    total, percentage, or why a file was not graded), OUTPUT/summary.txt (per label: how many
+    got it right, the most common wrong answers) and OUTPUT/feedback/<student>.txt (and .pdf
+    with --pdf). A file that cannot be read is a gradebook row with the reason.
+    """
+    from .errors import BadInput
+    from .export import write_atomic, write_bytes_atomic
+    from .grade import collect, grade_group, gradebook_csv, summary_text
+    from .spec import load, read_toml
+    from .variants import ID_PATTERN, read_lock, read_roster, varied_tables
+
+    if rtol < 0 or rtol >= 1:
+        raise BadInput(f"--rtol must be in [0, 1), got {rtol:g}")
+    problem_set = load(key)
+    varied = bool(varied_tables(read_toml(key)))
+    names = dict(read_roster(roster)) if roster else {}
+    locked = read_lock(lock_file, key) if lock_file else None
+    out = _output_dir(out_dir or f"output/{problem_set.stem}-grades")
+    rows, groups, first = [], {}, {}
+    for s in collect(submissions, key):
+        reason = s.reason
+        if not reason and roster and s.student not in names:
+            reason = f"student {printable_id(s.student)} is not on the roster"
+        elif not reason and not ID_PATTERN.fullmatch(s.student):
+            reason = (f"[meta] student {printable_id(s.student)} is not an id (1 to 40 letters, "
+                      "digits and . _ -)")
+        elif not reason and varied and locked is not None and s.student not in locked:
+            reason = f"no variant for {s.student} in the lock file"
+        elif not reason and s.student in first:
+            reason = f"a second submission of {s.student} (graded: {Path(first[s.student]).name})"
+        if reason:
+            rows.append({"file": s.path, "student": s.student, "reason": reason})
+            continue
+        first[s.student] = s.path
+        groups.setdefault(s.student, []).append(s.path)
+    for sid in names:
+        if sid not in groups:
+            rows.append({"file": "", "student": sid, "reason": "no submission"})
+    if not varied:  # one key for everyone: solve it before the workers fork, so they share it
+        from .solve import solve_set
+
+        solve_set(problem_set, timeout or None, keep_going=True)
+    jobs = [(key, sid, locked.get(sid) if locked is not None else None, paths, rtol,
+             timeout or None, pdf) for sid, paths in groups.items()]
+    for result in _run_jobs(grade_group, jobs, workers, "grading"):
+        rows.extend(result)
+    rows.sort(key=lambda r: (r["student"], r["file"]))
+    ids = [p.id for p in problem_set.problems]
+    write_atomic(out / "gradebook.csv", gradebook_csv(ids, rows, names))
+    summary = summary_text(problem_set.meta.title, rows)
+    write_atomic(out / "summary.txt", summary)
+    for r in rows:
+        if r.get("feedback"):
+            write_atomic(out / "feedback" / f"{r['student']}.txt", r["feedback"])
+        if r.get("pdf"):
+            write_bytes_atomic(out / "feedback" / f"{r['student']}.pdf", r["pdf"])
+        if r.get("pdf_error"):
+            _say(f"{r['student']}: no feedback PDF: {r['pdf_error']}")
+    click.echo(summary.splitlines()[0] + (", " + summary.splitlines()[1] if len(
+        summary.splitlines()) > 1 and summary.splitlines()[1].startswith("mean") else ""))
+    click.echo(f"gradebook: {out / 'gradebook.csv'}  summary: {out / 'summary.txt'}  "
+               f"feedback: {out / 'feedback'}/")
+
+
+def printable_id(text: str) -> str:
+    from .errors import printable
+
+    return repr(printable(text, 60))
+
+
+def _key_problem_set(key, student, lock_file, timeout):
+    """KEY loaded, or the student's variant of it: from the lock file when given, else drawn
+    from the id (the same draws as `symderiv variants`)."""
+    from .errors import BadInput
+    from .spec import load, read_toml
+
+    problem_set = load(key)
+    if student is None:
+        if lock_file:
+            raise BadInput("--lock needs --student ID")
+        return problem_set
+    from .variants import build_variant, read_lock, varied_tables, variant_problem_set
+
+    data = read_toml(key)
+    if not varied_tables(data):
+        raise BadInput("--student: no problem of the key has a [problem.vary] table", file=key)
+    if lock_file:
+        locked = read_lock(lock_file, key)
+        if student not in locked:
+            raise BadInput(f"no variant {student} in the lock file", file=lock_file)
+        return variant_problem_set(data, key, student, locked[student])
+    return build_variant(data, key, student, timeout=timeout or None).problem_set
 
 
 @main.command(name="list")

@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from . import memo
 from .texsafe import escape, unicode_declarations
 
 LONG_DENOMINATOR = 10 ** 9
@@ -480,7 +481,18 @@ def rules(names: Sequence[str]) -> str:
     return escape(", ".join(names))
 
 
+_ENVIRONMENT: dict = memo.cache()
+
+
 def environment() -> jinja2.Environment:
+    """The Jinja environment, made once per process: its templates are compiled once, not at
+    every document (a class's variants render the same templates hundreds of times)."""
+    if "env" not in _ENVIRONMENT:
+        _ENVIRONMENT["env"] = _environment()
+    return _ENVIRONMENT["env"]
+
+
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir())),
         block_start_string="((*", block_end_string="*))",

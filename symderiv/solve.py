@@ -8,7 +8,7 @@ Bad input (:class:`~symderiv.errors.BadInput`) always stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import memo
@@ -84,7 +84,8 @@ def solve_set(problem_set: ProblemSet, timeout: float | None = DEFAULT_TIMEOUT, 
     solutions: list[Solution | Unsolved] = []
     with notation(problem_set.meta):
         for problem in problem_set.problems:
-            key = (repr(problem), repr(problem_set.meta))
+            # the title (a variant's "(variant v01)") and the salt do not change a solution
+            key = (repr(problem), repr(replace(problem_set.meta, title="", salt="")))
             if key not in _SOLVED:
                 try:
                     with time_budget(problem.id, timeout):

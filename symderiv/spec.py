@@ -17,9 +17,10 @@ from typing import Any, Mapping
 from .errors import BadInput, printable
 from .texsafe import check_latex_fragment
 
-META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors", "indicator"}
+META_FIELDS = {"title", "course", "institution", "author", "due", "bold_vectors", "indicator",
+               "salt"}
 META_FLAGS = {"bold_vectors"}  # the [meta] fields that are true/false, not text
-COMMON_FIELDS = {"id", "kind", "title", "statement", "points", "assume"}
+COMMON_FIELDS = {"id", "kind", "title", "statement", "points", "assume", "vary"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Meta:
     due: str = ""
     bold_vectors: bool = False  # vectors and matrices printed bold, as the question writes them
     indicator: str = ""  # the question's indicator, e.g. "I" for I(x > 0); default 1[x > 0]
+    salt: str = ""  # the secret mixed into the draws of [problem.vary] (symderiv/vary.py)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class Problem:
     fields: Mapping[str, Any] = field(default_factory=dict)
     spec: Any = None
     file: str = ""
+    # [problem.points]: label -> points (points is then their sum); empty: points split over
+    # the labels the question asks for (symderiv/check/points.py)
+    label_points: Mapping[str, Decimal] = field(default_factory=dict)
+    vary: Any = None  # [problem.vary] as a vary.Vary, or None
 
     def error(self, field_name: str | None, message: str) -> BadInput:
         return BadInput(message, file=self.file, problem=self.id, field=field_name)
@@ -212,10 +218,13 @@ def load(path: str | Path, seconds: float | None = LOAD_SECONDS) -> ProblemSet:
 
 
 def _load(path: str | Path) -> ProblemSet:
+    return load_data(read_toml(path), str(path))
+
+
+def load_data(data: dict, name: str) -> ProblemSet:
+    """:func:`load` of TOML already read (a variant's tables with its drawn values in place)."""
     from .kinds import kind_module, KINDS
 
-    name = str(path)
-    data = read_toml(path)
     unknown = sorted(set(data) - {"meta", "problem"})
     if unknown:
         raise BadInput("unknown top-level table (expected [meta] and [[problem]])",
@@ -228,7 +237,11 @@ def _load(path: str | Path) -> ProblemSet:
         raise BadInput(f"unknown field (allowed: {', '.join(sorted(META_FIELDS))})",
                        file=name, field=f"meta.{extra[0]}")
     for key, value in meta_table.items():
-        if key in META_FLAGS:
+        if key == "salt":
+            if not isinstance(value, str):
+                raise BadInput(f"expected a string, got {_describe(value)}", file=name,
+                               field="meta.salt")
+        elif key in META_FLAGS:
             if not isinstance(value, bool):
                 raise BadInput(f"expected true or false, got {_describe(value)}", file=name,
                                field=f"meta.{key}")
@@ -269,6 +282,12 @@ def _load(path: str | Path) -> ProblemSet:
         if kind not in KINDS:
             raise BadInput(f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})",
                            file=name, problem=pid, field="kind")
+        vary = None
+        if "vary" in table:
+            from .vary import parse_vary, substitute
+
+            vary = parse_vary(table, name, pid)
+            table = substitute(table, vary, name, pid)
         for key in ("title", "statement"):
             if key in table and not isinstance(table[key], str):
                 raise BadInput(f"expected a string, got {_describe(table[key])}", file=name,
@@ -279,6 +298,10 @@ def _load(path: str | Path) -> ProblemSet:
             except BadInput as exc:
                 raise exc.located(file=name, problem=pid, field="statement") from None
         points = table.get("points")
+        label_points = {}
+        if isinstance(points, dict):
+            label_points = _label_points(points, name, pid)
+            points = sum(label_points.values(), Decimal(0))
         if points is not None and (isinstance(points, bool) or not isinstance(points, (int, Decimal))):
             raise BadInput(f"expected a number, got {_describe(points)}", file=name, problem=pid,
                            field="points")
@@ -289,7 +312,8 @@ def _load(path: str | Path) -> ProblemSet:
         problem = Problem(
             id=pid, kind=kind, title=table.get("title", ""), statement=table.get("statement", ""),
             points=Decimal(points) if points is not None else None, assume=dict(assume),
-            fields={k: v for k, v in table.items() if k not in COMMON_FIELDS}, file=name)
+            fields={k: v for k, v in table.items() if k not in COMMON_FIELDS}, file=name,
+            label_points=label_points, vary=vary)
         from .assume import parse_assumption
 
         for sym, text in assume.items():
@@ -303,6 +327,19 @@ def _load(path: str | Path) -> ProblemSet:
             raise exc.located(file=name, problem=pid) from None
         problems.append(_with_spec(problem, spec))
     return ProblemSet(name, meta, tuple(problems))
+
+
+def _label_points(table: dict, name: str, pid: str) -> dict[str, Decimal]:
+    """``[problem.points]``: answer label -> points (a non-negative number)."""
+    out = {}
+    for label, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value < 0:
+            raise BadInput(f"expected a non-negative number of points, got {_describe(value)}",
+                           file=name, problem=pid, field=f"points.{label}")
+        out[label] = Decimal(value)
+    if not out:
+        raise BadInput("expected label = points entries", file=name, problem=pid, field="points")
+    return out
 
 
 def _with_spec(problem: Problem, spec: Any) -> Problem:

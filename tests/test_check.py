@@ -330,7 +330,9 @@ def test_seed_submission_json_from_the_cli():
                                        "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["score"] == {"correct": 19, "total": 24, "fraction": 0.7917}
+    # the labels the sheet never asked for (forward.z2, the loss, dL/dz2) are not "missing"
+    assert data["score"] == {"correct": 19, "total": 21, "fraction": 0.9048}
+    assert (data["points"]["earned"], data["points"]["possible"]) == ("9.33", "10")
     by_label = {r["label"]: r for r in data["results"]}
     plus = by_label["1a/leaky_relu.limit(+oo)"]
     assert (plus["verdict"], plus["expected"], plus["got"]) == ("incorrect", "1", "a")
@@ -347,8 +349,9 @@ def test_seed_submission_table_from_the_cli():
     lines = result.output.splitlines()
     assert any(l.split()[:3] == ["incorrect", "1a/leaky_relu.limit(+oo)", "a"] for l in lines)
     assert any(l.split()[:2] == ["correct", "1a/sigmoid.derivative"] for l in lines)
-    assert lines[-1] == ("score: 19/24 correct (2 incorrect, 0 unparseable, 0 unknown-label, "
-                         "3 missing)")
+    assert lines[-2] == ("score: 19/21 correct (2 incorrect, 0 unparseable, 0 unknown-label, "
+                         "0 missing)")
+    assert lines[-1] == "points: 1a 2.33/3, 1b 3/3, 2 2/2, 3 2/2; total 9.33/10 (93.3%)"
 
 
 def test_unknown_labels_and_missing_ones(tmp_path, write_toml):
@@ -406,7 +409,9 @@ def test_seed_feedback_pdf(tmp_path):
     label = r"1a: Leaky ReLU, limit at $+\infty$ &"
     row = next(line for line in tex.splitlines() if line.startswith(label))
     assert "incorrect" in row and "two limits are swapped" in row
-    assert "Score: 19 of 24 correct" in tex
+    assert "Score: 19 of 21 correct" in tex
+    assert ("\\textbf{Points:} 1a 2.33/3, 1b 3/3, 2 2/2, 3 2/2; total 9.33 of 10 (93.3\\%)."
+            in tex)
 
 
 # --- robustness: any string gets a verdict --------------------------------------------------

@@ -259,8 +259,10 @@ def test_check_grades_the_rest_and_says_not_gradable(write_toml, tmp_path, monke
     assert data["score"] == {"correct": 1, "total": 1, "fraction": 1.0}
     table = CliRunner().invoke(main, ["check", str(key), str(answers)])
     assert table.exit_code == 1
-    assert table.stdout.splitlines()[-1] == ("score: 1/1 correct (0 incorrect, 0 unparseable, "
+    assert table.stdout.splitlines()[-2] == ("score: 1/1 correct (0 incorrect, 0 unparseable, "
                                              "1 unknown-label, 0 missing, 2 not-gradable)")
+    assert table.stdout.splitlines()[-1] == ("points: 1 1/1, 2 not gradable, 3 0/0; "
+                                             "total 1/1 (100.0%)")
     sheet = render_feedback(report)
     assert sheet.count(r"\verdict{not-gradable}") == 2 and forbidden_in(sheet) == []
     assert "not-gradable 2" in sheet.splitlines()[-2]

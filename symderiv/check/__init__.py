@@ -64,7 +64,8 @@ class Report(Displayable):
 
 def check(key_path, answers_path, *, timeout: float | None = 20.0,
           rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS,
-          keep_going: bool = False) -> Report:
+          keep_going: bool = False, problem_set=None) -> Report:
+    """``problem_set``: the key already loaded (a student's variant); default: load ``key_path``."""
     from ..budget import time_budget
     from ..errors import SolveTimeout
     from ..solve import solve_set
@@ -74,7 +75,7 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     from .context import build_context
 
     submission = load_answers(answers_path)  # a bad answers file fails before the slow part
-    problem_set = load(key_path)
+    problem_set = problem_set if problem_set is not None else load(key_path)
     solved = solve_set(problem_set, timeout, keep_going=keep_going)
     solutions = [s for s in solved if s.solved]
     unsolved = {s.problem.id: s for s in solved if not s.solved}
