@@ -124,7 +124,12 @@ def theorem(name: str) -> Theorem:
 
 
 def parse(problem: Problem) -> ProofSpec:
+    if "steps" in problem.fields or "claim" in problem.fields:
+        from . import written   # a proof written in the file, step by step
+        return written.parse(problem)
     f = Fields(problem, {"theorem", "step", "tau"})
+    if "theorem" not in problem.fields:
+        raise f.error("theorem", "required field is missing (or write the proof: claim, given, steps)")
     name = f.get("theorem", str, required=True)
     if name not in THEOREMS:
         raise f.error("theorem", f"unknown theorem {name!r} (known: {', '.join(sorted(THEOREMS))})")
@@ -163,6 +168,9 @@ def check_proof(problem_id: str, steps: list[ProofStep]) -> list[CheckedStep]:
 
 
 def solve(problem: Problem) -> Solution:
+    if not isinstance(problem.spec, ProofSpec):
+        from . import written
+        return written.solve(problem)
     spec: ProofSpec = problem.spec
     thm = theorem(spec.theorem)
     options = dict(spec.options)
