@@ -107,6 +107,23 @@ def nonnegative(expr: sp.Expr, what: str = "", names: dict | None = None) -> Cal
     return run
 
 
+def chained(lines: list[tuple[str, str | None]], what: str, *, symbols: dict | None = None,
+            given: dict | None = None, sequences: dict | None = None) -> Callable[[], str]:
+    """A step checked as a written chain (:mod:`.chain`): ``lines`` are (relation, by) in the
+    safe parser's syntax, under ``symbols`` (name → assumption), ``given`` hypotheses and
+    ``sequences``; every line must be derived by SymPy. ``what`` is the detail shown (LaTeX)."""
+    def run() -> str:
+        from .chain import check_chain
+        result = check_chain([line for line, _ in lines], by=[b for _, b in lines],
+                             symbols=symbols, given=given, sequences=sequences)
+        bad = result.failed or next((v for v in result.verdicts if v.status == "cited"
+                                     and v.step.number == len(lines)), None)
+        if bad is not None:
+            raise StepFailed(f"line {bad.step.number} does not follow: {bad.reason} {bad.counterexample}".strip())
+        return what
+    return run
+
+
 def descent_step() -> ProofStep:
     """f(θᵏ⁺¹) ≤ f(θᵏ) − ‖∇f(θᵏ)‖²/(2L): the descent lemma with step 1/L, shared by the rates."""
     L = sp.Symbol("L", positive=True)
@@ -115,8 +132,9 @@ def descent_step() -> ProofStep:
     return ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, "
                      r"so $f(\theta^k)$ is nonincreasing.",
                      "descent lemma with the step $1/L$, $G = \\|\\nabla f(\\theta^k)\\|^2$", "sympy",
-                     identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L),
-                              r"$f(\theta^k) - \frac{1}{L}\,G + \frac{L}{2} \cdot \frac{1}{L^2}\,G = f(\theta^k) - \frac{G}{2L}$"))
+                     chained([("f_k - G/L + L/2*G/L**2", None), ("= f_k - G/(2*L)", "algebra")],
+                             r"$f(\theta^k) - \frac{1}{L}\,G + \frac{L}{2} \cdot \frac{1}{L^2}\,G = f(\theta^k) - \frac{G}{2L}$",
+                             symbols={"L": "positive", "G": "nonnegative"}))
 
 
 def theorem(name: str) -> Theorem:
