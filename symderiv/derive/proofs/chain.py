@@ -284,9 +284,20 @@ POS, ZERO, NEG = 1, 0, -1
 ANY = frozenset({POS, ZERO, NEG})
 
 
+_SIGN_CACHE: dict = {}
+
+
 def _signs(expr: sp.Expr, scope: Scope | None = None, depth: int = 0) -> frozenset | None:
     """The signs ``expr`` can take under its symbols' assumptions ({1}, {0, 1}, …), or None."""
-    expr = sp.sympify(expr)
+    key = (expr, depth)
+    if key not in _SIGN_CACHE:
+        if len(_SIGN_CACHE) > 20000:
+            _SIGN_CACHE.clear()
+        _SIGN_CACHE[key] = _signs_of(sp.sympify(expr), scope, depth)
+    return _SIGN_CACHE[key]
+
+
+def _signs_of(expr: sp.Expr, scope: Scope | None, depth: int) -> frozenset | None:
     if expr.is_zero:
         return frozenset({ZERO})
     if expr.is_number:
@@ -300,11 +311,11 @@ def _signs(expr: sp.Expr, scope: Scope | None = None, depth: int = 0) -> frozens
         return frozenset({NEG})
     out = None
     if expr.is_Add:
-        out = _add_signs([_signs(t, scope, depth) for t in expr.args])
+        out = _add_signs([_signs(t, scope, depth + 1) for t in expr.args])
         if (out is None or out == ANY) and len(expr.args) == 2:
             out = _monotone(expr, scope, depth) or out
     elif expr.is_Mul:
-        out = _mul_signs([_signs(f, scope, depth) for f in expr.args])
+        out = _mul_signs([_signs(f, scope, depth + 1) for f in expr.args])
     elif expr.is_Pow:
         base, e = expr.args
         if e.is_Integer and e % 2 == 0 and base.is_real:
@@ -321,7 +332,7 @@ def _signs(expr: sp.Expr, scope: Scope | None = None, depth: int = 0) -> frozens
         return frozenset({ZERO, POS})
     if expr.is_nonpositive:
         return frozenset({ZERO, NEG})
-    if depth >= 2:
+    if depth >= 3:
         return None
     for form in (sp.expand, sp.factor):
         try:
@@ -332,6 +343,8 @@ def _signs(expr: sp.Expr, scope: Scope | None = None, depth: int = 0) -> frozens
             s = _signs(other, scope, depth + 1)
             if s is not None and s != ANY:
                 return s
+    if depth > 1:
+        return None
     if _quadratic_psd(expr, scope, depth):
         return frozenset({ZERO, POS})
     if _quadratic_psd(-expr, scope, depth):
@@ -431,7 +444,7 @@ def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
         for size in range(1, n + 2):
             for rows in itertools.combinations(range(n + 1), size):
                 minor = sp.factor(m.extract(list(rows), list(rows)).det())
-                s = _signs(minor, scope, depth + 1)
+                s = _signs(minor, scope, 3)
                 if s is None or not s <= {ZERO, POS}:
                     ok = False
                     break
@@ -683,7 +696,7 @@ class Justification:
                 }.get(self.kind, self.text)
 
 
-_HYP = re.compile(r"^hyp\s+([A-Za-z0-9_][A-Za-z0-9_ ,]*?)(?:\s+at\s+(.+))?$")
+_HYP = re.compile(r"^hyp\s+([^,]+?(?:\s*,\s*[^,]+?)*?)(?:\s+at\s+([A-Za-z]\w*\s*=.+))?$")
 _SUM = re.compile(r"^sum\s+([A-Za-z]\w*)\s*=\s*(.+?)\s*\.\.\s*(.+)$")
 
 

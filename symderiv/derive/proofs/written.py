@@ -17,7 +17,7 @@ import sympy as sp
 from ...assume import parse_assumption, Scope
 from ...errors import BadInput, VerificationFailed
 from ...spec import Fields, Problem
-from ...texsafe import check_latex_fragment
+from ...texsafe import check_latex_fragment, escape
 from ..steps import Answer, Solution
 from . import chain
 
@@ -185,7 +185,7 @@ def _why(ctx: chain.Context, v: chain.Verdict) -> str:
         return ""
     if j.kind == "hyp":
         at = ", ".join(f"${ctx.latex(ctx.scope.symbol(n))} = {ctx.latex(ctx.parse(e))}$" for n, e in j.at)
-        names = ", ".join(n.replace("_", r"\_") for n in j.names)
+        names = ", ".join(escape(n) for n in j.names)
         return f"by {names}" + (f" at {at}" if at else "")
     if j.kind == "sum":
         k, lo, hi = j.index
@@ -218,7 +218,7 @@ def solve(problem: Problem) -> Solution:
                                  f"({last.latex(ctx) if last else 'no relation'} vs {claim.latex(ctx)})")
     shown = tuple(ShownStep(v.step.number, _shown(ctx, v.step), _why(ctx, v), v.status, v.detail)
                   for v in verdicts)
-    given = tuple((name.replace("_", r"\_"), rel.latex(ctx)) for name, rel in ctx.given.items())
+    given = tuple((escape(name), rel.latex(ctx)) for name, rel in ctx.given.items())
     verified = all(v.status in ("proved", "tested", "start") for v in verdicts if v.status != "cited")
     body = WrittenSolution(True, claim.latex(ctx), given, shown, verified,
                            "the last line is the claim")
