@@ -459,7 +459,15 @@ def decided(fact: Fact, scope: Scope | None = None) -> bool:
     """True when the symbols' assumptions alone show ``fact``."""
     expr = fact.expr
     if fact.kind == "eq":
-        return symbolic_zero(sp.expand(expr))
+        if symbolic_zero(sp.expand(expr)):
+            return True
+        # real sides with logarithms: a = b exactly when e^(a − b) = 1
+        if expr.has(sp.log):
+            try:
+                return symbolic_zero(sp.simplify(sp.exp(expr)) - 1)
+            except (TypeError, ValueError, NotImplementedError):
+                return False
+        return False
     try:
         together = sp.cancel(sp.together(expr))
     except (sp.PolynomialError, TypeError, ValueError):
@@ -940,7 +948,7 @@ class ChainChecker:
                 if not symbolic_zero(sp.expand(sum(wi * xi for wi, xi in zip(weights, points)) - m)):
                     continue
                 nonneg = all(decided(Fact(p, "ge")) for p in points)
-                v = sp.Dummy("v", nonnegative=nonneg or None, real=True)
+                v = sp.Dummy("v", positive=nonneg or None, real=True)   # the open domain
                 second = sp.diff(phi, u, 2).subs(u, v)
                 if decided(Fact(second, "ge")):
                     out.append(Fact(b - a, "ge"))
@@ -998,10 +1006,24 @@ class ChainChecker:
         return self._judge(step, claim, previous), after, None
 
     def _judge(self, step: Step, claim: Relation, previous: Relation | None) -> Verdict:
-        ctx, j = self.ctx, step.by
         conflict = self._index_conflict(claim)
         if conflict:
-            return Verdict(step, claim, "failed", conflict)
+            # the index read as a letter of its own: is there a point where the line fails?
+            used = {s.name for s in claim.lhs.free_symbols | claim.rhs.free_symbols}
+            fresh = sp.Symbol(next(n for n in ("j", "i", "m", "n", "l") if n not in used), integer=True)
+
+            def rebind(e):
+                e = e.replace(lambda x: isinstance(x, Minimum),
+                              lambda x: Minimum(x.args[0].subs(x.args[1], fresh), fresh, x.args[2], x.args[3]))
+                return e.replace(lambda x: isinstance(x, sp.Sum),
+                                 lambda x: sp.Sum(x.function.subs(x.limits[0][0], fresh),
+                                                  (fresh, x.limits[0][1], x.limits[0][2])))
+            other = self._judge_core(step, Relation(rebind(claim.lhs), claim.op, rebind(claim.rhs)), previous)
+            return Verdict(step, claim, "failed", conflict, other.counterexample if not other.passed else "")
+        return self._judge_core(step, claim, previous)
+
+    def _judge_core(self, step: Step, claim: Relation, previous: Relation | None) -> Verdict:
+        ctx, j = self.ctx, step.by
         if j.kind == "cited":
             return Verdict(step, claim, "cited", detail=j.text)
         hyps = self._hyp(j, step) if j.kind == "hyp" else []
@@ -1139,6 +1161,12 @@ class ChainResult:
     def ok(self) -> bool:
         return self.failed is None
 
+    def report(self) -> list[dict]:
+        """One plain entry per line checked: {"line", "status", "reason", "counterexample"}
+        (reason and counterexample are LaTeX in $…$, empty when the line passed)."""
+        return [{"line": v.step.number, "status": v.status, "reason": v.reason,
+                 "counterexample": v.counterexample} for v in self.verdicts]
+
 
 def make_context(symbols: dict[str, str] | None = None, given: dict[str, str] | None = None,
                  sequences: dict[str, str] | None = None, notation: dict[str, str] | None = None) -> Context:
@@ -1178,9 +1206,9 @@ def check_chain(lines: list[str], *, given: dict[str, str] | None = None,
     hyp = ("hyp " + ", ".join(ctx.given)) if ctx.given else "algebra"
     steps = []
     for i, text in enumerate(lines, start=1):
-        plain = latex_to_plain(text, ctx) if "\\" in text or "{" in text else text
         stated = by[i - 1] if by and i - 1 < len(by) else None
         try:
+            plain = latex_to_plain(text, ctx) if "\\" in text or "{" in text else text
             steps.append(parse_step(i, plain, stated or (hyp if i > 1 or split_relation(plain)[1] else None), ctx))
         except BadInput as exc:
             raise BadInput(f"line {i}: {exc.message}") from None
@@ -1247,18 +1275,25 @@ def latex_to_plain(text: str, ctx: Context) -> str:
     names, \\frac, \\min_{a \\le k \\le b}, \\sum_{k=a}^{b}, implicit products."""
     s = text.strip().strip("$").strip()
     s = re.sub(r"^\\\[|\\\]$", "", s).strip()
-    # notation first, longest first: sequences (with ? as the index), then symbols
+    s = re.sub(r"\\(left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])", " ", s)
+
     def norm(t):
         return re.sub(r"(?<![A-Za-z])\s+|\s+(?![A-Za-z])", "", re.sub(r"\s+", " ", t))
     s = norm(s)
+    # the question's notation read back as names, longest first: sequences (? marks the index;
+    # a norm ‖c·v‖² of a multiple is read as c²‖v‖²), then symbols
+    index = r"(\{[^{}]*\}|[A-Za-z0-9])"
     for name, template in sorted(ctx.seq_latex.items(), key=lambda kv: -len(kv[1])):
         t = norm(template)
         pieces = t.split("{?}") if "{?}" in t else t.split("?")
         if len(pieces) != 2:
             continue
-        pattern = re.escape(pieces[0]) + r"(\{[^{}]*\}|[A-Za-z0-9])" + re.escape(pieces[1])
+        if pieces[0].startswith(r"\|") and pieces[1].endswith(r"\|^2"):
+            inner = (re.escape(pieces[0][2:]) + index + re.escape(pieces[1][:-4]))
+            s = re.sub(r"\\\|([^|]+?)" + inner + r"\\\|\^(?:2|\{2\})",
+                       lambda m: f" (({m.group(1)}))**2*{name}({m.group(2).strip('{}')}) ", s)
+        pattern = re.escape(pieces[0]) + index + re.escape(pieces[1])
         s = re.sub(pattern, lambda m: f" {name}({m.group(1).strip('{}')}) ", s)
-        # without braces around a longer index: f(\theta^{k+1}) written f(\theta^k+1) is not read
     for name, latex in sorted(ctx.names.items(), key=lambda kv: -len(kv[1])):
         s = s.replace(norm(latex), f" {name} ")
     for a, b in _LATEX_OPS:
