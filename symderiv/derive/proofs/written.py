@@ -237,6 +237,6 @@ def _public(claim: chain.Relation) -> sp.Basic:
     """The claim for the JSON key: a minimum as Min over a named function (parses back)."""
     def plain(e):
         return e.replace(lambda x: isinstance(x, chain.Minimum),
-                         lambda x: sp.Function("minimum")(*x.args))
+                         lambda x: sp.Function("min_over")(*x.args))
     op = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}[claim.op]
     return op(plain(claim.lhs), plain(claim.rhs), evaluate=False)
