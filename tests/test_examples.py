@@ -501,7 +501,7 @@ def test_matrix_softmax_logistic():
 WRONG_STEPS = {   # problem id: (a line of the file, the same line made wrong)
     "1": ('line = ">= x1"', 'line = ">= x1 + 1/2"'),
     "2": ('line = "<= log(3*exp(x1))"', 'line = "<= log(2*exp(x1))"'),
-    "3": ('line = "= s1*(1 - s1)*(a1*z1 + b1*z2)**2', 'line = "= s1*(1 - s1)*(a1*z1 - b1*z2)**2'),
+    "3": ("line = \"= s1*(1 - s1)*(a1*z1 + b1*z2)**2", "line = \"= s1*(1 - s1)*(a1*z1 - b1*z2)**2"),
     "4": ('line = "= eta*lam"', 'line = "= eta*lam - beta"'),
     "5": ('line = "<= f(k) - eta/2*G(k)"', 'line = "<= f(k) - eta*G(k)"'),
     "6": ('line = "= f(k) - G(k)/(2*L)"', 'line = "= f(k) - G(k)/L"'),

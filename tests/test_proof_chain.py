@@ -72,7 +72,7 @@ def test_telescoping_sum_and_mean_at_least_min():
     ctx, verdicts = _run([("G(k) <= 2*L*(f(k) - f(k+1))", "cited the descent lemma"),
                           ("=> sum(G(k), k, 1, T) <= 2*L*(f(1) - f(T+1))", "sum k=1..T")], **GD)
     assert verdicts[-1].status == "proved"
-    assert r"2 f(\theta^{1}) L - 2 f(\theta^{T + 1}) L" in verdicts[-1].detail
+    assert verdicts[-1].detail == "the sum of the line before over k"
     ctx, verdicts = _run([("G(k) <= 2*L*(f(k) - f(k+1))", "cited the descent lemma"),
                           ("=> sum(G(k), k, 1, T) <= 2*L*(f(0) - f(T))", "sum k=1..T")], **GD)
     assert verdicts[-1].status == "failed" and "summing" in verdicts[-1].reason
@@ -217,7 +217,12 @@ def test_registered_theorem_steps_are_checked_as_chains(monkeypatch):
 
 
 def test_chain_report_is_plain_data():
-    result = check_chain(["x^2 + 1", ">= 2*x", ">= 2*x + 1"])
+    result = check_chain(["x^2 + 1", ">= 2*x", ">= 3*x"])
     report = result.report()
     assert [r["status"] for r in report] == ["start", "proved", "failed"]
     assert report[2]["line"] == 3 and report[2]["counterexample"].startswith("$x = ")
+
+
+def test_a_line_false_everywhere_says_so():
+    result = check_chain(["x^2 + 1", ">= 2*x", ">= 2*x + 1"])
+    assert result.failed.step.number == 3 and result.failed.counterexample == "every value (the line is false)"

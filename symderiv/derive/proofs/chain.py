@@ -182,13 +182,17 @@ class Context:
     def latex(self, expr: sp.Basic) -> str:
         return _printer(self).doprint(expr)
 
+    def latex_written(self, expr: sp.Basic) -> str:
+        """An expression as written (unevaluated): terms and factors in the writer's order."""
+        return _printer(self, written=True).doprint(expr)
+
 
 _PRINTERS: dict = {}
 
 
-def _printer(ctx: Context):
+def _printer(ctx: Context, written: bool = False):
     key = (tuple(sorted(ctx.names.items())), tuple(sorted(ctx.seq_latex.items())),
-           tuple(sorted(ctx.sequences)))
+           tuple(sorted(ctx.sequences)), written)
     if key not in _PRINTERS:
         from ...render import KeyPrinter
 
@@ -203,6 +207,29 @@ def _printer(ctx: Context):
                     return f"\\left({text}\\right)^{{{exp}}}" if exp is not None else text
                 return super()._print_Function(expr, exp)
 
+            def _print_Add(self, expr, order=None):
+                if not written:
+                    return super()._print_Add(expr, order)
+                # the terms in the order written; a subtracted sum keeps its brackets: a − (b + c)
+                out = ""
+                for i, term in enumerate(expr.args):
+                    negative = term.could_extract_minus_sign()
+                    shown = -term if negative else term
+                    if negative and isinstance(term, sp.Mul) and term.args[0] == -1:
+                        shown = sp.Mul(*term.args[1:], evaluate=False) if len(term.args) > 2 else term.args[1]
+                    text = self._print(shown)
+                    if isinstance(shown, sp.Add) or (i and isinstance(term, sp.Add)):
+                        text = r"\left(" + text + r"\right)"
+                    out += (" - " if negative else (" + " if i else "")) + text
+                return out.strip()
+
+            def _print_Mul(self, expr):
+                # the factors in the order written (η G_k, not G_k η)
+                from sympy.printing.latex import LatexPrinter
+                if not written:
+                    return super()._print_Mul(expr)
+                return LatexPrinter._print_Mul(self, expr)
+
             def _print_Minimum(self, expr):
                 e, k, a, b = expr.args
                 return (rf"\min_{{{self._print(a)} \le {self._print(k)} \le {self._print(b)}}} "
@@ -213,7 +240,10 @@ def _printer(ctx: Context):
         for name, value in ctx.names.items():
             if name in ctx.scope.symbols:
                 symbol_names[ctx.scope.symbols[name]] = value
-        _PRINTERS[key] = ProofPrinter({"mul_symbol": None, "symbol_names": symbol_names})
+        settings = {"mul_symbol": None, "symbol_names": symbol_names}
+        if written:
+            settings["order"] = "none"
+        _PRINTERS[key] = ProofPrinter(settings)
     return _PRINTERS[key]
 
 
@@ -1111,8 +1141,7 @@ class ChainChecker:
                 if a is None or b is None or abs(a - b) > 1e-15 * (1 + abs(a)):
                     return Verdict(step, claim, "failed",
                                    f"the sum does not match at {ctx.latex(hi)} = {sub[hi]}")
-        return Verdict(step, claim, "proved",
-                       detail=f"${ctx.latex(sp.Sum(old.expr, (k, lo, hi)))} = {ctx.latex(summed)}$")
+        return Verdict(step, claim, "proved", detail=f"the sum of the line before over {k_name}")
 
     def _index_conflict(self, relation: Relation) -> str:
         free = relation.lhs.free_symbols | relation.rhs.free_symbols
@@ -1136,7 +1165,7 @@ class ChainChecker:
             num = sp.nsimplify(v) if isinstance(v, sp.Basic) else v
             value = sp.Rational(num) if isinstance(num, sp.Rational) else num
             parts.append(f"{self.ctx.latex(shown)} = {self.ctx.latex(sp.Rational(value).limit_denominator(1000) if not isinstance(value, sp.Integer) else value)}")
-        return "$" + ",\\ ".join(parts) + "$"
+        return ("$" + ",\\ ".join(parts) + "$") if parts else "every value (the line is false)"
 
 
 def check_lines(ctx: Context, steps: list[Step], seed: str = "proof") -> list[Verdict]:

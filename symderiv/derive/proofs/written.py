@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ...assume import parse_assumption, Scope
 from ...errors import BadInput, VerificationFailed
 from ...spec import Fields, Problem
 from ...texsafe import check_latex_fragment, escape
+from ...verify import symbolic_zero
 from ..steps import Answer, Solution
 from . import chain
 
@@ -160,14 +162,73 @@ def _parsed_steps(problem: Problem, spec: WrittenSpec, ctx: chain.Context) -> li
 _SYMBOLS = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 
+def _tidy(expr: sp.Basic) -> sp.Basic:
+    """An expression as written, without simplifying anything: a + b + c (read as (a + b) + c)
+    flattened, brackets the writer put kept (1 + (1 + β) stays so), a product's numbers first."""
+    if not expr.args or isinstance(expr, (AppliedUndef, chain.Minimum)):
+        return expr
+    args = [_tidy(a) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        flat = list(args[0].args if isinstance(args[0], sp.Add) else args[:1]) + args[1:]
+        return sp.Add(*flat, evaluate=False)
+    if isinstance(expr, sp.Mul):
+        flat = list(args[0].args if isinstance(args[0], sp.Mul) else args[:1]) + args[1:]
+        numbers = [t for t in flat if t.is_Number]
+        rest = [t for t in flat if not t.is_Number]
+        if len(numbers) > 1 or numbers and numbers[0] == 1:
+            number = sp.Mul(*numbers)
+            numbers = [] if number == 1 else [number]
+        if not rest:
+            return sp.Mul(*numbers)
+        return sp.Mul(*(numbers + rest), evaluate=False) if numbers or len(rest) > 1 else rest[0]
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:
+        return expr.func(*args)
+
+
+WIDE = 150   # characters of LaTeX source past which a sum is set on several lines
+
+
+def _rebuilt(expr: sp.Basic) -> sp.Basic:
+    """An unevaluated expression evaluated again, node by node."""
+    if not expr.args or isinstance(expr, (AppliedUndef, chain.Minimum)):
+        return expr
+    return expr.func(*[_rebuilt(a) for a in expr.args])
+
+
+def _math(ctx: chain.Context, text: str) -> str:
+    expr = _tidy(ctx.parse_shown(text))
+    checked = ctx.parse(text)
+    if not symbolic_zero(sp.expand(_rebuilt(expr) - checked)):
+        expr = checked   # never display a form that is not the expression checked
+    latex = ctx.latex_written(expr)
+    if len(latex) <= WIDE or not isinstance(expr, sp.Add):
+        return latex
+    lines, current = [], ""
+    for i, term in enumerate(expr.args):
+        negative = term.could_extract_minus_sign()
+        piece = ctx.latex_written(-term if negative else term)
+        if isinstance(term, sp.Add):
+            piece = rf"\left({piece}\right)"
+        joined = ("- " if negative else ("+ " if i else "")) + piece
+        if current and len(current) + len(joined) > WIDE * 2 // 3:
+            lines.append(current)
+            current = joined
+        else:
+            current = f"{current} {joined}".strip()
+    lines.append(current)
+    return r"\begin{aligned}[t] & " + r" \\ & \quad ".join(lines) + r" \end{aligned}"
+
+
 def _shown(ctx: chain.Context, step: chain.Step) -> str:
-    rhs = ctx.latex(ctx.parse_shown(_side(step.text, "rhs")))
+    rhs = _math(ctx, _side(step.text, "rhs"))
     if step.form == "start":
         return rhs
     op = _SYMBOLS[step.op]
     if step.form == "cont":
         return f"{op} {rhs}"
-    lhs = ctx.latex(ctx.parse_shown(_side(step.text, "lhs")))
+    lhs = _math(ctx, _side(step.text, "lhs"))
     lead = {"imp": r"\Rightarrow\ ", "iff": r"\Leftrightarrow\ ", "rel": ""}[step.form]
     return f"{lead}{lhs} {op} {rhs}"
 
