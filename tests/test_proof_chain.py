@@ -226,3 +226,19 @@ def test_chain_report_is_plain_data():
 def test_a_line_false_everywhere_says_so():
     result = check_chain(["x^2 + 1", ">= 2*x", ">= 2*x + 1"])
     assert result.failed.step.number == 3 and result.failed.counterexample == "every value (the line is false)"
+
+
+def test_the_documented_example_proof_solves(tmp_path):
+    import re
+    from .conftest import ROOT
+    doc = (ROOT / "docs" / "problem-format.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### Proofs written in the file"):]
+    block = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    path = tmp_path / "doc.toml"
+    path.write_text('[meta]\ntitle = "t"\n' + block, encoding="utf-8")
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem["verified"] is True
+    claim = sp.parse_expr(problem["answers"]["conclusion"]["sympy"])
+    assert claim.rhs == 2 * sp.Symbol("L") * (sp.Function("f")(0) - sp.Symbol("fbar")) / sp.Symbol("T")
