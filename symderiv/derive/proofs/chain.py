@@ -292,19 +292,43 @@ class Fact:
         return v >= -scale * 1e10 if self.kind == "ge" else v > 0
 
 
+_COMPILED: dict = {}
+
+
 def _evaluate(expr: sp.Expr, values: dict):
     """``expr`` at ``values`` (symbol → number) to 30 digits, or None when it is not a real
-    number there."""
+    number there. Compiled once per expression (mpmath), as the checks of verify.py are."""
+    names = tuple(sorted(expr.free_symbols, key=sp.default_sort_key))
+    if any(n not in values for n in names):
+        return None
+    key = (expr, names)
+    if key not in _COMPILED:
+        if len(_COMPILED) > 5000:
+            _COMPILED.clear()
+        try:
+            _COMPILED[key] = sp.lambdify(names, expr, modules="mpmath")
+        except Exception:  # noqa: BLE001 - an expression mpmath cannot take: evaluate by SymPy
+            _COMPILED[key] = None
+    fn = _COMPILED[key]
     try:
         with mpmath.workdps(30):
-            v = sp.N(expr.xreplace({k: sp.Float(v, 40) if not isinstance(v, sp.Basic) else v
-                                    for k, v in values.items()}), 30)
-            if not v.is_number or v.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            if fn is None:
+                v = sp.N(expr.xreplace({n: values[n] for n in names}), 30)
+                if not v.is_number or v.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+                    return None
+                v = complex(v)
+            else:
+                v = fn(*[mpmath.mpf(sp.Rational(values[n]).p) / sp.Rational(values[n]).q
+                         if not isinstance(values[n], mpmath.mpf) else values[n] for n in names])
+            if isinstance(v, (mpmath.mpc, complex)):
+                if abs(v.imag) > 1e-25:
+                    return None
+                v = v.real
+            v = mpmath.mpf(v)
+            if not mpmath.isfinite(v):
                 return None
-            if v.is_real is False or abs(sp.im(v)) > 1e-25:
-                return None
-            return mpmath.mpf(str(sp.re(v)))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return v
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
         return None
 
 
@@ -449,6 +473,8 @@ def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
     """True when ``expr`` is a quadratic form (with linear and constant terms) in its
     unconstrained symbols whose matrix has every principal minor ≥ 0: a sum of squares."""
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    if len(symbols) > 10 or not expr.is_polynomial(*symbols):
+        return False
     for variables in (symbols, [s for s in symbols if s.is_nonnegative is not True]):
         if not variables or len(variables) > 6:
             continue
