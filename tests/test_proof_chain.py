@@ -242,3 +242,21 @@ def test_the_documented_example_proof_solves(tmp_path):
     assert problem["verified"] is True
     claim = sp.parse_expr(problem["answers"]["conclusion"]["sympy"])
     assert claim.rhs == 2 * sp.Symbol("L") * (sp.Function("f")(0) - sp.Symbol("fbar")) / sp.Symbol("T")
+
+
+def test_a_strict_line_needs_a_strict_reason():
+    """x > 0 does not follow from x ≥ 0 (times a positive number), x ≥ 0 does."""
+    kw = dict(symbols={"c": "positive"}, given={"h": "x >= 0"})
+    assert not _run([("c*x > 0", "hyp h")], **kw)[1][-1].passed
+    assert _run([("c*x >= 0", "hyp h")], **kw)[1][-1].passed
+    assert _run([("c*x > 0", "hyp h")], symbols={"c": "positive"}, given={"h": "x > 0"})[1][-1].passed
+
+
+def test_bad_given_names_its_field(write_toml):
+    text = PROOF.format(claim="x >= 0", line="x**2 >= 0", by="algebra").replace(
+        'small = "G <= 1"', 'small = "G <="')
+    result = CliRunner().invoke(main, ["solve", str(write_toml(text)), "--json"])
+    assert result.exit_code == 2 and "problem p: given.small:" in result.output
+    text = PROOF.format(claim="x >= 0", line="x**2 >= 0", by="algebra") + 'from = "nowhere"\n'
+    result = CliRunner().invoke(main, ["solve", str(write_toml(text)), "--json"])
+    assert result.exit_code == 2 and "problem p: steps[1].from: no earlier step is named 'nowhere'" in result.output

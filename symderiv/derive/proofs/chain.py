@@ -664,12 +664,13 @@ def follows(target: Fact, facts: list[Fact], scope: Scope | None = None) -> bool
             strict = base.kind == "gt" and not any(f.kind == "gt" for f in subset)
             if decided(Fact(rest, "gt" if strict else "ge"), scope):
                 return True
+    # target = r · fact with r ≥ 0 (r > 0 and a strict fact for a strict target)
     for f in ineq:
-        ratio = sp.cancel(base.expr / f.expr) if f.expr != 0 else None
-        if ratio is not None and decided(Fact(ratio, "gt" if base.kind == "gt" and f.kind != "gt" else "ge"), scope) \
-                and (base.kind != "gt" or f.kind == "gt" or decided(Fact(ratio, "gt"), scope)):
-            if base.kind != "gt" or f.kind == "gt":
-                return True
+        if f.expr == 0 or (base.kind == "gt" and f.kind != "gt"):
+            continue
+        ratio = sp.cancel(base.expr / f.expr)
+        if decided(Fact(ratio, "gt" if base.kind == "gt" else "ge"), scope):
+            return True
     # slacks: eliminate one symbol per fact
     counts = [min(3, max(1, len(_candidates(sp.expand(f.expr), base.expr, [])))) for f in ineq]
     for n, choice in enumerate(itertools.product(*[range(c) for c in counts])):
