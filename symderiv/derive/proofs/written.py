@@ -240,14 +240,21 @@ def _side(text: str, which: str) -> str:
     return lhs if which == "lhs" else rhs
 
 
-def _why(ctx: chain.Context, v: chain.Verdict) -> str:
+def _why(ctx: chain.Context, v: chain.Verdict, lines: dict[str, int]) -> str:
+    """The justification in words: hypotheses by their names, earlier lines by their numbers."""
     j = v.step.by
     if j is None:
         return ""
     if j.kind == "hyp":
         at = ", ".join(f"${ctx.latex(ctx.scope.symbol(n))} = {ctx.latex(ctx.parse(e))}$" for n, e in j.at)
-        names = ", ".join(escape(n) for n in j.names)
-        return f"by {names}" + (f" at {at}" if at else "")
+        hyps = [f"``{escape(n)}\'\'" for n in j.names if n in ctx.given]
+        named = [str(lines[n]) for n in j.names if n not in ctx.given and n in lines]
+        parts = []
+        if hyps:
+            parts.append(("the hypothesis " if len(hyps) == 1 else "the hypotheses ") + " and ".join(hyps))
+        if named:
+            parts.append(("line " if len(named) == 1 else "lines ") + " and ".join(named))
+        return "by " + " and ".join(parts) + (f" at {at}" if at else "")
     if j.kind == "sum":
         k, lo, hi = j.index
         return (rf"summing over ${ctx.latex(ctx.scope.symbol(k))} = {ctx.latex(ctx.parse(lo))}, "
@@ -277,7 +284,8 @@ def solve(problem: Problem) -> Solution:
         raise VerificationFailed(problem.id, "conclusion",
                                  "the last line does not give the claim "
                                  f"({last.latex(ctx) if last else 'no relation'} vs {claim.latex(ctx)})")
-    shown = tuple(ShownStep(v.step.number, _shown(ctx, v.step), _why(ctx, v), v.status, v.detail)
+    lines = {v.step.name: v.step.number for v in verdicts if v.step.name}
+    shown = tuple(ShownStep(v.step.number, _shown(ctx, v.step), _why(ctx, v, lines), v.status, v.detail)
                   for v in verdicts)
     given = tuple((escape(name), rel.latex(ctx)) for name, rel in ctx.given.items())
     verified = all(v.status in ("proved", "tested", "start") for v in verdicts if v.status != "cited")
