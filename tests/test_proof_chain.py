@@ -260,3 +260,18 @@ def test_bad_given_names_its_field(write_toml):
     text = PROOF.format(claim="x >= 0", line="x**2 >= 0", by="algebra") + 'from = "nowhere"\n'
     result = CliRunner().invoke(main, ["solve", str(write_toml(text)), "--json"])
     assert result.exit_code == 2 and "problem p: steps[1].from: no earlier step is named 'nowhere'" in result.output
+
+
+def test_hostile_text_in_a_written_proof(write_toml, tmp_path):
+    """LaTeX in a citation is vetted (\\input refused, exit 2); a hypothesis's name is text,
+    escaped in the key."""
+    text = PROOF.format(claim="L*G <= L", line="L*G <= L", by=r"cited \\input{/etc/passwd}")
+    result = CliRunner().invoke(main, ["render", str(write_toml(text)), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "steps[1].by" in result.output and "input" in result.output
+    assert not list(tmp_path.glob("*.tex"))
+    text = PROOF.format(claim="L*G <= L", line="L*G <= L", by=r"hyp \\input{x}").replace(
+        'small = "G <= 1"', '"\\\\input{x}" = "G <= 1"')
+    result = CliRunner().invoke(main, ["render", str(write_toml(text)), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    tex = (tmp_path / "p.tex").read_text()
+    assert "\\input{x}" not in tex and "textbackslash" in tex

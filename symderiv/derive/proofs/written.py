@@ -141,10 +141,15 @@ def _parsed_steps(problem: Problem, spec: WrittenSpec, ctx: chain.Context) -> li
     names = set(ctx.given)
     for i, (line, by, name, source) in enumerate(spec.steps, start=1):
         field = f"steps[{i}]"
+        if by is not None:
+            try:
+                chain.parse_justification(by)
+            except BadInput as exc:
+                raise problem.error(f"{field}.by", exc.message) from None
         try:
             step = chain.parse_step(i, line, by, ctx, name=name, source=source)
         except BadInput as exc:
-            which = "by" if by is not None and "justification" in exc.message else "line"
+            which = "by" if "justification" in exc.message else "line"
             raise problem.error(f"{field}.{which}", exc.message) from None
         if step.by is not None and step.by.kind == "hyp":
             for n in step.by.names:
