@@ -275,3 +275,36 @@ def test_hostile_text_in_a_written_proof(write_toml, tmp_path):
     assert result.exit_code == 0, result.output
     tex = (tmp_path / "p.tex").read_text()
     assert "\\input{x}" not in tex and "textbackslash" in tex
+
+
+def test_student_chain_in_the_context_of_a_written_proof():
+    """The seed student's Q3 lines, read with the notation and hypotheses of the written AMA564
+    Q3 (problems/examples/written_proofs.toml, problem 6)."""
+    from symderiv.derive.proofs import written
+    from symderiv.spec import load
+    from .conftest import ROOT
+    problem = next(p for p in load(ROOT / "problems" / "examples" / "written_proofs.toml").problems
+                   if p.id == "6")
+    ctx = written.context(problem)
+    lines = [r"f(\theta^{k+1}) \leq f(\theta^k) - \frac{1}{L} \|\nabla f(\theta^k)\|^2 + \frac{L}{2} \left\| \frac{1}{L} \nabla f(\theta^k) \right\|^2",
+             r"\leq f(\theta^k) - \frac{1}{2L} \|\nabla f(\theta^k)\|^2",
+             r"\Leftrightarrow \|\nabla f(\theta^k)\|^2 \leq 2L [f(\theta^k) - f(\theta^{k+1})]",
+             r"\Rightarrow \min_{1 \leq k \leq T} \|\nabla f(\theta^k)\|^2 \leq 2L [f(\theta^k) - f(\theta^{k+1})]"]
+    result = check_chain(lines, by=["cited Lemma 3.1"], context=ctx)
+    assert result.failed.step.number == 4 and "index of the minimum" in result.failed.reason
+    fixed = lines[:3] + [r"\Rightarrow \sum_{k=1}^{T} \|\nabla f(\theta^k)\|^2 \leq 2L [f(\theta^1) - f(\theta^{T+1})]"]
+    result = check_chain(fixed, by=["cited Lemma 3.1", None, None, "sum k=1..T"], context=ctx)
+    assert result.ok, result.report()
+    # the lower bound f(θᵏ) ≥ f̄ of the question is a hypothesis the student may use
+    result = check_chain([r"2L [f(\theta^1) - f(\theta^{T+1})] \leq 2L [f(\theta^1) - \bar f]"], context=ctx)
+    assert result.ok, result.report()
+
+
+def test_a_hypothesis_for_every_k_is_used_at_the_indices_of_the_line_only_for_an_index():
+    seqs = {"f": "real"}
+    # k is an index (no assumption): f(k) >= 0 gives f(T+1) >= 0
+    assert check_chain(["f(T+1) >= 0"], given={"h": "f(k) >= 0"}, symbols={"T": "positive"},
+                       sequences=seqs).ok
+    # T is a declared symbol: f(T) >= 0 says nothing about f(1)
+    result = check_chain(["f(1) >= 0"], given={"h": "f(T) >= 0"}, symbols={"T": "positive"}, sequences=seqs)
+    assert not result.ok

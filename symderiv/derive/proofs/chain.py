@@ -155,6 +155,20 @@ class Context:
     names: dict[str, str] = field(default_factory=dict)       # symbol name -> LaTeX
     seq_latex: dict[str, str] = field(default_factory=dict)   # sequence -> LaTeX with ? for the index
 
+    def __post_init__(self):
+        # the symbols with a stated assumption (L, T …); the others that appear only as a
+        # sequence's index (k) range over every value: a hypothesis f(k) ≥ f̄ holds for each k
+        self.declared = frozenset(self.scope.domains)
+
+    def is_index(self, sym: sp.Symbol, rel: "Relation") -> bool:
+        if sym.name in self.declared:
+            return False
+        for side in (rel.lhs, rel.rhs):
+            outside = side.xreplace({a: sp.Integer(0) for a in side.atoms(AppliedUndef)})
+            if sym in outside.free_symbols:
+                return False
+        return True
+
     def namespace(self) -> Namespace:
         functions = dict(ELEMENTARY)
         functions["sum"] = _sum
@@ -916,7 +930,10 @@ class ChainChecker:
         self.named: dict[str, Relation] = {}
 
     # facts a justification contributes -------------------------------------------------
-    def _hyp(self, j: Justification, step: Step) -> list[Relation]:
+    def _hyp(self, j: Justification, step: Step, claim: Relation | None = None,
+             previous: Relation | None = None) -> list[Relation]:
+        """The named hypotheses; one stated for every k (f(k) ≥ f̄) is also used at each index
+        the line mentions (f(T + 1) ≥ f̄), unless ``at`` says which."""
         out = []
         for name in j.names:
             if name in self.ctx.given:
@@ -932,7 +949,30 @@ class ChainChecker:
                     mapping[self.ctx.scope.symbol(var)] = self.ctx.parse(value)
                 rel = rel.subs(mapping)
             out.append(rel)
+            if not j.at and claim is not None:
+                out += self._instances_of(rel, claim, previous)
         return out
+
+    def _instances_of(self, rel: Relation, claim: Relation, previous: Relation | None) -> list[Relation]:
+        mentioned = set()
+        for r in (claim, previous):
+            if r is not None:
+                for side in (r.lhs, r.rhs):
+                    mentioned |= {a for a in side.atoms(AppliedUndef) if a.func.__name__ in self.ctx.sequences}
+        out = []
+        for app in {a for side in (rel.lhs, rel.rhs) for a in side.atoms(AppliedUndef)}:
+            arg = app.args[0]
+            for k in arg.free_symbols:
+                offset = sp.expand(arg - k)
+                if k in offset.free_symbols or not self.ctx.is_index(k, rel):
+                    continue
+                for other in mentioned:
+                    if other.func == app.func and other != app:
+                        value = sp.expand(other.args[0] - offset)
+                        instance = rel.subs({k: value})
+                        if instance not in out and instance != rel:
+                            out.append(instance)
+        return out[:12]
 
     def _generated(self, kind: str, relation: Relation, previous: Relation | None) -> list[Fact]:
         """Instances of a named inequality found in the line (each checked where it is made)."""
@@ -1083,7 +1123,7 @@ class ChainChecker:
         ctx, j = self.ctx, step.by
         if j.kind == "cited":
             return Verdict(step, claim, "cited", detail=j.text)
-        hyps = self._hyp(j, step) if j.kind == "hyp" else []
+        hyps = self._hyp(j, step, claim, previous) if j.kind == "hyp" else []
         if j.kind == "sum":
             return self._sum(step, claim, previous)
         facts = [h.fact() for h in hyps]
@@ -1248,17 +1288,21 @@ def make_context(symbols: dict[str, str] | None = None, given: dict[str, str] | 
 def check_chain(lines: list[str], *, given: dict[str, str] | None = None,
                 symbols: dict[str, str] | None = None, sequences: dict[str, str] | None = None,
                 notation: dict[str, str] | None = None, by: list[str | None] | None = None,
-                seed: str = "student") -> ChainResult:
+                seed: str = "student", context: Context | None = None) -> ChainResult:
     """Check a student's chain: ``lines`` are relations in plain math or LaTeX, one per line
     (a line may start with = ≤ ≥ ⇒ ⇔ to continue the one before). A line with no stated
     justification may use any hypothesis (and the line before). Returns every verdict up to
     the first line that does not follow, which :attr:`ChainResult.failed` names with the
     reason and, where one was found, a counterexample.
 
+    ``context`` (instead of the four tables) is a written proof's own, from
+    :func:`symderiv.derive.proofs.written.context`: the student's chain is then read in the
+    question's notation and may use the question's hypotheses.
+
     Raises:
         BadInput: a line cannot be read (the message names the line).
     """
-    ctx = make_context(symbols, given, sequences, notation)
+    ctx = context or make_context(symbols, given, sequences, notation)
     hyp = ("hyp " + ", ".join(ctx.given)) if ctx.given else "algebra"
     steps = []
     for i, text in enumerate(lines, start=1):

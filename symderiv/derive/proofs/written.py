@@ -66,6 +66,12 @@ def _context(problem: Problem, spec: WrittenSpec) -> chain.Context:
     return ctx
 
 
+def context(problem: Problem) -> chain.Context:
+    """The symbols, sequences, notation and hypotheses of a written proof: what a student's
+    chain for the same question is read and checked with (``chain.check_chain(context=…)``)."""
+    return _context(problem, problem.spec)
+
+
 def _relation(ctx: chain.Context, text: str) -> chain.Relation:
     lhs, op, rhs = chain.split_relation(text)
     if op not in chain.RELATIONS or lhs is None:
