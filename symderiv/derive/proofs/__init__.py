@@ -126,9 +126,6 @@ def chained(lines: list[tuple[str, str | None]], what: str, *, symbols: dict | N
 
 def descent_step() -> ProofStep:
     """f(θᵏ⁺¹) ≤ f(θᵏ) − ‖∇f(θᵏ)‖²/(2L): the descent lemma with step 1/L, shared by the rates."""
-    L = sp.Symbol("L", positive=True)
-    G = sp.Symbol("G", nonnegative=True)
-    fk = sp.Symbol("f_k", real=True)
     return ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, "
                      r"so $f(\theta^k)$ is nonincreasing.",
                      "descent lemma with the step $1/L$, $G = \\|\\nabla f(\\theta^k)\\|^2$", "sympy",

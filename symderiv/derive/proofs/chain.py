@@ -45,7 +45,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ...assume import Domain, Scope, parse_assumption
+from ...assume import Scope, parse_assumption
 from ...errors import BadInput
 from ...parse import ELEMENTARY, Namespace, parse_expression
 from ...verify import symbolic_zero
@@ -499,7 +499,6 @@ def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
         if poly.total_degree() > 2 or poly.total_degree() < 1:
             continue
         n = len(variables)
-        z = list(variables) + [sp.Integer(1)]
         m = sp.zeros(n + 1, n + 1)
         for (powers, coeff) in poly.terms():
             idx = [i for i, p in enumerate(powers) for _ in range(p)]
@@ -509,7 +508,6 @@ def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
             else:
                 m[i, j] += coeff / 2
                 m[j, i] += coeff / 2
-        del z
         ok = True
         for size in range(1, n + 2):
             for rows in itertools.combinations(range(n + 1), size):
@@ -638,8 +636,7 @@ def _eliminate(facts: list[Fact], target: sp.Expr, choice: Iterable[int]):
     rest: list[Fact] = []
     choice = list(choice)
     for i, fact in enumerate(facts):
-        e = sp.expand(fact.expr.xreplace(mapping)) if mapping else sp.expand(fact.expr)
-        e = sp.expand(e.subs(mapping)) if mapping else e
+        e = sp.expand(fact.expr.subs(mapping)) if mapping else sp.expand(fact.expr)
         cands = _candidates(e, target, [s for s, _ in slacks])
         if not cands:
             rest.append(Fact(e, fact.kind))
@@ -1074,7 +1071,6 @@ class ChainChecker:
         return verdicts
 
     def _line(self, step: Step, current: Relation | None, start):
-        ctx = self.ctx
         if step.form == "start":
             if step.number != 1 and step.by is None:
                 raise BadInput(f"step {step.number}: a line without a relation can only start the proof")

@@ -10,11 +10,8 @@ from . import ProofStep, StepFailed, Theorem, chained
 from ._instances import logistic, quadratic, run_gd
 
 L, eta = sp.symbols("L eta", positive=True)
-G = sp.Symbol("G_k", nonnegative=True)         # ‖∇f(θᵏ)‖²
-fk, fk1, f0, fbar, f1 = sp.symbols("f_k f_k1 f_0 fbar f_1", real=True)
+f0, fbar = sp.symbols("f_0 fbar", real=True)
 T = sp.Symbol("T", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
-F = sp.IndexedBase("f")
 
 
 # the question's quantities as the chain checker reads them: f(k) = f(θᵏ), G(k) = ‖∇f(θᵏ)‖²
@@ -60,7 +57,6 @@ def _instances(general: bool):
 
 def steps(options: dict) -> list[ProofStep]:
     general = options.get("step") == "eta"
-    s = eta if general else 1 / L
     step_text = r"\eta" if general else r"\frac{1}{L}"
     out = [
         ProofStep("assumptions",
@@ -90,7 +86,6 @@ def steps(options: dict) -> list[ProofStep]:
                                      r"$1 - \frac{1 - \epsilon}{2} - \frac12 = \frac{\epsilon}{2} \ge 0$",
                                      given={"small": "L*eta <= 1"})))
     half = (r"\frac{\eta}{2}" if general else r"\frac{1}{2L}")
-    bound = (2 / eta) if general else 2 * L
     bound_tex = r"\frac{2}{\eta}" if general else "2L"
     out += [
         ProofStep("rearrange", rf"$G_k \le {bound_tex}\left(f(\theta^k) - f(\theta^{{k+1}})\right)$ for every $k \ge 0$.",
