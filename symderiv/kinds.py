@@ -20,7 +20,7 @@ KINDS: dict[str, tuple[str, str]] = {
                     "quadratics in one or several parameters: iterates, stable steps, rates; "
                     "non-quadratic losses in one parameter by running the iteration"),
     "proof": ("symderiv.derive.proofs", "proofs with machine-checked steps (gradient descent "
-              "rates, population minimizers)"),
+              "rates, population minimizers, or a proof written in the file line by line)"),
     "experiment": ("symderiv.derive.experiment", "a training experiment: a small network trained "
                    "with several hidden activations by the engine's checked back-propagation "
                    "formulas, final MSEs and learning curves compared (measured, not proved)"),

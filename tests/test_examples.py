@@ -529,3 +529,43 @@ def test_udl_activation_experiment():
     # the key's paragraph states as measured, not proved)
     assert _num(_val(stem, "2", "final_validation_mse[activation=sigmoid]")) > \
         2 * _num(_val(stem, "2", "final_validation_mse[activation=relu]"))
+
+
+# --- written proofs: every step checked, and a wrong step in each caught with a counterexample ---
+
+WRONG_STEPS = {   # problem id: (a line of the file, the same line made wrong)
+    "1": ('line = ">= x1"', 'line = ">= x1 + 1/2"'),
+    "2": ('line = "<= log(3*exp(x1))"', 'line = "<= log(2*exp(x1))"'),
+    "3": ("line = \"= s1*(1 - s1)*(a1*z1 + b1*z2)**2", "line = \"= s1*(1 - s1)*(a1*z1 - b1*z2)**2"),
+    "4": ('line = "= eta*lam"', 'line = "= eta*lam - beta"'),
+    "5": ('line = "<= f(k) - eta/2*G(k)"', 'line = "<= f(k) - eta*G(k)"'),
+    "6": ('line = "= f(k) - G(k)/(2*L)"', 'line = "= f(k) - G(k)/L"'),
+}
+
+
+def test_written_proofs():
+    key = _key("written_proofs")
+    assert set(key) == set(WRONG_STEPS)
+    assert all(p["verified"] for p in key.values())
+    L, T, eta = sp.symbols("L T eta")
+    claim = sp.parse_expr(key["6"]["answers"]["conclusion"]["sympy"])
+    assert claim.rhs == 2 * L * (sp.Function("f")(0) - sp.Symbol("fbar")) / T
+    assert str(claim.lhs) == "min_over(G(k), k, 1, T)"
+    claim = sp.parse_expr(key["5"]["answers"]["conclusion"]["sympy"])
+    assert sp.simplify(claim.rhs - 2 * (sp.Function("f")(0) - sp.Symbol("fbar")) / (eta * T)) == 0
+
+
+@pytest.mark.parametrize("pid", sorted(WRONG_STEPS))
+def test_written_proofs_catch_a_wrong_step(pid, tmp_path):
+    text = (DIR / "written_proofs.toml").read_text(encoding="utf-8")
+    chunks = text.split("[[problem]]")
+    mine = next(c for c in chunks[1:] if f'id = "{pid}"' in c)
+    right, wrong = WRONG_STEPS[pid]
+    assert right in mine
+    path = tmp_path / "wrong.toml"
+    path.write_text(chunks[0] + "[[problem]]" + mine.replace(right, wrong, 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    (entry,) = json.loads(result.stdout)["unsolved"]
+    assert entry["id"] == pid
+    assert "does not follow" in entry["reason"] and "counterexample: $" in entry["reason"], entry["reason"]

@@ -107,16 +107,31 @@ def nonnegative(expr: sp.Expr, what: str = "", names: dict | None = None) -> Cal
     return run
 
 
+def chained(lines: list[tuple[str, str | None]], what: str, *, symbols: dict | None = None,
+            given: dict | None = None, sequences: dict | None = None) -> Callable[[], str]:
+    """A step checked as a written chain (:mod:`.chain`): ``lines`` are (relation, by) in the
+    safe parser's syntax, under ``symbols`` (name → assumption), ``given`` hypotheses and
+    ``sequences``; every line must be derived by SymPy. ``what`` is the detail shown (LaTeX)."""
+    def run() -> str:
+        from .chain import check_chain
+        result = check_chain([line for line, _ in lines], by=[b for _, b in lines],
+                             symbols=symbols, given=given, sequences=sequences)
+        bad = result.failed or next((v for v in result.verdicts if v.status == "cited"
+                                     and v.step.number == len(lines)), None)
+        if bad is not None:
+            raise StepFailed(f"line {bad.step.number} does not follow: {bad.reason} {bad.counterexample}".strip())
+        return what
+    return run
+
+
 def descent_step() -> ProofStep:
     """f(θᵏ⁺¹) ≤ f(θᵏ) − ‖∇f(θᵏ)‖²/(2L): the descent lemma with step 1/L, shared by the rates."""
-    L = sp.Symbol("L", positive=True)
-    G = sp.Symbol("G", nonnegative=True)
-    fk = sp.Symbol("f_k", real=True)
     return ProofStep("descent", r"$f(\theta^{k+1}) \le f(\theta^k) - \frac{1}{2L}\|\nabla f(\theta^k)\|^2$, "
                      r"so $f(\theta^k)$ is nonincreasing.",
                      "descent lemma with the step $1/L$, $G = \\|\\nabla f(\\theta^k)\\|^2$", "sympy",
-                     identity(fk - G / L + L / 2 * G / L ** 2, fk - G / (2 * L),
-                              r"$f(\theta^k) - \frac{1}{L}\,G + \frac{L}{2} \cdot \frac{1}{L^2}\,G = f(\theta^k) - \frac{G}{2L}$"))
+                     chained([("f_k - G/L + L/2*G/L**2", None), ("= f_k - G/(2*L)", "algebra")],
+                             r"$f(\theta^k) - \frac{1}{L}\,G + \frac{L}{2} \cdot \frac{1}{L^2}\,G = f(\theta^k) - \frac{G}{2L}$",
+                             symbols={"L": "positive", "G": "nonnegative"}))
 
 
 def theorem(name: str) -> Theorem:
@@ -124,7 +139,12 @@ def theorem(name: str) -> Theorem:
 
 
 def parse(problem: Problem) -> ProofSpec:
+    if "steps" in problem.fields or "claim" in problem.fields:
+        from . import written   # a proof written in the file, step by step
+        return written.parse(problem)
     f = Fields(problem, {"theorem", "step", "tau"})
+    if "theorem" not in problem.fields:
+        raise f.error("theorem", "required field is missing (or write the proof: claim, given, steps)")
     name = f.get("theorem", str, required=True)
     if name not in THEOREMS:
         raise f.error("theorem", f"unknown theorem {name!r} (known: {', '.join(sorted(THEOREMS))})")
@@ -163,6 +183,9 @@ def check_proof(problem_id: str, steps: list[ProofStep]) -> list[CheckedStep]:
 
 
 def solve(problem: Problem) -> Solution:
+    if not isinstance(problem.spec, ProofSpec):
+        from . import written
+        return written.solve(problem)
     spec: ProofSpec = problem.spec
     thm = theorem(spec.theorem)
     options = dict(spec.options)

@@ -6,23 +6,28 @@ import random
 
 import sympy as sp
 
-from . import ProofStep, StepFailed, Theorem, identity, nonnegative
+from . import ProofStep, StepFailed, Theorem, chained
 from ._instances import logistic, quadratic, run_gd
 
 L, eta = sp.symbols("L eta", positive=True)
-G = sp.Symbol("G_k", nonnegative=True)         # ‖∇f(θᵏ)‖²
-fk, fk1, f0, fbar, f1 = sp.symbols("f_k f_k1 f_0 fbar f_1", real=True)
+f0, fbar = sp.symbols("f_0 fbar", real=True)
 T = sp.Symbol("T", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
-F = sp.IndexedBase("f")
 
 
-def _telescoping() -> str:
-    total = sp.Sum(F[k] - F[k + 1], (k, 1, T)).doit()
-    if sp.simplify(total - (F[1] - F[T + 1])) != 0:
-        raise StepFailed(f"the sum is {total}, not f_1 - f_(T+1)")
-    return (r"$\sum_{k=1}^{T} \left(f(\theta^k) - f(\theta^{k+1})\right) = f(\theta^1) - f(\theta^{T+1})$"
-            r" for every $T \ge 1$")
+# the question's quantities as the chain checker reads them: f(k) = f(θᵏ), G(k) = ‖∇f(θᵏ)‖²
+SEQUENCES = {"f": "real", "G": "nonnegative"}
+SYMBOLS = {"L": "positive", "eta": "positive", "T": "positive"}
+
+
+def _chain(lines, what, given=None):
+    return chained(lines, what, symbols=SYMBOLS, given=given, sequences=SEQUENCES)
+
+
+def _telescoping(bound: str):
+    return chained([("G(k) <= %s*(f(k) - f(k+1))" % bound, "cited the line before"),
+                    ("=> sum(G(k), k, 1, T) <= %s*(f(1) - f(T+1))" % bound, "sum k=1..T")],
+                   r"$\sum_{k=1}^{T} \left(f(\theta^k) - f(\theta^{k+1})\right) = f(\theta^1) - f(\theta^{T+1})$"
+                   r" for every $T \ge 1$", symbols=SYMBOLS, sequences=SEQUENCES)
 
 
 def _instances(general: bool):
@@ -52,7 +57,6 @@ def _instances(general: bool):
 
 def steps(options: dict) -> list[ProofStep]:
     general = options.get("step") == "eta"
-    s = eta if general else 1 / L
     step_text = r"\eta" if general else r"\frac{1}{L}"
     out = [
         ProofStep("assumptions",
@@ -69,8 +73,8 @@ def steps(options: dict) -> list[ProofStep]:
                   + (r" = f(\theta^k) - \eta\left(1 - \frac{L\eta}{2}\right) G_k \le f(\theta^k) - \frac{\eta}{2} G_k$."
                      if general else r" = f(\theta^k) - \frac{G_k}{2L}$."),
                   "$\\nabla f^\\top(-s\\nabla f) = -sG_k$ and $\\|s\\nabla f\\|^2 = s^2 G_k$", "sympy",
-                  identity(fk - s * G + L / 2 * s ** 2 * G,
-                           fk - eta * (1 - L * eta / 2) * G if general else fk - G / (2 * L),
+                  _chain([("f(k) - %s*G(k) + L/2*(%s)**2*G(k)" % ((("eta",) * 2) if general else (("1/L",) * 2)), None),
+                           ("= f(k) - eta*(1 - L*eta/2)*G(k)" if general else "= f(k) - G(k)/(2*L)", "algebra")],
                            (r"$f(\theta^k) - \eta G_k + \frac{L}{2}\eta^2 G_k = f(\theta^k) - \eta\left(1 - \frac{L\eta}{2}\right) G_k$"
                             if general else
                             r"$f(\theta^k) - \frac{1}{L} G_k + \frac{L}{2} \cdot \frac{1}{L^2} G_k = f(\theta^k) - \frac{G_k}{2L}$"))),
@@ -78,38 +82,45 @@ def steps(options: dict) -> list[ProofStep]:
     if general:
         out.append(ProofStep("use eta <= 1/L", r"$1 - \frac{L\eta}{2} \ge \frac12$ because $L\eta \le 1$.",
                              r"with $L\eta = 1 - \epsilon$, $\epsilon \ge 0$", "sympy",
-                             nonnegative((1 - (1 - sp.Symbol("epsilon", nonnegative=True)) / 2) - sp.Rational(1, 2),
-                                         r"$1 - \frac{1 - \epsilon}{2} - \frac12 = \frac{\epsilon}{2} \ge 0$")))
+                             _chain([("1 - L*eta/2 >= 1/2", "hyp small")],
+                                     r"$1 - \frac{1 - \epsilon}{2} - \frac12 = \frac{\epsilon}{2} \ge 0$",
+                                     given={"small": "L*eta <= 1"})))
     half = (r"\frac{\eta}{2}" if general else r"\frac{1}{2L}")
-    bound = (2 / eta) if general else 2 * L
     bound_tex = r"\frac{2}{\eta}" if general else "2L"
     out += [
         ProofStep("rearrange", rf"$G_k \le {bound_tex}\left(f(\theta^k) - f(\theta^{{k+1}})\right)$ for every $k \ge 0$.",
                   rf"multiply $f(\theta^{{k+1}}) \le f(\theta^k) - {half} G_k$ by ${bound_tex} > 0$", "sympy",
-                  identity(bound * (fk - fk1) - G, bound * (fk - (eta / 2 if general else 1 / (2 * L)) * G - fk1),
+                  _chain([("f(k+1) <= f(k) - %s*G(k)" % ("eta/2" if general else "1/(2*L)"), "cited the line before"),
+                           ("<=> G(k) <= %s*(f(k) - f(k+1))" % ("2/eta" if general else "2*L"), "algebra")],
                            (r"$\frac{2}{\eta}\left(f(\theta^k) - f(\theta^{k+1})\right) - G_k = \frac{2}{\eta}\left(f(\theta^k) - \frac{\eta}{2} G_k - f(\theta^{k+1})\right)$"
                             if general else
                             r"$2L\left(f(\theta^k) - f(\theta^{k+1})\right) - G_k = 2L\left(f(\theta^k) - \frac{G_k}{2L} - f(\theta^{k+1})\right)$"))),
         ProofStep("first step decreases", r"$f(\theta^1) \le f(\theta^0) - " + half + r" G_0 \le f(\theta^0)$.",
                   "the inequality above at $k = 0$, and $G_0 \\ge 0$", "sympy",
-                  nonnegative((eta / 2 if general else 1 / (2 * L)) * G,
+                  _chain([("f(0) - %s*G(0)" % ("eta/2" if general else "1/(2*L)"), None), ("<= f(0)", "algebra")],
                               r"$\frac{\eta}{2} G_0 \ge 0$" if general else r"$\frac{G_0}{2L} \ge 0$")),
         ProofStep("sum over k = 1..T",
                   rf"$\sum_{{k=1}}^{{T}} G_k \le {bound_tex} \sum_{{k=1}}^{{T}} \left(f(\theta^k) - f(\theta^{{k+1}})\right) = {bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right)$, "
                   r"where $\theta^{T+1}$ is one more gradient step (used only in the argument).",
-                  "the sum telescopes", "sympy", _telescoping),
+                  "the sum telescopes", "sympy", _telescoping("2/eta" if general else "2*L")),
         ProofStep("lower bound",
                   rf"${bound_tex}\left(f(\theta^1) - f(\theta^{{T+1}})\right) \le {bound_tex}\left(f(\theta^0) - \bar f\right)$.",
                   r"$f(\theta^1) \le f(\theta^0)$ and $f(\theta^{T+1}) \ge \bar f$", "sympy",
-                  nonnegative(bound * (f0 - fbar) - bound * (f1 - sp.Symbol("f_T1", real=True))
-                              .subs({f1: f0 - sp.Symbol("dec", nonnegative=True),
-                                     sp.Symbol("f_T1", real=True): fbar + sp.Symbol("gap", nonnegative=True)}),
+                  _chain([("%s*(f(1) - f(T+1)) <= %s*(f(0) - fbar)" % ((("2/eta",) * 2) if general else (("2*L",) * 2)),
+                            "hyp first, bounded")],
                               rf"with $f(\theta^1) = f(\theta^0) - d$ and $f(\theta^{{T+1}}) = \bar f + g$, $d, g \ge 0$: "
                               rf"${bound_tex}\bigl(f(\theta^0) - \bar f\bigr) - {bound_tex}\bigl(f(\theta^1) - f(\theta^{{T+1}})\bigr)"
-                              rf" = {bound_tex}\,(d + g) \ge 0$")),
+                              rf" = {bound_tex}\,(d + g) \ge 0$",
+                         given={"first": "f(1) <= f(0)", "bounded": "f(T+1) >= fbar"})),
         ProofStep("minimum at most the mean",
                   rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k \le \frac{{{bound_tex}\left(f(\theta^0) - \bar f\right)}}{{T}}$.",
-                  "the minimum of $T$ numbers is at most their mean", "cited"),
+                  "the minimum of $T$ numbers is at most their mean", "sympy",
+                  _chain([("minimum(G(k), k, 1, T) <= sum(G(k), k, 1, T)/T", "mean >= min"),
+                          ("=> minimum(G(k), k, 1, T) <= %s*(f(0) - fbar)/T" % ("2/eta" if general else "2*L"),
+                           "hyp summed")],
+                         rf"$\min_{{1 \le k \le T}} G_k \le \frac{{1}}{{T}}\sum_{{k=1}}^{{T}} G_k$, and "
+                         rf"$\sum_{{k=1}}^{{T}} G_k \le {bound_tex}\left(f(\theta^0) - \bar f\right)$ divided by $T > 0$",
+                         given={"summed": "sum(G(k), k, 1, T) <= %s*(f(0) - fbar)" % ("2/eta" if general else "2*L")})),
         ProofStep("instances", "The bound holds for gradient descent run on random instances.",
                   "a test of the claim, not part of the argument", "numeric", _instances(general)),
     ]

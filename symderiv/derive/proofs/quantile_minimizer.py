@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import ProofStep, StepFailed, Theorem, identity
+from . import ProofStep, StepFailed, Theorem, chained, identity
 from ._minimizer import Fc, minimizer_matches, p, pointwise_step, q, risk_derivative, y
 
 TAU = sp.Symbol("tau", positive=True)
@@ -31,8 +31,12 @@ def _risk(tau):
 def _first_derivative(tau):
     def run() -> str:
         d = risk_derivative(_risk(tau))
-        if sp.expand(d - (Fc(q) - tau)) != 0:
-            raise StepFailed(f"d r/dq = {d}, not F(q) − τ")
+        leibniz = (1 - tau) * Fc(q) - tau * (1 - Fc(q))   # what the Leibniz rule gives, term by term
+        if sp.expand(d - leibniz) != 0:
+            raise StepFailed(f"d r/dq = {d}, not (1 − τ)F(q) − τ(1 − F(q))")
+        # the rewrite (1 − τ)F − τ(1 − F) = F − τ, checked as a written step
+        chained([("(1 - tau)*F - tau*(1 - F)", None), ("= F - tau", "algebra")], "",
+                symbols={"tau": "0 < tau < 1", "F": "0 <= F <= 1"})()
         return (r"$\frac{d}{dq} r_x(q) = F(q \mid x) - \tau$ by the Leibniz rule on the two integrals, "
                 r"with $\int_{-\infty}^{q} p(y \mid x)\,dy = F(q \mid x)$")
     return run
