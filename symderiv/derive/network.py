@@ -290,7 +290,7 @@ def _branch_at(entry: Entry, consts: dict, value: sp.Expr) -> tuple[sp.Expr, sp.
     expr, branches = _PIECES[key]
     if not branches or len(branches) == 1:
         return (branches[0].expr if branches else expr), t, False
-    v = sp.nsimplify(value) if value.is_Rational else value
+    v = value
     for b in branches:
         inside_upper = b.upper == sp.oo or bool(v <= b.upper)
         inside_lower = b.lower == -sp.oo or bool(v > b.lower)

@@ -94,6 +94,9 @@ def load_variants(path, timeout: float | None = 20.0) -> tuple[Any, list[Variant
     solutions = solve_set(problem_set, timeout, keep_going=True)
     skipped = [Skipped(s.problem.id, "", f"not solved: {s.reason}")
                for s in solutions if not s.solved]
+    skipped += [Skipped(p.id, "", "a training experiment: its numbers are measured by one run, "
+                        "not answers a student's run must match") for p in problem_set.problems
+                if p.kind == "experiment"]
     return problem_set, variants(path, problem_set, solutions), skipped
 
 
@@ -103,6 +106,8 @@ def by_problem(variant_list: list[Variant]) -> list[ProblemVariants]:
     first = variant_list[0]
     out = []
     for sol in first.solutions:
+        if sol.problem.kind == "experiment":   # measured, not graded (see load_variants)
+            continue
         pid = sol.problem.id
         per = []
         for v in variant_list:
