@@ -619,9 +619,10 @@ def forward_pass(c: Compiled, Ws, bs, X):
     return env
 
 
-def gradients(c: Compiled, Ws, bs, X, Y):
-    """The mean loss over the batch and its gradient (a list of arrays, W1, b1, W2, …) by the
-    compiled published formulas."""
+def gradients(c: Compiled, Ws, bs, X, Y, with_loss: bool = True):
+    """The mean loss over the batch (None without ``with_loss``: training needs only the
+    gradient) and its gradient (a list of arrays, W1, b1, W2, …) by the compiled published
+    formulas."""
     env = forward_pass(c, Ws, bs, X)
     env["y"] = Y[:, :, None]
     env["dL_dyhat"] = c.dloss(env["yhat"], env["y"])
@@ -633,7 +634,8 @@ def gradients(c: Compiled, Ws, bs, X, Y):
         out[name] = value.mean(axis=0) if value.ndim == 3 else value
     L = len(Ws)
     order = [n for k in range(1, L + 1) for n in (f"W{k}", f"b{k}")]
-    return float(c.loss(env["yhat"], env["y"]).mean()), [out[n] for n in order]
+    loss = float(c.loss(env["yhat"], env["y"]).mean()) if with_loss else None
+    return loss, [out[n] for n in order]
 
 
 def mean_loss(c: Compiled, Ws, bs, X, Y) -> float:
@@ -779,7 +781,7 @@ def train(problem: Problem, spec: ExperimentSpec, c: Compiled, data: Dataset, wr
         for epoch, order in enumerate(batch_orders(len(X), spec.epochs, spec.seed), start=1):
             for start in range(0, len(X), spec.batch_size):
                 idx = order[start:start + spec.batch_size]
-                _, grads = gradients(c, Ws, bs, X[idx], Y[idx])
+                _, grads = gradients(c, Ws, bs, X[idx], Y[idx], with_loss=False)
                 for k in range(len(Ws)):
                     Ws[k] = Ws[k] - lr * grads[2 * k]
                     bs[k] = bs[k] - lr * grads[2 * k + 1]

@@ -1622,7 +1622,7 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
     widths = [3 if n_out == 2 else 2, n_out] if spec.depth == 1 else [2, 3, n_out] if spec.depth == 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
     definitions = []
-    for _ in range(2):
+    for attempt in range(2):
         Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 7))
               for k in range(len(widths) - 1)]
         bs = [sp.Matrix(widths[k + 1], 1, lambda i, j: sp.Rational(rng.randint(-9, 9), 11))
@@ -1678,7 +1678,9 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
         for lhs, rhs in elementwise:
             if isinstance(lhs, sp.Symbol) and lhs.name in w.env:
                 check_shown(problem.id, f"elementwise derivative {lhs.name}", rhs, w.env[lhs.name], w)
-        for p in published:
+        # the published strings are the displayed formulas (checked on both networks) over
+        # plain names: their translation is checked on the first network
+        for p in published if attempt == 0 else ():
             _check_published(problem.id, p, widths, w, spec, names, fx)
         definitions = _definitions(spec, names, fx, net, w, problem.id)
     # the closed forms f′(z), g′(z) against the derivative of the registry's function
