@@ -232,6 +232,15 @@ class KeyPrinter(LatexPrinter):
         return out
 
     def _print_MatMul(self, expr):
+        if any(isinstance(a, sp.OneMatrix) and 1 not in a.shape for a in expr.args):
+            # a square matrix of ones inside a product is 𝟏𝟏ᵀ: (Y ⊙ S)𝟏𝟏ᵀ repeats each row sum
+            args = []
+            for a in expr.args:
+                if isinstance(a, sp.OneMatrix) and 1 not in a.shape:
+                    args += [sp.OneMatrix(a.shape[0], 1), sp.OneMatrix(1, a.shape[1])]
+                else:
+                    args.append(a)
+            return self._print_MatMul(sp.MatMul(*args, evaluate=False))
         if not any(isinstance(a, (sp.HadamardProduct, sp.HadamardPower)) for a in expr.args):
             return super()._print_MatMul(expr)
         # an entrywise product inside a matrix product is always bracketed: Xᵀ(y ⊙ σ(u))

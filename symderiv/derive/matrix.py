@@ -35,7 +35,7 @@ from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
 from .steps import Answer, Solution
 
-FIELDS = {"f", "wrt", "shapes", "notation", "given"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
+FIELDS = {"f", "wrt", "shapes", "notation", "given", "where"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
 NOTATION_KEYS = {"function"}  # plus any name of f: its LaTeX (``x = "\\mathbf{x}"``)
 _SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
 CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
@@ -49,6 +49,7 @@ class MatrixSpec:
     notation: tuple[tuple[str, str], ...] = ()   # "function" and symbol names -> LaTeX
     given: tuple[str, ...] = ()                  # facts such as "sum(y) = 1"
     second: Any = None   # hessian.SecondSpec: Hessian, stationary point, Newton step
+    where: tuple[tuple[str, str], ...] = ()      # names for subexpressions: ("S", "X*W"), in order
 
 
 # --- elementwise functions ----------------------------------------------------------------
@@ -253,11 +254,25 @@ def parse(problem: Problem) -> MatrixSpec:
     given = f.get("given", list, [], what="a list of facts such as \"sum(y) = 1\"")
     if not all(isinstance(g, str) for g in given):
         raise f.error("given", "expected a list of strings such as \"sum(y) = 1\"")
-    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()), tuple(given))
+    where = f.get("where", dict, {}, what="a table of name = \"expression\"")
+    for k, v in where.items():
+        if not isinstance(v, str):
+            raise f.error(f"where.{k}", "expected a string such as \"X*W\"")
+        if not re.match(r"^[A-Za-z]\w*$", k):
+            raise f.error(f"where.{k}", f"{k!r} is not a name")
+        if k in shapes or k == wrt:
+            raise f.error(f"where.{k}", f"{k} is already a name of the shapes: a definition needs a new name")
+    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()), tuple(given),
+                      where=tuple(where.items()))
     try:
         shape_map = _shapes(spec)
     except BadInput as exc:
         raise f.error("shapes", exc.message) from None
+    for i, (k, _) in enumerate(spec.where):
+        try:
+            namespace(replace(spec, where=spec.where[:i + 1]))
+        except BadInput as exc:
+            raise f.error(f"where.{k}", exc.message) from None
     if wrt not in shape_map and not re.match(r"^[A-Za-z]\w*$", wrt):
         raise f.error("wrt", f"{wrt!r} is not a name")
     try:
@@ -266,7 +281,7 @@ def parse(problem: Problem) -> MatrixSpec:
         raise f.error("f", exc.message) from None
     if isinstance(expr, MatrixExpr) and expr.shape != (1, 1):
         raise f.error("f", f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
-    symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)}
+    symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)} | set(where)
     if wrt not in symbols:
         raise f.error("wrt", f"{wrt!r} does not appear in f")
     try:
@@ -475,6 +490,7 @@ def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
         "det": lambda m: _check_square(m, "det") and sp.Determinant(m),
         "inv": lambda m: _check_square(m, "inv") and sp.Inverse(m),
         "sum": lambda v: _sum(v),
+        "ones": _ones_builder(shapes),
     })
 
     def power(base, exponent):
@@ -486,11 +502,77 @@ def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
             return sp.Trace(sp.MatMul(vt, v)) ** (exponent / 2)
         return _power(base, exponent)
 
-    return Namespace(symbols=symbols, functions=functions,
-                     make_symbol=lambda name: sp.Symbol(name, real=True),
-                     transpose=lambda m: m.T if _is_matrix(m) else m,
-                     matmul=_matmul, add=_add, power=power, hadamard=_hadamard, divide=_divide,
-                     finish=_finish(norms))
+    def make(bound):
+        return Namespace(symbols=bound, functions=functions,
+                         make_symbol=lambda name: sp.Symbol(name, real=True),
+                         transpose=lambda m: m.T if _is_matrix(m) else m,
+                         matmul=_matmul, add=_add, power=power, hadamard=_hadamard, divide=_divide,
+                         finish=_finish(norms))
+
+    for name, text in spec.where:  # each definition may use the ones before it
+        symbols = {**symbols, name: parse_expression(text, make(symbols))}
+    return make(symbols)
+
+
+def _ones_builder(shapes):
+    """ones(n): the n × 1 vector of ones, ones(m, n) the m × n matrix of ones; n a dimension
+    name of the shapes or a positive whole number (ones(C).T is a row of C ones)."""
+    dims = {}
+    for rows, cols in shapes.values():
+        for d in (rows, cols):
+            if d.is_Symbol:
+                dims[d.name] = d
+
+    def dim(a):
+        if getattr(a, "is_Symbol", False) and a.name in dims:
+            return dims[a.name]
+        if getattr(a, "is_Integer", False) and a > 0:
+            return a
+        known = ", ".join(sorted(dims)) or "none"
+        raise BadInput(f"ones() takes dimensions, names of the shapes or positive whole numbers "
+                       f"(known: {known}), not {sp.sstr(a)}")
+
+    def build(*args):
+        if len(args) not in (1, 2):
+            raise BadInput(f"ones() takes one or two dimensions, got {len(args)}")
+        shape = (dim(args[0]), dim(args[1]) if len(args) == 2 else sp.S.One)
+        return sp.OneMatrix(*shape)
+    return build
+
+
+def abbreviations(spec: MatrixSpec) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(value, its name as a symbol) for every ``where`` definition, the last first: the key
+    writes M where f, the differential and the gradient hold M's value."""
+    out = []
+    if not spec.where:
+        return out
+    symbols = namespace(spec).symbols
+    for name, _ in reversed(spec.where):
+        value = symbols[name]
+        if _is_array(value):
+            out.append((value, sp.MatrixSymbol(name, *value.shape)))
+        else:
+            out.append((_scalar(value), sp.Symbol(name, real=True)))
+    return out
+
+
+def abbreviate(expr, pairs):
+    """``expr`` with each definition's value replaced by its name (also in the forms .doit()
+    gives: 𝟏𝟏ᵀ merged into one matrix of ones)."""
+    if expr is None or not pairs:
+        return expr
+    for value, name in pairs:
+        forms = {value: name}
+        try:
+            done = value.doit()
+        except Exception:  # noqa: BLE001 - a form that cannot be evaluated is simply not matched
+            done = value
+        forms[done] = name
+        if _is_matrix(value):
+            forms[value.T] = name.T
+            forms[sp.Transpose(value)] = name.T
+        expr = expr.xreplace(forms)
+    return expr
 
 
 def _unary_builder(fn, name):
@@ -907,6 +989,19 @@ def tidy(term):
     return term.replace(lambda a: isinstance(a, sp.MatMul), product)
 
 
+def _distributed(terms):
+    """c(A + B) as the terms cA, cB (a contribution pulled back through a sum, such as
+    dS − ((Y ⊙ dS)𝟏)𝟏ᵀ), so that collect() sees every left factor."""
+    out = []
+    for t in terms:
+        c, mats = _split(t)
+        if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):
+            out.extend(_product(c, [a]) if not isinstance(a, sp.MatMul) else c * a for a in mats[0].args)
+        else:
+            out.append(t)
+    return out
+
+
 def _split(term):
     """A gradient term as (scalar coefficient, [matrix factors])."""
     coeff, mats = sp.S.One, []
@@ -1011,6 +1106,7 @@ class MatrixSolution:
     named: tuple[str, ...] = ()      # "softmax", "sigmoid": recognized while collecting
     named_after: tuple[str, ...] = ()  # recognized only once the given facts were used
     second: Any = None               # hessian.SecondOrder
+    where: tuple[tuple[sp.Basic, sp.Basic, str], ...] = ()  # (name, value, shape) of the definitions
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -1018,6 +1114,8 @@ class MatrixSolution:
         given = dict(self.notation)
         out = {}
         mats = {m for m in self.f.atoms(sp.MatrixSymbol)} | {self.wrt}
+        for name, value, _ in self.where:  # the names inside the definitions, and their own
+            mats |= value.atoms(sp.MatrixSymbol) | ({name} if isinstance(name, sp.MatrixSymbol) else set())
         for m in mats:
             if m.name in given:
                 text = given[m.name]
@@ -1028,7 +1126,7 @@ class MatrixSolution:
             else:
                 continue
             out[m] = text
-        for s in self.f.free_symbols:
+        for s in self.f.free_symbols | {n for n, _, _ in self.where if isinstance(n, sp.Symbol)}:
             if s.name in given:
                 out[s] = given[s.name]
         d = sp.MatrixSymbol(f"d{self.wrt.name}", *self.wrt.shape)
@@ -1049,6 +1147,12 @@ class MatrixSolution:
             negative, positive = _sign_of(term)
             out.append(("-" if negative else ("" if i == 0 else "+"), positive))
         return out
+
+    @property
+    def kinks(self) -> list:
+        """The arguments of max(0, ·) in f (as the key writes them): where an entry is 0 the
+        function is not differentiable."""
+        return sorted({a.arg for a in self.f.atoms(Elementwise) if a.name == "relu"}, key=sp.default_sort_key)
 
     @property
     def function(self) -> str:
@@ -1096,7 +1200,7 @@ def solve(problem: Problem) -> Solution:
     else:
         terms = list(raw.args) if isinstance(raw, sp.MatAdd) else [raw]
         if f.has(*ENTRYWISE_NODES):
-            terms = [tidy(t) for t in terms]
+            terms = [tidy(t) for t in _distributed(terms)]
         gradient = collect(terms, X, by_left=f.has(*ENTRYWISE_NODES))
         if f.has(Elementwise, Softmax, RowSoftmax):
             gradient = _untranspose_sums(gradient)
@@ -1117,11 +1221,23 @@ def solve(problem: Problem) -> Solution:
         second, more, second_checks = hessian.solve(problem, spec, f, X, gradient)
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
-    body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
-                          gradient, _shape_text(X.shape), checked, example, spec.notation,
-                          general, tuple(fact.sides() for fact in facts),
+    named = _named_both(raw, general, gradient)
+    pairs = abbreviations(spec)  # display only: the checks and the JSON use the full values
+    short = lambda e: abbreviate(e, pairs)  # noqa: E731
+    rows = []
+    for e, sh in shape_table(f):
+        row = (short(e), sh)
+        if row not in rows:
+            rows.append(row)
+    defined = tuple((name, abbreviate(value, pairs[i + 1:]), _shape_text(value.shape) if _is_matrix(value) else "1 x 1")
+                    for i, (value, name) in enumerate(pairs))[::-1]
+    body = MatrixSolution(short(f), X, tuple(rows), short(df_chain), short(df_expanded),
+                          tuple((short(t), short(g)) for t, g in shown), short(raw),
+                          short(gradient), _shape_text(X.shape), checked, example, spec.notation,
+                          short(general), tuple(fact.sides() for fact in facts),
                           f.has(*ENTRYWISE_NODES),
-                          tuple(_rewrites(spec)), *_named_both(raw, general, gradient), second=second)
+                          tuple((short(a), short(b)) for a, b in _rewrites(spec)), *named, second=second,
+                          where=defined)
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape))) + \
         tuple(Answer(label, value) for label, value in more)
     return Solution(problem, answers, body,
@@ -1211,9 +1327,18 @@ def _concrete(spec: MatrixSpec, f, X):
     return sizes, explicit
 
 
+def _relu_unevaluated(u):
+    """max(0, u) left as it is: SymPy's Max compares a long u with 0 in every way it knows."""
+    return sp.Max(0, u, evaluate=False)
+
+
 def _explicit(expr, sizes, explicit):
     """``expr`` at the concrete sizes: traces and determinants evaluated before products."""
     e = expr.subs(sizes).xreplace({k.subs(sizes): v for k, v in explicit.items()})
+    # 𝟏 of a concrete size as an explicit matrix: a product with a OneMatrix is otherwise
+    # expanded through symbolic sums (seconds for a 3 × 4 margin matrix)
+    e = e.replace(lambda a: isinstance(a, sp.OneMatrix) and a.shape[0].is_Integer and a.shape[1].is_Integer,
+                  lambda a: sp.ImmutableMatrix(sp.ones(int(a.shape[0]), int(a.shape[1]))))
 
     def evaluate(atom):
         inner = sp.Matrix(atom.arg.doit())
@@ -1226,7 +1351,8 @@ def _explicit(expr, sizes, explicit):
 
     def entrywise(atom):  # innermost first (replace works bottom-up): arguments are explicit
         if isinstance(atom, Elementwise):
-            return sp.ImmutableMatrix(_explicit_value(atom.arg).applyfunc(SCALAR[atom.name][0]))
+            fn = SCALAR[atom.name][0] if atom.name != "relu" else _relu_unevaluated
+            return sp.ImmutableMatrix(_explicit_value(atom.arg).applyfunc(fn))
         if isinstance(atom, Softmax):
             v = _explicit_value(atom.arg)
             total = sp.Add(*[sp.exp(a) for a in v])
@@ -1276,6 +1402,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
         if isinstance(f_e, sp.MatrixBase):
             f_e = f_e[0, 0]
     rng = random.Random(f"{problem.id}/gradient")
+    kinks = [k for k in kink_entries(f, sizes, explicit) if k.has(*Xs)]
     t = sp.Dummy("t")
     checks = [("gradient (before collecting)", raw), ("gradient", gradient)]
     if general is not None:
@@ -1297,7 +1424,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
                 V = explicit[fact.v]
                 for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
                     at[entries[-1]] = fact.c - sum(at[e] for e in entries[:-1])
-            points.append(at)
+            points.append(off_kinks(at, kinks, list(Xs), rng))
         if has_inverse:
             for at in points:
                 G_at = _as_matrix(_explicit(G, sizes, _at(explicit, at))).xreplace(at)
@@ -1331,6 +1458,27 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
                         raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}) at "
                                                  f"random matrices: {sp.N(b, 12)} ≠ {sp.N(a, 12)}")
     return ", ".join(f"{sp.latex(d)} = {v}" for d, v in sizes.items())
+
+
+def kink_entries(f, sizes, explicit) -> list[sp.Expr]:
+    """Every entry, at the concrete size, of every argument of max(0, ·) (ReLU) in f: where one
+    is 0 the function has a kink and no derivative."""
+    out = []
+    for atom in f.atoms(Elementwise):
+        if atom.name == "relu":
+            out.extend(_as_matrix(_explicit(atom.arg, sizes, explicit)))
+    return out
+
+
+def off_kinks(at: dict, kinks, variable, rng, tries: int = 20) -> dict:
+    """``at`` with the entries of the variable moved until no ReLU argument is exactly 0 there
+    (a margin on the hinge): there is no derivative there, so such a point cannot check it."""
+    for _ in range(tries):
+        if not any(k.xreplace(at) == 0 for k in kinks):
+            return at
+        at = {**at, **{s: at[s] + sp.Rational(1, rng.randint(101, 997)) for s in variable}}
+    raise InternalLimit("find a random point off the kinks of max(0, ·) to check the gradient at",
+                        shown="the random points used for checking kept landing on a kink of max(0, ·).")
 
 
 def _as_matrix(e) -> sp.Matrix:
