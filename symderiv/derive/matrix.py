@@ -167,6 +167,87 @@ class RowSoftmax(_OfOneMatrix):
         return f"softmax_rows({printer._print(self.arg)})"
 
 
+class ScalarSigmoid(sp.Function):
+    """σ(t) = 1/(1 + e^{−t}) of a number (a 1 × 1 product such as wᵀx): the key writes σ where
+    the gradient holds e^{t}/(1 + e^{t}); the JSON keeps the exponentials."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, t, **kwargs):
+        return sp.exp(t) / (1 + sp.exp(t))
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
+
+    def _latex(self, printer, exp=None):
+        text = r"\sigma\mathopen{}\left(" + printer._print(self.args[0]) + r"\right)\mathclose{}"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _sympystr(self, printer):
+        return f"sigmoid({printer._print(self.args[0])})"
+
+
+def name_sigmoids(expr):
+    """expr with every scalar coefficient that is a polynomial in σ(t) = eᵗ/(1 + eᵗ) written so
+    (t a number such as wᵀx): e^{−t}/(1 + e^{−t}) is σ(−t), (1 − y)/(1 + e^{−t}) − y e^{−t}/(1 + e^{−t})
+    is σ(t) − y, eᵗ/(eᵗ + 1)² is σ(t)(1 − σ(t)); anything else is left as it is."""
+    if not expr.has(sp.exp):
+        return expr
+
+    def coefficient(c):
+        args = {}
+        for e in c.atoms(sp.exp):
+            t = e.args[0]
+            base = -t if t.could_extract_minus_sign() else t
+            args.setdefault(base, sp.Dummy("s"))
+        if not args:
+            return c
+        out = c
+        for t, s_ in args.items():
+            out = out.xreplace({sp.exp(t): s_ / (1 - s_), sp.exp(-t): (1 - s_) / s_})
+        if out.has(sp.exp):
+            return c
+        out = sp.cancel(sp.together(out))
+        num, den = out.as_numer_denom()
+        if den.has(*args.values()):
+            return c
+        out = sp.expand(out)
+        factored = sp.factor(out)
+        sig = {s_: ScalarSigmoid(t) for t, s_ in args.items()}
+        expanded, factored = out.xreplace(sig), _one_minus(factored.xreplace(sig))
+        return factored if sp.count_ops(factored) <= sp.count_ops(expanded) + 1 else expanded  # −y(1 − σ)
+
+    def term(t):
+        c, mats = _split(t)
+        if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):  # −(c₁x₁ + c₂x₂)
+            return _product(c, [sp.MatAdd(*[term(a) for a in mats[0].args])])
+        return _product(coefficient(c), mats) if mats else coefficient(c)
+
+    if _is_matrix(expr):
+        if isinstance(expr, sp.MatAdd):
+            return sp.MatAdd(*[term(a) for a in expr.args])
+        return term(expr)
+    return coefficient(expr)
+
+
+def _one_minus(c):
+    """−y(1 − σ) for y(σ − 1), σ(1 − σ) for −σ(σ − 1): a product with one factor a − 1 is
+    written with 1 − a, the way a teacher writes it."""
+    if not isinstance(c, sp.Mul):
+        return c
+    flips = [f for f in c.args if isinstance(f, sp.Add) and -1 in f.args]
+    if len(flips) != 1:
+        return c
+    rest = [(-f if f is flips[0] else f) for f in c.args]
+    if -1 in rest:
+        rest.remove(-1)
+        return sp.Mul(*rest, evaluate=False)
+    return sp.Mul(-1, *rest, evaluate=False)
+
+
 def _row_sums(S):
     """S𝟏: the N × 1 vector of the row sums of S."""
     return sp.MatMul(S, sp.OneMatrix(S.shape[1], 1))
@@ -1222,6 +1303,19 @@ def solve(problem: Problem) -> Solution:
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     named = _named_both(raw, general, gradient)
+    shown_gradient = gradient
+    if not f.has(*ENTRYWISE_NODES) and gradient.has(sp.exp):  # e^{t}/(1 + e^{t}) = σ(t) for numbers t
+        shown_gradient = name_sigmoids(gradient)
+        if shown_gradient.has(ScalarSigmoid):
+            _same_at_random_points(problem, spec, f, X, gradient, shown_gradient)
+            named = (named[0] + ("sigmoid_scalar",), named[1])
+        else:
+            shown_gradient = gradient
+    if second is not None and not f.has(*ENTRYWISE_NODES) and second.hessian.has(sp.exp):
+        shown_hessian = name_sigmoids(second.hessian)  # eᵗ/(eᵗ + 1)² = σ(t)(1 − σ(t))
+        if shown_hessian.has(ScalarSigmoid):
+            _same_at_random_points(problem, spec, f, X, second.hessian, shown_hessian, "hessian")
+            second = replace(second, hessian=shown_hessian)
     pairs = abbreviations(spec)  # display only: the checks and the JSON use the full values
     short = lambda e: abbreviate(e, pairs)  # noqa: E731
     rows = []
@@ -1233,7 +1327,7 @@ def solve(problem: Problem) -> Solution:
                     for i, (value, name) in enumerate(pairs))[::-1]
     body = MatrixSolution(short(f), X, tuple(rows), short(df_chain), short(df_expanded),
                           tuple((short(t), short(g)) for t, g in shown), short(raw),
-                          short(gradient), _shape_text(X.shape), checked, example, spec.notation,
+                          short(shown_gradient), _shape_text(X.shape), checked, example, spec.notation,
                           short(general), tuple(fact.sides() for fact in facts),
                           f.has(*ENTRYWISE_NODES),
                           tuple((short(a), short(b)) for a, b in _rewrites(spec)), *named, second=second,
@@ -1479,6 +1573,24 @@ def off_kinks(at: dict, kinks, variable, rng, tries: int = 20) -> dict:
         at = {**at, **{s: at[s] + sp.Rational(1, rng.randint(101, 997)) for s in variable}}
     raise InternalLimit("find a random point off the kinks of max(0, ·) to check the gradient at",
                         shown="the random points used for checking kept landing on a kink of max(0, ·).")
+
+
+def _same_at_random_points(problem: Problem, spec: MatrixSpec, f, X, G, H, label: str = "gradient") -> None:
+    """G and its rewriting H (σ written for eᵗ/(1 + eᵗ)) agree entry by entry at the concrete
+    size, at three random rational points, to 30 digits."""
+    sizes, explicit = _concrete(spec, f, X)
+    if X.shape == (1, 1) and X not in explicit:
+        explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_1", real=True)]])
+    unsig = lambda e: e.replace(lambda a: isinstance(a, ScalarSigmoid), lambda a: 1 / (1 + sp.exp(-a.args[0])))  # noqa: E731
+    A = _as_matrix(_explicit(G, sizes, explicit))
+    B = _as_matrix(_explicit(unsig(H), sizes, explicit))
+    rng = random.Random(f"{problem.id}/sigma")
+    symbols = set().union(*(e.free_symbols for e in [*A, *B]))
+    for _ in range(3):
+        at = {s_: sp.Rational(rng.randint(-9, 9), 4) + sp.Rational(1, rng.randint(7, 97)) for s_ in symbols}
+        for a, b in zip(A, B):
+            if abs(sp.N((a - b).xreplace(at), 30)) > 1e-20 * (1 + abs(sp.N(a.xreplace(at), 30))):
+                raise VerificationFailed(problem.id, label, f"writing σ changed the {label}")
 
 
 def _as_matrix(e) -> sp.Matrix:
