@@ -258,3 +258,42 @@ steps = 4
     assert "\\alpha h" not in first
     assert "L'' = h = 2, \\qquad w^{*} = 2." in second
     assert "(1 - \\alpha h)\\left( w_t - w^* \\right)" in second
+
+
+def test_a_hessian_of_several_sigmoid_terms_names_sigma_i(write_toml, tmp_path):
+    """Σᵢ yᵢ² σᵢ(1 − σᵢ) xᵢxᵢᵀ with σᵢ named under the box (one line, as the question writes
+    it), and the key compiles without an overfull line."""
+    tex = _key(write_toml, '''
+[[problem]]
+id = "4"
+kind = "matrix_gradient"
+f = "log(1 + exp(-y_1*w.T*x_1)) + log(1 + exp(-y_2*w.T*x_2))"
+wrt = "w"
+hessian = true
+notation = { function = "\\\\ell" }
+[problem.shapes]
+w = "d x 1"
+x_1 = "d x 1"
+x_2 = "d x 1"
+''', bold=True)
+    assert ("\\boxed{\\nabla^2_{\\boldsymbol{w}} \\ell = \\sigma_{1} y_{1}^{2} \\left(1 - \\sigma_{1}\\right) "
+            "\\boldsymbol{x_{1}} \\boldsymbol{x_{1}}^{\\top} + \\sigma_{2} y_{2}^{2} \\left(1 - \\sigma_{2}\\right) "
+            "\\boldsymbol{x_{2}} \\boldsymbol{x_{2}}^{\\top}}") in tex
+    assert ("where $\\sigma_{1} = \\sigma\\mathopen{}\\left(y_{1} \\left(\\boldsymbol{w}^{\\top} \\boldsymbol{x_{1}}"
+            "\\right)\\right)\\mathclose{}$ and $\\sigma_{2} = ") in tex
+
+
+def test_a_long_contribution_is_split_over_lines(write_toml):
+    """c(A + B) read off through entrywise products is shown cA, + cB, one piece a line."""
+    tex = _key(write_toml, '''
+[[problem]]
+id = "5"
+kind = "matrix_gradient"
+f = "sum((1 - Y) ⊙ max(0, X*W - rowsum(Y ⊙ (X*W))*ones(C).T + 1))"
+wrt = "W"
+[problem.shapes]
+X = "N x D"
+W = "D x C"
+Y = "N x C"
+''')
+    assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex

@@ -1188,6 +1188,7 @@ class MatrixSolution:
     named_after: tuple[str, ...] = ()  # recognized only once the given facts were used
     second: Any = None               # hessian.SecondOrder
     where: tuple[tuple[sp.Basic, sp.Basic, str], ...] = ()  # (name, value, shape) of the definitions
+    sigmas: tuple[tuple[sp.Basic, sp.Basic], ...] = ()  # (σ₁, σ(y₁wᵀx₁)): names in a long Hessian
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -1227,6 +1228,25 @@ class MatrixSolution:
         for i, term in enumerate(sp.Add.make_args(self.df_expanded)):
             negative, positive = _sign_of(term)
             out.append(("-" if negative else ("" if i == 0 else "+"), positive))
+        return out
+
+    @property
+    def term_lines(self) -> list:
+        """(term, [(sign, piece)]) for the entrywise read-off: a contribution c(A + B) is shown as
+        cA + cB, one piece a line, so that a long one does not run off the page."""
+        out = []
+        for term, g in self.terms:
+            c, mats = _split(g)
+            if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):
+                pieces = []
+                for i, a in enumerate(mats[0].args):
+                    k, inner = _split(a)
+                    k = c * k
+                    negative = k.could_extract_minus_sign()
+                    pieces.append(("-" if negative else ("" if i == 0 else "+"), _product(-k if negative else k, inner)))
+                out.append((term, pieces))
+            else:
+                out.append((term, [("", g)]))
         return out
 
     @property
@@ -1303,7 +1323,7 @@ def solve(problem: Problem) -> Solution:
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
     named = _named_both(raw, general, gradient)
-    shown_gradient = gradient
+    shown_gradient, sigmas = gradient, ()
     if not f.has(*ENTRYWISE_NODES) and gradient.has(sp.exp):  # e^{t}/(1 + e^{t}) = σ(t) for numbers t
         shown_gradient = name_sigmoids(gradient)
         if shown_gradient.has(ScalarSigmoid):
@@ -1315,6 +1335,10 @@ def solve(problem: Problem) -> Solution:
         shown_hessian = name_sigmoids(second.hessian)  # eᵗ/(eᵗ + 1)² = σ(t)(1 − σ(t))
         if shown_hessian.has(ScalarSigmoid):
             _same_at_random_points(problem, spec, f, X, second.hessian, shown_hessian, "hessian")
+            sigs = sorted(shown_hessian.atoms(ScalarSigmoid), key=sp.default_sort_key)
+            if len(sigs) >= 2:  # Σᵢ σᵢ(1 − σᵢ) xᵢxᵢᵀ with σᵢ = σ(yᵢwᵀxᵢ): one line, as the question writes it
+                sigmas = tuple((sp.Symbol(f"sigma_{k + 1}"), a) for k, a in enumerate(sigs))
+                shown_hessian = shown_hessian.xreplace({a: name for name, a in sigmas})
             second = replace(second, hessian=shown_hessian)
     pairs = abbreviations(spec)  # display only: the checks and the JSON use the full values
     short = lambda e: abbreviate(e, pairs)  # noqa: E731
@@ -1331,7 +1355,7 @@ def solve(problem: Problem) -> Solution:
                           short(general), tuple(fact.sides() for fact in facts),
                           f.has(*ENTRYWISE_NODES),
                           tuple((short(a), short(b)) for a, b in _rewrites(spec)), *named, second=second,
-                          where=defined)
+                          where=defined, sigmas=sigmas)
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape))) + \
         tuple(Answer(label, value) for label, value in more)
     return Solution(problem, answers, body,
