@@ -388,6 +388,22 @@ def test_limits_and_domains():
     assert _val(stem, "6", "arctan.derivative") == 1 / (x ** 2 + 1)
     assert _val(stem, "6", "arsinh.derivative") == 1 / sp.sqrt(x ** 2 + 1)
     assert [_val(stem, "6", f"arsinh.limit({p})") for p in ("+oo", "-oo")] == [0, 0]
+    # 8: the other inverse and reciprocal functions, against central differences of the
+    # functions themselves (mpmath, 30 digits) at points inside each domain; sgn' = 0 off 0
+    import mpmath
+
+    mpmath.mp.dps = 30
+    funcs = {"asin": mpmath.asin, "acos": mpmath.acos, "atanh": mpmath.atanh, "acosh": mpmath.acosh,
+             "sech": mpmath.sech, "coth": mpmath.coth}
+    for name, fn in funcs.items():
+        d = _val(stem, "8", f"{name}.derivative")
+        for x0 in (["1.5", "3.25"] if name == "acosh" else ["-0.6", "0.35"]):
+            h = mpmath.mpf("1e-12")
+            want = (fn(mpmath.mpf(x0) + h) - fn(mpmath.mpf(x0) - h)) / (2 * h)
+            assert abs(float(sp.N(d.subs(x, sp.Rational(x0)), 30)) - float(want)) < 1e-9, name
+    sgn = _val(stem, "8", "sgn.derivative")
+    assert [sgn.subs(x, v) for v in (-2, sp.Rational(1, 3))] == [0, 0]
+    assert sgn.subs(x, 0) == sp.nan  # x = 0 is excluded: sgn jumps there
 
 
 def test_backprop_graphs_tables():
