@@ -364,6 +364,11 @@ ENTRYWISE = [
      lambda: sum(_lse(_mat("S", 3, 2).row(i)) for i in range(3)), None),
     ("sum(sqrt(x ⊙ x + 1))", "x", {"x": "n x 1"},
      lambda: sum(sp.sqrt(xi ** 2 + 1) for xi in _vec("x", 3)), None),
+    # binary cross-entropy of a sigmoid over a data matrix, labels 0/1 (m = 3, n = 2): the
+    # entrywise quotients cancel to Xᵀ(σ(Xw) − y)
+    ("-(y.T*log(sigmoid(X*w)) + (1 - y).T*log(1 - sigmoid(X*w)))", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     lambda: -sum(yi * sp.log(_sig(zi)) + (1 - yi) * sp.log(1 - _sig(zi)) for yi, zi in
+                  zip(_vec("y", 3), _mat("X", 3, 2) * sp.Matrix(_vec("w", 2)))), "X.T*(sigmoid(X*w) - y)"),
     ("log(1 + exp(-y * w.T*x))", "w", {"w": "n x 1", "x": "n x 1"},
      lambda: sp.log(1 + sp.exp(-sp.Symbol("y", real=True) * sp.Matrix(_vec("w", 3)).dot(sp.Matrix(_vec("x", 3))))),
      None),

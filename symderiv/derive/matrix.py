@@ -1083,6 +1083,63 @@ def _distributed(terms):
     return out
 
 
+def simplify_entrywise(expr):
+    """Every sum of entrywise terms simplified as the scalar algebra it is entry by entry:
+    (σ ⊙ (𝟏 − σ)) ⊘ (𝟏 − σ) − (y ⊙ σ ⊙ (𝟏 − σ)) ⊘ (𝟏 − σ) − (y ⊙ σ ⊙ (𝟏 − σ)) ⊘ σ is σ − y
+    (the binary cross-entropy of a sigmoid). Kept only when it is shorter; the result is
+    verified with the rest of the gradient."""
+    def fix(add):
+        atoms: dict = {}
+
+        def to_scalar(e):
+            if isinstance(e, sp.MatAdd):
+                return sp.Add(*[to_scalar(a) for a in e.args])
+            if isinstance(e, sp.HadamardProduct):
+                return sp.Mul(*[to_scalar(a) for a in e.args])
+            if isinstance(e, sp.HadamardPower) and e.exp.is_Integer:
+                return to_scalar(e.base) ** e.exp
+            if isinstance(e, sp.OneMatrix):
+                return sp.S.One
+            if isinstance(e, sp.MatMul):
+                c, mats = _split(e)
+                if len(mats) == 1 and c.is_number:
+                    return c * to_scalar(mats[0])
+            if not _is_matrix(e) or e.shape != add.shape:
+                raise ValueError
+            return atoms.setdefault(e, sp.Dummy("a"))
+
+        def to_matrix(t):
+            if t.is_Add:
+                return sp.MatAdd(*[to_matrix(a) for a in t.args])
+            if t.is_Number:
+                return t * sp.OneMatrix(*add.shape) if t != 1 else sp.OneMatrix(*add.shape)
+            if t.is_Mul:
+                c, rest = t.as_coeff_Mul()
+                factors = [to_matrix(a) for a in sp.Mul.make_args(rest)]
+                body = factors[0] if len(factors) == 1 else sp.HadamardProduct(*factors)
+                return body if c == 1 else c * body
+            if t.is_Pow and t.exp.is_Integer:
+                return sp.HadamardPower(to_matrix(t.base), t.exp)
+            return back[t]
+
+        try:
+            scalar = to_scalar(add)
+        except ValueError:
+            return add
+        if len(atoms) < 1:
+            return add
+        back = {v: k for k, v in atoms.items()}
+        simpler = sp.factor(sp.cancel(scalar))
+        expanded = sp.expand(sp.cancel(scalar))
+        if sp.count_ops(expanded) < sp.count_ops(simpler):
+            simpler = expanded
+        if sp.count_ops(simpler) >= sp.count_ops(scalar):
+            return add
+        return to_matrix(simpler)
+
+    return expr.replace(lambda a: isinstance(a, sp.MatAdd) and a.has(sp.HadamardPower), fix)
+
+
 def _split(term):
     """A gradient term as (scalar coefficient, [matrix factors])."""
     coeff, mats = sp.S.One, []
@@ -1305,6 +1362,8 @@ def solve(problem: Problem) -> Solution:
         gradient = collect(terms, X, by_left=f.has(*ENTRYWISE_NODES))
         if f.has(Elementwise, Softmax, RowSoftmax):
             gradient = _untranspose_sums(gradient)
+        if f.has(*ENTRYWISE_NODES):
+            gradient = simplify_entrywise(gradient)
     facts = given_facts(spec)
     general = None
     if facts:
