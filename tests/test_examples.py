@@ -394,7 +394,7 @@ def test_limits_and_domains():
 
     mpmath.mp.dps = 30
     funcs = {"asin": mpmath.asin, "acos": mpmath.acos, "atanh": mpmath.atanh, "acosh": mpmath.acosh,
-             "sech": mpmath.sech, "coth": mpmath.coth}
+             "sech": mpmath.sech, "csch": mpmath.csch, "coth": mpmath.coth}
     for name, fn in funcs.items():
         d = _val(stem, "8", f"{name}.derivative")
         for x0 in (["1.5", "3.25"] if name == "acosh" else ["-0.6", "0.35"]):
