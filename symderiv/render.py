@@ -233,6 +233,15 @@ class KeyPrinter(LatexPrinter):
         return out
 
     def _print_MatMul(self, expr):
+        if any(isinstance(a, sp.OneMatrix) and 1 not in a.shape for a in expr.args):
+            # a square matrix of ones inside a product is 𝟏𝟏ᵀ: (Y ⊙ S)𝟏𝟏ᵀ repeats each row sum
+            args = []
+            for a in expr.args:
+                if isinstance(a, sp.OneMatrix) and 1 not in a.shape:
+                    args += [sp.OneMatrix(a.shape[0], 1), sp.OneMatrix(1, a.shape[1])]
+                else:
+                    args.append(a)
+            return self._print_MatMul(sp.MatMul(*args, evaluate=False))
         if not any(isinstance(a, (sp.HadamardProduct, sp.HadamardPower)) for a in expr.args):
             return super()._print_MatMul(expr)
         # an entrywise product inside a matrix product is always bracketed: Xᵀ(y ⊙ σ(u))
@@ -416,7 +425,14 @@ def broken(value: Any, width: int = 70, names: Any = None) -> list[str]:
     if len(text) <= width or not (isinstance(value, sp.Basic) and value.is_Mul):
         return [text]
     lines, current = [], ""
-    for factor in sorted(value.args, key=lambda f: (not f.is_Number, len(tex(f, names)))):
+    factors = list(value.args)
+    sign = ""
+    for i, f in enumerate(factors):  # −y x₁ · …, never (−1) y x₁
+        if f.is_Number and f.is_negative:
+            sign = "- "
+            factors[i] = -f
+    factors = [f for f in factors if f != 1]
+    for factor in sorted(factors, key=lambda f: (not f.is_Number, len(tex(f, names)))):
         piece = printer(names).parenthesize(factor, PRECEDENCE["Mul"], strict=False)
         if current and len(current) + len(piece) > width:
             lines.append(current)
@@ -424,7 +440,14 @@ def broken(value: Any, width: int = 70, names: Any = None) -> list[str]:
         else:
             current = f"{current} {piece}".strip()
     lines.append(current)
+    lines[0] = sign + lines[0]
     return lines
+
+
+def widths(layers: Sequence[Any]) -> str:
+    """Layer widths for running text, 3–2–1 or $n$–$D_{1}$–$K$: a named width is math (D_1 in
+    text would be an underscore outside math)."""
+    return "–".join(str(w) if isinstance(w, int) else "$" + sp.latex(sp.Symbol(str(w))) + "$" for w in layers)
 
 
 def num(value: Any, digits: int = 6) -> str:
@@ -502,7 +525,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
-                       rules=rules, product=product)
+                       rules=rules, product=product, widths=widths)
     env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
     env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)
     return env

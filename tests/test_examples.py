@@ -389,6 +389,22 @@ def test_limits_and_domains():
     assert _val(stem, "6", "arctan.derivative") == 1 / (x ** 2 + 1)
     assert _val(stem, "6", "arsinh.derivative") == 1 / sp.sqrt(x ** 2 + 1)
     assert [_val(stem, "6", f"arsinh.limit({p})") for p in ("+oo", "-oo")] == [0, 0]
+    # 8: the other inverse and reciprocal functions, against central differences of the
+    # functions themselves (mpmath, 30 digits) at points inside each domain; sgn' = 0 off 0
+    import mpmath
+
+    mpmath.mp.dps = 30
+    funcs = {"asin": mpmath.asin, "acos": mpmath.acos, "atanh": mpmath.atanh, "acosh": mpmath.acosh,
+             "sech": mpmath.sech, "csch": mpmath.csch, "coth": mpmath.coth}
+    for name, fn in funcs.items():
+        d = _val(stem, "8", f"{name}.derivative")
+        for x0 in (["1.5", "3.25"] if name == "acosh" else ["-0.6", "0.35"]):
+            h = mpmath.mpf("1e-12")
+            want = (fn(mpmath.mpf(x0) + h) - fn(mpmath.mpf(x0) - h)) / (2 * h)
+            assert abs(float(sp.N(d.subs(x, sp.Rational(x0)), 30)) - float(want)) < 1e-9, name
+    sgn = _val(stem, "8", "sgn.derivative")
+    assert [sgn.subs(x, v) for v in (-2, sp.Rational(1, 3))] == [0, 0]
+    assert sgn.subs(x, 0) == sp.nan  # x = 0 is excluded: sgn jumps there
 
 
 def test_backprop_graphs_tables():
@@ -447,7 +463,7 @@ def test_matrix_softmax_logistic():
     key = _key(stem)
     grads = {pid: key[pid]["answers"]["gradient"]["sympy"] for pid in key}
     shapes = {pid: key[pid]["answers"]["shape"]["sympy"] for pid in key}
-    assert {k: v for k, v in shapes.items() if k != "5"} == {"1": "n x 1", "2a": "d x 1", "2b": "d x V", "3": "n x 1",
+    assert {k: v for k, v in shapes.items() if k not in ("5", "6")} == {"1": "n x 1", "2a": "d x 1", "2b": "d x V", "3": "n x 1",
                                                             "4": "q x 1"}
     M = lambda r, c, seed: sp.Matrix(r, c, lambda i, j: sp.Rational((7 * i + 3 * j + seed) % 11 - 5, 4))  # noqa: E731
 
@@ -569,3 +585,49 @@ def test_written_proofs_catch_a_wrong_step(pid, tmp_path):
     (entry,) = json.loads(result.stdout)["unsolved"]
     assert entry["id"] == pid
     assert "does not follow" in entry["reason"] and "counterexample: $" in entry["reason"], entry["reason"]
+
+
+def test_matrix_softmax_logistic_svm():
+    """Question 6, CS231n's multiclass SVM loss: the key's gradient at N = 3, D = 2, C = 4 equals
+    the assignment's loop (for each positive margin, +xᵢ to column j and −xᵢ to column yᵢ) and
+    sympy.diff of the loss written with loops over the labels; the key names M and flags its kink."""
+    from symderiv.derive import matrix
+
+    stem = "matrix_softmax_logistic"
+    assert _key(stem)["6"]["answers"]["shape"]["sympy"] == "D x C"
+    ps = load(DIR / f"{stem}.toml")
+    sol = next(s for s in solve_set(ps) if s.problem.id == "6")
+    grad = sol.answers[0].value
+    X = sp.Matrix([[sp.Rational(3, 2), -1], [sp.Rational(1, 2), 2], [-2, sp.Rational(1, 3)]])
+    W = sp.Matrix([[sp.Rational(1, 5), -sp.Rational(1, 2), 1, sp.Rational(3, 10)],
+                   [-sp.Rational(2, 5), sp.Rational(1, 10), sp.Rational(1, 4), -1]])
+    labels, lam, N = [2, 0, 3], sp.Rational(1, 20), 3
+    Y = sp.Matrix(3, 4, lambda i, j: 1 if j == labels[i] else 0)
+    S = X * W
+    dW = sp.zeros(2, 4)
+    for i in range(3):
+        for j in range(4):
+            margin = S[i, j] - S[i, labels[i]] + 1
+            assert margin != 0  # off the kinks
+            if j != labels[i] and margin > 0:
+                dW[:, j] += X.row(i).T
+                dW[:, labels[i]] -= X.row(i).T
+    want = dW / N + 2 * lam * W
+    f = matrix.build(ps.problems[-1].spec)
+    Wsym = next(m for m in f.atoms(sp.MatrixSymbol) if m.name == "W")
+    sizes, explicit = matrix._concrete(ps.problems[-1].spec, f, Wsym)
+    values = {M: {"X": X, "W": W, "Y": Y}[M.name] for M in explicit}
+    got = matrix._explicit(grad, sizes, values).xreplace({sp.Symbol("N", real=True): N,
+                                                          sp.Symbol("lam", real=True): lam})
+    assert got == want
+    # the same entries from sympy.diff of the loss written with loops
+    w = sp.Matrix(2, 4, lambda i, j: sp.Symbol(f"w{i}{j}", real=True))
+    Sw = X * w
+    L = sum(sp.Max(0, Sw[i, j] - Sw[i, labels[i]] + 1) for i in range(3) for j in range(4) if j != labels[i]) / N \
+        + lam * sum(t ** 2 for t in w)
+    at = dict(zip(w, W))
+    assert sp.Matrix(2, 4, lambda i, j: sp.diff(L, w[i, j]).xreplace(at)) == want
+    from symderiv.render import render_document
+
+    text = render_document(ps, solve_set(ps))
+    assert r"where an entry of $\mathbf{M}$ is exactly $0$, $L$ has a kink and no gradient" in text

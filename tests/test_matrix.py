@@ -364,6 +364,11 @@ ENTRYWISE = [
      lambda: sum(_lse(_mat("S", 3, 2).row(i)) for i in range(3)), None),
     ("sum(sqrt(x ⊙ x + 1))", "x", {"x": "n x 1"},
      lambda: sum(sp.sqrt(xi ** 2 + 1) for xi in _vec("x", 3)), None),
+    # binary cross-entropy of a sigmoid over a data matrix, labels 0/1 (m = 3, n = 2): the
+    # entrywise quotients cancel to Xᵀ(σ(Xw) − y)
+    ("-(y.T*log(sigmoid(X*w)) + (1 - y).T*log(1 - sigmoid(X*w)))", "w", {"X": "m x n", "w": "n x 1", "y": "m x 1"},
+     lambda: -sum(yi * sp.log(_sig(zi)) + (1 - yi) * sp.log(1 - _sig(zi)) for yi, zi in
+                  zip(_vec("y", 3), _mat("X", 3, 2) * sp.Matrix(_vec("w", 2)))), "X.T*(sigmoid(X*w) - y)"),
     ("log(1 + exp(-y * w.T*x))", "w", {"w": "n x 1", "x": "n x 1"},
      lambda: sp.log(1 + sp.exp(-sp.Symbol("y", real=True) * sp.Matrix(_vec("w", 3)).dot(sp.Matrix(_vec("x", 3))))),
      None),
@@ -581,3 +586,121 @@ def test_softmax_loss_over_a_minibatch_uses_one_hot_rows():
         at[Y[i, 3]] = 1 - sum(at[Y[i, j]] for j in range(3))
     on = abs(sp.N((sp.diff(L, W[0, 0]) - G[0, 0]).xreplace(at), 30))
     assert on < 1e-25 < off
+
+
+# --- the multiclass SVM (hinge) loss over a minibatch: max(0, ·) of a margin matrix ------------
+
+SVM = MatrixSpec("sum((1 - Y) ⊙ max(0, M))/N + lam*norm(W)**2", "W",
+                 (("X", "N x D"), ("W", "D x C"), ("Y", "N x C")),
+                 where=(("S", "X*W"), ("M", "S - rowsum(Y ⊙ S)*ones(C).T + 1")))
+
+
+def test_svm_loss_over_a_minibatch_against_componentwise_diff():
+    """CS231n linear_svm.py: L = (1/N) Σᵢ Σ_{j ≠ yᵢ} max(0, s_ij − s_iyᵢ + 1) + λ‖W‖², written
+    out with loops over labels at N = 3, D = 2, C = 4 (never through the engine), differentiated
+    by sympy.diff entry by entry at random numbers off the kinks; and the assignment's own
+    vectorized gradient (mask, minus the count of positive margins in the label's column)."""
+    sol = matrix.solve(Problem(id="svm", kind="matrix_gradient", spec=SVM))
+    grad = sol.answers[0].value
+    assert sp.sstr(sol.body.gradient) == ("(2*lam)*W + 1/N*X.T*(-(HadamardProduct((HadamardProduct(-Y + 1, "
+                                          "Heaviside(M)))*1, Y)) + HadamardProduct(-Y + 1, Heaviside(M)))")
+    assert [sp.sstr(name) for name in sol.body.kinks] == ["M"]
+    N_, D_, C_ = 3, 2, 4
+    X, W = _mat("X", N_, D_), _mat("W", D_, C_)
+    lam = sp.Symbol("lam", real=True)
+    labels = [1, 3, 0]
+    S = X * W
+    L = sum(sp.Max(0, S[i, j] - S[i, labels[i]] + 1) for i in range(N_) for j in range(C_) if j != labels[i]) / N_ \
+        + lam * sum(t ** 2 for t in W)
+    Yv = sp.Matrix(N_, C_, lambda i, j: 1 if j == labels[i] else 0)
+    fexpr = matrix.build(SVM)
+    Wsym = next(s for s in fexpr.atoms(sp.MatrixSymbol) if s.name == "W")
+    sizes, explicit = matrix._concrete(SVM, fexpr, Wsym)
+    rng = random.Random(12)
+    for _ in range(3):
+        at = {s: sp.Rational(rng.randint(-12, 12), rng.randint(2, 7)) + sp.Rational(1, 97) for s in [*X, *W]}
+        at[lam], at[sp.Symbol("N", real=True)] = sp.Rational(1, 10), sp.Integer(N_)  # N of f: a number
+        Sv = S.xreplace(at)
+        margins = [Sv[i, j] - Sv[i, labels[i]] + 1 for i in range(N_) for j in range(C_) if j != labels[i]]
+        assert all(m != 0 for m in margins)  # off the kinks
+        mats = {M_: (Yv if M_.name == "Y" else E.xreplace(at)) for M_, E in explicit.items()}
+        G = matrix._explicit(grad, sizes, mats).xreplace(at)
+        # the assignment's loop: +xᵢ to column j for each positive margin, −xᵢ to column yᵢ
+        dW = sp.zeros(D_, C_)
+        for i in range(N_):
+            for j in range(C_):
+                if j != labels[i] and Sv[i, j] - Sv[i, labels[i]] + 1 > 0:
+                    dW[:, j] += X.row(i).T.xreplace(at)
+                    dW[:, labels[i]] -= X.row(i).T.xreplace(at)
+        dW = dW / N_ + 2 * at[lam] * W.xreplace(at)
+        for i in range(D_):
+            for j in range(C_):
+                exact = sp.diff(L, W[i, j]).xreplace(at)
+                assert sp.nsimplify(G[i, j] - exact) == 0
+                assert G[i, j] == dW[i, j]
+
+
+def test_svm_key_names_the_margins_and_flags_the_kink(write_toml):
+    _, tex = _render_one(write_toml, '''
+[[problem]]
+id = "svm"
+kind = "matrix_gradient"
+f = "sum((1 - Y) ⊙ max(0, M))/N + lam*norm(W)**2"
+wrt = "W"
+[problem.where]
+S = "X*W"
+M = "S - rowsum(Y ⊙ S)*ones(C).T + 1"
+[problem.shapes]
+X = "N x D"
+W = "D x C"
+Y = "N x C"
+[problem.notation]
+function = "L"
+lam = "\\\\lambda"
+''', bold=True)
+    assert (r"Write $\mathbf{S} = \mathbf{X} \mathbf{W}$ ($N \times C$) and $\mathbf{M} = \mathbf{1} + \mathbf{S} - "
+            r"\left(\mathbf{S} \odot \mathbf{Y}\right) \mathbf{1} \mathbf{1}^{\top}$ ($N \times C$)") in tex
+    assert (r"\frac{\partial L}{\partial \mathbf{W}} = 2 \lambda \mathbf{W} + \frac{1}{N} \mathbf{X}^{\top} "
+            r"\left(\mathbf{1}[\mathbf{M} > 0] \odot \left(\mathbf{1} - \mathbf{Y}\right) - \mathbf{Y} \odot "
+            r"\left(\left(\mathbf{1}[\mathbf{M} > 0] \odot \left(\mathbf{1} - \mathbf{Y}\right)\right) "
+            r"\mathbf{1} \mathbf{1}^{\top}\right)\right)") in tex
+    assert r"\paragraph{Kinks.} $\max(0, \cdot)$ is not differentiable at $0$: where an entry of $\mathbf{M}$ is exactly $0$" in tex
+    assert r"takes $\mathbf{1}[0 > 0] = 0$ there" in tex
+
+
+def test_a_random_point_on_a_kink_is_moved_off_it():
+    """A point where a margin is exactly 0 has no derivative: the checker moves the variable's
+    entries until no ReLU argument is 0, and gives up (an internal limit) when it cannot."""
+    w1, w2, c = sp.symbols("w_1 w_2 c", real=True)
+    at = {w1: sp.Integer(1), w2: sp.Integer(2), c: sp.Integer(5)}
+    moved = matrix.off_kinks(at, [w1 + w2 - 3], [w1, w2], random.Random(0))
+    assert moved[c] == 5 and moved[w1] != 1 and moved[w1] + moved[w2] - 3 != 0
+    assert matrix.off_kinks(at, [w1 - 7], [w1, w2], random.Random(0)) is at
+    with pytest.raises(matrix.InternalLimit, match="off the kinks"):
+        matrix.off_kinks(at, [c - 5], [w1, w2], random.Random(0))
+
+
+@pytest.mark.parametrize("where, message", [
+    ('M = "X*W + ones(K).T"', "where.M: ones() takes dimensions, names of the shapes or positive whole numbers (known: C, D, N), not K"),
+    ('W = "X"', "where.W: W is already a name of the shapes"),
+    ('M = "X*W + ones(C)"', "where.M: shape mismatch in X*W + 1: N x C and C x 1"),
+])
+def test_where_and_ones_errors_name_the_field(where, message, write_toml, tmp_path):
+    path = write_toml(f'''
+[meta]
+title = "t"
+[[problem]]
+id = "w"
+kind = "matrix_gradient"
+f = "sum(X*W)"
+wrt = "W"
+[problem.where]
+{where}
+[problem.shapes]
+X = "N x D"
+W = "D x C"
+''')
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

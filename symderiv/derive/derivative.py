@@ -249,7 +249,7 @@ def solve(problem: Problem) -> Solution:
     for fn in spec.functions:
         if fn.entry and known[fn.entry].vector:
             result = _solve_vector(problem, fn, known[fn.entry], scope, spec)
-            answers.append(Answer(f"{fn.name}.jacobian", result.jacobian, result.jacobian_form))
+            answers.append(Answer(f"{fn.name}.jacobian", result.jacobian, _entry_formula(result.jacobian_form)))
         else:
             result = _solve_scalar(problem, fn, scope, var, spec)
             answers.append(Answer(f"{fn.name}.derivative", result.derivative,
@@ -511,6 +511,15 @@ def _representative(domain: Domain) -> sp.Rational:
     if hi is not None:
         return hi - 1
     return sp.Integer(1)
+
+
+def _entry_formula(form: JacobianForm | None):
+    """∂sᵢ/∂xⱼ as the teacher writes it, sᵢ(δᵢⱼ − sⱼ): the display of the Jacobian's answer."""
+    if form is None:
+        return None
+    name = form.component.__name__ if hasattr(form.component, "__name__") else str(form.component)
+    return form.entry.xreplace({form.component(form.i): sp.Symbol(f"{name}_{form.i}"),
+                                form.component(form.j): sp.Symbol(f"{name}_{form.j}")})
 
 
 def _solve_vector(problem: Problem, fn: FunctionSpec, entry: Entry, scope: Scope,

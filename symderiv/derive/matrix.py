@@ -35,7 +35,7 @@ from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..spec import Fields, Problem
 from .steps import Answer, Solution
 
-FIELDS = {"f", "wrt", "shapes", "notation", "given"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
+FIELDS = {"f", "wrt", "shapes", "notation", "given", "where"} | {"hessian", "stationary", "newton"}  # hessian.FIELDS
 NOTATION_KEYS = {"function"}  # plus any name of f: its LaTeX (``x = "\\mathbf{x}"``)
 _SHAPE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*[xX×]\s*([A-Za-z0-9_]+)\s*$")
 CONCRETE = (3, 2, 4, 5)  # sizes given to symbolic dimensions, in order of appearance
@@ -49,6 +49,7 @@ class MatrixSpec:
     notation: tuple[tuple[str, str], ...] = ()   # "function" and symbol names -> LaTeX
     given: tuple[str, ...] = ()                  # facts such as "sum(y) = 1"
     second: Any = None   # hessian.SecondSpec: Hessian, stationary point, Newton step
+    where: tuple[tuple[str, str], ...] = ()      # names for subexpressions: ("S", "X*W"), in order
 
 
 # --- elementwise functions ----------------------------------------------------------------
@@ -166,6 +167,87 @@ class RowSoftmax(_OfOneMatrix):
         return f"softmax_rows({printer._print(self.arg)})"
 
 
+class ScalarSigmoid(sp.Function):
+    """σ(t) = 1/(1 + e^{−t}) of a number (a 1 × 1 product such as wᵀx): the key writes σ where
+    the gradient holds e^{t}/(1 + e^{t}); the JSON keeps the exponentials."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, t, **kwargs):
+        return sp.exp(t) / (1 + sp.exp(t))
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
+
+    def _latex(self, printer, exp=None):
+        text = r"\sigma\mathopen{}\left(" + printer._print(self.args[0]) + r"\right)\mathclose{}"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _sympystr(self, printer):
+        return f"sigmoid({printer._print(self.args[0])})"
+
+
+def name_sigmoids(expr):
+    """expr with every scalar coefficient that is a polynomial in σ(t) = eᵗ/(1 + eᵗ) written so
+    (t a number such as wᵀx): e^{−t}/(1 + e^{−t}) is σ(−t), (1 − y)/(1 + e^{−t}) − y e^{−t}/(1 + e^{−t})
+    is σ(t) − y, eᵗ/(eᵗ + 1)² is σ(t)(1 − σ(t)); anything else is left as it is."""
+    if not expr.has(sp.exp):
+        return expr
+
+    def coefficient(c):
+        args = {}
+        for e in c.atoms(sp.exp):
+            t = e.args[0]
+            base = -t if t.could_extract_minus_sign() else t
+            args.setdefault(base, sp.Dummy("s"))
+        if not args:
+            return c
+        out = c
+        for t, s_ in args.items():
+            out = out.xreplace({sp.exp(t): s_ / (1 - s_), sp.exp(-t): (1 - s_) / s_})
+        if out.has(sp.exp):
+            return c
+        out = sp.cancel(sp.together(out))
+        num, den = out.as_numer_denom()
+        if den.has(*args.values()):
+            return c
+        out = sp.expand(out)
+        factored = sp.factor(out)
+        sig = {s_: ScalarSigmoid(t) for t, s_ in args.items()}
+        expanded, factored = out.xreplace(sig), _one_minus(factored.xreplace(sig))
+        return factored if sp.count_ops(factored) <= sp.count_ops(expanded) + 1 else expanded  # −y(1 − σ)
+
+    def term(t):
+        c, mats = _split(t)
+        if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):  # −(c₁x₁ + c₂x₂)
+            return _product(c, [sp.MatAdd(*[term(a) for a in mats[0].args])])
+        return _product(coefficient(c), mats) if mats else coefficient(c)
+
+    if _is_matrix(expr):
+        if isinstance(expr, sp.MatAdd):
+            return sp.MatAdd(*[term(a) for a in expr.args])
+        return term(expr)
+    return coefficient(expr)
+
+
+def _one_minus(c):
+    """−y(1 − σ) for y(σ − 1), σ(1 − σ) for −σ(σ − 1): a product with one factor a − 1 is
+    written with 1 − a, the way a teacher writes it."""
+    if not isinstance(c, sp.Mul):
+        return c
+    flips = [f for f in c.args if isinstance(f, sp.Add) and -1 in f.args]
+    if len(flips) != 1:
+        return c
+    rest = [(-f if f is flips[0] else f) for f in c.args]
+    if -1 in rest:
+        rest.remove(-1)
+        return sp.Mul(*rest, evaluate=False)
+    return sp.Mul(-1, *rest, evaluate=False)
+
+
 def _row_sums(S):
     """S𝟏: the N × 1 vector of the row sums of S."""
     return sp.MatMul(S, sp.OneMatrix(S.shape[1], 1))
@@ -253,11 +335,25 @@ def parse(problem: Problem) -> MatrixSpec:
     given = f.get("given", list, [], what="a list of facts such as \"sum(y) = 1\"")
     if not all(isinstance(g, str) for g in given):
         raise f.error("given", "expected a list of strings such as \"sum(y) = 1\"")
-    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()), tuple(given))
+    where = f.get("where", dict, {}, what="a table of name = \"expression\"")
+    for k, v in where.items():
+        if not isinstance(v, str):
+            raise f.error(f"where.{k}", "expected a string such as \"X*W\"")
+        if not re.match(r"^[A-Za-z]\w*$", k):
+            raise f.error(f"where.{k}", f"{k!r} is not a name")
+        if k in shapes or k == wrt:
+            raise f.error(f"where.{k}", f"{k} is already a name of the shapes: a definition needs a new name")
+    spec = MatrixSpec(text, wrt, tuple(shapes.items()), tuple(notation.items()), tuple(given),
+                      where=tuple(where.items()))
     try:
         shape_map = _shapes(spec)
     except BadInput as exc:
         raise f.error("shapes", exc.message) from None
+    for i, (k, _) in enumerate(spec.where):
+        try:
+            namespace(replace(spec, where=spec.where[:i + 1]))
+        except BadInput as exc:
+            raise f.error(f"where.{k}", exc.message) from None
     if wrt not in shape_map and not re.match(r"^[A-Za-z]\w*$", wrt):
         raise f.error("wrt", f"{wrt!r} is not a name")
     try:
@@ -266,7 +362,7 @@ def parse(problem: Problem) -> MatrixSpec:
         raise f.error("f", exc.message) from None
     if isinstance(expr, MatrixExpr) and expr.shape != (1, 1):
         raise f.error("f", f"must be scalar-valued, but its shape is {_shape_text(expr.shape)}")
-    symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)}
+    symbols = {s.name for s in expr.free_symbols} | {m.name for m in expr.atoms(sp.MatrixSymbol)} | set(where)
     if wrt not in symbols:
         raise f.error("wrt", f"{wrt!r} does not appear in f")
     try:
@@ -475,6 +571,7 @@ def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
         "det": lambda m: _check_square(m, "det") and sp.Determinant(m),
         "inv": lambda m: _check_square(m, "inv") and sp.Inverse(m),
         "sum": lambda v: _sum(v),
+        "ones": _ones_builder(shapes),
     })
 
     def power(base, exponent):
@@ -486,11 +583,77 @@ def namespace(spec: MatrixSpec, record: list | None = None) -> Namespace:
             return sp.Trace(sp.MatMul(vt, v)) ** (exponent / 2)
         return _power(base, exponent)
 
-    return Namespace(symbols=symbols, functions=functions,
-                     make_symbol=lambda name: sp.Symbol(name, real=True),
-                     transpose=lambda m: m.T if _is_matrix(m) else m,
-                     matmul=_matmul, add=_add, power=power, hadamard=_hadamard, divide=_divide,
-                     finish=_finish(norms))
+    def make(bound):
+        return Namespace(symbols=bound, functions=functions,
+                         make_symbol=lambda name: sp.Symbol(name, real=True),
+                         transpose=lambda m: m.T if _is_matrix(m) else m,
+                         matmul=_matmul, add=_add, power=power, hadamard=_hadamard, divide=_divide,
+                         finish=_finish(norms))
+
+    for name, text in spec.where:  # each definition may use the ones before it
+        symbols = {**symbols, name: parse_expression(text, make(symbols))}
+    return make(symbols)
+
+
+def _ones_builder(shapes):
+    """ones(n): the n × 1 vector of ones, ones(m, n) the m × n matrix of ones; n a dimension
+    name of the shapes or a positive whole number (ones(C).T is a row of C ones)."""
+    dims = {}
+    for rows, cols in shapes.values():
+        for d in (rows, cols):
+            if d.is_Symbol:
+                dims[d.name] = d
+
+    def dim(a):
+        if getattr(a, "is_Symbol", False) and a.name in dims:
+            return dims[a.name]
+        if getattr(a, "is_Integer", False) and a > 0:
+            return a
+        known = ", ".join(sorted(dims)) or "none"
+        raise BadInput(f"ones() takes dimensions, names of the shapes or positive whole numbers "
+                       f"(known: {known}), not {sp.sstr(a)}")
+
+    def build(*args):
+        if len(args) not in (1, 2):
+            raise BadInput(f"ones() takes one or two dimensions, got {len(args)}")
+        shape = (dim(args[0]), dim(args[1]) if len(args) == 2 else sp.S.One)
+        return sp.OneMatrix(*shape)
+    return build
+
+
+def abbreviations(spec: MatrixSpec) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(value, its name as a symbol) for every ``where`` definition, the last first: the key
+    writes M where f, the differential and the gradient hold M's value."""
+    out = []
+    if not spec.where:
+        return out
+    symbols = namespace(spec).symbols
+    for name, _ in reversed(spec.where):
+        value = symbols[name]
+        if _is_array(value):
+            out.append((value, sp.MatrixSymbol(name, *value.shape)))
+        else:
+            out.append((_scalar(value), sp.Symbol(name, real=True)))
+    return out
+
+
+def abbreviate(expr, pairs):
+    """``expr`` with each definition's value replaced by its name (also in the forms .doit()
+    gives: 𝟏𝟏ᵀ merged into one matrix of ones)."""
+    if expr is None or not pairs:
+        return expr
+    for value, name in pairs:
+        forms = {value: name}
+        try:
+            done = value.doit()
+        except Exception:  # noqa: BLE001 - a form that cannot be evaluated is simply not matched
+            done = value
+        forms[done] = name
+        if _is_matrix(value):
+            forms[value.T] = name.T
+            forms[sp.Transpose(value)] = name.T
+        expr = expr.xreplace(forms)
+    return expr
 
 
 def _unary_builder(fn, name):
@@ -907,6 +1070,76 @@ def tidy(term):
     return term.replace(lambda a: isinstance(a, sp.MatMul), product)
 
 
+def _distributed(terms):
+    """c(A + B) as the terms cA, cB (a contribution pulled back through a sum, such as
+    dS − ((Y ⊙ dS)𝟏)𝟏ᵀ), so that collect() sees every left factor."""
+    out = []
+    for t in terms:
+        c, mats = _split(t)
+        if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):
+            out.extend(_product(c, [a]) if not isinstance(a, sp.MatMul) else c * a for a in mats[0].args)
+        else:
+            out.append(t)
+    return out
+
+
+def simplify_entrywise(expr):
+    """Every sum of entrywise terms simplified as the scalar algebra it is entry by entry:
+    (σ ⊙ (𝟏 − σ)) ⊘ (𝟏 − σ) − (y ⊙ σ ⊙ (𝟏 − σ)) ⊘ (𝟏 − σ) − (y ⊙ σ ⊙ (𝟏 − σ)) ⊘ σ is σ − y
+    (the binary cross-entropy of a sigmoid). Kept only when it is shorter; the result is
+    verified with the rest of the gradient."""
+    def fix(add):
+        atoms: dict = {}
+
+        def to_scalar(e):
+            if isinstance(e, sp.MatAdd):
+                return sp.Add(*[to_scalar(a) for a in e.args])
+            if isinstance(e, sp.HadamardProduct):
+                return sp.Mul(*[to_scalar(a) for a in e.args])
+            if isinstance(e, sp.HadamardPower) and e.exp.is_Integer:
+                return to_scalar(e.base) ** e.exp
+            if isinstance(e, sp.OneMatrix):
+                return sp.S.One
+            if isinstance(e, sp.MatMul):
+                c, mats = _split(e)
+                if len(mats) == 1 and c.is_number:
+                    return c * to_scalar(mats[0])
+            if not _is_matrix(e) or e.shape != add.shape:
+                raise ValueError
+            return atoms.setdefault(e, sp.Dummy("a"))
+
+        def to_matrix(t):
+            if t.is_Add:
+                return sp.MatAdd(*[to_matrix(a) for a in t.args])
+            if t.is_Number:
+                return t * sp.OneMatrix(*add.shape) if t != 1 else sp.OneMatrix(*add.shape)
+            if t.is_Mul:
+                c, rest = t.as_coeff_Mul()
+                factors = [to_matrix(a) for a in sp.Mul.make_args(rest)]
+                body = factors[0] if len(factors) == 1 else sp.HadamardProduct(*factors)
+                return body if c == 1 else c * body
+            if t.is_Pow and t.exp.is_Integer:
+                return sp.HadamardPower(to_matrix(t.base), t.exp)
+            return back[t]
+
+        try:
+            scalar = to_scalar(add)
+        except ValueError:
+            return add
+        if len(atoms) < 1:
+            return add
+        back = {v: k for k, v in atoms.items()}
+        simpler = sp.factor(sp.cancel(scalar))
+        expanded = sp.expand(sp.cancel(scalar))
+        if sp.count_ops(expanded) < sp.count_ops(simpler):
+            simpler = expanded
+        if sp.count_ops(simpler) >= sp.count_ops(scalar):
+            return add
+        return to_matrix(simpler)
+
+    return expr.replace(lambda a: isinstance(a, sp.MatAdd) and a.has(sp.HadamardPower), fix)
+
+
 def _split(term):
     """A gradient term as (scalar coefficient, [matrix factors])."""
     coeff, mats = sp.S.One, []
@@ -1011,6 +1244,8 @@ class MatrixSolution:
     named: tuple[str, ...] = ()      # "softmax", "sigmoid": recognized while collecting
     named_after: tuple[str, ...] = ()  # recognized only once the given facts were used
     second: Any = None               # hessian.SecondOrder
+    where: tuple[tuple[sp.Basic, sp.Basic, str], ...] = ()  # (name, value, shape) of the definitions
+    sigmas: tuple[tuple[sp.Basic, sp.Basic], ...] = ()  # (σ₁, σ(y₁wᵀx₁)): names in a long Hessian
 
     def names(self, bold: bool = False) -> dict:
         """Every matrix symbol (and its differential) with its LaTeX in the question's notation:
@@ -1018,6 +1253,8 @@ class MatrixSolution:
         given = dict(self.notation)
         out = {}
         mats = {m for m in self.f.atoms(sp.MatrixSymbol)} | {self.wrt}
+        for name, value, _ in self.where:  # the names inside the definitions, and their own
+            mats |= value.atoms(sp.MatrixSymbol) | ({name} if isinstance(name, sp.MatrixSymbol) else set())
         for m in mats:
             if m.name in given:
                 text = given[m.name]
@@ -1028,7 +1265,7 @@ class MatrixSolution:
             else:
                 continue
             out[m] = text
-        for s in self.f.free_symbols:
+        for s in self.f.free_symbols | {n for n, _, _ in self.where if isinstance(n, sp.Symbol)}:
             if s.name in given:
                 out[s] = given[s.name]
         d = sp.MatrixSymbol(f"d{self.wrt.name}", *self.wrt.shape)
@@ -1049,6 +1286,31 @@ class MatrixSolution:
             negative, positive = _sign_of(term)
             out.append(("-" if negative else ("" if i == 0 else "+"), positive))
         return out
+
+    @property
+    def term_lines(self) -> list:
+        """(term, [(sign, piece)]) for the entrywise read-off: a contribution c(A + B) is shown as
+        cA + cB, one piece a line, so that a long one does not run off the page."""
+        out = []
+        for term, g in self.terms:
+            c, mats = _split(g)
+            if len(mats) == 1 and isinstance(mats[0], sp.MatAdd):
+                pieces = []
+                for i, a in enumerate(mats[0].args):
+                    k, inner = _split(a)
+                    k = c * k
+                    negative = k.could_extract_minus_sign()
+                    pieces.append(("-" if negative else ("" if i == 0 else "+"), _product(-k if negative else k, inner)))
+                out.append((term, pieces))
+            else:
+                out.append((term, [("", g)]))
+        return out
+
+    @property
+    def kinks(self) -> list:
+        """The arguments of max(0, ·) in f (as the key writes them): where an entry is 0 the
+        function is not differentiable."""
+        return sorted({a.arg for a in self.f.atoms(Elementwise) if a.name == "relu"}, key=sp.default_sort_key)
 
     @property
     def function(self) -> str:
@@ -1096,10 +1358,12 @@ def solve(problem: Problem) -> Solution:
     else:
         terms = list(raw.args) if isinstance(raw, sp.MatAdd) else [raw]
         if f.has(*ENTRYWISE_NODES):
-            terms = [tidy(t) for t in terms]
+            terms = [tidy(t) for t in _distributed(terms)]
         gradient = collect(terms, X, by_left=f.has(*ENTRYWISE_NODES))
         if f.has(Elementwise, Softmax, RowSoftmax):
             gradient = _untranspose_sums(gradient)
+        if f.has(*ENTRYWISE_NODES):
+            gradient = simplify_entrywise(gradient)
     facts = given_facts(spec)
     general = None
     if facts:
@@ -1117,11 +1381,40 @@ def solve(problem: Problem) -> Solution:
         second, more, second_checks = hessian.solve(problem, spec, f, X, gradient)
     if X.shape == (1, 1):
         gradient = _scalar_value(gradient)
-    body = MatrixSolution(f, X, tuple(shape_table(f)), df_chain, df_expanded, tuple(shown), raw,
-                          gradient, _shape_text(X.shape), checked, example, spec.notation,
-                          general, tuple(fact.sides() for fact in facts),
+    named = _named_both(raw, general, gradient)
+    shown_gradient, sigmas = gradient, ()
+    if not f.has(*ENTRYWISE_NODES) and gradient.has(sp.exp):  # e^{t}/(1 + e^{t}) = σ(t) for numbers t
+        shown_gradient = name_sigmoids(gradient)
+        if shown_gradient.has(ScalarSigmoid):
+            _same_at_random_points(problem, spec, f, X, gradient, shown_gradient)
+            named = (named[0] + ("sigmoid_scalar",), named[1])
+        else:
+            shown_gradient = gradient
+    if second is not None and not f.has(*ENTRYWISE_NODES) and second.hessian.has(sp.exp):
+        shown_hessian = name_sigmoids(second.hessian)  # eᵗ/(eᵗ + 1)² = σ(t)(1 − σ(t))
+        if shown_hessian.has(ScalarSigmoid):
+            _same_at_random_points(problem, spec, f, X, second.hessian, shown_hessian, "hessian")
+            sigs = sorted(shown_hessian.atoms(ScalarSigmoid), key=sp.default_sort_key)
+            if len(sigs) >= 2:  # Σᵢ σᵢ(1 − σᵢ) xᵢxᵢᵀ with σᵢ = σ(yᵢwᵀxᵢ): one line, as the question writes it
+                sigmas = tuple((sp.Symbol(f"sigma_{k + 1}"), a) for k, a in enumerate(sigs))
+                shown_hessian = shown_hessian.xreplace({a: name for name, a in sigmas})
+            second = replace(second, hessian=shown_hessian)
+    pairs = abbreviations(spec)  # display only: the checks and the JSON use the full values
+    short = lambda e: abbreviate(e, pairs)  # noqa: E731
+    rows = []
+    for e, sh in shape_table(f):
+        row = (short(e), sh)
+        if row not in rows:
+            rows.append(row)
+    defined = tuple((name, abbreviate(value, pairs[i + 1:]), _shape_text(value.shape) if _is_matrix(value) else "1 x 1")
+                    for i, (value, name) in enumerate(pairs))[::-1]
+    body = MatrixSolution(short(f), X, tuple(rows), short(df_chain), short(df_expanded),
+                          tuple((short(t), short(g)) for t, g in shown), short(raw),
+                          short(shown_gradient), _shape_text(X.shape), checked, example, spec.notation,
+                          short(general), tuple(fact.sides() for fact in facts),
                           f.has(*ENTRYWISE_NODES),
-                          tuple(_rewrites(spec)), *_named_both(raw, general, gradient), second=second)
+                          tuple((short(a), short(b)) for a, b in _rewrites(spec)), *named, second=second,
+                          where=defined, sigmas=sigmas)
     answers = (Answer("gradient", gradient), Answer("shape", _shape_text(X.shape))) + \
         tuple(Answer(label, value) for label, value in more)
     return Solution(problem, answers, body,
@@ -1211,9 +1504,18 @@ def _concrete(spec: MatrixSpec, f, X):
     return sizes, explicit
 
 
+def _relu_unevaluated(u):
+    """max(0, u) left as it is: SymPy's Max compares a long u with 0 in every way it knows."""
+    return sp.Max(0, u, evaluate=False)
+
+
 def _explicit(expr, sizes, explicit):
     """``expr`` at the concrete sizes: traces and determinants evaluated before products."""
     e = expr.subs(sizes).xreplace({k.subs(sizes): v for k, v in explicit.items()})
+    # 𝟏 of a concrete size as an explicit matrix: a product with a OneMatrix is otherwise
+    # expanded through symbolic sums (seconds for a 3 × 4 margin matrix)
+    e = e.replace(lambda a: isinstance(a, sp.OneMatrix) and a.shape[0].is_Integer and a.shape[1].is_Integer,
+                  lambda a: sp.ImmutableMatrix(sp.ones(int(a.shape[0]), int(a.shape[1]))))
 
     def evaluate(atom):
         inner = sp.Matrix(atom.arg.doit())
@@ -1226,7 +1528,8 @@ def _explicit(expr, sizes, explicit):
 
     def entrywise(atom):  # innermost first (replace works bottom-up): arguments are explicit
         if isinstance(atom, Elementwise):
-            return sp.ImmutableMatrix(_explicit_value(atom.arg).applyfunc(SCALAR[atom.name][0]))
+            fn = SCALAR[atom.name][0] if atom.name != "relu" else _relu_unevaluated
+            return sp.ImmutableMatrix(_explicit_value(atom.arg).applyfunc(fn))
         if isinstance(atom, Softmax):
             v = _explicit_value(atom.arg)
             total = sp.Add(*[sp.exp(a) for a in v])
@@ -1276,6 +1579,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
         if isinstance(f_e, sp.MatrixBase):
             f_e = f_e[0, 0]
     rng = random.Random(f"{problem.id}/gradient")
+    kinks = [k for k in kink_entries(f, sizes, explicit) if k.has(*Xs)]
     t = sp.Dummy("t")
     checks = [("gradient (before collecting)", raw), ("gradient", gradient)]
     if general is not None:
@@ -1297,7 +1601,7 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
                 V = explicit[fact.v]
                 for entries in ([list(V.row(i)) for i in range(V.rows)] if fact.rows else [list(V)]):
                     at[entries[-1]] = fact.c - sum(at[e] for e in entries[:-1])
-            points.append(at)
+            points.append(off_kinks(at, kinks, list(Xs), rng))
         if has_inverse:
             for at in points:
                 G_at = _as_matrix(_explicit(G, sizes, _at(explicit, at))).xreplace(at)
@@ -1331,6 +1635,45 @@ def _verify(problem: Problem, spec: MatrixSpec, f, X, raw, gradient, facts=(), g
                         raise VerificationFailed(problem.id, "gradient", f"entry ({i + 1},{j + 1}) at "
                                                  f"random matrices: {sp.N(b, 12)} ≠ {sp.N(a, 12)}")
     return ", ".join(f"{sp.latex(d)} = {v}" for d, v in sizes.items())
+
+
+def kink_entries(f, sizes, explicit) -> list[sp.Expr]:
+    """Every entry, at the concrete size, of every argument of max(0, ·) (ReLU) in f: where one
+    is 0 the function has a kink and no derivative."""
+    out = []
+    for atom in f.atoms(Elementwise):
+        if atom.name == "relu":
+            out.extend(_as_matrix(_explicit(atom.arg, sizes, explicit)))
+    return out
+
+
+def off_kinks(at: dict, kinks, variable, rng, tries: int = 20) -> dict:
+    """``at`` with the entries of the variable moved until no ReLU argument is exactly 0 there
+    (a margin on the hinge): there is no derivative there, so such a point cannot check it."""
+    for _ in range(tries):
+        if not any(k.xreplace(at) == 0 for k in kinks):
+            return at
+        at = {**at, **{s: at[s] + sp.Rational(1, rng.randint(101, 997)) for s in variable}}
+    raise InternalLimit("find a random point off the kinks of max(0, ·) to check the gradient at",
+                        shown="the random points used for checking kept landing on a kink of max(0, ·).")
+
+
+def _same_at_random_points(problem: Problem, spec: MatrixSpec, f, X, G, H, label: str = "gradient") -> None:
+    """G and its rewriting H (σ written for eᵗ/(1 + eᵗ)) agree entry by entry at the concrete
+    size, at three random rational points, to 30 digits."""
+    sizes, explicit = _concrete(spec, f, X)
+    if X.shape == (1, 1) and X not in explicit:
+        explicit[X] = sp.Matrix([[sp.Symbol(f"{X.name}_1", real=True)]])
+    unsig = lambda e: e.replace(lambda a: isinstance(a, ScalarSigmoid), lambda a: 1 / (1 + sp.exp(-a.args[0])))  # noqa: E731
+    A = _as_matrix(_explicit(G, sizes, explicit))
+    B = _as_matrix(_explicit(unsig(H), sizes, explicit))
+    rng = random.Random(f"{problem.id}/sigma")
+    symbols = set().union(*(e.free_symbols for e in [*A, *B]))
+    for _ in range(3):
+        at = {s_: sp.Rational(rng.randint(-9, 9), 4) + sp.Rational(1, rng.randint(7, 97)) for s_ in symbols}
+        for a, b in zip(A, B):
+            if abs(sp.N((a - b).xreplace(at), 30)) > 1e-20 * (1 + abs(sp.N(a.xreplace(at), 30))):
+                raise VerificationFailed(problem.id, label, f"writing σ changed the {label}")
 
 
 def _as_matrix(e) -> sp.Matrix:

@@ -474,7 +474,14 @@ class Names:
     def b(self, k, off: int = 0) -> str:
         return self._fill(self.n.biases, k, off)
 
+    @property
+    def single(self) -> bool:
+        """A one-layer network whose weights carry no layer index (W, b): z needs none either."""
+        return self.depth == 1 and not _PLACEHOLDER.search(self.n.weights)
+
     def pre(self, k, off: int = 0) -> str:
+        if self.single and isinstance(k, int) and k + off == 1:
+            return self.n.pre
         if self.n.index == "step":
             return f"{self.n.pre}_{{{self.ix(k, 2 * off - 1, 2)}}}"
         return f"{self.n.pre}_{{{self.ix(k, off)}}}"
@@ -1506,7 +1513,7 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
     for k in range(1, L + 1):
         lin = _nc(names.W(k)) * inp + _nc(names.b(k))
         lin_shown = _nc(names.W(k)) * shown + _nc(names.b(k))
-        rows.append(LayerRow(rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
+        rows.append(LayerRow(r"\mathrm{Linear}" if names.single else rf"\mathrm{{Linear}}_{{{k}}}", shown, lin_shown, _nc(names.pre(k))))
         entry = net.hidden if k < L else net.output
         fname = fx.hidden if k < L else fx.output
         shown = lin_shown if compose else _nc(names.pre(k))

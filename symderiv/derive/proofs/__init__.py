@@ -11,6 +11,7 @@ message naming it.
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Callable
 
@@ -159,7 +160,16 @@ def parse(problem: Problem) -> ProofSpec:
     if "tau" in problem.fields:
         if name != "quantile_minimizer":
             raise f.error("tau", "only quantile_minimizer takes tau")
-        options.append(("tau", f.get("tau", str)))
+        raw = problem.fields["tau"]
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
+                raise ValueError
+            tau = sp.Rational(str(raw).strip())
+        except (ValueError, TypeError, sp.SympifyError):
+            raise f.error("tau", f"expected a number between 0 and 1 such as 0.9, got {raw!r}") from None
+        if not 0 < tau < 1:
+            raise f.error("tau", f"the quantile level must be between 0 and 1 (exclusive), got {raw}")
+        options.append(("tau", tau))
     return ProofSpec(name, tuple(options))
 
 

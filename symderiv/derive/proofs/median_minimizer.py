@@ -13,7 +13,8 @@ def _derivative() -> str:
     d = risk_derivative(r)
     if sp.expand(d - (2 * Fc(q) - 1)) != 0:
         raise StepFailed(f"d r/dq = {d}, not 2F(q) − 1")
-    return (r"$\frac{d}{dq}\left(\int_{-\infty}^{q} (q - y)p(y)\,dy + \int_{q}^{\infty} (y - q)p(y)\,dy\right) = 2F(q) - 1$"
+    # \bigl( … \bigr), not \left( … \right): the line may break at the + inside
+    return (r"$\frac{d}{dq}\bigl(\int_{-\infty}^{q} (q - y)p(y)\,dy + \int_{q}^{\infty} (y - q)p(y)\,dy\bigr) = 2F(q) - 1$"
             r" by the Leibniz rule, with $\int_{-\infty}^{q} p(y)\,dy = F(q)$")
 
 
@@ -21,7 +22,7 @@ def steps(options: dict) -> list[ProofStep]:
     return [
         ProofStep("assumptions", r"$Y \mid X = x$ is continuous with density $p$ and distribution function $F$, $\mathbb{E}\{|Y| \mid X = x\} < \infty$.",
                   "the hypotheses", "assumption"),
-        pointwise_step(r"\left|Y - {}\right|"),
+        pointwise_step(r"|Y - {}|"),
         ProofStep("risk as integrals", r"$r_x(q) = \int_{-\infty}^{q} (q - y)p(y)\,dy + \int_q^\infty (y - q)p(y)\,dy$.",
                   "$|y - q|$ on each side of $q$", "cited"),
         ProofStep("first derivative", r"$r_x'(q) = F(q) - \{1 - F(q)\} = 2F(q) - 1$.", "Leibniz rule", "sympy", _derivative),

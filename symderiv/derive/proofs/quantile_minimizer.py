@@ -42,6 +42,14 @@ def _first_derivative(tau):
     return run
 
 
+def _instances(level) -> ProofStep:
+    """The numeric test at the problem's quantile level (``tau``, default 0.25)."""
+    t = float(level)
+    shown = f"{t:g}-quantile"
+    return minimizer_matches(lambda u: (t - (1 if u < 0 else 0)) * u, shown,
+                             lambda quant, mean: quant(t))
+
+
 def steps(options: dict) -> list[ProofStep]:
     tau = TAU
     return [
@@ -66,8 +74,7 @@ def steps(options: dict) -> list[ProofStep]:
                   r"A convex differentiable function is minimized where its derivative vanishes: $F(f^*(x) \mid x) = \tau$, "
                   r"i.e. $f^*(x) = F^{-1}(\tau \mid x)$, the conditional $\tau$-quantile of $Y$ given $X = x$.",
                   "convexity; $F$ is continuous and nondecreasing, so the level $\\tau$ is attained", "cited"),
-        minimizer_matches(lambda u: (0.25 - (1 if u < 0 else 0)) * u, "0.25-quantile",
-                          lambda quant, mean: quant(0.25)),
+        _instances(options.get("tau", sp.Rational(1, 4))),
     ]
 
 
