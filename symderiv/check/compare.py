@@ -34,6 +34,7 @@ from ..errors import SolveTimeout
 from ..verify import mp_value
 from .context import Context
 from .latex import Read, Unreadable
+from .chain import grade_chain, last_after
 from .read import read_shape
 
 POINTS = 8
@@ -588,9 +589,22 @@ def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> 
             return compare_sequence(ctx, label, list(expected), reader.sequence(text), rtol)
         if isinstance(expected, sp.Set):
             var = set_variable(ctx)
+            text = last_after(text, r"\Rightarrow")
             return compare_set(ctx, label, expected, reader.set(text, var), var)
         if isinstance(expected, sp.Equality):
+            text = last_after(text, r"\Rightarrow")
             return compare_equation(ctx, label, expected, reader.equation(text))
+        return grade_chain(ctx, label, expected, text,
+                           lambda member: _judge_member(ctx, label, expected, member, rtol),
+                           reader.expr, Outcome)
+    except Unreadable as exc:
+        return Outcome("unparseable", None, (str(exc),))
+
+
+def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
+    """One member of a chain (or a whole answer) in the shape of the key's answer."""
+    reader = ctx.reader
+    try:
         if isinstance(expected, sp.MatrixBase):
             value, display, decimals = reader.matrix(text)
             return compare_matrix(ctx, label, sp.Matrix(expected), value, display, decimals, rtol)

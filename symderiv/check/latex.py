@@ -30,15 +30,16 @@ from sympy.core.function import AppliedUndef
 
 from ..errors import BadInput
 from ..parse import MAX_INT_DIGITS, power_refusal
+from .base import Read, Unreadable
+from .conditions import read_condition
+from .normalise import MAX_LATEX, normalise, split_top
 
-MAX_LATEX = 600
+__all__ = ["MAX_LATEX", "Read", "Unreadable", "Vocabulary", "normalise", "read_scalar",
+           "split_top", "explicit_products"]
+
 MAX_NODES = 600
 MAX_DEPTH = 200  # the grammar nests a sum of n terms n deep
 MAX_NESTING = 12  # placeholders inside placeholders (function arguments)
-
-
-class Unreadable(Exception):
-    """The answer cannot be read; the message says why, in words a student understands."""
 
 
 # --- placeholders --------------------------------------------------------------------
@@ -135,7 +136,6 @@ def _command_at(text: str, i: int) -> re.Match:
 
 
 _DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])")
-_BIGINT = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
 
 
 def _group(text: str, start: int) -> tuple[str, int]:
@@ -175,72 +175,6 @@ def _skip_spaces(text: str, i: int) -> int:
     while i < len(text) and text[i] == " ":
         i += 1
     return i
-
-
-def split_top(text: str, separators: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Split ``text`` at separators outside every bracket: [(piece, separator before it)]."""
-    pieces: list[tuple[str, str]] = []
-    depth = 0
-    start, before = 0, ""
-    i = 0
-    while i < len(text):
-        if text.startswith(r"\{", i) or text.startswith(r"\left", i):
-            depth += text.startswith(r"\{", i)
-            i += 2 if text.startswith(r"\{", i) else 5
-            continue
-        if text.startswith(r"\}", i):
-            depth -= 1
-            i += 2
-            continue
-        ch = text[i]
-        if ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            depth -= 1
-        elif depth == 0:
-            for sep in separators:
-                if text.startswith(sep, i):
-                    # \le must not match \left; \in must not match \infty
-                    after = text[i + len(sep): i + len(sep) + 1]
-                    if sep[0] == "\\" and sep[-1].isalpha() and after.isalpha():
-                        continue
-                    pieces.append((text[start:i], before))
-                    before = sep
-                    i += len(sep)
-                    start = i
-                    break
-            else:
-                i += 1
-            continue
-        i += 1
-    pieces.append((text[start:], before))
-    return pieces
-
-
-def normalise(text: str) -> str:
-    """Strip math delimiters, sizing and spacing commands; refuse what is too large."""
-    if len(text) > MAX_LATEX:
-        raise Unreadable(f"the answer is too long ({len(text)} characters; the limit is "
-                         f"{MAX_LATEX})")
-    if _BIGINT.search(text):
-        raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")
-    s = text.strip()
-    if re.search(r"(?<!\\)(\\\\)*\\$", s):
-        raise Unreadable("a backslash ends the answer")
-    for opener, closer in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
-        if s.startswith(opener) and s.endswith(closer) and len(s) >= len(opener) + len(closer):
-            s = s[len(opener): len(s) - len(closer)].strip()
-            break
-    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)\s*\.", " ", s)
-    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)(?![A-Za-z])", " ", s)
-    s = re.sub(r"\\(displaystyle|textstyle|limits|nolimits|quad|qquad)(?![A-Za-z])", " ", s)
-    s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
-    s = s.replace("~", " ")
-    s = "".join(_UNICODE.get(ch, ch) for ch in s)
-    s = re.sub(r"[.,;]\s*$", "", s).strip()
-    if not s:
-        raise Unreadable("the answer is empty")
-    return s
 
 
 def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
@@ -312,10 +246,6 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
     return explicit_products("".join(out))
 
 
-_UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "·": r"\cdot ",
-            "×": r"\times ", "−": "-", "σ": r"\sigma ", "α": r"\alpha ", "β": r"\beta ",
-            "τ": r"\tau ", "θ": r"\theta ", "η": r"\eta ", "λ": r"\lambda ", "π": r"\pi ",
-            "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}"}
 _PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
 
 
@@ -630,8 +560,6 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
 
 def _indicator(text, j, ph, vocab, depth, out) -> int:
     inside, j = _group(text, j)
-    from .read import read_condition  # conditions use the same relation splitter
-
     cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
     value = sp.Piecewise((1, cond.value), (0, True))
     out.append(ph.add(value, value))
@@ -639,15 +567,6 @@ def _indicator(text, j, ph, vocab, depth, out) -> int:
 
 
 # --- stages 2 and 3: parsing and rebuilding -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Read:
-    """A student's expression: the value to compare and the form to show back."""
-
-    value: sp.Basic
-    display: sp.Basic
-    decimals: int = 0
 
 
 def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:

@@ -17,18 +17,11 @@ import sympy as sp
 
 from ..errors import BadInput
 from ..parse import Namespace, parse_expression
-from .latex import Read, Unreadable, Vocabulary, normalise, read_scalar, split_top
+from .base import Read, Unreadable
+from .conditions import AND_WORDS, OR_WORDS, RELATIONS, read_condition
+from .latex import Vocabulary, read_scalar
+from .normalise import looks_latex as _looks_latex, normalise, split_top
 
-RELATIONS = (
-    (r"\leqslant", sp.Le), (r"\geqslant", sp.Ge), (r"\leq", sp.Le), (r"\geq", sp.Ge),
-    (r"\neq", sp.Ne), (r"\le", sp.Le), (r"\ge", sp.Ge), (r"\ne", sp.Ne),
-    ("<=", sp.Le), (">=", sp.Ge), ("==", sp.Eq), ("!=", sp.Ne), ("≤", sp.Le), ("≥", sp.Ge),
-    ("≠", sp.Ne), ("<", sp.Lt), (">", sp.Gt), ("=", sp.Eq),
-)
-AND_WORDS = (r"\text{ and }", r"\text{and}", r"\mathrm{and}", r"\land", r"\wedge", " and ",
-             "&&", ",")
-OR_WORDS = (r"\text{ or }", r"\text{or}", r"\mathrm{or}", r"\lor", r"\vee", " or ", "||",
-            r"\cup", "∪")
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
 MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
                         r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",
@@ -217,27 +210,6 @@ class Reader:
         return [self.expr(p) for p, _ in split_top(body, (",",))]
 
 
-def read_condition(text: str, read: Callable[[str], Read]) -> Read:
-    """``0 < α < 2``, ``x > 0 and y \\le 1``, ``a x > x`` → a SymPy boolean."""
-    body = text.strip()
-    ors = split_top(body, OR_WORDS)
-    if len(ors) > 1:
-        parts = [read_condition(p, read).value for p, _ in ors]
-        return Read(sp.Or(*parts), sp.Or(*parts))
-    ands = split_top(body, AND_WORDS)
-    if len(ands) > 1:
-        parts = [read_condition(p, read).value for p, _ in ands]
-        return Read(sp.And(*parts), sp.And(*parts))
-    ops = dict(RELATIONS)
-    chain = split_top(body, tuple(op for op, _ in RELATIONS))
-    if len(chain) < 2:
-        raise Unreadable("expected a condition such as 0 < alpha < 2")
-    operands = [read(p).value for p, _ in chain]
-    relations = [ops[sep](a, b) for a, b, (_, sep) in zip(operands, operands[1:], chain[1:])]
-    value = sp.And(*relations)
-    return Read(value, value)
-
-
 def _rows(body: str) -> list[str]:
     rows = [r for r in re.split(r"\\\\(?:\[[^\]]*\])?", body) if r.strip()]
     rows = [re.sub(r"\\hline", "", r) for r in rows]
@@ -258,10 +230,6 @@ def _as_matrix(rows: list[list[Read]], transpose: bool):
         value, display = value.T, display.T
         decimals = [list(col) for col in zip(*decimals)]
     return value, display, decimals
-
-
-def _looks_latex(text: str) -> bool:
-    return any(ch in text for ch in "\\{}$")
 
 
 _DECIMAL_LITERAL = re.compile(r"(?<![\w.])\d*\.\d+")
