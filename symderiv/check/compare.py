@@ -162,7 +162,7 @@ def diagnose_scalar(ctx: Context, label: str, expected, got: Read, differ) -> li
         other = _matching_sibling(ctx, label, g)
         if other:
             return [other]
-        return ["the key's value is ", Math(e)]
+        return ["the key's answer is ", Math(e)]
     sibling = _matching_sibling(ctx, label, g)
     if sibling:
         return [sibling]

@@ -121,7 +121,12 @@ CONSTANT_NAMES = {"pi": sp.pi}
 # commands that are functions whatever follows (\tanh x); Greek letters are functions
 # (σ, Φ, φ) only when an opening parenthesis follows
 FUNCTION_COMMANDS = {"exp", "log", "ln", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max",
-                     "min", "erf", "sgn", "sign"}
+                     "min", "erf", "sgn", "sign", "sech", "csch", "coth", "sec", "csc", "cot"}
+# σ_tanh(x), σ_{\text{ReLU}}(x): the statement's name for an activation, by its subscript
+_NAMED_ACTIVATION = re.compile(r"_\s*\{?\s*(?:\\(?:text|mathrm|operatorname)\s*\{)?\s*\\?"
+                               r"([A-Za-z]{2,12})\s*\}?\s*\}?")
+# f(θ⁰), f(\theta^{T}), f(x_0): the value of f at an iterate, written f_0 in the key
+_AT_ITERATE = re.compile(r"\(\s*(?:\\[A-Za-z]+|[A-Za-z])\s*(?:\^|_)\s*\{?\s*([0-9]+|[A-Za-z])\s*\}?\s*\)")
 
 
 # --- stage 1: rewriting ------------------------------------------------------------------
@@ -357,6 +362,10 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     k = _skip_spaces(text, j)
     if word in vocab.applied and text[k: k + 1] == "(":
         return _call(word, text, j, ph, vocab, depth, out)
+    at = _AT_ITERATE.match(text, k) if len(word) == 1 else None
+    if at and vocab.known(f"{word}_{at.group(1)}") and word not in vocab.applied:
+        out.append(ph.add(vocab.resolve_symbol(f"{word}_{at.group(1)}")))
+        return at.end()
     if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
         return _indicator(text, j, ph, vocab, depth, out)
     if len(word) > 1:
@@ -460,6 +469,16 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     k = _skip_spaces(text, j)
     if name in GREEK and name in vocab.functions and text[k: k + 1] == "(":
         return _call(name, text, j, ph, vocab, depth, out)
+    named = _NAMED_ACTIVATION.match(text, j) if name == "sigma" else None
+    if named and named.group(1).lower() in vocab.functions and \
+            text[_skip_spaces(text, named.end()): _skip_spaces(text, named.end()) + 1] in {"(", "^"}:
+        return _call(named.group(1).lower(), text, named.end(), ph, vocab, depth, out)
+    if name == "{":  # \{ … \} as a bracket
+        inside, end = _group(text, i)
+        read = read_scalar(inside, vocab, depth + 1)
+        out.append(ph.add(read.value, read.display))
+        ph.decimals += read.decimals
+        return end
     if name in CONSTANT_NAMES:
         out.append(ph.add(CONSTANT_NAMES[name]))
         return j

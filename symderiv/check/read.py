@@ -23,6 +23,11 @@ from .latex import Vocabulary, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
+# an iterate count that is ∞: "never", "does not converge", "\text{never}", "\infty (diverges)"
+NEVER = re.compile(r"^\s*\$*\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(never|does\s+not\s+converge|"
+                   r"doesn't\s+converge|diverges|it\s+diverges|no\s+such\s+\w+|not\s+reached|"
+                   r"never\s+reached|infinite(ly\s+many)?|infinity)\s*\}?\s*[.!]?\s*\$*\s*$",
+                   re.IGNORECASE)
 MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
                         r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",
                         re.S)
@@ -44,6 +49,8 @@ class Reader:
 
         ``latex`` forces the LaTeX reading (cells of a LaTeX matrix or cases environment).
         """
+        if NEVER.match(text):
+            return Read(sp.oo, sp.oo)
         if latex or _looks_latex(text):
             body = normalise(text)
             m = CASES_ENV.match(body)
@@ -269,6 +276,9 @@ def describe(value: Any) -> str:
         return " ∪ ".join(describe(a) for a in value.args)
     if value == sp.EmptySet:
         return "∅"
+    if isinstance(value, sp.Equality):  # F(q) = tau, never Eq(F(q), tau)
+        return describe(value.lhs) + " = " + describe(value.rhs)
     from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
 
-    return PlainPrinter().doprint(value)
+    text = PlainPrinter().doprint(value)
+    return re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
