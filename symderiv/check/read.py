@@ -31,6 +31,11 @@ NEVER = re.compile(r"^\s*\$*\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(never|does\s+n
 MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
                         r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",
                         re.S)
+_TRANSPOSE = r"(\^\s*(?:\{\s*(?:\\top|T)\s*\}|\\top|T)|'|\.T)"
+_WRAPPED_ENV = re.compile(r"\s*[(\[]\s*(\\begin\{(?:[pbBvV]?matrix|array)\}.*\\end\{(?:[pbBvV]?matrix|array)\})"
+                          r"\s*[)\]]\s*" + _TRANSPOSE + r"?\s*", re.S)
+_BRACKETED = re.compile(r"\s*[(\[](.*)[)\]]\s*" + _TRANSPOSE + r"?\s*", re.S)
+_ENTRY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+|\\frac\{[+-]?\d+\}\{\d+\}|\d+/\d+)")
 CASES_ENV = re.compile(r"^\\begin\{cases\}(.*)\\end\{cases\}$", re.S)
 
 
@@ -176,31 +181,40 @@ class Reader:
     # -- matrices, lists, shapes ----------------------------------------------------------
 
     def matrix(self, text: str) -> tuple[sp.Matrix, sp.Matrix, list[list[int]]]:
-        """A matrix: (value, display, decimals per entry)."""
-        if _looks_latex(text):
-            body = normalise(text)
-            m = MATRIX_ENV.match(body)
-            if m:
-                rows = [[self.expr(c, latex=True) for c in row.split("&")]
-                        for row in _rows(m.group(3))]
-                return _as_matrix(rows, transpose=bool(m.group(4)))
-            m = re.fullmatch(r"\s*[(\[](.*)[)\]]\s*(\^\s*(\{\s*(\\top|T)\s*\}|\\top|T)|')?\s*",
-                             body, re.S)
-            if m and len(split_top(m.group(1), (",",))) > 1:
-                entries = [[self.expr(p, latex=True)] for p, _ in split_top(m.group(1), (",",))]
-                return _as_matrix(entries, transpose=bool(m.group(2)))
-            single = self.expr(body)
-            return _as_matrix([[single]], transpose=False)
-        body = text.strip()
-        if body.startswith("[") and body.endswith("]"):
-            items = [p for p, _ in split_top(body[1:-1], (",",))]
-            if all(i.strip().startswith("[") for i in items):
-                rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
-                        for i in items]
-            else:
-                rows = [[self.expr(i)] for i in items]
-            return _as_matrix(rows, transpose=False)
-        single = self.expr(body)
+        """A matrix: (value, display, decimals per entry).
+
+        ``\\begin{pmatrix}…``, ``\\left(\\begin{array}{c}…\\end{array}\\right)``, ``(0.6, 1.1)^T``
+        (a column, transposed), ``[[0, 1.3]]``, ``[0 \\quad 1.3]`` and ``[0 1.3]`` (a row: numbers
+        side by side in a bracket are entries, not a product), ``[0; 1.3]`` (rows).
+        """
+        latex = _looks_latex(text)
+        body = normalise(text) if latex else re.sub(r"[.;,]\s*$", "", text.strip())
+        m = _WRAPPED_ENV.fullmatch(body)
+        if m:  # \left( \begin{array}{c} … \end{array} \right)
+            body = m.group(1) + (m.group(2) or "")
+        m = MATRIX_ENV.match(body)
+        if m:
+            rows = [[self.expr(c, latex=True) for c in row.split("&")]
+                    for row in _rows(m.group(3))]
+            return _as_matrix(rows, transpose=bool(m.group(4)))
+        m = _BRACKETED.fullmatch(body)
+        if m:
+            inner, transpose = m.group(1), bool(m.group(2))
+            items = [p for p, _ in split_top(inner, (",",))]
+            if len(items) > 1:
+                if not latex and all(i.strip().startswith("[") for i in items):
+                    rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
+                            for i in items]
+                    return _as_matrix(rows, transpose=transpose)
+                # a tuple is a column vector, with or without the ᵀ that says so: (1, 2, 3)ᵀ
+                return _as_matrix([[self.expr(i, latex=latex)] for i in items], transpose=False)
+            lines = [p for p, _ in split_top(inner, (";",))]
+            tokens = [line.split() for line in lines]
+            if (len(lines) > 1 or len(tokens[0]) > 1) and \
+                    all(t and all(_ENTRY.fullmatch(x) for x in t) for t in tokens):
+                rows = [[self.expr(x, latex=latex) for x in t] for t in tokens]
+                return _as_matrix(rows, transpose=transpose)
+        single = self.expr(body, latex=latex)
         if isinstance(single.value, sp.MatrixBase):
             return single.value, single.display, [[single.decimals] * single.value.cols
                                                   for _ in range(single.value.rows)]
@@ -214,7 +228,10 @@ class Reader:
                 if len(split_top(body, (",",))) == 1:
                     body = inner
                 break
-        return [self.expr(p) for p, _ in split_top(body, (",",))]
+        items = [p for p, _ in split_top(body, (",",))]
+        if len(items) > 1 and items[-1].strip() in {r"\ldots", "...", "…"}:
+            items = items[:-1]  # "0, 50, 75, \ldots": the values given
+        return [self.expr(p) for p in items]
 
 
 def _rows(body: str) -> list[str]:
