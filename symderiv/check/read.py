@@ -201,8 +201,10 @@ class Reader:
         if m:
             inner, transpose = m.group(1), bool(m.group(2))
             items = [p for p, _ in split_top(inner, (",",))]
-            if len(items) > 1:
-                if not latex and all(i.strip().startswith("[") for i in items):
+            nested = not latex and all(i.strip().startswith("[") and i.strip().endswith("]")
+                                       for i in items)
+            if len(items) > 1 or nested:
+                if nested:
                     rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
                             for i in items]
                     return _as_matrix(rows, transpose=transpose)
