@@ -216,7 +216,7 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
                 if len(split_top(inside, (",",))) > 1:
                     raise Unreadable("a list or an interval is not an expression here")
                 read = read_scalar(inside, vocab, depth + 1)
-                if _TRANSPOSE_MARK.match(text, end):
+                if _transpose_at(text, end, vocab):
                     i = _transposed(text, end, read.value, read.display, ph, vocab, out)
                 else:
                     out.append(ph.add(read.value, read.display))
@@ -315,13 +315,24 @@ _TRANSPOSE_MARK = re.compile(r"\s*(\^\s*(\{\s*(T|\\top|\\intercal|\\mathsf\s*\{T
                              r"\s*\}|T(?![A-Za-z])|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))|')")
 
 
+# w^Tx, X^TXw: with matrices, ^T directly followed by a factor is still a transpose
+_TIGHT_TRANSPOSE = re.compile(r"\s*\^\s*(T|\\top)(?=[A-Za-z(\\])")
+
+
+def _transpose_at(text: str, k: int, vocab: Vocabulary) -> re.Match | None:
+    m = _TRANSPOSE_MARK.match(text, k)
+    if m is None and vocab.ops is not None and vocab.ops.transpose is not None:
+        m = _TIGHT_TRANSPOSE.match(text, k)
+    return m
+
+
 def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Vocabulary,
                 out: list) -> int | None:
     """If a transpose mark (``^T``, ``^\\top``, ``'``) follows at ``k``: emit the transposed
     value as one placeholder and return the index after the mark; else None.
 
     The grammar cannot read ``w^{…} x``, so ``wᵀ`` becomes a single placeholder."""
-    m = _TRANSPOSE_MARK.match(text, k)
+    m = _transpose_at(text, k, vocab)
     if not m:
         return None
     if vocab.ops is not None and vocab.ops.transpose is not None:
@@ -375,7 +386,7 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
         out.append(" ".join(word[:-1]) + " ")
         i = j - 1
     name, k = _name_with_subscript(text[j - 1], text, j)
-    if name != text[j - 1] or _TRANSPOSE_MARK.match(text, k):
+    if name != text[j - 1] or _transpose_at(text, k, vocab):
         sym = sp.E if name == "e" and not vocab.known("e") else vocab.resolve_symbol(name)
         after = _transposed(text, k, sym, sym, ph, vocab, out)
         if after is not None:
@@ -602,7 +613,7 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     except RecursionError:
         raise Unreadable("the answer is nested too deeply") from None
     except BadInput as exc:  # the matrix namespace refusing a product of wrong shapes
-        raise Unreadable(exc.message) from None
+        raise Unreadable(_plain_message(exc.message)) from None
     except (TypeError, ValueError, NotImplementedError, ArithmeticError, AttributeError) as exc:
         # SymPy refusing to combine the parts (a matrix power, a condition as an argument …)
         raise Unreadable(f"cannot combine the parts of the answer ({type(exc).__name__})") \
@@ -610,6 +621,15 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
         raise Unreadable("expected an expression here, not a condition")
     return Read(value, display, ph.decimals)
+
+
+def _plain_message(message: str) -> str:
+    """The matrix namespace's messages in the student's notation: ``X*X.T*w`` → ``X·Xᵀ·w``,
+    ``m x 1`` → ``m×1``."""
+    message = re.sub(r"(\w|\))\.T\b", r"\1ᵀ", message)
+    message = re.sub(r"(?<=\S)\*\*(?=\S)", "^", message)
+    message = re.sub(r"(?<=\S)\*(?=\S)", "·", message)
+    return re.sub(r"\b(\w+) x (\w+)\b", r"\1×\2", message)
 
 
 def _parser():

@@ -54,6 +54,11 @@ class Reader:
 
         ``latex`` forces the LaTeX reading (cells of a LaTeX matrix or cases environment).
         """
+        read = self._expr(text, latex)
+        _refuse_matrix_powers(read.value)
+        return read
+
+    def _expr(self, text: str, latex: bool = False) -> Read:
         if NEVER.match(text):
             return Read(sp.oo, sp.oo)
         if latex or _looks_latex(text):
@@ -234,6 +239,19 @@ class Reader:
         if len(items) > 1 and items[-1].strip() in {r"\ldots", "...", "…"}:
             items = items[:-1]  # "0, 50, 75, \ldots": the values given
         return [self.expr(p) for p in items]
+
+
+def _refuse_matrix_powers(value) -> None:
+    """``A^{Tx}``, ``A^{y}``: a matrix to a power that is not a whole number means nothing here
+    (and costs seconds to evaluate at a concrete size); it is a misread transpose or a typo."""
+    from sympy.matrices.expressions import MatPow
+
+    if not isinstance(value, sp.Basic):
+        return
+    for power in value.atoms(MatPow):
+        if not (power.exp.is_Integer):
+            raise Unreadable(f"a matrix to the power {sp.sstr(power.exp)}: a matrix power must be a "
+                             "whole number (for a transpose write A^T)")
 
 
 def _rows(body: str) -> list[str]:
