@@ -75,7 +75,7 @@ CS189 = [
     ("2c/tanh.derivative", r"1 - \sigma_{\tanh}^2(z)", "correct", ""),
     ("2c/tanh.derivative", r"1 - \sigma_{tanh}(z)^2", "correct", ""),
     ("2c/tanh.derivative", r"1 + \sigma_{\tanh}^2(z)", "incorrect",
-     "differs from the key at z = -211/100: the key gives 0.0571036, this gives 1.9429"),
+     "sign error in one term: the key's answer has 1 - tanh(z)^2 where this has tanh(z)^2 + 1"),
     ("3/dE/dx", r"w_4 (y_p - y)(w_{11} + (w_{12} + w_{13})\mathbb{I}(x > 0))", "correct", ""),
     ("3/dE/dx", r"w_4 (a_4 - y)(w_{11} + (w_{12} + w_{13})\mathbb{I}(x > 0))", "correct", ""),
     ("3/dE/dx", r"\frac{\partial E}{\partial x} = w_4 (y_p - y)(w_{11} + w_{12} \mathbb{I}(x > 0)"

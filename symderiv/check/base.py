@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -18,3 +19,10 @@ class Read:
     value: sp.Basic
     display: sp.Basic
     decimals: int = 0
+
+
+@dataclass(frozen=True)
+class Math:
+    """A mathematical part of a feedback sentence."""
+
+    value: Any

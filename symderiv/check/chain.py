@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from .base import Read, Unreadable
+from .base import Math, Read, Unreadable
 from .names import conflict, of_label, recognise, words
 from .relations import Member, split_relations
 
@@ -59,8 +59,6 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
         step = judge(member.text)
         if step.verdict == "incorrect" and final.verdict == "correct":
             where = "the left-hand side" if k == 0 else "a middle step"
-            from .compare import Math
-
             return outcome_type("incorrect", final.got, (
                 f"the last value is right, but {where} is not: ", Math(got.display),
                 " is not equal to it" + _reason(step)), final.method)

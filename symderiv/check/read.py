@@ -318,4 +318,12 @@ def describe(value: Any) -> str:
     from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
 
     text = PlainPrinter().doprint(value)
-    return re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
+    text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
+    text = text.replace("**", "^")
+    return re.sub(r"\b(" + "|".join(_GREEK_LETTERS) + r")\b(?!\()",
+                  lambda m: _GREEK_LETTERS[m.group(1)], text)
+
+
+_GREEK_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
+                  "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "tau": "τ",
+                  "omega": "ω"}
