@@ -58,6 +58,12 @@ CHAINS = [
      "the last value is right, but a middle step is not: exp(-x)/(1 + exp(-x)) is not equal "
      "to it (differs from the key at x = -2243/1000: the key gives 0.0867476, this gives "
      "0.904045)"),
+    # a bound: what precedes the last \le is not equal to the answer, and is not checked
+    ("3/conclusion", r"\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le "
+     r"\frac{2L(f(\theta^0) - \bar f)}{T}", "correct", ""),
+    ("3/conclusion", r"\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le "
+     r"\frac{L(f(\theta^0) - \bar f)}{T}", "incorrect",
+     "off by a constant factor: this is 1/2 times the key's answer"),
     # only the last \Rightarrow's conclusion is graded for sets and equations
     ("Q4/converges", r"|1-\alpha| < 1 \Rightarrow 0 < \alpha < 2", "correct", ""),
     ("Q4/converges", r"|1-\alpha| < 1 \Rightarrow 0 < \alpha < 1", "incorrect",

@@ -23,7 +23,7 @@ from sympy.matrices.expressions import MatrixExpr
 
 from .base import Math, Read, Unreadable
 from .names import conflict, of_label, recognise, words
-from .relations import Member, split_relations
+from .relations import BOUNDS, Member, split_relations
 
 Outcome = Any  # compare.Outcome (not imported: compare imports this module)
 
@@ -31,9 +31,13 @@ Outcome = Any  # compare.Outcome (not imported: compare imports this module)
 def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any],
                 read: Callable[[str], Read], outcome_type) -> Any:
     """``judge(member)`` grades one member in the key's shape; ``read(member)`` reads it."""
-    members = split_relations(text)
+    bound = isinstance(expected, sp.Expr) and not isinstance(expected, MatrixExpr)
+    members = split_relations(text, bounds=bound)
     if len(members) == 1:
         return judge(members[0].text)
+    last_bound = max((i for i, m in enumerate(members) if m.relation in BOUNDS), default=-1)
+    if last_bound > 0:  # … ≤ bound: what precedes the last ≤ is not equal to the answer
+        members = [Member("", "")] + members[last_bound:]
     final = judge(members[-1].text)
     if final.verdict == "unparseable":
         return final

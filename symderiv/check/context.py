@@ -174,8 +174,12 @@ def build_context(problem, solution) -> Context:
         display_ns = Namespace(symbols=dict(alias), functions=shown, make_symbol=resolve)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
+    default = None
+    if problem.kind == "derivative" and isinstance(getattr(problem.spec, "var", None), str):
+        default = resolve(problem.spec.var)
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
-                       applied=frozenset(applied), matrix=is_matrix, ops=ops)
+                       applied=frozenset(applied), matrix=is_matrix, ops=ops,
+                       default_argument=default)
     reader = Reader(vocab, ns, display_ns)
     taken = set(symbols) | {a for n in symbols for a in _aliases(n)}
 

@@ -103,6 +103,7 @@ class Vocabulary:
     applied: frozenset[str] = frozenset()
     matrix: Callable[[sp.Basic], bool] = lambda e: False
     ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
+    default_argument: Any = None  # x in a derivative problem: σ alone, tanh² alone mean σ(x), tanh²(x)
 
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
@@ -567,13 +568,15 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         inside, j = _group(text, j)
         args = [read_scalar(a, vocab, depth + 1)
                 for a, _ in split_top(inside, (",",))]
-    elif j < len(text):
+    elif j < len(text) and (vocab.default_argument is None or _BARE_ARGUMENT.match(text, j)):
         # \ln x, \tanh 2x, \ln x^2: the argument is the factor that follows
         m = _BARE_ARGUMENT.match(text, j)
         if not m:
             raise Unreadable(f"{fname} needs an argument")
         args = [read_scalar(m.group(0), vocab, depth + 1)]
         j = m.end()
+    elif vocab.default_argument is not None:  # 1 - \tanh^2: the problem's variable
+        args = [Read(vocab.default_argument, vocab.default_argument)]
     else:
         raise Unreadable(f"{fname} needs an argument")
     value_of, display_of = vocab.functions[fname]
@@ -599,11 +602,30 @@ def _indicator(text, j, ph, vocab, depth, out) -> int:
 # --- stages 2 and 3: parsing and rebuilding -------------------------------------------------
 
 
+def shorthand(text: str, vocab: Vocabulary) -> str:
+    """σ(1 − σ): in a problem with one variable x, a Greek function written alone means σ(x);
+    once one σ stands alone, every σ not applied to x is σ(x) (so the bracket is a product)."""
+    x = vocab.default_argument
+    if x is None:
+        return text
+    for name in ("sigma", "phi", "varphi", "Phi"):
+        if name not in vocab.functions or vocab.known(name):
+            continue
+        command = re.compile(r"\\%s(?![A-Za-z])" % name)
+        alone = [m for m in command.finditer(text)
+                 if not re.match(r"\s*(\(|\^|_)", text[m.end():])]
+        if alone:
+            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))" % (name, re.escape(str(x))))
+            text = applied.sub(lambda m: m.group(0) + "(" + str(x) + ")", text)
+    return text
+
+
 def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     """Read one expression (no relation, no environment)."""
     ph = Placeholders()
     try:
-        source = _rewrite(normalise(text) if depth == 0 else text, ph, vocab, depth)
+        source = _rewrite(shorthand(normalise(text), vocab) if depth == 0 else text, ph, vocab,
+                          depth)
         if not source.strip():
             raise Unreadable("an expression is empty")
         tree = _parse(source)

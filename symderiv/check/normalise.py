@@ -44,6 +44,9 @@ SYNONYMS = [  # (pattern, replacement), applied in order
     (r"\\(dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac"),
     (r"\\(intercal|top)(?![A-Za-z])", r"\\top "),
 ]
+# "7 \text{ iterations}", "7 steps": a count's unit word after a number
+UNITS = re.compile(r"(?<=[\d}])\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(iterations?|steps?|updates?|"
+                   r"epochs?|iters?)\s*\}?\s*$")
 _DELIMITERS = (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)"))
 _WRAPPERS = re.compile(r"\\(boxed|underline|fbox|bbox|textbf|mathbf\s*(?=\{\s*\\boxed))\s*(?=\{)")
 _ENVIRONMENTS = re.compile(r"\\(begin|end)\s*\{(equation|align|displaymath|gather|math)\*?\}")
@@ -83,6 +86,7 @@ def normalise(text: str) -> str:
     for pattern, replacement in SYNONYMS:
         s = re.sub(pattern, replacement, s)
     s = re.sub(r"(\\text\s*\{\s*[.,;]\s*\}|[.,;])\s*$", "", s).strip()
+    s = UNITS.sub("", s).strip()
     s = re.sub(r"\s+", " ", s)
     if not s:
         raise Unreadable("the answer is empty")

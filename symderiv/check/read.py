@@ -26,7 +26,8 @@ EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "e
 # an iterate count that is ∞: "never", "does not converge", "\text{never}", "\infty (diverges)"
 NEVER = re.compile(r"^\s*\$*\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(never|does\s+not\s+converge|"
                    r"doesn't\s+converge|diverges|it\s+diverges|no\s+such\s+\w+|not\s+reached|"
-                   r"never\s+reached|infinite(ly\s+many)?|infinity)\s*\}?\s*[.!]?\s*\$*\s*$",
+                   r"never\s+reached|infinite(ly\s+many)?|infinity)\s*(\([^()]*\))?\s*\}?\s*[.!]?"
+                   r"\s*\$*\s*$",
                    re.IGNORECASE)
 MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
                         r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",

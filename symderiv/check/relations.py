@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalise import looks_latex, normalise, split_top
+from .normalise import UNITS, looks_latex, normalise, split_top
 
 SEPARATORS = ("==", ":=", "=", r"\approx", r"\to", r"\Rightarrow", "->", "=>")
 
@@ -32,16 +32,21 @@ def _accept(text: str, i: int, sep: str) -> bool:
 
 
 def prepare(text: str) -> str:
-    """Normalised LaTeX, or plain text stripped of trailing punctuation."""
+    """Normalised LaTeX, or plain text stripped of trailing punctuation and a unit word."""
     if looks_latex(text):
         return normalise(text)
-    return re.sub(r"[.,;]\s*$", "", text.strip()).strip()
+    return UNITS.sub("", re.sub(r"[.,;]\s*$", "", text.strip()).strip()).strip()
 
 
-def split_relations(text: str) -> list[Member]:
-    """The members of a chain; an empty first member (``\\approx 1.33``) is left out."""
+BOUNDS = (r"\le", "<=", "≤")
+
+
+def split_relations(text: str, bounds: bool = False) -> list[Member]:
+    """The members of a chain; an empty first member (``\\approx 1.33``) is left out.
+
+    ``bounds``: also split at ``\\le`` (an upper bound: ``\\min_k \\|…\\|^2 \\le \\frac{2L(…)}{T}``)."""
     body = prepare(text)
-    pieces = split_top(body, SEPARATORS, _accept)
+    pieces = split_top(body, SEPARATORS + (BOUNDS if bounds else ()), _accept)
     members = [Member(piece.strip(), _canonical(sep)) for piece, sep in pieces]
     if len(members) > 1 and not members[0].text:
         members = members[1:]
