@@ -48,6 +48,16 @@ CONSTRUCTS = [
     ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x \gt 0 \\ a & x \lt 0 \end{cases}",
      "correct", ""),
     ("1b/forward.yhat", r"\approx 1.33", "correct", ""),
+    ("1b/forward.yhat", "ŷ ≈ 1.33", "correct", ""),
+    ("1b/forward.yhat", "ŷ ≈ 1.23", "incorrect", "the key's answer is 133/100"),
+    ("1b/forward.yhat", r"\begin{equation*} \hat y = 1.33 \end{equation*}", "correct", ""),
+    ("1b/grad.W1", r"\begin{vmatrix} 0 & 0 & 0 \\ 1.1 & 2.2 & 3.3 \end{vmatrix}", "correct", ""),
+    ("Q2.2/gradient", "x(x'w - y)", "correct", ""),
+    ("Q2.2/gradient", "x(x'w + y)", "incorrect",
+     "differs from the key's answer entry by entry at a concrete size"),
+    ("3/conclusion", r"\frac{2L(f_{0} - \overline{f})}{T}", "correct", ""),
+    ("1a/leaky_relu.derivative",
+     r"\begin{cases} 1, & \text{for } x>0 \\ a, & \text{for } x<0 \end{cases}", "correct", ""),
 ]
 
 
@@ -55,3 +65,13 @@ CONSTRUCTS = [
 def test_constructs(label, text, verdict, feedback):
     outcome = judge(label, text)
     assert (outcome.verdict, said(outcome)) == (verdict, feedback)
+
+
+@pytest.mark.parametrize("text, verdict", [
+    (r"\sigma_{\text{ReLU}}'(z) = \mathbb{1}(z > 0)", "correct"),
+    (r"\frac{d}{dz}\sigma_{\text{ReLU}}(z) = \mathbf{1}(z > 0)", "correct"),
+    ("I(z > 0)", "correct"),
+    (r"\frac{d}{dz}\sigma_{\text{ReLU}}(z) = \mathbf{1}(z < 0)", "incorrect"),
+])
+def test_indicators_and_named_activations(text, verdict):
+    assert judge("2c/relu.derivative", text, key="cs189_hw").verdict == verdict

@@ -24,6 +24,8 @@ from symderiv.check.relations import split_relations
     ("yhat -> 1.33", [("yhat", ""), ("1.33", r"\to")]),
     (r"\frac{a = b}{2}", [(r"\frac{a = b}{2}", "")]),
     ("1.33.", [("1.33", "")]),
+    ("ŷ ≈ 1.33", [("ŷ", ""), ("1.33", r"\approx")]),
+    ("x → 0", [("x", ""), ("0", r"\to")]),
 ])
 def test_split_relations(text, members):
     assert [(m.text, m.relation) for m in split_relations(text)] == members

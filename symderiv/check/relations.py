@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .normalise import UNITS, looks_latex, normalise, split_top
 
-SEPARATORS = ("==", ":=", "=", r"\approx", r"\to", r"\Rightarrow", "->", "=>")
+SEPARATORS = ("==", ":=", "=", r"\approx", r"\to", r"\Rightarrow", "->", "=>", "≈", "→", "⇒")
 
 
 @dataclass(frozen=True)
@@ -54,4 +54,5 @@ def split_relations(text: str, bounds: bool = False) -> list[Member]:
 
 
 def _canonical(sep: str) -> str:
-    return {"==": "=", ":=": "=", "->": r"\to", "=>": r"\Rightarrow"}.get(sep, sep)
+    return {"==": "=", ":=": "=", "->": r"\to", "=>": r"\Rightarrow", "≈": r"\approx",
+            "→": r"\to", "⇒": r"\Rightarrow"}.get(sep, sep)
