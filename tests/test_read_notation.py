@@ -32,6 +32,20 @@ def test_published_names(key, pid, published):
     assert {n: str(v) for n, v in contexts(key)[pid].notation.items()} == published
 
 
+def test_settings_are_not_names():
+    """"for $\\eta = 0.1$", "the book prints $x_1 = -0.057646$": numbers in a statement are
+    settings, not names; an expression is a name (η = 1/L)."""
+    from symderiv.spec import load
+
+    from .conftest import ROOT
+
+    problem = load(ROOT / "problems/examples/gd_several_dimensions.toml").problems[0]
+    assert ("eta", "0.1") in statement_definitions(problem.statement)
+    assert contexts("examples/gd_several_dimensions")["1"].notation == {}
+    assert {n: str(v) for n, v in contexts("examples/optimization_proofs")["3"].notation.items()} \
+        == {"eta": "1/L"}
+
+
 def test_graph_nodes_are_published():
     notation = contexts("cs189_hw")["3"].notation
     assert str(notation["a1"]) == "b11 + w11*x"

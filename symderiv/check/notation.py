@@ -7,8 +7,9 @@ not use, so a key written in terms of z keeps z):
 
 * **the statement's definitions**: every ``$name = expression$`` of the statement (one name on
   the left, an expression the reader can read on the right, in the key's names or earlier
-  definitions), e.g. ``$\\boldsymbol{z} = \\mathbf{W}\\boldsymbol{x} + \\boldsymbol{b}$``,
-  ``$y = 0.33$``, ``$a_1 = w_{11} x + b_{11}$``;
+  definitions, not a bare number: "at $x = 0$" and "$\\eta = 0.1$" are settings), e.g.
+  ``$\\boldsymbol{z} = \\mathbf{W}\\boldsymbol{x} + \\boldsymbol{b}$``, ``$a_1 = w_{11} x + b_{11}$``,
+  ``$\\eta = 1/L$``;
 * **a numeric network's values**: the input and target, and every forward quantity of the key
   (z₁, h₁, ŷ, the loss L), where they are numbers;
 * **a computation graph's nodes** (a₁ … a₄, y_p), each in terms of the inputs.
@@ -100,12 +101,15 @@ def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str]
 
     for name, value in network_values(problem, solution).items():
         add(name, value)
-    for name, text in graph_nodes(problem) + statement_definitions(problem.statement):
+    nodes = graph_nodes(problem)
+    for name, text in nodes + statement_definitions(problem.statement):
         if taken(name) or name in published:
             continue
+        from_statement = (name, text) not in nodes
         try:
             value = read(text).value
-        except (Unreadable, TypeError, ValueError, AttributeError, RecursionError):
+        except (Unreadable, TypeError, ValueError, AttributeError, RecursionError,
+                NotImplementedError, ArithmeticError, KeyError, IndexError):
             continue
         if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
             continue
@@ -114,6 +118,10 @@ def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str]
         unknown = [s for s in value.free_symbols
                    if isinstance(s, sp.Symbol) and not taken(s.name) and s.name not in published]
         if unknown or (isinstance(value, sp.Symbol) and value.name == name):
+            continue
+        if from_statement and getattr(value, "is_number", False):
+            # "at x = 0", "for η = 0.1", "the book prints x_1 = −0.0576": a setting or a
+            # remark, not a name to read answers through (a network's numbers come from its key)
             continue
         add(name, value)
     return published
