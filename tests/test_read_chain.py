@@ -15,6 +15,13 @@ CHAINS = [
     ("1b/forward.yhat", r"\approx 1.34", "incorrect",
      "close, but off by 0.75% (decimals are accepted within the tolerance)"),
     ("1b/forward.yhat", "yhat = 1.33", "correct", ""),
+    ("1b/forward.yhat", r"1.33 = \hat{y}", "correct", ""),
+    # a name the statement gives a value is not the value itself
+    ("1b/forward.yhat", r"\hat{y}", "incorrect",
+     "this only names ŷ; the question asks for its value"),
+    ("1b/forward.yhat", r"f(x; \theta) = \hat{y}", "incorrect",
+     "this only names ŷ; the question asks for its value"),
+    ("Q3/gradient", "z", "incorrect", "this only names z; the question asks for its value"),
     ("1b/forward.yhat", "yhat = 1.43", "incorrect", "the key's answer is 133/100"),
     ("Q4/steps_to_tolerance[alpha=0.5]", "t = 7", "correct", ""),
     ("Q4/steps_to_tolerance[alpha=0.5]", "t = 8", "incorrect", "the key's answer is 7"),

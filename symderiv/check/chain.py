@@ -33,6 +33,18 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
     """``judge(member)`` grades one member in the key's shape; ``read(member)`` reads it."""
     bound = isinstance(expected, sp.Expr) and not isinstance(expected, MatrixExpr)
     members = split_relations(text, bounds=bound)
+    named = _only_a_name(ctx, members[-1].text)
+    if named is not None:  # 1.33 = \hat{y}: the value first, the name last
+        values = [k for k, m in enumerate(members) if m.text and recognise(m.text) is None]
+        if values:
+            members = members[: values[-1] + 1]
+            named = None
+    if named is not None:
+        from .compare import Outcome
+        from .names import pretty
+
+        return Outcome("incorrect", None, (f"this only names {pretty(named)}; the question asks "
+                                           "for its value",))
     if len(members) == 1:
         return judge(members[0].text)
     last_bound = max((i for i, m in enumerate(members) if m.relation in BOUNDS), default=-1)
@@ -70,6 +82,18 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
         joined = tuple(final.feedback) + (("; ",) if final.feedback else ()) + tuple(notes)
         return outcome_type(final.verdict, final.got, joined, final.method)
     return final
+
+
+def _only_a_name(ctx, text: str) -> str | None:
+    """``\\hat{y}`` alone for ŷ: a name the statement gives a value, not the value itself."""
+    quantity = recognise(text)
+    if quantity is None or quantity[0] != "value":
+        return None
+    name = quantity[1]
+    notation = getattr(ctx, "notation", {}) or {}
+    if name in notation or name.replace("_", "") in notation:
+        return name
+    return None
 
 
 def _reason(step) -> str:
