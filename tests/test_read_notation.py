@@ -108,6 +108,17 @@ CS189 = [
     ("3/dE/dx", r"\frac{\partial E}{\partial x} = w_4 (y_p - y)(w_{11} + w_{12} \mathbb{I}(x > 0)"
      r" + w_{13}\mathbb{I}(x>0))", "correct", ""),
     ("2b/mse.derivative", r"\hat y - y", "correct", ""),
+    # a symbolic network: σ is the hidden activation (the notation's hidden_fn), applied to a
+    # vector entry by entry; a₂ is the input of layer 2 (h₁); ∂MSE/∂ŷ is the key's symbol
+    ("2def/forward.h1", r"\sigma(W_1 x + b_1)", "correct", ""),
+    ("2def/forward.h1", r"\text{ReLU}(W_1 x + b_1)", "correct", ""),
+    ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1) + b_2", "correct", ""),
+    ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1)", "incorrect",
+     "differs from the key's answer entry by entry at a concrete size"),
+    ("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_2^T", "correct", ""),
+    ("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_1^T", "incorrect",
+     "shape k×d, but the key's answer is k×m"),
+    ("2def/backward.dL/dh1", r"W_2^T \frac{\partial \mathrm{MSE}}{\partial \hat y}", "correct", ""),
     ("2b/mse.derivative", r"2(\hat y - y)", "incorrect",
      "off by a constant factor: this is 2 times the key's answer"),
 ]

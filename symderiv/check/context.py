@@ -172,6 +172,17 @@ def build_context(problem, solution) -> Context:
         shown.update({name: display_of for name, (_, display_of) in functions.items()
                       if name in {"sigma", "sigmoid", "logistic", "Phi", "phi", "varphi"}})
         display_ns = Namespace(symbols=dict(alias), functions=shown, make_symbol=resolve)
+    if ops is not None:
+        # a matrix problem's functions apply entry by entry to vectors (relu(W1 x + b1)); the
+        # statement's σ is the hidden activation when its notation says so
+        for name, fn in ns.functions.items():
+            if name.lower() in functions or name in functions:
+                functions[name.lower()] = (fn, fn)
+        spec = problem.spec
+        hidden_fn = getattr(getattr(spec, "notation", None), "hidden_fn", "")
+        hidden = getattr(spec, "hidden", None)
+        if hidden_fn.strip() == r"\sigma" and isinstance(hidden, str) and hidden in ns.functions:
+            functions["sigma"] = (ns.functions[hidden], ns.functions[hidden])
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
     default = None
@@ -192,5 +203,5 @@ def build_context(problem, solution) -> Context:
                     namespace.symbols[a] = value
 
     notation = publish(problem, solution, reader.expr,
-                       lambda n: n in taken or n.replace("_", "") in taken, define)
+                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
     return Context(problem, answers, scope, symbols, reader, notation)

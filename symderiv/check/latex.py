@@ -501,6 +501,10 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if name in {"frac", "dfrac", "tfrac", "cfrac"}:
         top, k = _argument(text, j)
         bottom, k = _argument(text, k)
+        derivative = _derivative_name(top, bottom, vocab)
+        if derivative is not None:  # ∂ℓ/∂ŷ where the key's formulas hold the symbol dL_dyhat
+            out.append(ph.add(derivative))
+            return k
         a, b = read_scalar(top, vocab, depth + 1), read_scalar(bottom, vocab, depth + 1)
         if b.value == 0:
             raise Unreadable("division by zero")
@@ -533,6 +537,19 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
     raise Unreadable(f"the command \\{name} is not understood")
+
+
+def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
+    """``\\frac{\\partial L}{\\partial \\hat y}`` as the key's symbol ``dL_dyhat``, if it has one."""
+    if not re.match(r"\s*(\\partial|d(?![A-Za-z]))", top):
+        return None
+    from .names import recognise
+
+    quantity = recognise(r"\frac{%s}{%s}" % (top, bottom))
+    if quantity is None or quantity[0] != "d" or quantity[2] is None:
+        return None
+    name = f"dL_d{quantity[2]}"
+    return vocab.resolve_symbol(name) if vocab.known(name) else None
 
 
 def _argument(text: str, j: int) -> tuple[str, int]:

@@ -12,7 +12,9 @@ not use, so a key written in terms of z keeps z):
   ``$\\eta = 1/L$``;
 * **a numeric network's values**: the input and target, and every forward quantity of the key
   (z₁, h₁, ŷ, the loss L), where they are numbers;
-* **a computation graph's nodes** (a₁ … a₄, y_p), each in terms of the inputs.
+* **a computation graph's nodes** (a₁ … a₄, y_p), each in terms of the inputs;
+* **a symbolic network's names** in the question's notation (a₂ for h₁ when aᵢ is the input
+  of layer i).
 
 The statement is the teacher's text, but it is read by the same reader as a student's answer
 (never evaluated as code); a definition the reader cannot read is left out.
@@ -81,6 +83,29 @@ def network_values(problem, solution) -> dict[str, sp.Basic]:
     return out
 
 
+def network_names(problem, symbols: dict) -> dict[str, sp.Basic]:
+    """A symbolic network's names in the question's notation: with ``post = "a"`` and
+    ``index = "input"`` (CS189), a₁ is the input x and a₂ the first hidden output h₁; with
+    ``post = "a"`` by layer, aₖ is hₖ; ``pre = "u"`` makes uₖ the key's zₖ."""
+    spec = problem.spec
+    if problem.kind != "mlp" or getattr(spec, "numeric", True):
+        return {}
+    notation = getattr(spec, "notation", None)
+    post = re.sub(r"[\\{}\s]|mathbf|boldsymbol", "", getattr(notation, "post", "h") or "h")
+    pre = re.sub(r"[\\{}\s]|mathbf|boldsymbol", "", getattr(notation, "pre", "z") or "z")
+    by_input = getattr(notation, "index", "layer") == "input"
+    out: dict[str, sp.Basic] = {}
+    depth = len(spec.layers) - 1
+    for k in range(1, depth + 1):
+        if f"h{k}" in symbols and post.isalpha() and post != "h":
+            out[f"{post}{k + 1 if by_input else k}"] = symbols[f"h{k}"]
+        if f"z{k}" in symbols and pre.isalpha() and pre != "z":
+            out[f"{pre}{k}"] = symbols[f"z{k}"]
+    if by_input and post.isalpha() and "x" in symbols:
+        out[f"{post}1"] = symbols["x"]
+    return out
+
+
 def graph_nodes(problem) -> list[tuple[str, str]]:
     if problem.kind != "graph":
         return []
@@ -88,7 +113,7 @@ def graph_nodes(problem) -> list[tuple[str, str]]:
 
 
 def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str], bool],
-            define: Callable[[str, Any], None]) -> dict[str, Any]:
+            define: Callable[[str, Any], None], symbols: dict | None = None) -> dict[str, Any]:
     """Read every definition the key publishes; ``define(name, value)`` makes each one known
     to the reader before the next is read. ``taken(name)``: a name the key's answers use."""
     published: dict[str, Any] = {}
@@ -100,6 +125,8 @@ def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str]
         define(name, value)
 
     for name, value in network_values(problem, solution).items():
+        add(name, value)
+    for name, value in network_names(problem, symbols or {}).items():
         add(name, value)
     nodes = graph_nodes(problem)
     for name, text in nodes + statement_definitions(problem.statement):
