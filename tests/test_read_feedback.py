@@ -81,3 +81,18 @@ def test_feedback(label, text, key, feedback):
 @pytest.mark.parametrize("label, text, key", RIGHT)
 def test_right_neighbours(label, text, key):
     assert judge(label, text, key=key).verdict == "correct"
+
+
+@pytest.mark.parametrize("value, text", [
+    ("Piecewise((a, x > 0), (1, x < 0))", "a if x > 0; 1 if x < 0"),
+    ("Eq(F(q), tau)", "F(q) = τ"),
+    ("(1 - alpha)**(t + 1)", "(1 - α)^(t + 1)"),
+    ("yhat - y", "-y + ŷ"),
+    ("oo", "∞"),
+])
+def test_answers_are_shown_in_plain_notation(value, text):
+    import sympy as sp
+
+    from symderiv.check.read import describe
+
+    assert describe(sp.sympify(value, locals={"F": sp.Function("F")})) == text

@@ -56,8 +56,7 @@ NOTATION = [
     ("1b/backward.dL/dyhat", r"$$\frac{\partial L}{\partial \hat{y}} = \hat{y} - y = 1$$",
      "correct", ""),
     ("1b/backward.dL/dyhat", r"$$\frac{\partial L}{\partial \hat{y}} = \hat{y} + y = 1$$",
-     "incorrect", "the last value is right, but a middle step is not: 83/50 is not equal to it "
-     "(the key's answer is 1)"),
+     "incorrect", "the last value is right, but a middle step is not: y + ŷ is 83/50, not 1"),
     ("1b/backward.dL/dyhat", r"\hat{y} - y", "correct", ""),
     ("1b/backward.dL/dyhat", r"y - \hat{y}", "incorrect",
      "sign error: this is the negative of the key's answer"),

@@ -75,9 +75,13 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
         step = judge(member.text)
         if step.verdict == "incorrect" and final.verdict == "correct":
             where = "the left-hand side" if k == 0 else "a middle step"
+            if getattr(got.value, "is_number", False) and got.display != got.value:
+                detail = (" is ", Math(got.value), ", not ", Math(expected))
+            else:
+                detail = (" is not equal to it" + _reason(step),)
             return outcome_type("incorrect", final.got, (
-                f"the last value is right, but {where} is not: ", Math(got.display),
-                " is not equal to it" + _reason(step)), final.method)
+                f"the last value is right, but {where} is not: ", Math(got.display)) + detail,
+                final.method)
     if notes and final.verdict == "correct":
         joined = tuple(final.feedback) + (("; ",) if final.feedback else ()) + tuple(notes)
         return outcome_type(final.verdict, final.got, joined, final.method)

@@ -193,14 +193,22 @@ def build_context(problem, solution) -> Context:
                        default_argument=default)
     reader = Reader(vocab, ns, display_ns)
     taken = set(symbols) | {a for n in symbols for a in _aliases(n)}
+    shown_as: dict[str, sp.Basic] = {}
+    object.__setattr__(vocab, "shown", shown_as.get)
 
     def define(name: str, value) -> None:
-        # a name of the statement's notation: read as its value wherever the student uses it
+        # a name of the statement's notation: read as its value wherever the student uses it,
+        # shown as the name (in scalar problems; a matrix expression is shown as its value)
+        scalar = isinstance(value, sp.Expr) and not isinstance(value, MatrixExpr)
         for a in _aliases(name):
             if a not in taken:
                 alias[a] = value
+                if scalar:
+                    shown_as[a] = sp.Symbol(name, real=True)
                 for namespace in {id(ns): ns, id(display_ns): display_ns}.values():
                     namespace.symbols[a] = value
+                if scalar and display_ns is not ns:
+                    display_ns.symbols[a] = sp.Symbol(name, real=True)
 
     notation = publish(problem, solution, reader.expr,
                        lambda n: n in taken or n.replace("_", "") in taken, define, symbols)

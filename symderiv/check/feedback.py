@@ -269,10 +269,13 @@ def _same(a, b) -> bool:
         return False
 
 
-def _to_value(display):
-    """A displayed answer (σ(x) as a function of its own) as a value that evaluates."""
+def _to_value(ctx, display):
+    """A displayed answer (σ(x) as a function of its own, ŷ as a name) as a value."""
     from ..derive.teacher import PHI_CDF, PHI_PDF, SIGMA
 
+    names = {sp.Symbol(n, real=True): v for n, v in (getattr(ctx, "notation", {}) or {}).items()
+             if isinstance(v, sp.Expr) and not isinstance(v, MatrixExpr)}
+    display = display.xreplace(names) if names else display
     return display.replace(SIGMA, lambda u: 1 / (1 + sp.exp(-u))).replace(
         PHI_CDF, lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2).replace(
         PHI_PDF, lambda u: sp.exp(-u ** 2 / 2) / sp.sqrt(2 * sp.pi))
@@ -289,7 +292,7 @@ def _agrees(ctx, label: str, e, h) -> bool:
     return True
 
 
-def _candidates(got: Read, make):
+def _candidates(ctx, got: Read, make):
     """Variants of the student's answer (displayed form) made by ``make`` at each node."""
     shown = got.display if isinstance(got.display, sp.Expr) else got.value
     count = 0
@@ -299,7 +302,7 @@ def _candidates(got: Read, make):
             if count > MAX_CANDIDATES:
                 return
             try:
-                yield node, variant, _to_value(shown.xreplace({node: variant}))
+                yield node, variant, _to_value(ctx, shown.xreplace({node: variant}))
             except (TypeError, ValueError):
                 continue
 
@@ -311,7 +314,7 @@ def _sign_of_a_term(ctx, label: str, e, got: Read) -> list | None:
             return [node - 2 * t for t in node.args]
         return []
 
-    for node, variant, value in _candidates(got, flips):
+    for node, variant, value in _candidates(ctx, got, flips):
         if _agrees(ctx, label, e, value):
             return ["sign error in one term: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]
@@ -326,7 +329,7 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
             return [sp.Pow(node.base, node.exp + d) for d in (1, -1)]
         return []
 
-    for node, variant, value in _candidates(got, shifts):
+    for node, variant, value in _candidates(ctx, got, shifts):
         if _agrees(ctx, label, e, value):
             return ["an exponent is off by one: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]

@@ -104,6 +104,7 @@ class Vocabulary:
     matrix: Callable[[sp.Basic], bool] = lambda e: False
     ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
     default_argument: Any = None  # x in a derivative problem: σ alone, tanh² alone mean σ(x), tanh²(x)
+    shown: Callable[[str], Any] = lambda name: None  # how a notation name is shown (ŷ, not 1.33)
 
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
@@ -344,6 +345,14 @@ def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Voca
     return m.end()
 
 
+def _named(vocab: Vocabulary, name: str) -> tuple[sp.Basic, sp.Basic]:
+    """A name's (value, display): a name of the statement's notation is compared by its value
+    and shown as written (ŷ − y, not 133/100 − 33/100)."""
+    value = vocab.resolve_symbol(name)
+    shown = vocab.shown(name)
+    return value, (value if shown is None else shown)
+
+
 def _name_with_subscript(base: str, text: str, i: int) -> tuple[str, int]:
     """``x`` + ``_1``/``_{11}``/``_{t+1}`` → ``x_1``; returns (name, index after)."""
     if i < len(text) and text[i] == "_":
@@ -388,11 +397,11 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
         i = j - 1
     name, k = _name_with_subscript(text[j - 1], text, j)
     if name != text[j - 1] or _transpose_at(text, k, vocab):
-        sym = sp.E if name == "e" and not vocab.known("e") else vocab.resolve_symbol(name)
-        after = _transposed(text, k, sym, sym, ph, vocab, out)
+        sym, shown = (sp.E, sp.E) if name == "e" and not vocab.known("e") else _named(vocab, name)
+        after = _transposed(text, k, sym, shown, ph, vocab, out)
         if after is not None:
             return after
-        out.append(ph.add(sym))
+        out.append(ph.add(sym, shown))
     else:
         out.append(name)
     return k
@@ -415,7 +424,7 @@ def _superscript(text, i, ph, vocab, depth, out) -> int:
         if m and out and out[-1].strip():
             # W^{(1)}: a layer index, part of the name
             previous = out.pop().strip()
-            out.append(ph.add(vocab.resolve_symbol(_plain_name(previous, ph) + m.group(1))))
+            out.append(ph.add(*_named(vocab, _plain_name(previous, ph) + m.group(1))))
             return k
         out.append("^{" + _rewrite(inner, ph, vocab, depth + 1) + "}")
         return k
@@ -458,11 +467,11 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         word = word.lstrip("\\")
         sym, k = _name_with_subscript(word, text, k)
-        value = vocab.resolve_symbol(sym)
-        after = _transposed(text, k, value, value, ph, vocab, out)
+        value, shown = _named(vocab, sym)
+        after = _transposed(text, k, value, shown, ph, vocab, out)
         if after is not None:
             return after
-        out.append(ph.add(value))
+        out.append(ph.add(value, shown))
         return k
     if name in ACCENTS:
         k = _skip_spaces(text, j)
@@ -474,7 +483,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
-        out.append(ph.add(vocab.resolve_symbol(sym)))
+        out.append(ph.add(*_named(vocab, sym)))
         return k
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
@@ -496,7 +505,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in GREEK:
         sym, k = _name_with_subscript(name, text, j)
-        out.append(ph.add(vocab.resolve_symbol(sym)))
+        out.append(ph.add(*_named(vocab, sym)))
         return k
     if name in {"frac", "dfrac", "tfrac", "cfrac"}:
         top, k = _argument(text, j)
@@ -791,7 +800,8 @@ def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):
                 return (ph.displays if display else ph.values)[index]
             if name == "e" and not vocab.known("e"):
                 return sp.E
-            return vocab.resolve_symbol(_clean(name))
+            value, shown = _named(vocab, _clean(name))
+            return shown if display else value
         if isinstance(node, (sp.Integer, sp.Rational)):
             if len(str(abs(node.p))) > MAX_INT_DIGITS or len(str(node.q)) > MAX_INT_DIGITS:
                 raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")

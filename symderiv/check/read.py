@@ -10,6 +10,7 @@ an equation, a shape, or an expression (with ``\\begin{cases}`` for piecewise an
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -316,11 +317,16 @@ def describe(value: Any) -> str:
         return "∅"
     if isinstance(value, sp.Equality):  # F(q) = tau, never Eq(F(q), tau)
         return describe(value.lhs) + " = " + describe(value.rhs)
+    if isinstance(value, sp.Piecewise):  # a if x < 0; 1 if x > 0
+        return "; ".join(describe(v) + ("" if c == sp.true else " if " + describe(c))
+                         for v, c in value.args)
     from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
 
     text = PlainPrinter().doprint(value)
     text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
     text = text.replace("**", "^")
+    text = re.sub(r"\b([A-Za-z])(hat|bar)\b", lambda m: unicodedata.normalize(
+        "NFC", m.group(1) + ("\u0302" if m.group(2) == "hat" else "\u0304")), text)
     return re.sub(r"\b(" + "|".join(_GREEK_LETTERS) + r")\b(?!\()",
                   lambda m: _GREEK_LETTERS[m.group(1)], text)
 
