@@ -44,7 +44,7 @@ CHAINS = [
     ("1a/leaky_relu.limit(+oo)", r"\lim_{x\to+\infty} f'(x) = 1", "correct", ""),
     ("1a/leaky_relu.limit(+oo)", r"\lim_{x\to-\infty} f'(x) = 1", "incorrect",
      "this answers another part: the left-hand side is the limit at −∞, but the question "
-     "asks for the limit of the derivative of leaky relu at +∞"),
+     "asks for the limit of the derivative of Leaky ReLU at +∞"),
     ("1a/sigmoid.limit(-oo)", r"\lim_{x\to+\infty} \sigma'(x) = 0", "correct",
      "the left-hand side names the limit at +∞; the question asks for the limit of the "
      "derivative of sigmoid at −∞ (the two are equal here)"),

@@ -69,7 +69,7 @@ def test_conflict(said, key, conflicts):
 
 
 @pytest.mark.parametrize("quantity, text", [
-    (("lim", "-oo", ("d", "leaky_relu", "x")), "the limit of the derivative of leaky relu at −∞"),
+    (("lim", "-oo", ("d", "leaky_relu", "x")), "the limit of the derivative of Leaky ReLU at −∞"),
     (("d", None, "W1"), "∂L/∂W₁"),
     (("d", None, "yhat"), "∂L/∂ŷ"),
     (("value", "yhat"), "ŷ"),

@@ -177,12 +177,21 @@ def words(quantity: tuple) -> str:
     if kind == "d":
         of, wrt = quantity[1], quantity[2]
         if of and of in FUNCTION_WORDS.values():
-            return f"the derivative of {of.replace('_', ' ')}" + (f" in {pretty(wrt)}" if wrt
-                                                                   and wrt != "x" else "")
+            return f"the derivative of {_title(of)}" + (f" in {pretty(wrt)}" if wrt
+                                                         and wrt not in {"x", "z"} else "")
         if wrt in {"x", "z", "t", "u", "s"}:
             return f"the derivative in {wrt}"
         return f"∂L/∂{pretty(wrt)}" if wrt else "a gradient"
     return pretty(quantity[1])
+
+
+def _title(name: str) -> str:
+    """sigmoid, tanh, Leaky ReLU, ReLU: the registry's title where it is not just the name."""
+    from ..library.activations import ACTIVATIONS
+
+    entry = ACTIVATIONS.get(name)
+    title = entry.title if entry is not None else name.replace("_", " ")
+    return title if any(c.isupper() for c in title[1:]) else title.lower()
 
 
 def pretty(name: str) -> str:
