@@ -29,3 +29,13 @@ from symderiv.check.relations import split_relations
 ])
 def test_split_relations(text, members):
     assert [(m.text, m.relation) for m in split_relations(text)] == members
+
+
+def test_a_chain_is_short():
+    import pytest as _pytest
+
+    from symderiv.check.base import Unreadable
+
+    assert len(split_relations(" = ".join(["x"] * 12))) == 12
+    with _pytest.raises(Unreadable, match="too many relations in one answer"):
+        split_relations(" = ".join(["x"] * 13))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .base import Unreadable
 from .normalise import UNITS, looks_latex, normalise, split_top
 
+MAX_MEMBERS = 12  # each member may be compared: a chain is short or it is not an answer
 SEPARATORS = ("==", ":=", "=", r"\approx", r"\to", r"\Rightarrow", "->", "=>", "≈", "→", "⇒")
 
 
@@ -47,6 +49,8 @@ def split_relations(text: str, bounds: bool = False) -> list[Member]:
     ``bounds``: also split at ``\\le`` (an upper bound: ``\\min_k \\|…\\|^2 \\le \\frac{2L(…)}{T}``)."""
     body = prepare(text)
     pieces = split_top(body, SEPARATORS + (BOUNDS if bounds else ()), _accept)
+    if len(pieces) > MAX_MEMBERS:
+        raise Unreadable(f"too many relations in one answer (more than {MAX_MEMBERS - 1})")
     members = [Member(piece.strip(), _canonical(sep)) for piece, sep in pieces]
     if len(members) > 1 and not members[0].text:
         members = members[1:]
