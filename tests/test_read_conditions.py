@@ -9,8 +9,7 @@ from symderiv.check.conditions import read_condition
 
 from .read_keys import contexts
 
-SYMBOLS = contexts("ama564_a1")["1a"].symbols
-a, x = SYMBOLS["a"], SYMBOLS["x"]
+a, x = sp.Symbol("a", positive=True), sp.Symbol("x", real=True)  # the key's own (a ∈ (0, 1))
 
 
 @pytest.fixture(scope="module")
