@@ -111,6 +111,9 @@ CS189 = [
     # vector entry by entry; a₂ is the input of layer 2 (h₁); ∂MSE/∂ŷ is the key's symbol
     ("2def/forward.h1", r"\sigma(W_1 x + b_1)", "correct", ""),
     ("2def/forward.h1", r"\text{ReLU}(W_1 x + b_1)", "correct", ""),
+    ("2def/forward.h1", r"\max(0, W_1 x + b_1)", "correct", ""),
+    ("2def/forward.h1", r"\max(0, W_1 x)", "incorrect",
+     "differs from the key's answer entry by entry at a concrete size"),
     ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1) + b_2", "correct", ""),
     ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1)", "incorrect",
      "differs from the key's answer entry by entry at a concrete size"),

@@ -183,6 +183,15 @@ def build_context(problem, solution) -> Context:
         hidden = getattr(spec, "hidden", None)
         if hidden_fn.strip() == r"\sigma" and isinstance(hidden, str) and hidden in ns.functions:
             functions["sigma"] = (ns.functions[hidden], ns.functions[hidden])
+        if "relu" in ns.functions and "max" in functions:
+            scalar_max = functions["max"][0]
+
+            def max_of(*args, _relu=ns.functions["relu"], _max=scalar_max):
+                # max(0, W1 x + b1): ReLU entry by entry
+                if len(args) == 2 and 0 in args and any(is_matrix(a) for a in args):
+                    return _relu(args[1] if args[0] == 0 else args[0])
+                return _max(*args)
+            functions["max"] = (max_of, max_of)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
     default = None
