@@ -57,6 +57,12 @@ CHAINS = [
      "the left-hand side names z₂; the question asks for ŷ (the two are equal here)"),
     ("Q2.2/gradient", r"\nabla_x L = (w^\top x - y) x", "correct",
      "the left-hand side names the derivative in x, but the question asks for ∂L/∂w"),
+    # a left-hand side naming another part of the key, of another kind
+    ("1b/backward.dL/dyhat", r"\hat{y} = 1", "incorrect",
+     "this answers another part: the left-hand side is ŷ, but the question asks for ∂L/∂ŷ"),
+    ("1b/forward.yhat", r"\frac{\partial L}{\partial \hat y} = 1.33", "incorrect",
+     "this answers another part: the left-hand side is ∂L/∂ŷ, but the question asks for ŷ"),
+    ("1a/sigmoid.limit(+oo)", r"\sigma'(x) = \sigma(x)(1 - \sigma(x)) \to 0", "correct", ""),
     # every middle member that can be evaluated must be equal
     ("1a/sigmoid.derivative",
      r"\sigma'(x) = \frac{e^{-x}}{(1+e^{-x})^2} = \sigma(x)(1-\sigma(x))", "correct", ""),

@@ -109,10 +109,17 @@ def _reason(step) -> str:
 
 def _check_name(ctx, label, expected, said, key_quantity, final, judge):
     """None when the name is fine (or not the key's); else an outcome or a note."""
-    if key_quantity is None or not conflict(said, key_quantity):
+    if key_quantity is None:
         return None
+    same_kind = said[0] == key_quantity[0]
+    if same_kind and not conflict(said, key_quantity):
+        return None
+    if not same_kind and said[0] == "d" and key_quantity[0] == "lim":
+        return None  # σ'(x) = … → 0: the derivative, then its limit
     other = _label_named(ctx, said, label)
     if other is None:
+        if not same_kind:
+            return None
         return _note(final, f"the left-hand side names {words(said)}, but the question asks "
                             f"for {words(key_quantity)}")
     other_value = ctx.answers[other]
