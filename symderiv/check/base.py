@@ -26,3 +26,16 @@ class Math:
     """A mathematical part of a feedback sentence."""
 
     value: Any
+
+
+Feedback = tuple[Any, ...]  # str | Math parts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A verdict, the answer as read (display form) and the feedback."""
+
+    verdict: str
+    got: Any = None  # the student's answer as read (display form)
+    feedback: Feedback = ()
+    method: str = ""

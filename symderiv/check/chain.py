@@ -21,11 +21,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
-from .base import Math, Read, Unreadable
+from .base import Math, Outcome, Read, Unreadable
 from .names import conflict, of_label, recognise, words
 from .relations import BOUNDS, Member, split_relations
 
-Outcome = Any  # compare.Outcome (not imported: compare imports this module)
 
 
 def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any],
@@ -40,7 +39,6 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
             members = members[: values[-1] + 1]
             named = None
     if named is not None:
-        from .compare import Outcome
         from .names import pretty
 
         return Outcome("incorrect", None, (f"this only names {pretty(named)}; the question asks "
@@ -127,16 +125,12 @@ def _check_name(ctx, label, expected, said, key_quantity, final, judge):
     if same:
         return _note(final, f"the left-hand side names {words(said)}; the question asks for "
                             f"{words(key_quantity)} (the two are equal here)")
-    from .compare import Outcome
-
     return Outcome("incorrect", final.got, (
         f"this answers another part: the left-hand side is {words(said)}, but the question "
         f"asks for {words(key_quantity)}",), final.method)
 
 
 def _note(final, text):
-    from .compare import Outcome
-
     return Outcome("correct", final.got, (text,), final.method)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -30,25 +29,14 @@ from sympy.matrices.expressions import MatrixExpr
 from ..budget import time_budget
 from ..errors import SolveTimeout
 from .context import Context
-from .base import Math, Read, Unreadable
+from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-exported)
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
-from .numeric import POINTS, REL_TOL, _close, _num, sample_points
+from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .read import read_shape
 
 DECIMAL_RTOL = 1e-3
 SIMPLIFY_SECONDS = 3.0
-
-
-Feedback = tuple[Any, ...]  # str | Math parts
-
-
-@dataclass(frozen=True)
-class Outcome:
-    verdict: str
-    got: Any = None  # the student's answer as read (display form)
-    feedback: Feedback = ()
-    method: str = ""
 
 
 # --- scalars -------------------------------------------------------------------------------

@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
 from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
-from .conditions import AND_WORDS, OR_WORDS, RELATIONS, read_condition
+from .conditions import OR_WORDS, RELATIONS, read_condition
 from .latex import Vocabulary, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
