@@ -71,6 +71,14 @@ CHAINS = [
      "the last value is right, but a middle step is not: exp(-x)/(1 + exp(-x)) is not equal "
      "to it (differs from the key at x = -2243/1000: the key gives 0.0867476, this gives "
      "0.904045)"),
+    # an environment is one member: its conditions' = and \le are not relations of the chain
+    ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}",
+     "correct", ""),
+    ("1a/leaky_relu.derivative",
+     r"f'(x) = \begin{cases} 1 & x > 0 \\ \frac{1+a}{2} & x = 0 \\ a & x < 0 \end{cases}",
+     "correct", ""),
+    ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
+     "incorrect", "right where x > 0, but not where x < 0: there the key's answer is a, not 0"),
     # a bound: what precedes the last \le is not equal to the answer, and is not checked
     ("3/conclusion", r"\min_{1 \le k \le T} \|\nabla f(\theta^k)\|^2 \le "
      r"\frac{2L(f(\theta^0) - \bar f)}{T}", "correct", ""),

@@ -59,6 +59,8 @@ def test_normalise_refuses(text, message):
     (r"\{1, 2\}, 3", (",",), [(r"\{1, 2\}", ""), (" 3", ",")]),
     (r"a \le b", (r"\le",), [("a ", ""), (" b", r"\le")]),
     (r"\left(a, b\right)", (",",), [(r"\left(a, b\right)", "")]),
+    (r"f = \begin{cases} 1 & x = 0 \\ a & x \le 0 \end{cases}", ("=", r"\le"),
+     [("f ", ""), (r" \begin{cases} 1 & x = 0 \\ a & x \le 0 \end{cases}", "=")]),
 ])
 def test_split_top(text, separators, pieces):
     assert split_top(text, separators) == pieces

@@ -129,6 +129,11 @@ def split_top(text: str, separators: tuple[str, ...],
     start, before = 0, ""
     i = 0
     while i < len(text):
+        if text.startswith(r"\begin", i) or text.startswith(r"\end", i):
+            # an environment is one piece: the = and \le of a cases environment's conditions
+            depth += 1 if text.startswith(r"\begin", i) else -1
+            i += 6 if text.startswith(r"\begin", i) else 4
+            continue
         if text.startswith(r"\{", i) or text.startswith(r"\left", i):
             depth += text.startswith(r"\{", i)
             i += 2 if text.startswith(r"\{", i) else 5
