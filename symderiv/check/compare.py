@@ -426,4 +426,10 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
             return compare_matrix_expr(ctx, label, expected, reader.expr(text))
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:
+        if str(exc).startswith(WELL_READ_BUT_WRONG):
+            # read, and wrong: a product of shapes that do not match, a matrix to a power y
+            return Outcome("incorrect", None, (str(exc),))
         return Outcome("unparseable", None, (str(exc),))
+
+
+WELL_READ_BUT_WRONG = ("shape mismatch", "a matrix to the power")
