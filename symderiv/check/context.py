@@ -14,6 +14,7 @@ from sympy.matrices.expressions import MatrixExpr
 from ..assume import Domain, Scope, parse_assumption
 from ..parse import Namespace
 from .latex import Vocabulary
+from .notation import publish
 from .read import Reader
 
 
@@ -30,7 +31,8 @@ def _functions() -> dict[str, tuple]:
         "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "erf": sp.erf,
         "sgn": sp.sign, "sign": sp.sign, "max": sp.Max, "min": sp.Min,
         "relu": lambda u: sp.Max(0, u), "softplus": lambda u: sp.log(1 + sp.exp(u)),
-        "abs": sp.Abs, "sqrt": sp.sqrt,
+        "abs": sp.Abs, "sqrt": sp.sqrt, "sech": sp.sech, "csch": sp.csch, "coth": sp.coth,
+        "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
     }.items()}
     same.update({
         "sigma": (sigmoid, SIGMA), "sigmoid": (sigmoid, SIGMA), "logistic": (sigmoid, SIGMA),
@@ -50,6 +52,7 @@ class Context:
     scope: Scope
     symbols: dict[str, sp.Basic]
     reader: Reader
+    notation: dict[str, Any] = dataclasses.field(default_factory=dict)  # the statement's names
 
     def domain(self, sym: sp.Symbol) -> Domain:
         if sym.name in self.scope.domains:
@@ -169,8 +172,53 @@ def build_context(problem, solution) -> Context:
         shown.update({name: display_of for name, (_, display_of) in functions.items()
                       if name in {"sigma", "sigmoid", "logistic", "Phi", "phi", "varphi"}})
         display_ns = Namespace(symbols=dict(alias), functions=shown, make_symbol=resolve)
+    if ops is not None:
+        # a matrix problem's functions apply entry by entry to vectors (relu(W1 x + b1)); the
+        # statement's σ is the hidden activation when its notation says so
+        for name, fn in ns.functions.items():
+            if name.lower() in functions or name in functions:
+                functions[name.lower()] = (fn, fn)
+        spec = problem.spec
+        hidden_fn = getattr(getattr(spec, "notation", None), "hidden_fn", "")
+        hidden = getattr(spec, "hidden", None)
+        if hidden_fn.strip() == r"\sigma" and isinstance(hidden, str) and hidden in ns.functions:
+            functions["sigma"] = (ns.functions[hidden], ns.functions[hidden])
+        if "relu" in ns.functions and "max" in functions:
+            scalar_max = functions["max"][0]
+
+            def max_of(*args, _relu=ns.functions["relu"], _max=scalar_max):
+                # max(0, W1 x + b1): ReLU entry by entry
+                if len(args) == 2 and 0 in args and any(is_matrix(a) for a in args):
+                    return _relu(args[1] if args[0] == 0 else args[0])
+                return _max(*args)
+            functions["max"] = (max_of, max_of)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
+    default = None
+    if problem.kind == "derivative" and isinstance(getattr(problem.spec, "var", None), str):
+        default = resolve(problem.spec.var)
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
-                       applied=frozenset(applied), matrix=is_matrix, ops=ops)
-    return Context(problem, answers, scope, symbols, Reader(vocab, ns, display_ns))
+                       applied=frozenset(applied), matrix=is_matrix, ops=ops,
+                       default_argument=default)
+    reader = Reader(vocab, ns, display_ns)
+    taken = set(symbols) | {a for n in symbols for a in _aliases(n)}
+    shown_as: dict[str, sp.Basic] = {}
+    object.__setattr__(vocab, "shown", shown_as.get)
+
+    def define(name: str, value) -> None:
+        # a name of the statement's notation: read as its value wherever the student uses it,
+        # shown as the name (in scalar problems; a matrix expression is shown as its value)
+        scalar = isinstance(value, sp.Expr) and not isinstance(value, MatrixExpr)
+        for a in _aliases(name):
+            if a not in taken:
+                alias[a] = value
+                if scalar:
+                    shown_as[a] = sp.Symbol(name, real=True)
+                for namespace in {id(ns): ns, id(display_ns): display_ns}.values():
+                    namespace.symbols[a] = value
+                if scalar and display_ns is not ns:
+                    display_ns.symbols[a] = sp.Symbol(name, real=True)
+
+    notation = publish(problem, solution, reader.expr,
+                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
+    return Context(problem, answers, scope, symbols, reader, notation)
