@@ -443,10 +443,18 @@ def _explicit(m, sizes, subs, scalars):
 
 def compare_sequence(ctx: Context, label: str, expected: list, got: list[Read],
                      rtol: float) -> Outcome:
-    shown = [r.display for r in got]
+    """Value by value. A number may be rounded as written: to the decimals it shows (``96.88``
+    for 96.875, ``-1039`` for -1039.0625: within half a unit of its last digit) or to the
+    relative tolerance ``rtol``; the feedback names the entries that differ."""
+    shown = [_as_decimal(r.display) if r.decimals else r.display for r in got]
     wrong = []
+    rounded = False
     for k, (e, g) in enumerate(zip(expected, got)):
         ok, _, _ = same_scalar(ctx, f"{label}[{k}]", e, g, rtol)
+        if not ok and _rounded_as_written(e, g.value, rtol):
+            ok = True
+        if ok and _num(e) != _num(g.value):
+            rounded = True
         if not ok:
             wrong.append(k)
     notes: list = []
@@ -455,13 +463,74 @@ def compare_sequence(ctx: Context, label: str, expected: list, got: list[Read],
         if wrong:
             notes.append("; ")
     if wrong:
-        notes.append(f"value {wrong[0]} (counting from 0) should be ")
-        notes.extend([Math(expected[wrong[0]]), ", not ", Math(got[wrong[0]].display)])
+        name = _entry_namer(ctx, label)
         if len(wrong) > 1:
-            notes.append(f" ({len(wrong)} values differ)")
+            notes.append(f"{len(wrong)} of {min(len(got), len(expected))} values differ: ")
+        for n, k in enumerate(wrong[:3]):
+            if n:
+                notes.append("; ")
+            notes.extend([f"{name(k)} should be ", Math(_as_decimal(expected[k])), ", not ",
+                          Math(shown[k])])
+        if len(wrong) > 3:
+            notes.append(f"; and {len(wrong) - 3} more")
     if notes:
         return Outcome("incorrect", shown, tuple(notes))
+    if rounded:
+        return Outcome("correct", shown, ("rounded as written; the exact values are ",
+                                          Math([_as_decimal(e) for e in expected])),
+                       "to the digits given")
     return Outcome("correct", shown, (), "exact")
+
+
+def _digits_after_point(value) -> int | None:
+    """How many decimals a number written with a terminating decimal expansion shows
+    (``96.88`` → 2, ``-1039`` → 0); None for anything else."""
+    if not isinstance(value, (sp.Rational, sp.Float)):
+        return None
+    r = sp.Rational(str(value)) if isinstance(value, sp.Float) else value
+    for d in range(0, 16):
+        if (r * 10 ** d).is_integer:
+            return d
+    return None
+
+
+def _rounded_as_written(expected, got, rtol: float) -> bool:
+    """``got`` is ``expected`` rounded to the decimals ``got`` shows (half a unit of its last
+    digit), or within ``rtol`` of it: the rounding rule for listed numbers."""
+    if not (isinstance(expected, sp.Expr) and expected.is_number):
+        return False
+    d = _digits_after_point(got)
+    ve, vg = _num(expected), _num(got)
+    if d is None or ve is None or vg is None or abs(ve.imag) > 1e-12:
+        return False
+    if abs(vg.real - ve.real) <= 0.5 * 10 ** (-d) * (1 + 1e-12):
+        return True
+    return _close(ve, vg, rtol)
+
+
+def _as_decimal(value):
+    """A rational with a short terminating decimal expansion as that decimal (175/2 → 87.5),
+    the way a teacher lists iterates; anything else unchanged."""
+    if isinstance(value, sp.Rational) and not value.is_integer:
+        d = _digits_after_point(value)
+        if d is not None and d <= 8:
+            text = format(sp.Float(value, 30), f".{d}f")
+            return sp.Float(text, len(text.lstrip("-").replace(".", "")))
+    return value
+
+
+def _entry_namer(ctx: Context, label: str):
+    """How the feedback names the k-th value (from 0): the iterate w_k of a run of gradient
+    descent (its list starts at the initial value), otherwise the k-th value counted from 1."""
+    param = ctx.problem.fields.get("param") if ctx.problem is not None else None
+    if label.startswith("iterates") and isinstance(param, str):
+        return lambda k: f"{param}_{k}"
+    return lambda k: f"the {_ordinal(k + 1)} value"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def compare_set(ctx: Context, label: str, expected: sp.Set, got: Read,
