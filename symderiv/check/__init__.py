@@ -63,15 +63,16 @@ class Report:
 def check(key_path, answers_path, *, timeout: float | None = 20.0,
           rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS,
           keep_going: bool = False) -> Report:
-    from ..solve import solve_set
     from ..spec import load
     from .answers import load_answers
     from .context import build_context
     from .grade import grade
+    from .keycache import solve_cached
 
     submission = load_answers(answers_path)  # a bad answers file fails before the slow part
     problem_set = load(key_path)
-    solved = solve_set(problem_set, timeout, keep_going=keep_going)
+    # the built key of an earlier check of the same file is reused (check/keycache.py)
+    solved = solve_cached(problem_set, key_path, timeout, keep_going)
     solutions = [s for s in solved if s.solved]
     unsolved = {s.problem.id: s for s in solved if not s.solved}
     contexts = {}
