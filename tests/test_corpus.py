@@ -17,12 +17,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "corpus"
 
-# Measured today (see the commit and docs/checking.md); raise them as the reader improves.
-# 2026-11-24, the reader of main (980 answers): agreement 50.8%, wrong accepted 0, unparseable
-# 42.1% (ama564 63.6%, cs189 41.7%, dsga1008 30.4%, nndl 80.3%).
-MIN_AGREEMENT = {"ama564_a1": 63.0, "nndl_hw1": 85.0, "dsga1008_hw1": 30.0, "cs189_hw": 41.0}
-MIN_TOTAL_AGREEMENT = 50.0
-MAX_UNPARSEABLE = 43.0
+# Measured today (see the commits and docs/checking.md); raise them as the reader improves.
+# 2026-11-24, the reader of main, 1036 answers: agreement 52.2%, wrong accepted 0, unparseable
+# 40.4% (ama564 63.6%, cs189 45.7%, dsga1008 30.6%, nndl 85.2%).
+MIN_AGREEMENT = {"ama564_a1": 63.0, "nndl_hw1": 85.0, "dsga1008_hw1": 30.0, "cs189_hw": 45.0}
+MIN_TOTAL_AGREEMENT = 52.0
+MAX_UNPARSEABLE = 41.0
 
 
 def _bench():
