@@ -100,7 +100,7 @@ def test_corpus_verdicts_do_not_change_under_load():
     subset = [e for k, e in enumerate(entries)
               if any(h in e.label for h in heavy) or k % 9 == 0]
     quiet = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
-    burners = [_burn() for _ in range(max(2, (os.cpu_count() or 1)))]
+    burners = [_burn() for _ in range(min(4, max(2, os.cpu_count() or 1)))]
     try:
         loaded = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
     finally:
