@@ -29,25 +29,17 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
 from ..budget import time_budget
-from ..derive.branches import kink_arguments
 from ..errors import SolveTimeout
-from ..verify import mp_value
 from .context import Context
+from .base import Math, Read, Unreadable
+from .chain import grade_chain, last_after
+from .feedback import diagnose_scalar
 from .indexed import read_general, substitute_components
-from .latex import Read, Unreadable
+from .numeric import POINTS, REL_TOL, _close, _num, sample_points
 from .read import read_shape
 
-POINTS = 8
-REL_TOL = 1e-9
 DECIMAL_RTOL = 1e-3
 SIMPLIFY_SECONDS = 3.0
-
-
-@dataclass(frozen=True)
-class Math:
-    """A mathematical part of a feedback sentence."""
-
-    value: Any
 
 
 Feedback = tuple[Any, ...]  # str | Math parts
@@ -59,38 +51,6 @@ class Outcome:
     got: Any = None  # the student's answer as read (display form)
     feedback: Feedback = ()
     method: str = ""
-
-
-# --- numbers and points ------------------------------------------------------------------
-
-
-def _num(expr) -> complex | None:
-    try:
-        value = mp_value(expr)
-    except Exception:  # noqa: BLE001 - no finite value, whatever the reason (zoo, nan, …)
-        return None
-    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-        return None
-    return value
-
-
-def _close(a: complex, b: complex, tol: float) -> bool:
-    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
-
-
-def sample_points(ctx: Context, exprs: list[sp.Basic], rng: random.Random,
-                  count: int = POINTS) -> list[dict]:
-    """Random points of the domain, each away from every kink of ``exprs``."""
-    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
-    kinks = [k for e in exprs for k in kink_arguments(e)]
-    points: list[dict] = []
-    for _ in range(count * 8):
-        if len(points) >= count:
-            break
-        at = {s: ctx.domain(s).sample(rng) for s in symbols}
-        if all((v := _num(k.subs(at))) is None or abs(v) > 1e-6 for k in kinks):
-            points.append(at)
-    return points
 
 
 # --- scalars -------------------------------------------------------------------------------
@@ -105,11 +65,6 @@ def _symbolic_zero(diff: sp.Expr, label: str) -> bool:
             return simple == 0 or sp.simplify(sp.expand(sp.piecewise_fold(simple))) == 0
     except (SolveTimeout, TypeError, ValueError, NotImplementedError, RecursionError):
         return False
-
-
-def _foreign(ctx: Context, got: sp.Basic, expected: sp.Basic) -> list[sp.Symbol]:
-    known = set(ctx.symbols.values()) | set(expected.free_symbols)
-    return sorted((s for s in got.free_symbols if s not in known), key=lambda s: s.name)
 
 
 def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
@@ -146,133 +101,6 @@ def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
     if checked == 0:
         return False, "numeric", [({}, None, None)]
     return not differ, "numeric", differ
-
-
-def diagnose_scalar(ctx: Context, label: str, expected, got: Read, differ) -> list:
-    """What a teacher would write next to a wrong expression or number."""
-    e, g = expected, got.value
-    notes: list = []
-    foreign = _foreign(ctx, g, e)
-    if foreign:
-        names = ", ".join(sp.sstr(s) for s in foreign)
-        return [f"uses {names}, which the key's answer does not (it is in terms of "
-                + (", ".join(sorted(sp.sstr(s) for s in e.free_symbols)) or "numbers only")
-                + ")"]
-    if e.has(sp.oo, -sp.oo) or g.has(sp.oo, -sp.oo):
-        other = _matching_sibling(ctx, label, g)
-        if other:
-            return [other]
-        return ["the key's value is ", Math(e)]
-    sibling = _matching_sibling(ctx, label, g)
-    if sibling:
-        return [sibling]
-    if e.is_number and not g.is_number:
-        return ["the key's answer is the number ", Math(e), "; this still depends on "
-                + ", ".join(sorted(sp.sstr(s) for s in g.free_symbols))]
-    if _is_zero_sum(ctx, label, e + g):
-        return ["sign error: this is the negative of the key's answer"]
-    if e.is_number and g.is_number:
-        # a wrong number: a factor or a shift says nothing a teacher would write
-        return _close_number(e, g, differ)
-    ratio = _constant(ctx, label, g / e) if e != 0 else None
-    if ratio is not None and ratio != 0:
-        return ["off by a constant factor: this is ", Math(ratio), " times the key's answer"]
-    shift = _constant(ctx, label, g - e)
-    if shift is not None:
-        return ["off by a constant: this is the key's answer plus ", Math(shift)]
-    if differ and differ[0][0]:
-        at, ve, vg = differ[0]
-        where = ", ".join(f"{sp.sstr(s)} = {sp.sstr(v)}" for s, v in at.items())
-        notes.append(f"differs from the key at {where}: the key gives {_short(ve)}, "
-                     f"this gives {_short(vg)}")
-    if isinstance(e, sp.Piecewise) or isinstance(g, sp.Piecewise) or e.has(sp.Heaviside):
-        region = _wrong_region(ctx, e, g, differ)
-        if region:
-            notes.insert(0, region)
-    return notes
-
-
-def _close_number(e, g, differ) -> list:
-    ve, vg = _num(e), _num(g)
-    if ve is not None and vg is not None and ve != 0:
-        rel = abs(vg - ve) / abs(ve)
-        if rel < 0.05:
-            return [f"close, but off by {100 * rel:.2g}% (decimals are accepted within the "
-                    "tolerance)"]
-    return ["the key's answer is ", Math(e)]
-
-
-def _short(v) -> str:
-    if v is None:
-        return "no finite value"
-    if abs(v.imag) < 1e-12:
-        return f"{v.real:.6g}"
-    return f"{v.real:.6g}{v.imag:+.6g}i"
-
-
-def _matching_sibling(ctx: Context, label: str, g) -> str | None:
-    """``this is the limit at −∞``: the value equals another answer of the same problem."""
-    for other, value in ctx.answers.items():
-        if other == label or not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr):
-            continue
-        if value.has(sp.oo, -sp.oo) != g.has(sp.oo, -sp.oo):
-            continue
-        try:
-            equal = value == g or (value.is_number and g.is_number and _num(value) is not None
-                                   and _num(g) is not None and _close(_num(value), _num(g), 1e-12))
-        except TypeError:
-            equal = False
-        if equal and value != ctx.answers.get(label):
-            if ".limit(" in other and ".limit(" in label and other.split(".limit(")[0] == \
-                    label.split(".limit(")[0]:
-                side = other.split(".limit(")[1].rstrip(")")
-                here = label.split(".limit(")[1].rstrip(")")
-                return (f"this is the limit at {_side(side)}, not at {_side(here)}: "
-                        f"the two limits are swapped?")
-            return f"this is the key's value of {other}"
-    return None
-
-
-def _side(text: str) -> str:
-    return {"+oo": "+∞", "-oo": "−∞", "oo": "+∞"}.get(text, text)
-
-
-def _is_zero_sum(ctx: Context, label: str, expr) -> bool:
-    if expr == 0:
-        return True
-    points = sample_points(ctx, [expr], random.Random(f"sign/{label}"), 4)
-    values = [_num(expr.subs(p)) for p in points]
-    return bool(values) and all(v is not None and abs(v) < 1e-9 for v in values)
-
-
-def _constant(ctx: Context, label: str, expr) -> sp.Expr | None:
-    """The value of ``expr`` if it is the same number at every sample point."""
-    if not expr.free_symbols:
-        try:
-            return sp.nsimplify(sp.simplify(expr)) if _num(expr) is not None else None
-        except (TypeError, ValueError):
-            return None
-    points = sample_points(ctx, [expr], random.Random(f"const/{label}"), 4)
-    values = [_num(expr.subs(p)) for p in points]
-    if len(values) < 2 or any(v is None for v in values):
-        return None
-    if all(_close(v, values[0], 1e-9) for v in values):
-        v = values[0]
-        return sp.nsimplify(round(v.real, 10), rational=True) if abs(v.imag) < 1e-12 else None
-    return None
-
-
-def _wrong_region(ctx: Context, e, g, differ) -> str | None:
-    """For piecewise answers: on which side of the kink the answer goes wrong."""
-    wrong = [at for at, _, _ in differ if at]
-    if not wrong or len(e.free_symbols) < 1:
-        return None
-    var = sorted(e.free_symbols, key=lambda s: s.name)[0]
-    signs = {("x < 0" if at[var] < 0 else "x > 0").replace("x", sp.sstr(var))
-             for at in wrong if var in at}
-    if len(signs) == 1:
-        return f"wrong where {signs.pop()}"
-    return None
 
 
 def compare_scalar(ctx: Context, label: str, expected, got: Read, rtol: float) -> Outcome:
@@ -679,9 +507,28 @@ def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> 
             return compare_sequence(ctx, label, list(expected), reader.sequence(text), rtol)
         if isinstance(expected, sp.Set):
             var = set_variable(ctx)
+            text = last_after(text, r"\Rightarrow")
             return compare_set(ctx, label, expected, reader.set(text, var), var)
         if isinstance(expected, sp.Equality):
+            text = last_after(text, r"\Rightarrow")
             return compare_equation(ctx, label, expected, reader.equation(text))
+        if isinstance(expected, sp.MatrixBase):
+            # an answer for every n read whole (its cases split on i = j is not a relation)
+            general = read_general(ctx, label, sp.Matrix(expected), text)
+            if general is not None:
+                return compare_matrix(ctx, label, sp.Matrix(expected), general[0], general[1],
+                                      [[0] * expected.cols for _ in range(expected.rows)], rtol)
+        return grade_chain(ctx, label, expected, text,
+                           lambda member: _judge_member(ctx, label, expected, member, rtol),
+                           reader.expr, Outcome)
+    except Unreadable as exc:
+        return Outcome("unparseable", None, (str(exc),))
+
+
+def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
+    """One member of a chain (or a whole answer) in the shape of the key's answer."""
+    reader = ctx.reader
+    try:
         if isinstance(expected, sp.MatrixBase):
             # an answer for every n (index notation, diag(s) - s s^T) at the key's size
             general = read_general(ctx, label, sp.Matrix(expected), text)

@@ -14,6 +14,7 @@ from sympy.matrices.expressions import MatrixExpr
 from ..assume import Domain, Scope, parse_assumption
 from ..parse import Namespace
 from .latex import Vocabulary
+from .notation import publish
 from .read import Reader
 
 
@@ -30,7 +31,8 @@ def _functions() -> dict[str, tuple]:
         "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "erf": sp.erf,
         "sgn": sp.sign, "sign": sp.sign, "max": sp.Max, "min": sp.Min,
         "relu": lambda u: sp.Max(0, u), "softplus": lambda u: sp.log(1 + sp.exp(u)),
-        "abs": sp.Abs, "sqrt": sp.sqrt,
+        "abs": sp.Abs, "sqrt": sp.sqrt, "sech": sp.sech, "csch": sp.csch, "coth": sp.coth,
+        "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
     }.items()}
     same.update({
         "sigma": (sigmoid, SIGMA), "sigmoid": (sigmoid, SIGMA), "logistic": (sigmoid, SIGMA),
@@ -50,6 +52,7 @@ class Context:
     scope: Scope
     symbols: dict[str, sp.Basic]
     reader: Reader
+    notation: dict[str, Any] = dataclasses.field(default_factory=dict)  # the statement's names
 
     def domain(self, sym: sp.Symbol) -> Domain:
         if sym.name in self.scope.domains:
@@ -171,6 +174,23 @@ def build_context(problem, solution) -> Context:
         display_ns = Namespace(symbols=dict(alias), functions=shown, make_symbol=resolve)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
+    default = None
+    if problem.kind == "derivative" and isinstance(getattr(problem.spec, "var", None), str):
+        default = resolve(problem.spec.var)
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
-                       applied=frozenset(applied), matrix=is_matrix, ops=ops)
-    return Context(problem, answers, scope, symbols, Reader(vocab, ns, display_ns))
+                       applied=frozenset(applied), matrix=is_matrix, ops=ops,
+                       default_argument=default)
+    reader = Reader(vocab, ns, display_ns)
+    taken = set(symbols) | {a for n in symbols for a in _aliases(n)}
+
+    def define(name: str, value) -> None:
+        # a name of the statement's notation: read as its value wherever the student uses it
+        for a in _aliases(name):
+            if a not in taken:
+                alias[a] = value
+                for namespace in {id(ns): ns, id(display_ns): display_ns}.values():
+                    namespace.symbols[a] = value
+
+    notation = publish(problem, solution, reader.expr,
+                       lambda n: n in taken or n.replace("_", "") in taken, define)
+    return Context(problem, answers, scope, symbols, reader, notation)

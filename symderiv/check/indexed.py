@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-from .latex import Unreadable
+from .base import Unreadable
 
 INDEX_ROW, INDEX_COL = "i", "j"
 MAX_SIZE = 8  # keys larger than this are compared as written (n² instances to read)

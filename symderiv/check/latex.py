@@ -30,15 +30,16 @@ from sympy.core.function import AppliedUndef
 
 from ..errors import BadInput
 from ..parse import MAX_INT_DIGITS, power_refusal
+from .base import Read, Unreadable
+from .conditions import read_condition
+from .normalise import MAX_LATEX, normalise, split_top
 
-MAX_LATEX = 600
+__all__ = ["MAX_LATEX", "Read", "Unreadable", "Vocabulary", "normalise", "read_scalar",
+           "split_top", "explicit_products"]
+
 MAX_NODES = 600
 MAX_DEPTH = 200  # the grammar nests a sum of n terms n deep
 MAX_NESTING = 12  # placeholders inside placeholders (function arguments)
-
-
-class Unreadable(Exception):
-    """The answer cannot be read; the message says why, in words a student understands."""
 
 
 # --- placeholders --------------------------------------------------------------------
@@ -102,6 +103,7 @@ class Vocabulary:
     applied: frozenset[str] = frozenset()
     matrix: Callable[[sp.Basic], bool] = lambda e: False
     ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
+    default_argument: Any = None  # x in a derivative problem: σ alone, tanh² alone mean σ(x), tanh²(x)
 
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
@@ -120,7 +122,12 @@ CONSTANT_NAMES = {"pi": sp.pi}
 # commands that are functions whatever follows (\tanh x); Greek letters are functions
 # (σ, Φ, φ) only when an opening parenthesis follows
 FUNCTION_COMMANDS = {"exp", "log", "ln", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max",
-                     "min", "erf", "sgn", "sign"}
+                     "min", "erf", "sgn", "sign", "sech", "csch", "coth", "sec", "csc", "cot"}
+# σ_tanh(x), σ_{\text{ReLU}}(x): the statement's name for an activation, by its subscript
+_NAMED_ACTIVATION = re.compile(r"_\s*\{?\s*(?:\\(?:text|mathrm|operatorname)\s*\{)?\s*\\?"
+                               r"([A-Za-z]{2,12})\s*\}?\s*\}?")
+# f(θ⁰), f(\theta^{T}), f(x_0): the value of f at an iterate, written f_0 in the key
+_AT_ITERATE = re.compile(r"\(\s*(?:\\[A-Za-z]+|[A-Za-z])\s*(?:\^|_)\s*\{?\s*([0-9]+|[A-Za-z])\s*\}?\s*\)")
 
 
 # --- stage 1: rewriting ------------------------------------------------------------------
@@ -135,7 +142,6 @@ def _command_at(text: str, i: int) -> re.Match:
 
 
 _DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d*|\.\d+)(?![\w.])")
-_BIGINT = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
 
 
 def _group(text: str, start: int) -> tuple[str, int]:
@@ -177,72 +183,6 @@ def _skip_spaces(text: str, i: int) -> int:
     return i
 
 
-def split_top(text: str, separators: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Split ``text`` at separators outside every bracket: [(piece, separator before it)]."""
-    pieces: list[tuple[str, str]] = []
-    depth = 0
-    start, before = 0, ""
-    i = 0
-    while i < len(text):
-        if text.startswith(r"\{", i) or text.startswith(r"\left", i):
-            depth += text.startswith(r"\{", i)
-            i += 2 if text.startswith(r"\{", i) else 5
-            continue
-        if text.startswith(r"\}", i):
-            depth -= 1
-            i += 2
-            continue
-        ch = text[i]
-        if ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            depth -= 1
-        elif depth == 0:
-            for sep in separators:
-                if text.startswith(sep, i):
-                    # \le must not match \left; \in must not match \infty
-                    after = text[i + len(sep): i + len(sep) + 1]
-                    if sep[0] == "\\" and sep[-1].isalpha() and after.isalpha():
-                        continue
-                    pieces.append((text[start:i], before))
-                    before = sep
-                    i += len(sep)
-                    start = i
-                    break
-            else:
-                i += 1
-            continue
-        i += 1
-    pieces.append((text[start:], before))
-    return pieces
-
-
-def normalise(text: str) -> str:
-    """Strip math delimiters, sizing and spacing commands; refuse what is too large."""
-    if len(text) > MAX_LATEX:
-        raise Unreadable(f"the answer is too long ({len(text)} characters; the limit is "
-                         f"{MAX_LATEX})")
-    if _BIGINT.search(text):
-        raise Unreadable(f"a number has more than {MAX_INT_DIGITS} digits")
-    s = text.strip()
-    if re.search(r"(?<!\\)(\\\\)*\\$", s):
-        raise Unreadable("a backslash ends the answer")
-    for opener, closer in (("$$", "$$"), ("$", "$"), (r"\[", r"\]"), (r"\(", r"\)")):
-        if s.startswith(opener) and s.endswith(closer) and len(s) >= len(opener) + len(closer):
-            s = s[len(opener): len(s) - len(closer)].strip()
-            break
-    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)\s*\.", " ", s)
-    s = re.sub(r"\\(left|right|[bB]igg?[lr]?)(?![A-Za-z])", " ", s)
-    s = re.sub(r"\\(displaystyle|textstyle|limits|nolimits|quad|qquad)(?![A-Za-z])", " ", s)
-    s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
-    s = s.replace("~", " ")
-    s = "".join(_UNICODE.get(ch, ch) for ch in s)
-    s = re.sub(r"[.,;]\s*$", "", s).strip()
-    if not s:
-        raise Unreadable("the answer is empty")
-    return s
-
-
 def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
     """Replace everything the grammar cannot read by placeholders (see the module doc)."""
     if depth > MAX_NESTING:
@@ -277,7 +217,7 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
                 if len(split_top(inside, (",",))) > 1:
                     raise Unreadable("a list or an interval is not an expression here")
                 read = read_scalar(inside, vocab, depth + 1)
-                if _TRANSPOSE_MARK.match(text, end):
+                if _transpose_at(text, end, vocab):
                     i = _transposed(text, end, read.value, read.display, ph, vocab, out)
                 else:
                     out.append(ph.add(read.value, read.display))
@@ -312,10 +252,6 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
     return explicit_products("".join(out))
 
 
-_UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "·": r"\cdot ",
-            "×": r"\times ", "−": "-", "σ": r"\sigma ", "α": r"\alpha ", "β": r"\beta ",
-            "τ": r"\tau ", "θ": r"\theta ", "η": r"\eta ", "λ": r"\lambda ", "π": r"\pi ",
-            "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}"}
 _PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
 
 
@@ -380,13 +316,24 @@ _TRANSPOSE_MARK = re.compile(r"\s*(\^\s*(\{\s*(T|\\top|\\intercal|\\mathsf\s*\{T
                              r"\s*\}|T(?![A-Za-z])|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))|')")
 
 
+# w^Tx, X^TXw: with matrices, ^T directly followed by a factor is still a transpose
+_TIGHT_TRANSPOSE = re.compile(r"\s*\^\s*(T|\\top)(?=[A-Za-z(\\])")
+
+
+def _transpose_at(text: str, k: int, vocab: Vocabulary) -> re.Match | None:
+    m = _TRANSPOSE_MARK.match(text, k)
+    if m is None and vocab.ops is not None and vocab.ops.transpose is not None:
+        m = _TIGHT_TRANSPOSE.match(text, k)
+    return m
+
+
 def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Vocabulary,
                 out: list) -> int | None:
     """If a transpose mark (``^T``, ``^\\top``, ``'``) follows at ``k``: emit the transposed
     value as one placeholder and return the index after the mark; else None.
 
     The grammar cannot read ``w^{…} x``, so ``wᵀ`` becomes a single placeholder."""
-    m = _TRANSPOSE_MARK.match(text, k)
+    m = _transpose_at(text, k, vocab)
     if not m:
         return None
     if vocab.ops is not None and vocab.ops.transpose is not None:
@@ -427,6 +374,10 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     k = _skip_spaces(text, j)
     if word in vocab.applied and text[k: k + 1] == "(":
         return _call(word, text, j, ph, vocab, depth, out)
+    at = _AT_ITERATE.match(text, k) if len(word) == 1 else None
+    if at and vocab.known(f"{word}_{at.group(1)}") and word not in vocab.applied:
+        out.append(ph.add(vocab.resolve_symbol(f"{word}_{at.group(1)}")))
+        return at.end()
     if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
         return _indicator(text, j, ph, vocab, depth, out)
     if len(word) > 1:
@@ -436,7 +387,7 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
         out.append(" ".join(word[:-1]) + " ")
         i = j - 1
     name, k = _name_with_subscript(text[j - 1], text, j)
-    if name != text[j - 1] or _TRANSPOSE_MARK.match(text, k):
+    if name != text[j - 1] or _transpose_at(text, k, vocab):
         sym = sp.E if name == "e" and not vocab.known("e") else vocab.resolve_symbol(name)
         after = _transposed(text, k, sym, sym, ph, vocab, out)
         if after is not None:
@@ -530,6 +481,16 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     k = _skip_spaces(text, j)
     if name in GREEK and name in vocab.functions and text[k: k + 1] == "(":
         return _call(name, text, j, ph, vocab, depth, out)
+    named = _NAMED_ACTIVATION.match(text, j) if name == "sigma" else None
+    if named and named.group(1).lower() in vocab.functions and \
+            text[_skip_spaces(text, named.end()): _skip_spaces(text, named.end()) + 1] in {"(", "^"}:
+        return _call(named.group(1).lower(), text, named.end(), ph, vocab, depth, out)
+    if name == "{":  # \{ … \} as a bracket
+        inside, end = _group(text, i)
+        read = read_scalar(inside, vocab, depth + 1)
+        out.append(ph.add(read.value, read.display))
+        ph.decimals += read.decimals
+        return end
     if name in CONSTANT_NAMES:
         out.append(ph.add(CONSTANT_NAMES[name]))
         return j
@@ -607,13 +568,15 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         inside, j = _group(text, j)
         args = [read_scalar(a, vocab, depth + 1)
                 for a, _ in split_top(inside, (",",))]
-    elif j < len(text):
+    elif j < len(text) and (vocab.default_argument is None or _BARE_ARGUMENT.match(text, j)):
         # \ln x, \tanh 2x, \ln x^2: the argument is the factor that follows
         m = _BARE_ARGUMENT.match(text, j)
         if not m:
             raise Unreadable(f"{fname} needs an argument")
         args = [read_scalar(m.group(0), vocab, depth + 1)]
         j = m.end()
+    elif vocab.default_argument is not None:  # 1 - \tanh^2: the problem's variable
+        args = [Read(vocab.default_argument, vocab.default_argument)]
     else:
         raise Unreadable(f"{fname} needs an argument")
     value_of, display_of = vocab.functions[fname]
@@ -630,8 +593,6 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
 
 def _indicator(text, j, ph, vocab, depth, out) -> int:
     inside, j = _group(text, j)
-    from .read import read_condition  # conditions use the same relation splitter
-
     cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
     value = sp.Piecewise((1, cond.value), (0, True))
     out.append(ph.add(value, value))
@@ -641,20 +602,30 @@ def _indicator(text, j, ph, vocab, depth, out) -> int:
 # --- stages 2 and 3: parsing and rebuilding -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Read:
-    """A student's expression: the value to compare and the form to show back."""
-
-    value: sp.Basic
-    display: sp.Basic
-    decimals: int = 0
+def shorthand(text: str, vocab: Vocabulary) -> str:
+    """σ(1 − σ): in a problem with one variable x, a Greek function written alone means σ(x);
+    once one σ stands alone, every σ not applied to x is σ(x) (so the bracket is a product)."""
+    x = vocab.default_argument
+    if x is None:
+        return text
+    for name in ("sigma", "phi", "varphi", "Phi"):
+        if name not in vocab.functions or vocab.known(name):
+            continue
+        command = re.compile(r"\\%s(?![A-Za-z])" % name)
+        alone = [m for m in command.finditer(text)
+                 if not re.match(r"\s*(\(|\^|_)", text[m.end():])]
+        if alone:
+            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))" % (name, re.escape(str(x))))
+            text = applied.sub(lambda m: m.group(0) + "(" + str(x) + ")", text)
+    return text
 
 
 def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     """Read one expression (no relation, no environment)."""
     ph = Placeholders()
     try:
-        source = _rewrite(normalise(text) if depth == 0 else text, ph, vocab, depth)
+        source = _rewrite(shorthand(normalise(text), vocab) if depth == 0 else text, ph, vocab,
+                          depth)
         if not source.strip():
             raise Unreadable("an expression is empty")
         tree = _parse(source)
@@ -664,7 +635,7 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     except RecursionError:
         raise Unreadable("the answer is nested too deeply") from None
     except BadInput as exc:  # the matrix namespace refusing a product of wrong shapes
-        raise Unreadable(exc.message) from None
+        raise Unreadable(_plain_message(exc.message)) from None
     except (TypeError, ValueError, NotImplementedError, ArithmeticError, AttributeError) as exc:
         # SymPy refusing to combine the parts (a matrix power, a condition as an argument …)
         raise Unreadable(f"cannot combine the parts of the answer ({type(exc).__name__})") \
@@ -672,6 +643,15 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
     if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
         raise Unreadable("expected an expression here, not a condition")
     return Read(value, display, ph.decimals)
+
+
+def _plain_message(message: str) -> str:
+    """The matrix namespace's messages in the student's notation: ``X*X.T*w`` → ``X·Xᵀ·w``,
+    ``m x 1`` → ``m×1``."""
+    message = re.sub(r"(\w|\))\.T\b", r"\1ᵀ", message)
+    message = re.sub(r"(?<=\S)\*\*(?=\S)", "^", message)
+    message = re.sub(r"(?<=\S)\*(?=\S)", "·", message)
+    return re.sub(r"\b(\w+) x (\w+)\b", r"\1×\2", message)
 
 
 def _parser():

@@ -17,22 +17,26 @@ import sympy as sp
 
 from ..errors import BadInput
 from ..parse import Namespace, parse_expression
-from .latex import Read, Unreadable, Vocabulary, normalise, read_scalar, split_top
+from .base import Read, Unreadable
+from .conditions import AND_WORDS, OR_WORDS, RELATIONS, read_condition
+from .latex import Vocabulary, read_scalar
+from .normalise import looks_latex as _looks_latex, normalise, split_top
 
-RELATIONS = (
-    (r"\leqslant", sp.Le), (r"\geqslant", sp.Ge), (r"\leq", sp.Le), (r"\geq", sp.Ge),
-    (r"\neq", sp.Ne), (r"\le", sp.Le), (r"\ge", sp.Ge), (r"\ne", sp.Ne),
-    ("<=", sp.Le), (">=", sp.Ge), ("==", sp.Eq), ("!=", sp.Ne), ("≤", sp.Le), ("≥", sp.Ge),
-    ("≠", sp.Ne), ("<", sp.Lt), (">", sp.Gt), ("=", sp.Eq),
-)
-AND_WORDS = (r"\text{ and }", r"\text{and}", r"\mathrm{and}", r"\land", r"\wedge", " and ",
-             "&&", ",")
-OR_WORDS = (r"\text{ or }", r"\text{or}", r"\mathrm{or}", r"\lor", r"\vee", " or ", "||",
-            r"\cup", "∪")
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
+# an iterate count that is ∞: "never", "does not converge", "\text{never}", "\infty (diverges)"
+NEVER = re.compile(r"^\s*\$*\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(never|does\s+not\s+converge|"
+                   r"doesn't\s+converge|diverges|it\s+diverges|no\s+such\s+\w+|not\s+reached|"
+                   r"never\s+reached|infinite(ly\s+many)?|infinity)\s*(\([^()]*\))?\s*\}?\s*[.!]?"
+                   r"\s*\$*\s*$",
+                   re.IGNORECASE)
 MATRIX_ENV = re.compile(r"^\\begin\{([pbBvV]?matrix|array)\}(\{[^}]*\})?(.*)\\end\{\1\}"
                         r"\s*(\^\s*(\{\s*(\\top|T|\\intercal|\\mathsf\{T\})\s*\}|\\top|T)|')?$",
                         re.S)
+_TRANSPOSE = r"(\^\s*(?:\{\s*(?:\\top|T)\s*\}|\\top|T)|'|\.T)"
+_WRAPPED_ENV = re.compile(r"\s*[(\[]\s*(\\begin\{(?:[pbBvV]?matrix|array)\}.*\\end\{(?:[pbBvV]?matrix|array)\})"
+                          r"\s*[)\]]\s*" + _TRANSPOSE + r"?\s*", re.S)
+_BRACKETED = re.compile(r"\s*[(\[](.*)[)\]]\s*" + _TRANSPOSE + r"?\s*", re.S)
+_ENTRY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+|\\frac\{[+-]?\d+\}\{\d+\}|\d+/\d+)")
 CASES_ENV = re.compile(r"^\\begin\{cases\}(.*)\\end\{cases\}$", re.S)
 
 
@@ -51,6 +55,13 @@ class Reader:
 
         ``latex`` forces the LaTeX reading (cells of a LaTeX matrix or cases environment).
         """
+        read = self._expr(text, latex)
+        _refuse_matrix_powers(read.value)
+        return read
+
+    def _expr(self, text: str, latex: bool = False) -> Read:
+        if NEVER.match(text):
+            return Read(sp.oo, sp.oo)
         if latex or _looks_latex(text):
             body = normalise(text)
             m = CASES_ENV.match(body)
@@ -176,31 +187,42 @@ class Reader:
     # -- matrices, lists, shapes ----------------------------------------------------------
 
     def matrix(self, text: str) -> tuple[sp.Matrix, sp.Matrix, list[list[int]]]:
-        """A matrix: (value, display, decimals per entry)."""
-        if _looks_latex(text):
-            body = normalise(text)
-            m = MATRIX_ENV.match(body)
-            if m:
-                rows = [[self.expr(c, latex=True) for c in row.split("&")]
-                        for row in _rows(m.group(3))]
-                return _as_matrix(rows, transpose=bool(m.group(4)))
-            m = re.fullmatch(r"\s*[(\[](.*)[)\]]\s*(\^\s*(\{\s*(\\top|T)\s*\}|\\top|T)|')?\s*",
-                             body, re.S)
-            if m and len(split_top(m.group(1), (",",))) > 1:
-                entries = [[self.expr(p, latex=True)] for p, _ in split_top(m.group(1), (",",))]
-                return _as_matrix(entries, transpose=bool(m.group(2)))
-            single = self.expr(body)
-            return _as_matrix([[single]], transpose=False)
-        body = text.strip()
-        if body.startswith("[") and body.endswith("]"):
-            items = [p for p, _ in split_top(body[1:-1], (",",))]
-            if all(i.strip().startswith("[") for i in items):
-                rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
-                        for i in items]
-            else:
-                rows = [[self.expr(i)] for i in items]
-            return _as_matrix(rows, transpose=False)
-        single = self.expr(body)
+        """A matrix: (value, display, decimals per entry).
+
+        ``\\begin{pmatrix}…``, ``\\left(\\begin{array}{c}…\\end{array}\\right)``, ``(0.6, 1.1)^T``
+        (a column, transposed), ``[[0, 1.3]]``, ``[0 \\quad 1.3]`` and ``[0 1.3]`` (a row: numbers
+        side by side in a bracket are entries, not a product), ``[0; 1.3]`` (rows).
+        """
+        latex = _looks_latex(text)
+        body = normalise(text) if latex else re.sub(r"[.;,]\s*$", "", text.strip())
+        m = _WRAPPED_ENV.fullmatch(body)
+        if m:  # \left( \begin{array}{c} … \end{array} \right)
+            body = m.group(1) + (m.group(2) or "")
+        m = MATRIX_ENV.match(body)
+        if m:
+            rows = [[self.expr(c, latex=True) for c in row.split("&")]
+                    for row in _rows(m.group(3))]
+            return _as_matrix(rows, transpose=bool(m.group(4)))
+        m = _BRACKETED.fullmatch(body)
+        if m:
+            inner, transpose = m.group(1), bool(m.group(2))
+            items = [p for p, _ in split_top(inner, (",",))]
+            nested = not latex and all(i.strip().startswith("[") and i.strip().endswith("]")
+                                       for i in items)
+            if len(items) > 1 or nested:
+                if nested:
+                    rows = [[self.expr(c) for c, _ in split_top(i.strip()[1:-1], (",",))]
+                            for i in items]
+                    return _as_matrix(rows, transpose=transpose)
+                # a tuple is a column vector, with or without the ᵀ that says so: (1, 2, 3)ᵀ
+                return _as_matrix([[self.expr(i, latex=latex)] for i in items], transpose=False)
+            lines = [p for p, _ in split_top(inner, (";",))]
+            tokens = [line.split() for line in lines]
+            if (len(lines) > 1 or len(tokens[0]) > 1) and \
+                    all(t and all(_ENTRY.fullmatch(x) for x in t) for t in tokens):
+                rows = [[self.expr(x, latex=latex) for x in t] for t in tokens]
+                return _as_matrix(rows, transpose=transpose)
+        single = self.expr(body, latex=latex)
         if isinstance(single.value, sp.MatrixBase):
             return single.value, single.display, [[single.decimals] * single.value.cols
                                                   for _ in range(single.value.rows)]
@@ -214,28 +236,23 @@ class Reader:
                 if len(split_top(body, (",",))) == 1:
                     body = inner
                 break
-        return [self.expr(p) for p, _ in split_top(body, (",",))]
+        items = [p for p, _ in split_top(body, (",",))]
+        if len(items) > 1 and items[-1].strip() in {r"\ldots", "...", "…"}:
+            items = items[:-1]  # "0, 50, 75, \ldots": the values given
+        return [self.expr(p) for p in items]
 
 
-def read_condition(text: str, read: Callable[[str], Read]) -> Read:
-    """``0 < α < 2``, ``x > 0 and y \\le 1``, ``a x > x`` → a SymPy boolean."""
-    body = text.strip()
-    ors = split_top(body, OR_WORDS)
-    if len(ors) > 1:
-        parts = [read_condition(p, read).value for p, _ in ors]
-        return Read(sp.Or(*parts), sp.Or(*parts))
-    ands = split_top(body, AND_WORDS)
-    if len(ands) > 1:
-        parts = [read_condition(p, read).value for p, _ in ands]
-        return Read(sp.And(*parts), sp.And(*parts))
-    ops = dict(RELATIONS)
-    chain = split_top(body, tuple(op for op, _ in RELATIONS))
-    if len(chain) < 2:
-        raise Unreadable("expected a condition such as 0 < alpha < 2")
-    operands = [read(p).value for p, _ in chain]
-    relations = [ops[sep](a, b) for a, b, (_, sep) in zip(operands, operands[1:], chain[1:])]
-    value = sp.And(*relations)
-    return Read(value, value)
+def _refuse_matrix_powers(value) -> None:
+    """``A^{Tx}``, ``A^{y}``: a matrix to a power that is not a whole number means nothing here
+    (and costs seconds to evaluate at a concrete size); it is a misread transpose or a typo."""
+    from sympy.matrices.expressions import MatPow
+
+    if not isinstance(value, sp.Basic):
+        return
+    for power in value.atoms(MatPow):
+        if not (power.exp.is_Integer):
+            raise Unreadable(f"a matrix to the power {sp.sstr(power.exp)}: a matrix power must be a "
+                             "whole number (for a transpose write A^T)")
 
 
 def _rows(body: str) -> list[str]:
@@ -258,10 +275,6 @@ def _as_matrix(rows: list[list[Read]], transpose: bool):
         value, display = value.T, display.T
         decimals = [list(col) for col in zip(*decimals)]
     return value, display, decimals
-
-
-def _looks_latex(text: str) -> bool:
-    return any(ch in text for ch in "\\{}$")
 
 
 _DECIMAL_LITERAL = re.compile(r"(?<![\w.])\d*\.\d+")
@@ -301,6 +314,17 @@ def describe(value: Any) -> str:
         return " ∪ ".join(describe(a) for a in value.args)
     if value == sp.EmptySet:
         return "∅"
+    if isinstance(value, sp.Equality):  # F(q) = tau, never Eq(F(q), tau)
+        return describe(value.lhs) + " = " + describe(value.rhs)
     from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
 
-    return PlainPrinter().doprint(value)
+    text = PlainPrinter().doprint(value)
+    text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
+    text = text.replace("**", "^")
+    return re.sub(r"\b(" + "|".join(_GREEK_LETTERS) + r")\b(?!\()",
+                  lambda m: _GREEK_LETTERS[m.group(1)], text)
+
+
+_GREEK_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
+                  "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "tau": "τ",
+                  "omega": "ω"}

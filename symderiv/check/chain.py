@@ -1,0 +1,186 @@
+"""Grading a chain of relations: which member is the answer, and are the others right too.
+
+When the key's answer is not itself an equation, a student's ``A = B = C`` (or ``A \\approx C``,
+``A \\to C``) is graded by its last member ``C``. The others are checked as a teacher would:
+
+* a member that names a quantity (:mod:`.names`: ``\\frac{\\partial L}{\\partial W^{(1)}}``,
+  ``\\hat y``, ``\\lim_{x \\to -\\infty} …``) must name the labelled one; naming another of the
+  key's quantities is feedback, and makes the answer incorrect when that quantity's value is
+  not the value given (the student answered another part);
+* a member that can be evaluated (every name in it is the key's or defined by the statement's
+  notation) must be equal to the key's answer: a wrong middle step is incorrect, and named;
+* anything else (``f(x; \\theta)``, a limit written out, a name the key does not know) is
+  passed over.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions import MatrixExpr
+
+from .base import Math, Read, Unreadable
+from .names import conflict, of_label, recognise, words
+from .relations import BOUNDS, Member, split_relations
+
+Outcome = Any  # compare.Outcome (not imported: compare imports this module)
+
+
+def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any],
+                read: Callable[[str], Read], outcome_type) -> Any:
+    """``judge(member)`` grades one member in the key's shape; ``read(member)`` reads it."""
+    bound = isinstance(expected, sp.Expr) and not isinstance(expected, MatrixExpr)
+    members = split_relations(text, bounds=bound)
+    named = _only_a_name(ctx, members[-1].text)
+    if named is not None:  # 1.33 = \hat{y}: the value first, the name last
+        values = [k for k, m in enumerate(members) if m.text and recognise(m.text) is None]
+        if values:
+            members = members[: values[-1] + 1]
+            named = None
+    if named is not None:
+        from .compare import Outcome
+        from .names import pretty
+
+        return Outcome("incorrect", None, (f"this only names {pretty(named)}; the question asks "
+                                           "for its value",))
+    if len(members) == 1:
+        return judge(members[0].text)
+    last_bound = max((i for i, m in enumerate(members) if m.relation in BOUNDS), default=-1)
+    if last_bound > 0:  # … ≤ bound: what precedes the last ≤ is not equal to the answer
+        members = [Member("", "")] + members[last_bound:]
+    final = judge(members[-1].text)
+    if final.verdict == "unparseable":
+        return final
+    key_quantity = of_label(label, ctx.problem)
+    notes: list = []
+    for k, member in enumerate(members[:-1]):
+        said = recognise(member.text) if k == 0 or member.relation == "=" else None
+        if said is not None and (k == 0 or said[0] != "value"):
+            verdict = _check_name(ctx, label, expected, said, key_quantity, final, judge)
+            if verdict is not None:
+                if verdict.verdict == "incorrect":
+                    return verdict
+                notes.extend(verdict.feedback)
+            continue
+        if not member.text:
+            continue
+        try:
+            got = read(member.text)
+        except Unreadable:
+            continue
+        if not _evaluable(got.value, expected):
+            continue
+        step = judge(member.text)
+        if step.verdict == "incorrect" and final.verdict == "correct":
+            where = "the left-hand side" if k == 0 else "a middle step"
+            return outcome_type("incorrect", final.got, (
+                f"the last value is right, but {where} is not: ", Math(got.display),
+                " is not equal to it" + _reason(step)), final.method)
+    if notes and final.verdict == "correct":
+        joined = tuple(final.feedback) + (("; ",) if final.feedback else ()) + tuple(notes)
+        return outcome_type(final.verdict, final.got, joined, final.method)
+    return final
+
+
+def _only_a_name(ctx, text: str) -> str | None:
+    """``\\hat{y}`` alone for ŷ: a name the statement gives a value, not the value itself."""
+    quantity = recognise(text)
+    if quantity is None or quantity[0] != "value":
+        return None
+    name = quantity[1]
+    notation = getattr(ctx, "notation", {}) or {}
+    if name in notation or name.replace("_", "") in notation:
+        return name
+    return None
+
+
+def _reason(step) -> str:
+    from .report import feedback_text
+
+    text = feedback_text(step.feedback)
+    return f" ({text})" if text and len(text) < 120 else ""
+
+
+def _check_name(ctx, label, expected, said, key_quantity, final, judge):
+    """None when the name is fine (or not the key's); else an outcome or a note."""
+    if key_quantity is None or not conflict(said, key_quantity):
+        return None
+    other = _label_named(ctx, said, label)
+    if other is None:
+        return _note(final, f"the left-hand side names {words(said)}, but the question asks "
+                            f"for {words(key_quantity)}")
+    other_value = ctx.answers[other]
+    same = _same_value(ctx, other, other_value, expected)
+    if same:
+        return _note(final, f"the left-hand side names {words(said)}; the question asks for "
+                            f"{words(key_quantity)} (the two are equal here)")
+    from .compare import Outcome
+
+    return Outcome("incorrect", final.got, (
+        f"this answers another part: the left-hand side is {words(said)}, but the question "
+        f"asks for {words(key_quantity)}",), final.method)
+
+
+def _note(final, text):
+    from .compare import Outcome
+
+    return Outcome("correct", final.got, (text,), final.method)
+
+
+def _label_named(ctx, said, label) -> str | None:
+    for other in ctx.answers:
+        if other == label:
+            continue
+        q = of_label(other, ctx.problem)
+        if q is not None and q[0] == said[0] and not conflict(said, q) and not conflict(q, said):
+            if said[0] == "d" and said[1] is None and q[1] is not None:
+                continue  # f'(x) names no particular function
+            return other
+    return None
+
+
+def _same_value(ctx, other, a, b) -> bool:
+    try:
+        if isinstance(a, sp.MatrixBase) and a.shape == (1, 1):
+            a = a[0, 0]
+        if isinstance(b, sp.MatrixBase) and b.shape == (1, 1):
+            b = b[0, 0]
+        if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
+            diff = sp.simplify(a - b)
+            return diff == 0 or (hasattr(diff, "is_zero_matrix") and bool(diff.is_zero_matrix))
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return a == b
+
+
+def _evaluable(value, expected) -> bool:
+    """Does ``value`` use only names the key's answer uses (after the notation)?"""
+    if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
+        return False
+    if not isinstance(value, sp.Basic):
+        return False
+    allowed = set(getattr(expected, "free_symbols", set()))
+    if isinstance(expected, (MatrixExpr,)):
+        allowed |= expected.atoms(sp.MatrixSymbol)
+    used = set(value.free_symbols)
+    if isinstance(value, MatrixExpr):
+        used |= value.atoms(sp.MatrixSymbol)
+    if value.atoms(AppliedUndef) - (expected.atoms(AppliedUndef) if isinstance(expected, sp.Basic)
+                                    else set()):
+        return False
+    return used <= allowed
+
+
+def last_after(text: str, relation: str) -> str:
+    """The text after the last top-level ``relation`` (``\\Rightarrow``), or all of it."""
+    members: list[Member] = split_relations(text)
+    cut = [i for i, m in enumerate(members) if m.relation == relation]
+    if not cut:
+        return text
+    from .normalise import looks_latex
+
+    rest = members[cut[-1]:]
+    joined = rest[0].text + "".join(f" {m.relation} {m.text}" for m in rest[1:])
+    return joined if looks_latex(text) or not joined else joined

@@ -1,0 +1,58 @@
+"""Stage 2 of reading an answer: split a chain of relations into its members.
+
+Students write the quantity, the working and the value on one line:
+``\\frac{\\partial L}{\\partial \\hat{y}} = \\hat{y} - y = 1``, ``\\hat{y} \\approx 1.33``,
+``\\lim_{x \\to +\\infty} \\sigma'(x) = 0``, ``\\to 0``. :func:`split_relations` splits the
+(normalised) text at ``=``, ``\\approx``, ``\\to`` and ``\\Rightarrow`` outside every bracket
+(so the ``\\to`` of ``\\lim_{x \\to \\infty}`` stays where it is; ``<=``, ``>=``, ``!=`` and ``==``
+are not split). Which member is graded, and how the others are checked, is :mod:`.chain`'s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .normalise import UNITS, looks_latex, normalise, split_top
+
+SEPARATORS = ("==", ":=", "=", r"\approx", r"\to", r"\Rightarrow", "->", "=>", "≈", "→", "⇒")
+
+
+@dataclass(frozen=True)
+class Member:
+    text: str
+    relation: str  # the relation before this member ("" for the first): "=", "\approx", …
+
+
+def _accept(text: str, i: int, sep: str) -> bool:
+    if sep == "=":
+        before = text[i - 1: i]
+        return before not in {"<", ">", "!", "="} and text[i + 1: i + 2] not in {"=", ">"}
+    return True
+
+
+def prepare(text: str) -> str:
+    """Normalised LaTeX, or plain text stripped of trailing punctuation and a unit word."""
+    if looks_latex(text):
+        return normalise(text)
+    return UNITS.sub("", re.sub(r"[.,;]\s*$", "", text.strip()).strip()).strip()
+
+
+BOUNDS = (r"\le", "<=", "≤")
+
+
+def split_relations(text: str, bounds: bool = False) -> list[Member]:
+    """The members of a chain; an empty first member (``\\approx 1.33``) is left out.
+
+    ``bounds``: also split at ``\\le`` (an upper bound: ``\\min_k \\|…\\|^2 \\le \\frac{2L(…)}{T}``)."""
+    body = prepare(text)
+    pieces = split_top(body, SEPARATORS + (BOUNDS if bounds else ()), _accept)
+    members = [Member(piece.strip(), _canonical(sep)) for piece, sep in pieces]
+    if len(members) > 1 and not members[0].text:
+        members = members[1:]
+    return members
+
+
+def _canonical(sep: str) -> str:
+    return {"==": "=", ":=": "=", "->": r"\to", "=>": r"\Rightarrow", "≈": r"\approx",
+            "→": r"\to", "⇒": r"\Rightarrow"}.get(sep, sep)

@@ -1,0 +1,34 @@
+"""Contexts of the seed keys, solved once per test process (shared by tests/test_read_*.py)."""
+
+from functools import lru_cache
+
+from symderiv.check.compare import DECIMAL_RTOL, compare
+from symderiv.check.context import build_context
+from symderiv.check.report import feedback_text
+from symderiv.solve import solve_set
+from symderiv.spec import load
+
+from .conftest import ROOT
+
+
+@lru_cache(maxsize=None)
+def contexts(name: str) -> dict:
+    out = {}
+    for sol in solve_set(load(ROOT / "problems" / f"{name}.toml")):
+        out[sol.problem.id] = build_context(sol.problem, sol)
+    return out
+
+
+KEY_OF = {"1a": "ama564_a1", "1b": "ama564_a1", "2": "ama564_a1", "3": "ama564_a1",
+          "Q1": "nndl_hw1", "Q2.1": "nndl_hw1", "Q2.2": "nndl_hw1", "Q2.3": "nndl_hw1",
+          "Q3": "nndl_hw1", "Q4": "nndl_hw1"}
+
+
+def judge(full_label: str, text: str, rtol: float = DECIMAL_RTOL, key: str | None = None):
+    pid, label = full_label.split("/", 1)
+    ctx = contexts(key or KEY_OF[pid])[pid]
+    return compare(ctx, label, ctx.answers[label], text, rtol)
+
+
+def said(outcome) -> str:
+    return feedback_text(outcome.feedback)

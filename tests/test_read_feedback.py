@@ -1,0 +1,83 @@
+"""Feedback a teacher would write (symderiv/check/feedback.py): the misleading cases of issue 13
+and the specific ones (sign of a term, a factor 2, an exponent off by one). Feedback never
+shows SymPy syntax (Eq(…), **, oo) or a registry label."""
+
+import re
+
+import pytest
+
+from .read_keys import judge, said
+
+FEEDBACK = [
+    # 𝕀(z < 0) for ReLU′: +1 on one side of the kink and −1 on the other, not "plus 1"
+    ("2c/relu.derivative", r"\mathbb{I}(z < 0)", "cs189_hw",
+     "the two cases are swapped, so this differs from the key at every point: the key's answer "
+     "is 0 where z < 0 and 1 where z > 0"),
+    # max(0, z) for ReLU′: never "plus 0"
+    ("2c/relu.derivative", r"\max(0, z)", "cs189_hw",
+     "right where z < 0, but not where z > 0: there the key's answer is 1, not z"),
+    # swapped leaky-ReLU branches: one sentence, about x (not the parameter a)
+    ("1a/leaky_relu.derivative", r"\begin{cases} a & x > 0 \\ 1 & x < 0 \end{cases}", None,
+     "the two cases are swapped, so this differs from the key at every point: the key's answer "
+     "is a where x < 0 and 1 where x > 0"),
+    ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}", None,
+     "right where x > 0, but not where x < 0: there the key's answer is a, not 0"),
+    # a coincidence of the number 1 is not "the key's value of leaky_relu.limit(+oo)"
+    ("1a/tanh.limit(+oo)", "1", None, "the key's answer is 0"),
+    ("1a/leaky_relu.limit(+oo)", "a", None,
+     "this is the limit at −∞, not at +∞: the two limits are swapped?"),
+    ("1b/forward.loss", "1.33", None, "this is the key's answer to another part: ŷ"),
+    ("Q4/steps_to_tolerance[alpha=0.5]", "never", None, "the key's answer is 7"),
+    # the key's equation in its own notation, not Eq(F(q), tau)
+    ("2/conclusion", r"F(q) = 1 - \tau", None, "not equivalent to the key's F(q) = τ"),
+    # the sign of one term
+    ("1a/sigmoid.derivative", r"\sigma(x)(1+\sigma(x))", None,
+     "sign error in one term: the key's answer has 1 - σ(x) where this has σ(x) + 1"),
+    ("1a/tanh.derivative", r"1 + \tanh^2(x)", None,
+     "sign error in one term: the key's answer has 1 - tanh(x)^2 where this has tanh(x)^2 + 1"),
+    ("1a/sigmoid.derivative", r"\sigma(x)(\sigma(x) - 1)", None,
+     "sign error: this is the negative of the key's answer"),
+    # a factor 2
+    ("1b/backward.dL/dyhat", "2", None, "off by a factor of 2: this is 2 times the key's answer"),
+    ("1b/forward.loss", r"(\hat y - y)^2", None,
+     "off by a factor of 2: this is 2 times the key's answer"),
+    ("1a/sigmoid.derivative", r"2\sigma(x)(1-\sigma(x))", None,
+     "off by a constant factor: this is 2 times the key's answer"),
+    # an exponent off by one
+    ("Q4/closed_form", r"100 - 100(1-\alpha)^{t+1}", None,
+     "an exponent is off by one: the key's answer has (1 - α)^t where this has (1 - α)^(t + 1)"),
+    ("Q4/closed_form", r"100 - 100(1-\alpha)^{t-1}", None,
+     "an exponent is off by one: the key's answer has (1 - α)^t where this has (1 - α)^(t - 1)"),
+    ("1a/sigmoid.derivative", r"\frac{e^{-x}}{(1+e^{-x})^3}", None,
+     "an exponent is off by one: the key's answer has (1 + exp(-x))^(-2) where this has "
+     "(1 + exp(-x))^(-3)"),
+    # still the generic sentences where nothing specific applies
+    ("1a/sigmoid.derivative", r"\sigma(x)(1-\sigma(x)) + 3", None,
+     "off by a constant: this is the key's answer plus 3"),
+    ("1a/sigmoid.limit(+oo)", r"\sigma(x)(1-\sigma(x))", None,
+     "the key's answer is the number 0; this still depends on x"),
+]
+RIGHT = [  # the right neighbours of the wrong answers above
+    ("2c/relu.derivative", r"\mathbb{I}(z > 0)", "cs189_hw"),
+    ("2c/relu.derivative", r"\mathbb{I}(z \geq 0)", "cs189_hw"),
+    ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x > 0 \\ a & x < 0 \end{cases}", None),
+    ("1a/tanh.limit(+oo)", "0", None),
+    ("2/conclusion", r"1 - F(q) = 1 - \tau", None),
+    ("1b/backward.dL/dyhat", "1", None),
+    ("1b/forward.loss", r"\frac{(\hat y - y)^2}{2}", None),
+    ("Q4/closed_form", r"100 - 100(1-\alpha)^{t}", None),
+    ("Q4/closed_form", r"100(1 - (1-\alpha)^{t})", None),
+]
+
+
+@pytest.mark.parametrize("label, text, key, feedback", FEEDBACK)
+def test_feedback(label, text, key, feedback):
+    outcome = judge(label, text, key=key)
+    assert (outcome.verdict, said(outcome)) == ("incorrect", feedback)
+    assert not re.search(r"Eq\(|\*\*|\boo\b|\.limit\(|leaky_relu|Piecewise|Heaviside",
+                         said(outcome))
+
+
+@pytest.mark.parametrize("label, text, key", RIGHT)
+def test_right_neighbours(label, text, key):
+    assert judge(label, text, key=key).verdict == "correct"
