@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "corpus"
 
 # Measured today (see the commits and docs/checking.md); raise them as the reader improves.
-# 2026-11-24, the reader of main, 1036 answers: agreement 52.2%, wrong accepted 0, unparseable
-# 40.4% (ama564 63.6%, cs189 45.7%, dsga1008 30.6%, nndl 85.2%).
-MIN_AGREEMENT = {"ama564_a1": 63.0, "nndl_hw1": 85.0, "dsga1008_hw1": 30.0, "cs189_hw": 45.0}
-MIN_TOTAL_AGREEMENT = 52.0
-MAX_UNPARSEABLE = 41.0
+# 2026-11-24, 1036 answers. The reader of main: agreement 52.2%, wrong accepted 0,
+# unparseable 40.4%. With the reader of branch i13-core (merged here): agreement 67.5%
+# (ama564 99.2%, nndl 98.5%, cs189 61.2%, dsga1008 33.6%: the symbolic networks' tables are
+# the gap), wrong accepted 0, unparseable 25.7%.
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 33.0, "cs189_hw": 61.0}
+MIN_TOTAL_AGREEMENT = 67.0
+MAX_UNPARSEABLE = 26.0
 
 
 def _bench():
