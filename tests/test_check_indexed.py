@@ -85,3 +85,39 @@ def test_indices_put_in_at_each_entry():
         == r"(-s_{1}s_{2})"
     # an index on a name that is neither a component, x nor delta: not read as a general answer
     assert at(r"s_i w_{ij}", 1, 2) is None
+
+
+# Entry by entry against a matrix expression (NNDL Q3 hints "compute the gradient entry by
+# entry"): dL/dW_ij = 2(z_i - y_i) x_j with z = Wx + b (the statement's name); Q2.2:
+# dL/dw_i = (w^T x - y) x_i.
+ENTRY_CASES = [
+    ("Q3/gradient", r"2(z_i - y_i)x_j", "correct", ""),
+    ("Q3/gradient", r"2\left(z_{i} - y_{i}\right) x_{j}", "correct", ""),
+    ("Q3/gradient", r"(z_i - y_i)x_j", "incorrect",
+     "off by a constant factor: the key's answer is 2 times this"),
+    ("Q3/gradient", r"2(z_j - y_j)x_i", "incorrect", "the indices do not fit the shapes"),
+    ("Q3/gradient", r"2(y_i - z_i)x_j", "incorrect", "sign error"),
+    ("Q2.2/gradient", r"(w^T x - y)x_i", "correct", ""),
+    ("Q2.2/gradient", r"(w^T x - y)w_i", "incorrect", "differs from the key's answer entry by entry"),
+]
+
+
+@pytest.fixture(scope="module")
+def entry_results(tmp_path_factory):
+    from symderiv.check import check
+
+    out = {}
+    for k, (label, text, _, _) in enumerate(ENTRY_CASES):
+        path = tmp_path_factory.mktemp("answers") / f"entry{k}.toml"
+        path.write_text(f"[answers]\n\"{label}\" = '''{text}'''\n", encoding="utf-8")
+        (result,) = [r for r in check(KEY, path).results if r.label == label]
+        out[k] = result
+    return out
+
+
+@pytest.mark.parametrize("k", range(len(ENTRY_CASES)))
+def test_entry_by_entry_answer_against_a_matrix_expression(entry_results, k):
+    label, text, verdict, fragment = ENTRY_CASES[k]
+    result = entry_results[k]
+    assert result.verdict == verdict, (text, text_of(result.feedback))
+    assert fragment in text_of(result.feedback)

@@ -34,7 +34,7 @@ from .context import Context
 from .base import Math, Read, Unreadable
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
-from .indexed import read_general, substitute_components
+from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points
 from .read import read_shape
 
@@ -270,6 +270,66 @@ def _same_entries(ea, eb) -> bool:
         if abs(vd) > 1e-20 * max(1.0, abs(vx), abs(vy)):
             return False
     return True
+
+
+def _concrete_trials(ctx: Context, expected, label: str) -> list:
+    """The key at two concrete sizes, as for :func:`_same_matrix_expr`: (explicit key, {name:
+    explicit matrix} for its matrices and the statement's names, {scalar: value})."""
+    rng = random.Random(f"entries/{label}")
+    named = {n: v for n, v in (getattr(ctx, "notation", None) or {}).items()
+             if isinstance(v, (MatrixExpr, sp.MatrixBase))}
+    exprs = [expected, *named.values()]
+    dims = sorted({d for m in exprs for M in m.atoms(sp.MatrixSymbol) for d in M.shape
+                   if isinstance(d, sp.Symbol)}, key=lambda s: s.name)
+    trials = []
+    for trial in range(2):
+        sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
+        subs = {}
+        for M in set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)):
+            r, c = (_dim(x, sizes) for x in M.shape)
+            subs[M] = sp.Matrix(int(r), int(c),
+                                lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                   for m in exprs for s in m.free_symbols
+                   if isinstance(s, sp.Symbol) and s not in sizes}
+        try:
+            explicit = _explicit(expected, sizes, subs, scalars)
+            matrices = {M.name: _explicit(M, sizes, subs, scalars) for M in subs}
+            for name, value in named.items():
+                matrices[name] = _explicit(value, sizes, subs, scalars)
+        except (TypeError, ValueError, sp.ShapeError):
+            return []
+        trials.append((explicit, matrices, scalars))
+    return trials
+
+
+def _entries_outcome(expected, same: bool, wrong) -> Outcome:
+    """The verdict on an answer written entry by entry (see indexed.compare_entries)."""
+    if same:
+        return Outcome("correct", None, (), "numeric")
+    if wrong == "range":
+        return Outcome("incorrect", None, (
+            "the indices do not fit the shapes: i runs over the rows of the key's answer "
+            f"({sp.sstr(expected.shape[0])}), j over its columns ({sp.sstr(expected.shape[1])})",),
+            "numeric")
+    every = wrong[-1] == "all"
+    wrong = [w for w in wrong if w != "all"]
+    ratios = {complex(round((g / w).real, 9), round((g / w).imag, 9))
+              for _, _, g, w in wrong if abs(w) > 1e-12}
+    if every and len(ratios) == 1 and all(abs(w) > 1e-12 for _, _, _, w in wrong):
+        c = ratios.pop()
+        if abs(c.imag) < 1e-9 and c.real != 0:
+            factor = sp.nsimplify(1 / c.real, rational=True)
+            if factor == -1:
+                return Outcome("incorrect", None,
+                               ("sign error: this is the negative of the key's answer",), "numeric")
+            return Outcome("incorrect", None, ("off by a constant factor: the key's answer is ",
+                                               Math(factor), " times this"), "numeric")
+    where = ", ".join(f"({i},{j})" if expected.shape[1] != 1 else f"{i}" for i, j, _, _ in wrong[:4])
+    word = "entries" if len(wrong) > 1 else "entry"
+    return Outcome("incorrect", None,
+                   (f"differs from the key's answer entry by entry at a concrete size "
+                    f"({word} {where})",), "numeric")
 
 
 def _dim(d, sizes) -> sp.Integer:
@@ -540,6 +600,11 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
                 value = substitute_components(ctx, label, sp.Matrix(expected), value)
             return compare_matrix(ctx, label, sp.Matrix(expected), value, display, decimals, rtol)
         if isinstance(expected, MatrixExpr):
+            if has_entry_indices(text):
+                entries = compare_entries(ctx, label, expected, text,
+                                          _concrete_trials(ctx, expected, label))
+                if entries is not None:
+                    return _entries_outcome(expected, *entries)
             return compare_matrix_expr(ctx, label, expected, reader.expr(text))
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:

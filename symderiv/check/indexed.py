@@ -308,3 +308,109 @@ def _matrix_form(ctx, body: str, comps: list[sp.Expr], names: set[str]):
                                               functions={"diag": lambda v: sp.diag(*list(v))},
                                               transpose=lambda m: m.T))
     return value, shown
+
+
+# --- index notation against a matrix expression (matrix_gradient) ---------------------------
+
+_INDEXED_NAME = (r"(?:" + _FONTS + r"\{\s*(?P<fn>[A-Za-z])\s*\}|(?<![A-Za-z\\])(?P<n>[A-Za-z]))"
+                 r"\s*_\s*(?:\{\s*(?P<i1>[ij])\s*,?\s*(?P<i2>[ij])?\s*\}|(?P<i3>[ij])(?![A-Za-z]))")
+
+
+def has_entry_indices(text: str) -> bool:
+    """``2(z_i - y_i)x_j``, ``\\frac{\\partial L}{\\partial W_{ij}} = …``: an entry by entry answer."""
+    body = _last_member(_strip(text))
+    return body is not None and "\\sum" not in body and bool(re.search(_INDEXED_NAME, body))
+
+
+def compare_entries(ctx, label: str, expected, text: str, concrete) -> tuple[bool, list] | None:
+    """An answer written entry by entry (indices i, j) against a matrix expression: at each
+    concrete size of ``concrete`` (a list of (explicit key, {name: explicit matrix},
+    {scalar symbol: value})), every entry (i, j) of the key is compared with the answer with
+    i, j and the named entries put in. (all equal?, [(i, j, answer's value, key's value) where
+    they differ, then "all" when every entry differs], or "range" when an index runs past its
+    name's length) or None when the answer uses an indexed name the key does not define."""
+    body = _last_member(_strip(text))
+    if body is None:
+        return None
+    wrong: list = []
+    for explicit, matrices, scalars in concrete:
+        informative_right = False
+        rows, cols = explicit.shape
+        for a in range(1, rows + 1):
+            for b in range(1, cols + 1):
+                instance = _put_entries(body, matrices, a, b, cols == 1)
+                if instance is None:
+                    return None
+                if instance is _OUT_OF_RANGE:
+                    return False, "range"
+                value = ctx.reader.expr(instance).value
+                if hasattr(value, "atoms") and value.atoms(sp.MatrixSymbol):
+                    # w^T x written as a product of the key's matrices: at this size
+                    value = value.xreplace({M: sp.ImmutableMatrix(matrices[M.name])
+                                            for M in value.atoms(sp.MatrixSymbol)
+                                            if M.name in matrices})
+                    try:
+                        value = value.doit()
+                    except (TypeError, ValueError, sp.ShapeError):
+                        return None
+                if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
+                    value = value[0, 0]
+                if not isinstance(value, sp.Expr):
+                    return None
+                by_name = {s.name: v for s, v in scalars.items()}
+                value = value.xreplace({s: by_name[s.name] for s in value.free_symbols
+                                        if s.name in by_name})
+                if value.free_symbols:
+                    return None
+                try:
+                    got, want = complex(sp.N(value, 30)), complex(sp.N(explicit[a - 1, b - 1], 30))
+                except (TypeError, ValueError):
+                    return None
+                if abs(got - want) > 1e-9 * max(1.0, abs(got), abs(want)):
+                    wrong.append((a, b, got, want))
+                elif abs(want) > 1e-12:
+                    informative_right = True
+        if wrong:
+            # "all": every entry that tells anything differs (the others are 0 in both)
+            return False, wrong if informative_right else [*wrong, "all"]
+    return True, wrong
+
+
+_OUT_OF_RANGE = "out of range"  # an index running past its name's length (i and j swapped)
+
+
+def _put_entries(body: str, matrices: dict, a: int, b: int, vector: bool) -> str | None:
+    """The answer at entry (a, b): every indexed name replaced by that entry's number."""
+    value = {INDEX_ROW: a, INDEX_COL: b}
+    failed: list = []
+    out_of_range: list = []
+
+    def entry(m: re.Match) -> str:
+        name = m.group("fn") or m.group("n")
+        idx = [g for g in (m.group("i1"), m.group("i2"), m.group("i3")) if g]
+        M = matrices.get(name)
+        if M is None:
+            failed.append(name)
+            return m.group(0)
+        if len(idx) == 2 and M.rows > 1 and M.cols > 1:
+            r, c = value[idx[0]], value[idx[1]]
+        elif len(idx) == 1 and M.cols == 1:
+            r, c = value[idx[0]], 1
+        elif len(idx) == 1 and M.rows == 1:
+            r, c = 1, value[idx[0]]
+        else:
+            failed.append(name)
+            return m.group(0)
+        if r > M.rows or c > M.cols:
+            out_of_range.append(name)
+            return m.group(0)
+        return r"\left(" + sp.latex(M[r - 1, c - 1]) + r"\right)"
+
+    if vector and re.search(r"_\s*(?:\{[^{}]*\bj|j(?![A-Za-z]))", body):
+        return None  # a j where the key is a column: not this key's layout
+    out = re.sub(_INDEXED_NAME, entry, body)
+    if out_of_range and not failed:
+        return _OUT_OF_RANGE
+    if failed or re.search(r"_\s*(?:\{[^{}]*\b[ij]|[ij](?![A-Za-z]))", out):
+        return None
+    return out
