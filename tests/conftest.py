@@ -41,3 +41,9 @@ def _fresh_caches_around_replacements(request):
     memo.clear()
     yield
     memo.clear()
+
+
+# The key cache of `symderiv check` (symderiv/check/keycache.py) is off in the tests, subprocesses
+# included: a test that replaces a solver must see it run. tests/test_keycache.py turns it on
+# in a directory of its own.
+os.environ["SYMDERIV_CACHE"] = "off"

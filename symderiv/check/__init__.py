@@ -20,7 +20,7 @@ from ..notebook import Displayable  # Jupyter display (imports nothing heavy)
 
 VERDICTS = ("correct", "incorrect", "unparseable", "unknown-label", "missing", "not-gradable")
 UNSCORED = ("unknown-label", "not-gradable")  # not counted in the total
-ANSWER_SECONDS = 6.0
+ANSWER_SECONDS = 6.0  # CPU seconds per answer (symderiv.check.grade)
 
 
 @dataclass(frozen=True)
@@ -66,17 +66,20 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
           rtol: float | None = None, answer_seconds: float = ANSWER_SECONDS,
           keep_going: bool = False, problem_set=None) -> Report:
     """``problem_set``: the key already loaded (a student's variant); default: load ``key_path``."""
-    from ..budget import time_budget
-    from ..errors import SolveTimeout
     from ..solve import solve_set
     from ..spec import load
     from .answers import load_answers
-    from .compare import DECIMAL_RTOL, Outcome, compare
     from .context import build_context
+    from .grade import grade
+    from .keycache import solve_cached
 
     submission = load_answers(answers_path)  # a bad answers file fails before the slow part
-    problem_set = problem_set if problem_set is not None else load(key_path)
-    solved = solve_set(problem_set, timeout, keep_going=keep_going)
+    if problem_set is not None:   # a variant built in memory: not the file's key
+        solved = solve_set(problem_set, timeout, keep_going=keep_going)
+    else:
+        problem_set = load(key_path)
+        # the built key of an earlier check of the same file is reused (check/keycache.py)
+        solved = solve_cached(problem_set, key_path, timeout, keep_going)
     solutions = [s for s in solved if s.solved]
     unsolved = {s.problem.id: s for s in solved if not s.solved}
     contexts = {}
@@ -106,25 +109,7 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
         pid, label, value = expected[full]
         if pid not in contexts:
             contexts[pid] = build_context(by_id[pid].problem, by_id[pid])
-        try:
-            with time_budget(full, answer_seconds):
-                outcome = compare(contexts[pid], label, value, text,
-                                  DECIMAL_RTOL if rtol is None else rtol)
-        except SolveTimeout:
-            outcome = Outcome("unparseable", None,
-                              (f"could not be read and compared within {answer_seconds:g} s",))
-        except RecursionError:
-            outcome = Outcome("unparseable", None, ("the answer is nested too deeply",))
-        except (ArithmeticError, TypeError, ValueError, AttributeError, IndexError,
-                KeyError, NotImplementedError) as exc:
-            # a reader or SymPy corner case must not stop the grading of the other answers;
-            # the verdict says so rather than guessing
-            outcome = Outcome("unparseable", None,
-                              (f"symderiv could not read this answer ({type(exc).__name__}); "
-                               "please report it",))
-        if outcome.got is not None and _too_large(outcome.got):
-            outcome = Outcome("unparseable", None, ("a number in the answer is too large "
-                                                    "(more than about 600 digits)",))
+        outcome = grade(contexts[pid], full, label, value, text, rtol, answer_seconds)
         results.append(Result(full, outcome.verdict, value, outcome.got, text,
                               outcome.feedback, outcome.method, shown[full]))
     for full, (_, _, value) in expected.items():
@@ -134,14 +119,6 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
                   submission.student, tuple(results),
                   tuple((pid, u.reason) for pid, u in unsolved.items()))
-
-
-def _too_large(value) -> bool:
-    """A value whose numbers could not even be printed (Python refuses 4300+ digit integers)."""
-    from ..parse import size_refusal
-
-    items = value if isinstance(value, (list, tuple)) else [value]
-    return any(size_refusal(v) for v in items if hasattr(v, "atoms"))
 
 
 class _CallableModule(__import__("types").ModuleType):

@@ -18,6 +18,7 @@ Rules (documented in docs/checking.md):
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from typing import Any
@@ -32,6 +33,7 @@ from .context import Context
 from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-exported)
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
+from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .read import read_shape
 
@@ -232,9 +234,90 @@ def _same_matrix_expr(a, b, label: str) -> bool:
             eb = _explicit(b, sizes, subs, scalars)
         except (TypeError, ValueError, sp.ShapeError):
             return False
-        if ea.shape != eb.shape or sp.simplify(ea - eb) != sp.zeros(*ea.shape):
+        if ea.shape != eb.shape or not _same_entries(ea, eb):
             return False
     return True
+
+
+def _same_entries(ea, eb) -> bool:
+    """Entry by entry, at concrete random numbers: numerically to 30 digits (a wrong answer is
+    refused at once, a right one accepted without simplifying large expressions), symbolically
+    only where an entry has no numerical value."""
+    for x, y in zip(ea, eb):
+        d = x - y
+        if d == 0:
+            continue
+        try:
+            vd, vx, vy = (complex(sp.N(t, 30)) for t in (d, x, y))
+        except (TypeError, ValueError):
+            if sp.simplify(d) != 0:
+                return False
+            continue
+        if not all(math.isfinite(abs(v)) for v in (vd, vx, vy)):
+            return False
+        if abs(vd) > 1e-20 * max(1.0, abs(vx), abs(vy)):
+            return False
+    return True
+
+
+def _concrete_trials(ctx: Context, expected, label: str) -> list:
+    """The key at two concrete sizes, as for :func:`_same_matrix_expr`: (explicit key, {name:
+    explicit matrix} for its matrices and the statement's names, {scalar: value})."""
+    rng = random.Random(f"entries/{label}")
+    named = {n: v for n, v in (getattr(ctx, "notation", None) or {}).items()
+             if isinstance(v, (MatrixExpr, sp.MatrixBase))}
+    exprs = [expected, *named.values()]
+    dims = sorted({d for m in exprs for M in m.atoms(sp.MatrixSymbol) for d in M.shape
+                   if isinstance(d, sp.Symbol)}, key=lambda s: s.name)
+    trials = []
+    for trial in range(2):
+        sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
+        subs = {}
+        for M in set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)):
+            r, c = (_dim(x, sizes) for x in M.shape)
+            subs[M] = sp.Matrix(int(r), int(c),
+                                lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                   for m in exprs for s in m.free_symbols
+                   if isinstance(s, sp.Symbol) and s not in sizes}
+        try:
+            explicit = _explicit(expected, sizes, subs, scalars)
+            matrices = {M.name: _explicit(M, sizes, subs, scalars) for M in subs}
+            for name, value in named.items():
+                matrices[name] = _explicit(value, sizes, subs, scalars)
+        except (TypeError, ValueError, sp.ShapeError):
+            return []
+        trials.append((explicit, matrices, scalars))
+    return trials
+
+
+def _entries_outcome(expected, same: bool, wrong) -> Outcome:
+    """The verdict on an answer written entry by entry (see indexed.compare_entries)."""
+    if same:
+        return Outcome("correct", None, (), "numeric")
+    if wrong == "range":
+        return Outcome("incorrect", None, (
+            "the indices do not fit the shapes: i runs over the rows of the key's answer "
+            f"({sp.sstr(expected.shape[0])}), j over its columns ({sp.sstr(expected.shape[1])})",),
+            "numeric")
+    every = wrong[-1] == "all"
+    wrong = [w for w in wrong if w != "all"]
+    ratios = {complex(round((g / w).real, 9), round((g / w).imag, 9))
+              for _, _, g, w in wrong if abs(w) > 1e-12}
+    if every and len(ratios) == 1 and all(abs(w) > 1e-12 for _, _, _, w in wrong):
+        c = ratios.pop()
+        if abs(c.imag) < 1e-9 and c.real != 0:
+            factor = sp.nsimplify(1 / c.real, rational=True)
+            if factor == -1:
+                return Outcome("incorrect", None,
+                               ("sign error: this is the negative of the key's answer",), "numeric")
+            return Outcome("incorrect", None, ("off by a constant factor: the key's answer is ",
+                                               Math(factor), " times this"), "numeric")
+    where = ", ".join(f"({i},{j})" if expected.shape[1] != 1 else f"{i}" for i, j, _, _ in wrong[:4])
+    word = "entries" if len(wrong) > 1 else "entry"
+    return Outcome("incorrect", None,
+                   (f"differs from the key's answer entry by entry at a concrete size "
+                    f"({word} {where})",), "numeric")
 
 
 def _dim(d, sizes) -> sp.Integer:
@@ -258,10 +341,18 @@ def _explicit(m, sizes, subs, scalars):
 
 def compare_sequence(ctx: Context, label: str, expected: list, got: list[Read],
                      rtol: float) -> Outcome:
-    shown = [r.display for r in got]
+    """Value by value. A number may be rounded as written: to the decimals it shows (``96.88``
+    for 96.875, ``-1039`` for -1039.0625: within half a unit of its last digit) or to the
+    relative tolerance ``rtol``; the feedback names the entries that differ."""
+    shown = [_as_decimal(r.display) if r.decimals else r.display for r in got]
     wrong = []
+    rounded = False
     for k, (e, g) in enumerate(zip(expected, got)):
         ok, _, _ = same_scalar(ctx, f"{label}[{k}]", e, g, rtol)
+        if not ok and _rounded_as_written(e, g.value, rtol):
+            ok = True
+        if ok and _num(e) != _num(g.value):
+            rounded = True
         if not ok:
             wrong.append(k)
     notes: list = []
@@ -270,13 +361,74 @@ def compare_sequence(ctx: Context, label: str, expected: list, got: list[Read],
         if wrong:
             notes.append("; ")
     if wrong:
-        notes.append(f"value {wrong[0]} (counting from 0) should be ")
-        notes.extend([Math(expected[wrong[0]]), ", not ", Math(got[wrong[0]].display)])
+        name = _entry_namer(ctx, label)
         if len(wrong) > 1:
-            notes.append(f" ({len(wrong)} values differ)")
+            notes.append(f"{len(wrong)} of {min(len(got), len(expected))} values differ: ")
+        for n, k in enumerate(wrong[:3]):
+            if n:
+                notes.append("; ")
+            notes.extend([f"{name(k)} should be ", Math(_as_decimal(expected[k])), ", not ",
+                          Math(shown[k])])
+        if len(wrong) > 3:
+            notes.append(f"; and {len(wrong) - 3} more")
     if notes:
         return Outcome("incorrect", shown, tuple(notes))
+    if rounded:
+        return Outcome("correct", shown, ("rounded as written; the exact values are ",
+                                          Math([_as_decimal(e) for e in expected])),
+                       "to the digits given")
     return Outcome("correct", shown, (), "exact")
+
+
+def _digits_after_point(value) -> int | None:
+    """How many decimals a number written with a terminating decimal expansion shows
+    (``96.88`` → 2, ``-1039`` → 0); None for anything else."""
+    if not isinstance(value, (sp.Rational, sp.Float)):
+        return None
+    r = sp.Rational(str(value)) if isinstance(value, sp.Float) else value
+    for d in range(0, 16):
+        if (r * 10 ** d).is_integer:
+            return d
+    return None
+
+
+def _rounded_as_written(expected, got, rtol: float) -> bool:
+    """``got`` is ``expected`` rounded to the decimals ``got`` shows (half a unit of its last
+    digit), or within ``rtol`` of it: the rounding rule for listed numbers."""
+    if not (isinstance(expected, sp.Expr) and expected.is_number):
+        return False
+    d = _digits_after_point(got)
+    ve, vg = _num(expected), _num(got)
+    if d is None or ve is None or vg is None or abs(ve.imag) > 1e-12:
+        return False
+    if abs(vg.real - ve.real) <= 0.5 * 10 ** (-d) * (1 + 1e-12):
+        return True
+    return _close(ve, vg, rtol)
+
+
+def _as_decimal(value):
+    """A rational with a short terminating decimal expansion as that decimal (175/2 → 87.5),
+    the way a teacher lists iterates; anything else unchanged."""
+    if isinstance(value, sp.Rational) and not value.is_integer:
+        d = _digits_after_point(value)
+        if d is not None and d <= 8:
+            text = format(sp.Float(value, 30), f".{d}f")
+            return sp.Float(text, len(text.lstrip("-").replace(".", "")))
+    return value
+
+
+def _entry_namer(ctx: Context, label: str):
+    """How the feedback names the k-th value (from 0): the iterate w_k of a run of gradient
+    descent (its list starts at the initial value), otherwise the k-th value counted from 1."""
+    param = ctx.problem.fields.get("param") if ctx.problem is not None else None
+    if label.startswith("iterates") and isinstance(param, str):
+        return lambda k: f"{param}_{k}"
+    return lambda k: f"the {_ordinal(k + 1)} value"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def compare_set(ctx: Context, label: str, expected: sp.Set, got: Read,
@@ -408,6 +560,12 @@ def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> 
         if isinstance(expected, sp.Equality):
             text = last_after(text, r"\Rightarrow")
             return compare_equation(ctx, label, expected, reader.equation(text))
+        if isinstance(expected, sp.MatrixBase):
+            # an answer for every n read whole (its cases split on i = j is not a relation)
+            general = read_general(ctx, label, sp.Matrix(expected), text)
+            if general is not None:
+                return compare_matrix(ctx, label, sp.Matrix(expected), general[0], general[1],
+                                      [[0] * expected.cols for _ in range(expected.rows)], rtol)
         return grade_chain(ctx, label, expected, text,
                            lambda member: _judge_member(ctx, label, expected, member, rtol),
                            reader.expr, Outcome)
@@ -420,9 +578,21 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
     reader = ctx.reader
     try:
         if isinstance(expected, sp.MatrixBase):
-            value, display, decimals = reader.matrix(text)
+            # an answer for every n (index notation, diag(s) - s s^T) at the key's size
+            general = read_general(ctx, label, sp.Matrix(expected), text)
+            if general is not None:
+                value, display = general
+                decimals = [[0] * expected.cols for _ in range(expected.rows)]
+            else:
+                value, display, decimals = reader.matrix(text)
+                value = substitute_components(ctx, label, sp.Matrix(expected), value)
             return compare_matrix(ctx, label, sp.Matrix(expected), value, display, decimals, rtol)
         if isinstance(expected, MatrixExpr):
+            if has_entry_indices(text):
+                entries = compare_entries(ctx, label, expected, text,
+                                          _concrete_trials(ctx, expected, label))
+                if entries is not None:
+                    return _entries_outcome(expected, *entries)
             return compare_matrix_expr(ctx, label, expected, reader.expr(text))
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:

@@ -218,6 +218,10 @@ def solve(problem: Problem) -> Solution:
             answers.append(Answer(f"{label}@values", value))
         results.append(GraphResult(var, tuple(paths), total, value))
         answers.append(Answer(label, total))
+    # the output of every node in the inputs and parameters ("write the output of each
+    # layer"): public labels forward.<node>, so that check can grade them; each is its
+    # definition with the nodes before it substituted, nothing derived
+    answers.extend(Answer(f"forward.{node.name}", expanded[node]) for node in order)
     node_values = ()
     if values:
         node_values = tuple((n, sp.simplify(expanded[n].xreplace(values))) for n in order

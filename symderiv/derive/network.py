@@ -420,6 +420,11 @@ class _Loss(sp.Function):
     loss_name = ""
     width: object = 1
 
+    def __reduce_ex__(self, protocol):
+        # the class is made per (loss, width) at run time, so pickle (the key cache of
+        # `symderiv check`) rebuilds it by name rather than looking it up in the module
+        return (_loss_call, (self.loss_name, self.width, self.args))
+
     def _latex(self, printer, exp=None):
         A, Y = self.args
         if self.width == 1:
@@ -434,6 +439,10 @@ class _Loss(sp.Function):
 
 
 _LOSS_CLASSES: dict = {}
+
+
+def _loss_call(name: str, width, args: tuple) -> sp.Basic:
+    return _loss_fn(name, width)(*args)
 
 
 def _loss_fn(name: str, width) -> type:

@@ -1,0 +1,113 @@
+"""The labelled corpus (tests/data/corpus): answers written the ways students write them, each
+with a human verdict decided by hand. ``benchmarks/corpus.py`` grades it and prints the figures;
+these tests hold the line: no wrong answer accepted, agreement at least today's, and verdicts
+that do not change when the machine is busy."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "corpus"
+
+# Measured today (see the commits and docs/checking.md); raise them as the reader improves.
+# 2026-11-24, 1036 answers. The reader of main: agreement 52.2%, wrong accepted 0,
+# unparseable 40.4%. With the reader of branch i13-core (merged here): agreement 67.5%
+# (ama564 99.2%, nndl 98.5%, cs189 61.2%, dsga1008 33.6%: the symbolic networks' tables are
+# the gap), wrong accepted 0, unparseable 25.7%.
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 33.0, "cs189_hw": 61.0}
+MIN_TOTAL_AGREEMENT = 67.0
+MAX_UNPARSEABLE = 26.0
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("corpus_bench", ROOT / "benchmarks" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_is_large_and_covers_every_label_in_five_notations():
+    bench = _bench()
+    entries = bench.load_corpus()
+    assert len(entries) >= 400
+    for path in sorted(CORPUS.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert (ROOT / data["key"]).is_file(), path.name
+        labels = [c["label"] for c in data["case"]]
+        assert len(labels) == len(set(labels)), path.name
+        for case in data["case"]:
+            assert len(case["correct"]) >= 5, case["label"]
+            assert case["incorrect"], case["label"]
+            texts = case["correct"] + [i["text"] for i in case["incorrect"]]
+            assert len(texts) == len(set(texts)), case["label"]
+    # the notations: plain, LaTeX, Mathpix $$ lines, a left-hand side
+    texts = [e.text for e in entries]
+    assert sum(t.startswith("$$") for t in texts) >= 100
+    assert sum("\\" not in t and "$" not in t for t in texts) >= 100
+    assert sum("=" in t for t in texts) >= 150
+    assert {e.human for e in entries} == {"correct", "incorrect"}
+
+
+@pytest.mark.slow
+def test_corpus_labels_are_the_keys_labels():
+    import json
+
+    bench = _bench()
+    by_key: dict[str, set] = {}
+    for e in bench.load_corpus():
+        by_key.setdefault(e.key, set()).add(e.label)
+    for key, labels in by_key.items():
+        out = subprocess.run([sys.executable, "-m", "symderiv.cli", "solve", str(ROOT / key),
+                              "--json"], capture_output=True, text=True, cwd=ROOT, check=True)
+        published = {f"{p['id']}/{label}" for p in json.loads(out.stdout)["problems"]
+                     for label in p["answers"]}
+        assert labels == published, key
+
+
+@pytest.mark.slow
+def test_corpus_no_wrong_answer_accepted_and_agreement_holds():
+    bench = _bench()
+    graded = bench.grade_entries(bench.load_corpus())
+    accepted = [(g.entry.label, g.entry.text) for g in graded if g.wrong_accepted]
+    assert accepted == []
+    for stem, floor in MIN_AGREEMENT.items():
+        part = [g for g in graded if g.entry.file == stem]
+        assert bench.figures(part).agreement >= floor, stem
+    total = bench.figures(graded)
+    assert total.agreement >= MIN_TOTAL_AGREEMENT
+    assert total.unparseable <= MAX_UNPARSEABLE
+
+
+def _burn():
+    """A CPU-bound process (the machine is loaded while it runs)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+@pytest.mark.slow
+def test_corpus_verdicts_do_not_change_under_load():
+    bench = _bench()
+    entries = bench.load_corpus()
+    # the costly answers (networks, matrix expressions, the skip-path graph) and a sample of
+    # the rest
+    heavy = ("grad.W1", "backward.dL/dz1", "Q2.", "Q3/", "3/dE/dx", "softmax")
+    subset = [e for k, e in enumerate(entries)
+              if any(h in e.label for h in heavy) or k % 9 == 0]
+    quiet = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
+    burners = [_burn() for _ in range(min(4, max(2, os.cpu_count() or 1)))]
+    try:
+        loaded = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    changed = [(e.label, e.text, a, b) for e, a, b in zip(subset, quiet, loaded) if a != b]
+    assert changed == []
