@@ -68,6 +68,7 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     """``problem_set``: the key already loaded (a student's variant); default: load ``key_path``."""
     from ..solve import solve_set
     from ..spec import load
+    from . import proofs
     from .answers import load_answers
     from .context import build_context
     from .grade import grade
@@ -98,6 +99,12 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
             results.append(Result(full, "not-gradable", raw=text, feedback=(
                 f"part {pid} of the key could not be solved, so this answer is not graded: "
                 + unsolved[pid].shown,)))
+            continue
+        if full.partition("/")[2] == proofs.PROOF_LABEL and pid in by_id \
+                and proofs.gradable(by_id[pid].problem):
+            # a proof written line by line: checked by the proofs' own chain checker
+            verdict, feedback = proofs.grade(by_id[pid].problem, text)
+            results.append(Result(full, verdict, raw=text, feedback=feedback, method="proof chain"))
             continue
         if full not in expected:
             close = difflib.get_close_matches(full, list(expected), n=1, cutoff=0.6)

@@ -1227,8 +1227,19 @@ class ChainChecker:
             shown = back.get(s, s)
             num = sp.nsimplify(v) if isinstance(v, sp.Basic) else v
             value = sp.Rational(num) if isinstance(num, sp.Rational) else num
-            parts.append(f"{self.ctx.latex(shown)} = {self.ctx.latex(sp.Rational(value).limit_denominator(1000) if not isinstance(value, sp.Integer) else value)}")
+            parts.append(f"{self.ctx.latex(shown)} = {self.ctx.latex(_shown_number(value))}")
         return ("$" + ",\\ ".join(parts) + "$") if parts else "every value (the line is false)"
+
+
+def _shown_number(value) -> sp.Basic:
+    """A sampled value as a counterexample shows it: an integer as it is, anything else as a
+    fraction close to it (a sample may be an irrational power: 7**(15/49) …)."""
+    value = sp.sympify(value)
+    if isinstance(value, sp.Integer):
+        return value
+    if not value.is_Rational:
+        value = sp.Rational(str(float(value)))
+    return value.limit_denominator(1000)
 
 
 def check_lines(ctx: Context, steps: list[Step], seed: str = "proof") -> list[Verdict]:
@@ -1372,6 +1383,9 @@ def latex_to_plain(text: str, ctx: Context) -> str:
     s = text.strip().strip("$").strip()
     s = re.sub(r"^\\\[|\\\]$", "", s).strip()
     s = re.sub(r"\\(left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])", " ", s)
+    # a numbered name: x_1, x_{1} is the plain x1 (a command's subscript, \sum_{…}, is not)
+    s = re.sub(r"(?<![\\A-Za-z])([A-Za-z])_(?:\{(\d+)\}|(\d))",
+               lambda m: m.group(1) + (m.group(2) or m.group(3)), s)
 
     def norm(t):
         return re.sub(r"(?<![A-Za-z])\s+|\s+(?![A-Za-z])", "", re.sub(r"\s+", " ", t))
