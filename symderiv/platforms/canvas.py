@@ -18,7 +18,7 @@ import hashlib
 from fractions import Fraction
 import xml.etree.ElementTree as ET
 
-from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html, label_points,
+from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
                xml_bytes, zip_bytes)
 from .maxima import Unsupported, elementary
@@ -51,8 +51,11 @@ def _field(parent, label: str, entry: str) -> None:
     ET.SubElement(field, "fieldentry").text = entry
 
 
-def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
-    problem_set, variant_list, skipped = load_variants(path, timeout)
+def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
+                  count: int | None = None, roster=None, lock=None) -> Export:
+    """``count``, ``roster``, ``lock``: the variants (see :func:`load_variants`)."""
+    problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
+                                                       roster=roster, lock=lock)
     title = problem_set.meta.title
     root = ET.Element("questestinterop", {"xmlns": QTI})
     assessment = ET.SubElement(root, "assessment", {"ident": ident(title), "title": title})
@@ -70,10 +73,9 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> 
             notes = [] if index == 0 else None
             pieces = [(a, _pieces(problem, a, notes))
                       for a in answers_of(problem, solution, notes if notes is not None else [])]
-            points = label_points(problem, [a.label for a, found in pieces if found])
             for a, found in pieces:
                 for key, prompt, piece in found:
-                    share = points[a.label] / len(found)
+                    share = a.points / len(found)
                     groups.setdefault(key, []).append(
                         (variant, prompt, Answer(piece.label, piece.value, piece.kind, share),
                          statement_html(solution.problem.statement)))

@@ -46,8 +46,11 @@ def category_path(*parts: str) -> str:
     return "/".join(["$course$", "top"] + [p.replace("/", "//") for p in parts])
 
 
-def export_moodle(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
-    problem_set, variant_list, skipped = load_variants(path, timeout)
+def export_moodle(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
+                  count: int | None = None, roster=None, lock=None) -> Export:
+    """``count``, ``roster``, ``lock``: the variants (see :func:`load_variants`)."""
+    problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
+                                                       roster=roster, lock=lock)
     quiz = ET.Element("quiz")
     for pv in by_problem(variant_list):
         _problem(quiz, problem_set, pv, rtol, skipped)
@@ -67,14 +70,10 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
                 maxima(a.value)
             except Unsupported as exc:
                 if notes is not None:
-                    notes.append(Skipped(problem.id, a.label, str(exc)))
+                    notes.append(Skipped(problem.id, a.label,
+                                         f"{exc} ({points_text(a.points)} points)"))
                 continue
             kept.append(a)
-        if len(kept) != len(answers):  # points are split over the answers kept
-            from . import label_points
-
-            points = label_points(problem, [a.label for a in kept])
-            kept = [Answer(a.label, a.value, a.kind, points[a.label]) for a in kept]
         if notes is not None:
             skipped.extend(notes)
         per_variant.append((name, kept))
