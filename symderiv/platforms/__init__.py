@@ -218,7 +218,7 @@ def answers_of(problem, solution, skipped: list[Skipped] | None = None) -> list[
     """The gradable answers of one solved part that earn points, with their points (issue
     15's rule, :func:`symderiv.check.points.label_points`; labels that are not counted are not
     exported). A counted answer the platforms cannot take goes to ``skipped``."""
-    from ..check.points import label_points, shown
+    from ..check.points import label_points
 
     points = label_points(problem, [a.label for a in solution.answers])
     kept = []
@@ -229,7 +229,7 @@ def answers_of(problem, solution, skipped: list[Skipped] | None = None) -> list[
         if kind is None:
             if skipped is not None:
                 skipped.append(Skipped(problem.id, a.label,
-                                       f"{reason} ({shown(points[a.label])} points)"))
+                                       f"{reason} ({worth(points[a.label])})"))
             continue
         kept.append(Answer(a.label, a.value, kind, points[a.label]))
     return kept
@@ -262,6 +262,11 @@ def tolerance(value, rtol: float) -> float:
     answers far from a small key)."""
     size = abs(number(value))
     return size * rtol if size else ZERO_TOLERANCE
+
+
+def worth(points: Fraction) -> str:
+    """``1 point``, ``0.3333333 points``: what a skipped answer takes away from a platform."""
+    return f"{points_text(points)} point{'' if points == 1 else 's'}"
 
 
 def points_text(points: Fraction) -> str:

@@ -18,7 +18,7 @@ import hashlib
 from fractions import Fraction
 import xml.etree.ElementTree as ET
 
-from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
+from . import (worth, Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
                xml_bytes, zip_bytes)
 from .maxima import Unsupported, elementary
@@ -126,7 +126,7 @@ def _pieces(problem, a: Answer, notes):
             except Unsupported as exc:
                 if notes is not None:
                     notes.append(Skipped(problem.id, a.label,
-                                         f"{exc} ({points_text(a.points)} points)"))
+                                         f"{exc} ({worth(a.points)})"))
                 return []
         return [(a.label, prompt, a)]
     matrix = sp.Matrix(a.value)
@@ -134,7 +134,7 @@ def _pieces(problem, a: Answer, notes):
         if notes is not None:
             notes.append(Skipped(problem.id, a.label, "a matrix of expressions (Canvas has no "
                                  "matrix answer; use STACK, PrairieLearn or Gradescope) "
-                                 f"({points_text(a.points)} points)"))
+                                 f"({worth(a.points)})"))
         return []
     cells = [(i, j) for i in range(matrix.rows) for j in range(matrix.cols)]
     share = a.points / len(cells)
@@ -197,8 +197,7 @@ def number_forms(value, rtol: float) -> list[str]:
         step = Decimal(1).scaleb(-places)
         rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
         if abs(float(rounded) - exact) <= tol:
-            text = format(rounded, "f")
-            text = "0" if text.strip("-0.") == "" else text
+            text = format(abs(rounded) if rounded == 0 else rounded, "f")  # never "-0.0"
             forms.append(text)
             if "." in text:
                 forms.append(text.rstrip("0").rstrip("."))

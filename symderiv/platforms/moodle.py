@@ -19,7 +19,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from . import (Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
+from . import (worth, Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
                label_html, load_variants, math_tex, points_text, statement_html, tolerance,
                xml_bytes)
 from .maxima import Unsupported, maxima
@@ -71,7 +71,7 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
             except Unsupported as exc:
                 if notes is not None:
                     notes.append(Skipped(problem.id, a.label,
-                                         f"{exc} ({points_text(a.points)} points)"))
+                                         f"{exc} ({worth(a.points)})"))
                 continue
             kept.append(a)
         if notes is not None:

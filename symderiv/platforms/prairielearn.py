@@ -16,7 +16,7 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 
-from . import (ZERO_TOLERANCE, Answer, Export, Skipped, answers_of, by_problem, label_html,
+from . import (worth, ZERO_TOLERANCE, Answer, Export, Skipped, answers_of, by_problem, label_html,
                load_variants, number, points_text, safe_name, statement_html)
 from .maxima import Unsupported, elementary
 
@@ -108,7 +108,7 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
             try:
                 _entry(a)
             except Unsupported as exc:
-                notes.append(Skipped(problem.id, a.label, f"{exc} ({points_text(a.points)} points)"))
+                notes.append(Skipped(problem.id, a.label, f"{exc} ({worth(a.points)})"))
                 continue
             kept.append(a)
         skipped.extend(notes)
