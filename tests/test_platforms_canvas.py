@@ -113,3 +113,14 @@ def test_numbers_are_written_without_exponents():
     assert [decimal(v) for v in (sp.Rational(133, 100), 1500000, sp.Rational(1, 10 ** 7),
                                  -sp.Rational(1, 3), 0, sp.Rational(-16, 5))] \
         == ["1.33", "1500000", "0.0000001", "-0.333333333333", "0", "-3.2"]
+
+
+def test_a_blank_accepts_the_number_rounded_within_rtol():
+    from symderiv.platforms.canvas import number_forms
+
+    assert number_forms(sp.Rational(1, 3), 1e-3) == ["0.333333333333", "0.333", "0.3333"]
+    assert number_forms(sp.Rational(133, 100), 1e-3) == ["1.33", "1.330", "1.3300"]
+    assert number_forms(sp.Rational(-16, 5), 1e-3) == ["-3.2", "-3.20", "-3.200", "-3.2000"]
+    assert number_forms(sp.Integer(0), 1e-3) == ["0", "0.0", "0.00", "0.000", "0.0000"]
+    # a looser tolerance accepts coarser roundings: within 5% of 1.33 is 1.3 too, not 1
+    assert number_forms(sp.Rational(133, 100), 0.05) == ["1.33", "1.3", "1.330", "1.3300"]
