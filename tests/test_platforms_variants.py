@@ -307,3 +307,42 @@ def test_gradescope_grades_a_student_against_their_variant(exported, tmp_path):
     results = _grade(tmp_path / "s9", zipped, "s999", answers)
     assert results["score"] == 0.0
     assert "No variant of this assignment is assigned to you (s999)" in results["output"]
+
+
+@pytest.mark.slow
+def test_roster_and_its_lock_export_the_same(tmp_path):
+    """--roster draws what `symderiv variants --roster` drew; --lock rebuilds those variants
+    from the recorded values: every platform gets the same bytes either way."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns101,Ada Lovelace\ns102,Alan Turing\n", encoding="utf-8")
+    runner = CliRunner()
+    made = runner.invoke(main, ["variants", str(AMA), "--roster", str(roster),
+                                "-o", str(tmp_path / "v")])
+    assert made.exit_code == 0, made.output
+    lock = tmp_path / "v" / "variants.lock.json"
+    for platform in ("moodle", "canvas", "prairielearn", "gradescope"):
+        outs = []
+        for option, value in (("--roster", roster), ("--lock", lock)):
+            out = tmp_path / option.strip("-") / platform
+            result = runner.invoke(main, ["export", platform, str(AMA), option, str(value),
+                                          "-o", str(out)])
+            assert result.exit_code == 0, result.output
+            outs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+        assert outs[0] == outs[1], platform
+    (data,) = outs[0].values()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    config = json.loads(archive.read("config.json"))
+    assert config["students"] == {"s101": "s101", "s102": "s102"}
+    assert b"Ada" not in archive.read("key/variants.lock.json")  # no names in the zip
+
+
+def test_variant_options_are_checked(tmp_path):
+    runner = CliRunner()
+    both = runner.invoke(main, ["export", "moodle", str(AMA), "--n", "2", "--lock", "x.json",
+                                "-o", str(tmp_path)])
+    assert both.exit_code == 2
+    assert "give one of --n, --roster and --lock, not --n and --lock" in both.stderr
+    plain = Path(__file__).resolve().parent.parent / "problems" / "nndl_hw1.toml"
+    none = runner.invoke(main, ["export", "canvas", str(plain), "--n", "2", "-o", str(tmp_path)])
+    assert none.exit_code == 2
+    assert "no problem has a [problem.vary] table" in none.stderr

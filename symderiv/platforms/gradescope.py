@@ -85,8 +85,9 @@ def export_gradescope(path, *, visibility: str = "after_due_date", rtol: float =
     source = Path(path)
     drawn = variant_list[0].built is not None
     if drawn:
-        # one problem file and the drawn values of every variant (no names: ids suffice)
-        locked = [Built(v.name, "", v.built.values, v.built.tries) for v in variant_list]
+        # one problem file and the drawn values of every variant (no names, no tries: the
+        # same zip from --roster as from the lock that `symderiv variants --roster` wrote)
+        locked = [Built(v.name, "", v.built.values, {}) for v in variant_list]
         keys = {f"key/{source.name}": source.read_bytes(),
                 LOCK_PATH: dumps(lock_json(source, locked, bool(problem_set.meta.salt))).encode()}
     else:  # each variant's own key file
