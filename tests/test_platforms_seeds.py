@@ -62,7 +62,9 @@ def test_seed_exports_everywhere(seed):
     counts = {}
     for platform, run in exporters.items():
         first = run(seed)
-        assert first.files and all(first.files.values())
+        # nothing for a platform that can take none of the counted answers (dsga1008_hw1)
+        assert (first.files and all(first.files.values())) or (
+            EXPECTED[seed.stem][platform] == 0 and platform == "prairielearn")
         assert not [s for s in first.skipped if s.reason.startswith("not solved")]
         assert run(seed).files == first.files  # byte-identical
         counts[platform] = _count(platform, first.files)
@@ -90,8 +92,13 @@ def test_lists_of_iterates():
     (name,) = [n for n in archive.namelist() if n != "imsmanifest.xml"]
     q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
     groups = {g.get("title"): g for g in ET.fromstring(archive.read(name)).iter(f"{q}section")}
-    entry = groups["Q4: iterates (\\(\\alpha\\) = 2.5), entry 3"]
-    assert entry.find(f".//{q}varequal").text == "-125"
+    (item,) = groups["Question 4: gradient descent step sizes"].findall(f"{q}item")
+    prompt = item.find(f".//{q}mattext").text
+    blank = prompt.split("<b>iterates (\\(\\alpha\\) = 2.5), entry 3</b>", 1)[1]
+    blank = blank.split("[", 1)[1].split("]", 1)[0]  # the entry's blank, e.g. b28
+    (lid,) = [r for r in item.iter(f"{q}response_lid") if r.get("ident") == f"response_{blank}"]
+    assert [m.text for m in lid.iter(f"{q}mattext")][1:] == ["-125", "-125.0", "-125.00",
+                                                            "-125.000", "-125.0000"]
     files = export_prairielearn(nndl).files
     server = files["nndl_hw1-prairielearn/questions/nndl_hw1/Q4/server.py"].decode()
     variants = json.loads(ast.literal_eval(server.split("VARIANTS = json.loads(", 1)[1].split(")\n", 1)[0]))
