@@ -189,6 +189,9 @@ def test_moodle_category_holds_the_three_variants(exported):
                           "activation functions", "$course$/top/AMA564 Assignment 1/1b Question "
                           "1(b): forward pass and back-propagation", "$course$/top/AMA564 "
                           "Assignment 1/3 Question 3: gradient descent on an L-smooth function"]
+    # 1(b) varies: its 3 variants; 1(a) and 3 do not: one question each, not 3 copies
+    names = [q.find("name/text").text[:3] for q in questions if q.get("type") != "category"]
+    assert names == ["1a:", "1b:", "1b:", "1b:", "3: "]
     net = [q for q in questions if q.get("type") == "stack"
            and q.find("name/text").text.startswith("1b:")]
     assert [q.find("name/text").text[-5:-1] for q in net] == [" v01", " v02", " v03"]
@@ -207,7 +210,8 @@ def test_canvas_group_draws_one_of_the_three(exported):
     archive = zipfile.ZipFile(io.BytesIO(files["ama564_a1-canvas-qti.zip"]))
     (name,) = [n for n in archive.namelist() if n != "imsmanifest.xml"]
     groups = ET.fromstring(archive.read(name)).find(f".//{Q}section").findall(f"{Q}section")
-    assert [len(g.findall(f"{Q}item")) for g in groups] == [3, 3, 3]
+    # 1(b) varies: its 3 variants; 1(a) and 3 do not: one item each, not 3 copies
+    assert [len(g.findall(f"{Q}item")) for g in groups] == [1, 3, 1]
     assert {g.find(f".//{Q}selection_number").text for g in groups} == {"1"}
     net = groups[1]
     for vid, item in zip(IDS, net.findall(f"{Q}item")):
@@ -227,6 +231,10 @@ def test_prairielearn_seed_picks_each_variant(exported, tmp_path):
     spec = importlib.util.spec_from_file_location("ama_1b_server", server)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    info = json.loads(files["ama564_a1-prairielearn/questions/ama564_a1/1b/info.json"])
+    assert info["singleVariant"] is False
+    info = json.loads(files["ama564_a1-prairielearn/questions/ama564_a1/1a/info.json"])
+    assert info["singleVariant"] is True  # 1(a) does not vary
     for seed in range(6):
         data = {"params": {}, "correct_answers": {}, "variant_seed": seed}
         module.generate(data)

@@ -160,9 +160,11 @@ def drawn_variants(path, *, count=None, roster=None, lock=None,
     return out
 
 
-def by_problem(variant_list: list[Variant]) -> list[ProblemVariants]:
+def by_problem(variant_list: list[Variant], collapse: bool = True) -> list[ProblemVariants]:
     """Per problem (file order), its solved part in every variant. A problem unsolved in
-    some variant is left out of all of them (a platform must not draw a variant without a key)."""
+    some variant is left out of all of them (a platform must not draw a variant without a key).
+    ``collapse``: a problem that is the same in every variant (it does not vary) keeps one
+    variant, the first, so that a platform does not hold N copies of it."""
     first = variant_list[0]
     out = []
     for sol in first.solutions:
@@ -175,6 +177,8 @@ def by_problem(variant_list: list[Variant]) -> list[ProblemVariants]:
             per.append((v.name, match[0]))
         else:
             if sol.solved:
+                if collapse and len({repr(s.problem) for _, s in per}) == 1:
+                    per = per[:1]
                 out.append(ProblemVariants(sol.problem, tuple(per)))
     return out
 

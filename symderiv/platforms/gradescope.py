@@ -93,7 +93,7 @@ def export_gradescope(path, *, visibility: str = "after_due_date", rtol: float =
     else:  # each variant's own key file
         keys = {f"key/{v.name}/{Path(v.problem_set.path).name}":
                 Path(v.problem_set.path).read_bytes() for v in variant_list}
-    problems = by_problem(variant_list)
+    problems = by_problem(variant_list, collapse=False)  # every variant's own tests
     config_variants = {}
     for index, variant in enumerate(variant_list):
         labels, points = [], []
