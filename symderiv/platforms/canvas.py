@@ -18,9 +18,9 @@ import hashlib
 from fractions import Fraction
 import xml.etree.ElementTree as ET
 
-from . import (worth, Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
+from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
-               xml_bytes, zip_bytes)
+               worth, xml_bytes, zip_bytes)
 from .maxima import Unsupported, elementary
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"

@@ -19,9 +19,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from . import (worth, Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
+from . import (Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
                label_html, load_variants, math_tex, points_text, statement_html, tolerance,
-               xml_bytes)
+               worth, xml_bytes)
 from .maxima import Unsupported, maxima
 
 STACK_VERSION = "2023121100"

@@ -16,8 +16,8 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 
-from . import (worth, ZERO_TOLERANCE, Answer, Export, Skipped, answers_of, by_problem, label_html,
-               load_variants, number, points_text, safe_name, statement_html)
+from . import (Answer, Export, Skipped, ZERO_TOLERANCE, answers_of, by_problem, label_html,
+               load_variants, number, safe_name, statement_html, worth)
 from .maxima import Unsupported, elementary
 
 # the functions pl-symbolic-input reads (SymPy's names)
