@@ -354,3 +354,26 @@ def test_variant_options_are_checked(tmp_path):
     none = runner.invoke(main, ["export", "canvas", str(plain), "--n", "2", "-o", str(tmp_path)])
     assert none.exit_code == 2
     assert "no problem has a [problem.vary] table" in none.stderr
+
+
+def test_a_problem_unsolved_in_one_variant_is_left_out(two_variants, monkeypatch):
+    """A platform must not draw a variant without a key: a problem unsolved in any variant
+    leaves every variant, and stderr's line names the variant."""
+    from symderiv.errors import SymderivError
+    from symderiv.platforms.moodle import export_moodle
+    from symderiv.solve import Unsolved
+
+    ps = load(two_variants)
+    (good,) = solve_set(ps, None)
+    broken = Unsolved(good.problem, "out of time", "out of time", SymderivError("out of time"))
+
+    def drawn(path, **options):
+        assert options["count"] == 2
+        return [Variant("v01", ps, (good,)), Variant("v02", ps, (broken,))]
+
+    monkeypatch.setattr(platforms, "drawn_variants", drawn)
+    result = export_moodle(two_variants, count=2)
+    quiz = ET.fromstring(result.files["gate-moodle.xml"])
+    assert quiz.findall("question") == []
+    assert [s.line("Moodle") for s in result.skipped] == [
+        "problem g1: not exported to Moodle: not solved in variant v02: out of time"]
