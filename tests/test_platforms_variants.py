@@ -192,6 +192,8 @@ def test_moodle_category_holds_the_three_variants(exported):
     # 1(b) varies: its 3 variants; 1(a) and 3 do not: one question each, not 3 copies
     names = [q.find("name/text").text[:3] for q in questions if q.get("type") != "category"]
     assert names == ["1a:", "1b:", "1b:", "1b:", "3: "]
+    assert questions[1].find("name/text").text == \
+        "1a: Question 1(a): derivatives of activation functions"  # no variant: it does not vary
     net = [q for q in questions if q.get("type") == "stack"
            and q.find("name/text").text.startswith("1b:")]
     assert [q.find("name/text").text[-5:-1] for q in net] == [" v01", " v02", " v03"]
@@ -213,6 +215,7 @@ def test_canvas_group_draws_one_of_the_three(exported):
     # 1(b) varies: its 3 variants; 1(a) and 3 do not: one item each, not 3 copies
     assert [len(g.findall(f"{Q}item")) for g in groups] == [1, 3, 1]
     assert {g.find(f".//{Q}selection_number").text for g in groups} == {"1"}
+    assert groups[0].find(f"{Q}item").get("title") == "1a"  # the same in every variant
     net = groups[1]
     for vid, item in zip(IDS, net.findall(f"{Q}item")):
         assert item.get("title") == f"1b (variant {vid})"

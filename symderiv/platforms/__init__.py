@@ -73,6 +73,7 @@ class ProblemVariants:
 
     problem: Any
     variants: tuple[tuple[str, Any], ...]  # (variant name, Solution)
+    shared: bool = False  # the same in every variant of several: one kept (by_problem)
 
 
 @dataclass
@@ -177,9 +178,10 @@ def by_problem(variant_list: list[Variant], collapse: bool = True) -> list[Probl
             per.append((v.name, match[0]))
         else:
             if sol.solved:
-                if collapse and len({repr(s.problem) for _, s in per}) == 1:
-                    per = per[:1]
-                out.append(ProblemVariants(sol.problem, tuple(per)))
+                shared = (collapse and len(per) > 1
+                          and len({repr(s.problem) for _, s in per}) == 1)
+                out.append(ProblemVariants(sol.problem, tuple(per[:1] if shared else per),
+                                           shared))
     return out
 
 

@@ -1,15 +1,16 @@
 """Canvas: a QTI 1.2 zip (``imsmanifest.xml`` and one assessment) for Canvas's quiz import.
 
 Canvas draws one item from each question group (a QTI ``section`` with
-``selection_number = 1``), and each group is drawn on its own. So every item is a whole
-question: its variant's full statement and one answer to give. A problem with one answer has
-one group holding its variants; a problem with several answers has one group per answer
-(Canvas has no item with several numeric answers), each holding that answer's variants, and
-a numeric matrix is asked entry by entry. Numbers are ``numerical_question`` items (the key's
-value, accepted within ``rtol`` of its size); expressions are ``short_answer_question`` items,
-which Canvas matches as text: the key's forms are listed (``exp(x)/(exp(x) + 1)^2``, with
-``**``, without spaces); for expressions STACK, PrairieLearn or Gradescope grade better.
-Math is written ``\\( … \\)``.
+``selection_number = 1``). Each problem is one group holding one item per variant (one for a
+problem that is the same in every variant), and each item is the whole question of its
+variant: its statement and all its answers. A problem with one answer is a
+``numerical_question`` (a number: the key's value, accepted within ``rtol`` of its size) or a
+``short_answer_question`` (an expression, which Canvas matches as text: the key's forms are
+listed, ``exp(x)/(exp(x) + 1)^2``, with ``**``, without spaces). A problem with several is a
+``fill_in_multiple_blanks_question``, a blank per answer (a numeric matrix or a list entry by
+entry), each worth its answer's share; Canvas compares blanks as text, so a number's blank
+lists the key's value rounded to 0 … 4 decimals within ``rtol`` (:func:`number_forms`). For
+expressions STACK, PrairieLearn or Gradescope grade better. Math is written ``\\( … \\)``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
                 pieces.extend(_pieces(problem, a, notes))
             if notes is not None:
                 skipped.extend(notes)
-            members.append((variant, statement_html(solution.problem.statement), pieces))
+            members.append((None if pv.shared else variant,
+                            statement_html(solution.problem.statement), pieces))
         if not members[0][2]:
             skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
                                    if problem.kind != "text" else "a prose answer (not gradable)"))
@@ -143,16 +145,22 @@ def _pieces(problem, a: Answer, notes):
             for i, j in cells]
 
 
+def _item_title(problem_id: str, variant) -> str:
+    """``1b (variant v07)``; ``1a`` for a problem that is the same in every variant."""
+    return problem_id if variant is None else f"{problem_id} (variant {variant})"
+
+
 def _item(section, title, problem, variant, statement, prompt, answer: Answer, rtol):
     """A question with one answer: numerical (within ``rtol``) or short answer (text forms)."""
     key = problem.id
-    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, key, variant),
-                                           "title": f"{problem.id} (variant {variant})"})
+    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, key, variant or ""),
+                                           "title": _item_title(problem.id, variant)})
     meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
     kind = "numerical_question" if answer.kind == "number" else "short_answer_question"
     _field(meta, "question_type", kind)
     _field(meta, "points_possible", points_text(answer.points))
-    _field(meta, "assessment_question_identifierref", ident(title, problem.id, key, variant, "q"))
+    _field(meta, "assessment_question_identifierref",
+           ident(title, problem.id, key, variant or "", "q"))
     presentation = ET.SubElement(item, "presentation")
     what = "a number" if answer.kind == "number" else "an expression, written like 3*x^2 + exp(-x)"
     html = f"{statement}<p><b>{prompt}</b> ({what})</p>"
@@ -207,12 +215,13 @@ def number_forms(value, rtol: float) -> list[str]:
 def _blanks_item(section, title, problem, variant, statement, pieces, points: Fraction, rtol):
     """A question with several answers: Canvas's fill-in-multiple-blanks, one blank per
     answer (a matrix entry by entry), each blank worth its share of the points."""
-    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, variant),
-                                           "title": f"{problem.id} (variant {variant})"})
+    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, variant or ""),
+                                           "title": _item_title(problem.id, variant)})
     meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
     _field(meta, "question_type", "fill_in_multiple_blanks_question")
     _field(meta, "points_possible", points_text(points))
-    _field(meta, "assessment_question_identifierref", ident(title, problem.id, variant, "q"))
+    _field(meta, "assessment_question_identifierref",
+           ident(title, problem.id, variant or "", "q"))
     blanks = [f"b{k}" for k in range(1, len(pieces) + 1)]
     lines = []
     for blank, (_key, prompt, answer) in zip(blanks, pieces):
@@ -231,7 +240,7 @@ def _blanks_item(section, title, problem, variant, statement, pieces, points: Fr
         choices = ET.SubElement(response, "render_choice")
         idents = []
         for n, form in enumerate(forms):
-            answer_id = ident(title, problem.id, variant, blank, str(n))
+            answer_id = ident(title, problem.id, variant or "", blank, str(n))
             label = ET.SubElement(choices, "response_label", {"ident": answer_id})
             ET.SubElement(ET.SubElement(label, "material"), "mattext",
                           {"texttype": "text/plain"}).text = form

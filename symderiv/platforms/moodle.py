@@ -87,7 +87,7 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
     _text(category, "info", f"{len(per_variant)} variant(s) of {problem.id}, exported by "
           "symderiv from a verified key", format="html")
     for (name, answers), (_, solution) in zip(per_variant, pv.variants):
-        title = f"{problem.id}: {heading} (variant {name})"
+        title = f"{problem.id}: {heading}" + ("" if pv.shared else f" (variant {name})")
         own = solution.problem  # the variant's own statement (its numbers)
         if len(answers) == 1 and answers[0].kind == "number":
             _numerical(quiz, title, own, answers[0], rtol)

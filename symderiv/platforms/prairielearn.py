@@ -3,7 +3,8 @@
 
 ``server.py`` holds every variant (its statement and its answers, all from the verified key)
 and its ``generate`` picks one from ``data["variant_seed"]``, so PrairieLearn's own variants
-are the key's variants; with issue 15's lock file the list is the locked variants, in order.
+are the key's variants (``--n``, ``--roster`` or ``--lock``: those of ``symderiv variants``,
+in order; a problem that does not vary keeps one).
 ``question.html`` asks each answer with ``pl-number-input`` (numbers), ``pl-symbolic-input``
 (expressions written in elementary functions, PrairieLearn knowing no σ) or
 ``pl-matrix-component-input`` (numeric matrices). ``info.json`` has a ``uuid5`` of the course
