@@ -319,11 +319,20 @@ def export():
 
     Answers a platform cannot take (a set, an equation, a matrix expression…) are named on
     stderr, one line each, and left out; a part of the key that cannot be solved is left out
-    too (exit 1). See docs/platforms/.
+    too (exit 1). With --n, --roster or --lock, every variant of `symderiv variants` is
+    exported (each verified), where the platform draws from. See docs/platforms/.
     """
 
 
 def _export_options(function):
+    function = click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
+                            help="the variants recorded in this variants.lock.json (of "
+                                 "`symderiv variants`)")(function)
+    function = click.option("--roster", type=click.Path(dir_okay=False), default=None,
+                            help="CSV id,name: one variant per student, as `symderiv "
+                                 "variants --roster`")(function)
+    function = click.option("--n", "count", type=click.IntRange(1, 100_000), default=None,
+                            help="N variants (v01 …), as `symderiv variants --n N`")(function)
     function = click.option("--timeout", default=20.0, show_default=True, type=float,
                             help=TIMEOUT_HELP)(function)
     function = click.option("-o", "--output", "out_dir", default="output", show_default=True,
@@ -348,11 +357,12 @@ def _write_export(result, out_dir, platform) -> None:
 @_export_options
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance of numeric answers")
-def export_moodle(key, out_dir, timeout, rtol):
+def export_moodle(key, out_dir, timeout, count, roster, lock_file, rtol):
     """Moodle XML (numerical and STACK questions, a category per problem): OUTPUT/<stem>-moodle.xml."""
     from .platforms.moodle import export_moodle as run
 
-    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Moodle")
+    _write_export(run(key, rtol=rtol, timeout=timeout or None, count=count,
+                      roster=roster, lock=lock_file), out_dir, "Moodle")
 
 
 @export.command(name="gradescope")
@@ -362,11 +372,12 @@ def export_moodle(key, out_dir, timeout, rtol):
               help="when students see each answer's verdict and feedback (it reveals the key)")
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance for answers written with decimals")
-def export_gradescope(key, out_dir, timeout, visibility, rtol):
+def export_gradescope(key, out_dir, timeout, count, roster, lock_file, visibility, rtol):
     """Gradescope autograder: OUTPUT/<stem>-gradescope.zip (upload it as the autograder)."""
     from .platforms.gradescope import export_gradescope as run
 
-    _write_export(run(key, visibility=visibility, rtol=rtol, timeout=timeout or None), out_dir,
+    _write_export(run(key, visibility=visibility, rtol=rtol, timeout=timeout or None, count=count,
+                      roster=roster, lock=lock_file), out_dir,
                   "Gradescope")
 
 
@@ -374,22 +385,24 @@ def export_gradescope(key, out_dir, timeout, visibility, rtol):
 @_export_options
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance of numeric answers")
-def export_canvas(key, out_dir, timeout, rtol):
+def export_canvas(key, out_dir, timeout, count, roster, lock_file, rtol):
     """Canvas QTI 1.2 zip (a question group per answer, drawing one variant): OUTPUT/<stem>-canvas-qti.zip."""
     from .platforms.canvas import export_canvas as run
 
-    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "Canvas")
+    _write_export(run(key, rtol=rtol, timeout=timeout or None, count=count,
+                      roster=roster, lock=lock_file), out_dir, "Canvas")
 
 
 @export.command(name="prairielearn")
 @_export_options
 @click.option("--rtol", default=1e-3, show_default=True, type=float,
               help="relative tolerance of numeric answers")
-def export_prairielearn(key, out_dir, timeout, rtol):
+def export_prairielearn(key, out_dir, timeout, count, roster, lock_file, rtol):
     """PrairieLearn question folders: OUTPUT/<stem>-prairielearn/questions/<stem>/<problem id>/."""
     from .platforms.prairielearn import export_prairielearn as run
 
-    _write_export(run(key, rtol=rtol, timeout=timeout or None), out_dir, "PrairieLearn")
+    _write_export(run(key, rtol=rtol, timeout=timeout or None, count=count,
+                      roster=roster, lock=lock_file), out_dir, "PrairieLearn")
 
 
 def _run_jobs(function, jobs: list[tuple], workers: int, label: str) -> list:

@@ -92,13 +92,15 @@ def variant_problem_set(data: dict, name: str, variant: str, values: dict):
 
 def build_variant(data: dict, name: str, variant: str, student_name: str = "", *,
                   timeout: float | None = 20.0, excluded: frozenset = frozenset(),
-                  stress: bool = False) -> Built:
+                  stress: bool = False, keep_going: bool = False) -> Built:
     """Draw, solve and verify one variant.
 
     Each varied problem is tried alone (attempt 0, 1, … of its hash) until its solved key meets
     every ``require``; a draw whose values equal an ``excluded`` signature (an earlier variant)
     is skipped. ``stress`` evaluates every constraint of each draw (to count rejections per
-    constraint) and records an unmeetable problem instead of raising.
+    constraint) and records an unmeetable problem instead of raising. ``keep_going``: a part
+    that does not vary and cannot be solved is an ``Unsolved`` entry (the exporters leave it
+    out) instead of raising.
 
     Raises:
         BadInput: a constraint that no draw of ``max_tries`` meets (one line naming it).
@@ -159,7 +161,7 @@ def build_variant(data: dict, name: str, variant: str, student_name: str = "", *
             raise BadInput(message, file=name, problem=pid, field="vary.require")
         values[pid], tries[pid] = accepted
     ps = variant_problem_set(data, name, variant, values)
-    solutions = solve_set(ps, timeout, keep_going=False)
+    solutions = solve_set(ps, timeout, keep_going=keep_going)
     return Built(variant, student_name, values, tries, ps, solutions, rejections)
 
 

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import pytest
 import sympy as sp
 from click.testing import CliRunner
 
@@ -45,36 +46,49 @@ def test_items_hold_the_key():
     groups = assessment.find(f"{Q}section").findall(f"{Q}section")
     for group in groups:
         assert group.find(f".//{Q}selection_number").text == "1"
-        assert len(group.findall(f"{Q}item")) == 1  # one variant today
+        assert len(group.findall(f"{Q}item")) == 1  # one variant without --n
+    # one group per problem; a problem's points are its counted labels' (issue 15's rule):
+    # 1a 3 less leaky ReLU's derivative (piecewise, not exported), 1b 3, 3: 2
     titles = [g.get("title") for g in groups]
-    assert titles[0] == "1a: Sigmoid, derivative"
-    assert "1b: forward, z1, entry (2, 1)" in titles
-    # a problem's points add up over its groups (AMA564 1a: 3, 1b: 3, 3: 2)
-    per_problem = {}
-    for g in groups:
-        pid = g.get("title").split(":")[0]
-        per_problem[pid] = per_problem.get(pid, 0) + float(g.find(f".//{Q}points_per_item").text)
-    assert {k: round(v, 6) for k, v in per_problem.items()} == {"1a": 3.0, "1b": 3.0, "3": 2.0}
-    items = {g.get("title"): g.find(f"{Q}item") for g in groups}
-    # a number: the key's value, and a range of rtol around it
-    z1 = items["1b: forward, z1, entry (1, 1)"]
-    assert _meta(z1, "question_type") == "numerical_question"
-    assert z1.find(f".//{Q}varequal").text == "-3.2"
-    assert z1.find(f".//{Q}vargte").text == "-3.2032"
-    assert z1.find(f".//{Q}varlte").text == "-3.1968"
-    # a key of 0 must be answered 0 (an absolute 1e-8), not anything within 0.001
-    zero = items["1a: Sigmoid, limit at \\(+\\infty\\)"]
-    assert [zero.find(f".//{Q}{tag}").text for tag in ("varequal", "vargte", "varlte")] \
-        == ["0", "-0.00000001", "0.00000001"]
+    assert titles == ["Question 1(a): derivatives of activation functions",
+                      "Question 1(b): forward pass and back-propagation",
+                      "Question 3: gradient descent on an L-smooth function"]
+    assert [g.find(f".//{Q}points_per_item").text for g in groups] == ["2.67", "3", "2"]
+    items = [g.find(f"{Q}item") for g in groups]
+    assert [_meta(i, "question_type") for i in items] == ["fill_in_multiple_blanks_question"] * 2 \
+        + ["short_answer_question"]  # 3: one answer, an expression
+    # 1b: a blank per number (the output, then each gradient entry by entry), each accepting
+    # the key's value as decimals within rtol
+    net = items[1]
+    blanks = net.findall(f".//{Q}response_lid")
+    assert len(blanks) == 1 + 2 + 1 + 6 + 2
+    forms = {b.get("ident"): [m.text for m in b.iter(f"{Q}mattext")][1:] for b in blanks}
+    assert forms["response_b1"] == ["1.33", "1.330", "1.3300"]  # ŷ = 1.33
+    assert forms["response_b3"] == ["1.3", "1.30", "1.300", "1.3000"]  # ∂L/∂W2, entry (1, 2)
+    assert forms["response_b5"][0] == "0"
+    # each blank's share of 100 (1b: 0.6 points per label, split over its entries)
+    adds = {}
+    for c in net.iter(f"{Q}respcondition"):
+        adds[c.find(f".//{Q}varequal").get("respident")] = c.find(f"{Q}setvar").text
+    assert adds["response_b1"] == "20.00" and adds["response_b2"] == "10.00"
+    assert adds["response_b5"] == "3.34" and adds["response_b7"] == "3.33"
+    assert adds["response_b11"] == "10.00"
+    assert sum(float(v) for v in adds.values()) == pytest.approx(100)
+    prompt = net.find(f".//{Q}mattext").text
+    assert "[b1]" in prompt and "[b12]" in prompt and "$" not in prompt
+    first = items[0]
+    (zero_id,) = [b for b in first.findall(f".//{Q}response_lid")
+                  if b.get("ident") == "response_b2"]
+    # a key of 0 accepts 0 written as 0, 0.0 … (no rounding of a nonzero number to 0)
+    assert [m.text for m in zero_id.iter(f"{Q}mattext")][1:] == ["0", "0.0", "0.00", "0.000", "0.0000"]
     # an expression: short answer, the key's forms as text
-    derivative = items["1a: Sigmoid, derivative"]
-    assert _meta(derivative, "question_type") == "short_answer_question"
-    forms = [v.text for v in derivative.iter(f"{Q}varequal")]
+    derivative = first.findall(f".//{Q}response_lid")[0]
+    forms = [m.text for m in derivative.iter(f"{Q}mattext")][1:]
     assert forms[0] == "exp(x)/(exp(x) + 1)**2" and "exp(x)/(exp(x)+1)^2" in forms
     x = sp.Symbol("x")
     assert sp.parse_expr(forms[0]) == sp.exp(x) / (sp.exp(x) + 1) ** 2
     # math as \( … \), no dollar signs
-    text = derivative.find(f".//{Q}mattext").text
+    text = first.find(f".//{Q}mattext").text
     assert r"\(\frac{1}{1+e^{-x}}\)" in text and "$" not in text
     assert [(s.problem, s.label) for s in result.skipped] == [
         ("1a", "leaky_relu.derivative"), ("2", "conclusion"), ("2", "")]
@@ -99,3 +113,14 @@ def test_numbers_are_written_without_exponents():
     assert [decimal(v) for v in (sp.Rational(133, 100), 1500000, sp.Rational(1, 10 ** 7),
                                  -sp.Rational(1, 3), 0, sp.Rational(-16, 5))] \
         == ["1.33", "1500000", "0.0000001", "-0.333333333333", "0", "-3.2"]
+
+
+def test_a_blank_accepts_the_number_rounded_within_rtol():
+    from symderiv.platforms.canvas import number_forms
+
+    assert number_forms(sp.Rational(1, 3), 1e-3) == ["0.333333333333", "0.333", "0.3333"]
+    assert number_forms(sp.Rational(133, 100), 1e-3) == ["1.33", "1.330", "1.3300"]
+    assert number_forms(sp.Rational(-16, 5), 1e-3) == ["-3.2", "-3.20", "-3.200", "-3.2000"]
+    assert number_forms(sp.Integer(0), 1e-3) == ["0", "0.0", "0.00", "0.000", "0.0000"]
+    # a looser tolerance accepts coarser roundings: within 5% of 1.33 is 1.3 too, not 1
+    assert number_forms(sp.Rational(133, 100), 0.05) == ["1.33", "1.3", "1.330", "1.3300"]

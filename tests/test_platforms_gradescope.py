@@ -163,5 +163,9 @@ def test_seed_student_on_gradescope(tmp_path):
                                    "ama564_a1_student.toml").read_text(encoding="utf-8"))
     _valid(results)
     assert round(sum(t["max_score"] for t in results["tests"]), 4) == 10.0
+    # the counted labels (issue 15's points): 1a's 9, 1b's output and 4 gradients, 2, 3
+    assert len(results["tests"]) == 16
     passed = sum(t["status"] == "passed" for t in results["tests"])
-    assert passed == 19  # as `symderiv check` counts for the seed student
+    # as `symderiv check` counts for the seed student: 1a 2.33/3, 1b 3/3, 2 2/2, 3 2/2
+    assert passed == 14
+    assert results["score"] == pytest.approx(9.3333, abs=2e-4)

@@ -74,11 +74,17 @@ def test_stack_questions_hold_the_key():
     text = first.find("questiontext/text").text
     assert all(f"[[input:ans{i}]] [[validation:ans{i}]]" in text for i in range(1, 10))
     assert "Leaky ReLU, limit at \\(-\\infty\\)" in text and "leaky_relu" not in text
-    # the network: matrices as matrix inputs
+    # the network: the output and the gradients the question asks for (issue 15's points:
+    # 3 over 5 labels), matrices as matrix inputs
     net = stacks[1]
     inputs = {i.find("name").text: i.find("type").text for i in net.findall("input")}
-    assert inputs["ans1"] == "matrix"
-    assert net.find("questionvariables/text").text.splitlines()[0] == "ta1: matrix([-16/5], [13/10]);"
+    assert inputs == {"ans1": "algebraic", "ans2": "matrix", "ans3": "matrix", "ans4": "matrix",
+                      "ans5": "matrix"}
+    assert net.find("questionvariables/text").text.splitlines() == [
+        "ta1: 133/100;", "ta2: matrix([0, 13/10]);", "ta3: matrix([1]);",
+        "ta4: matrix([0, 0, 0], [11/10, 11/5, 33/10]);", "ta5: matrix([0], [11/10]);"]
+    assert [p.find("value").text for p in net.findall("prt")] == ["0.6"] * 5
+    assert net.find("defaultgrade").text == "3"
     floats = {i.find("name").text: i.find("forbidfloat").text for i in net.findall("input")}
     assert set(floats.values()) == {"0"}  # numbers: decimals allowed
     assert [i.find("forbidfloat").text for i in first.findall("input")][:2] == ["1", "0"]

@@ -52,7 +52,9 @@ def test_generate_gives_the_key(tmp_path):
     assert (number.get("rtol"), number.get("atol")) == ("0.001", "1e-08")
     assert tree.find(".//pl-symbolic-input").get("variables") == "x"
     net = ET.fromstring(f"<div>{(questions / '1b' / 'question.html').read_text()}</div>")
-    assert net.find(".//pl-matrix-component-input").get("answers-name") == "ans1"
+    # 1b asks for the output and the parameter gradients (issue 15's counted labels)
+    assert net.find(".//pl-number-input").get("answers-name") == "ans1"
+    assert net.find(".//pl-matrix-component-input").get("answers-name") == "ans2"
     # server.py: generate() gives the key's answers, whatever the seed (one variant today)
     for seed in (0, 1, 17):
         data = {"params": {}, "correct_answers": {}, "variant_seed": seed}
@@ -66,10 +68,11 @@ def test_generate_gives_the_key(tmp_path):
         assert data["params"]["variant"] == "1" and "\\(\\frac{1}{1+e^{-x}}\\)" in data["params"]["statement"]
         data = {"params": {}, "correct_answers": {}, "variant_seed": seed}
         _server(questions / "1b" / "server.py").generate(data)
-        assert data["correct_answers"]["ans1"] == [[-3.2], [1.3]]
-        assert data["correct_answers"]["ans12"] == [[0.0, 0.0, 0.0], [1.1, 2.2, 3.3]]
+        assert data["correct_answers"]["ans1"] == 1.33
+        assert data["correct_answers"]["ans4"] == [[0.0, 0.0, 0.0], [1.1, 2.2, 3.3]]
         assert [[float(v) for v in row] for row in key["1b"]["grad.W1"].tolist()] \
-            == data["correct_answers"]["ans12"]
+            == data["correct_answers"]["ans4"]
+        assert sorted(data["correct_answers"]) == [f"ans{i}" for i in range(1, 6)]
     assert "1a/leaky_relu.derivative: not exported to PrairieLearn" in result.stderr
 
 

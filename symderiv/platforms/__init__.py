@@ -7,9 +7,13 @@ course) plugs in there: return one :class:`Variant` per drawn variant, each with
 solved parts, and every exporter puts them where its platform draws from (a Moodle category,
 a Canvas question group, PrairieLearn's ``variant_seed``, a student's variant in Gradescope).
 
-Points: :func:`label_points` splits a problem's ``points`` evenly over its labels (1 point
-per label when the problem gives none); when issue 15's ``[problem.points]`` table lands, it
-is read there.
+:func:`load_variants` gives the key itself (one variant, named "1") or, with ``count``,
+``roster`` or ``lock``, the variants ``symderiv variants`` makes (the same draws, the same
+distinctness rule, :mod:`symderiv.variants`), each solved and verified.
+
+Points: issue 15's rule (:func:`symderiv.check.points.label_points`): ``[problem.points]``,
+else the problem's points split over the labels the question asks for. Only those labels are
+exported; a counted label a platform cannot take is listed as skipped with its points.
 
 Nothing here computes an answer: every value exported is a value of a solved, verified key.
 Answers that a platform cannot take (a matrix expression, a set, an equation for a numeric
@@ -32,11 +36,13 @@ ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 @dataclass(frozen=True)
 class Variant:
-    """One variant of a problem set: its name and its solved parts (file order)."""
+    """One variant of a problem set: its name and its solved parts (file order); ``built``
+    is issue 15's :class:`symderiv.variants.Built` (drawn values) for a drawn variant."""
 
     name: str
     problem_set: Any
     solutions: tuple
+    built: Any = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class ProblemVariants:
 
     problem: Any
     variants: tuple[tuple[str, Any], ...]  # (variant name, Solution)
+    shared: bool = False  # the same in every variant of several: one kept (by_problem)
 
 
 @dataclass
@@ -84,25 +91,84 @@ def variants(path, problem_set, solutions) -> list[Variant]:
     return [Variant("1", problem_set, tuple(solutions))]
 
 
-def load_variants(path, timeout: float | None = 20.0) -> tuple[Any, list[Variant], list[Skipped]]:
+def load_variants(path, timeout: float | None = 20.0, *, count: int | None = None,
+                  roster=None, lock=None) -> tuple[Any, list[Variant], list[Skipped]]:
     """Load and solve the key (every answer verified; a part that cannot be solved is left
-    out and listed), then its variants."""
+    out and listed), then its variants: the key itself, or with ``count`` (v01 …), ``roster``
+    (a CSV ``id,name``: one per student) or ``lock`` (a ``variants.lock.json``) the variants
+    of ``symderiv variants`` with the same options, each solved and verified."""
+    from ..errors import BadInput
     from ..solve import solve_set
     from ..spec import load
 
     problem_set = load(path)
-    solutions = solve_set(problem_set, timeout, keep_going=True)
-    skipped = [Skipped(s.problem.id, "", f"not solved: {s.reason}")
-               for s in solutions if not s.solved]
+    given = [o for o, v in (("--n", count), ("--roster", roster), ("--lock", lock)) if v]
+    if len(given) > 1:
+        raise BadInput(f"give one of --n, --roster and --lock, not {' and '.join(given)}")
+    if given:
+        variant_list = drawn_variants(path, count=count, roster=roster, lock=lock,
+                                      timeout=timeout)
+    else:
+        solutions = solve_set(problem_set, timeout, keep_going=True)
+        variant_list = variants(path, problem_set, solutions)
+    skipped, seen = [], set()
+    for v in variant_list:
+        for s in v.solutions:
+            if not s.solved and s.problem.id not in seen:
+                seen.add(s.problem.id)
+                where = f" in variant {v.name}" if len(variant_list) > 1 else ""
+                skipped.append(Skipped(s.problem.id, "", f"not solved{where}: {s.reason}"))
     skipped += [Skipped(p.id, "", "a training experiment: its numbers are measured by one run, "
                         "not answers a student's run must match") for p in problem_set.problems
                 if p.kind == "experiment"]
-    return problem_set, variants(path, problem_set, solutions), skipped
+    return problem_set, variant_list, skipped
 
 
-def by_problem(variant_list: list[Variant]) -> list[ProblemVariants]:
+def drawn_variants(path, *, count=None, roster=None, lock=None,
+                   timeout: float | None = 20.0) -> list[Variant]:
+    """Issue 15's variants of the key in ``path``, as ``symderiv variants`` draws them (or as
+    a lock file records them), each solved and verified (:mod:`symderiv.variants`)."""
+    from ..errors import BadInput
+    from ..solve import solve_set
+    from ..spec import read_toml
+    from ..variants import Built, build_variant, read_lock, read_roster, signature, \
+        variant_problem_set, varied_tables
+
+    data = read_toml(path)
+    if not varied_tables(data):
+        raise BadInput("no problem has a [problem.vary] table, so there is nothing to vary "
+                       "(leave out --n, --roster and --lock)", file=str(path))
+    name = str(path)
+    out = []
+    if lock:
+        for vid, values in read_lock(lock, path).items():
+            ps = variant_problem_set(data, name, vid, values)
+            solutions = tuple(solve_set(ps, timeout, keep_going=True))
+            out.append(Variant(vid, ps, solutions, Built(vid, "", values, {}, ps, solutions)))
+        return out
+    if roster:
+        students = read_roster(roster)
+    else:
+        width = max(2, len(str(count)))
+        students = [(f"v{i + 1:0{width}d}", "") for i in range(count)]
+    seen: set[str] = set()
+    for sid, student_name in students:
+        # the rule of `symderiv variants`: a variant that drew an earlier one's numbers
+        # draws again, avoiding them
+        b = build_variant(data, name, sid, student_name, timeout=timeout, keep_going=True)
+        if signature(b.values) in seen:
+            b = build_variant(data, name, sid, student_name, timeout=timeout,
+                              excluded=frozenset(seen), keep_going=True)
+        seen.add(signature(b.values))
+        out.append(Variant(sid, b.problem_set, tuple(b.solutions), b))
+    return out
+
+
+def by_problem(variant_list: list[Variant], collapse: bool = True) -> list[ProblemVariants]:
     """Per problem (file order), its solved part in every variant. A problem unsolved in
-    some variant is left out of all of them (a platform must not draw a variant without a key)."""
+    some variant is left out of all of them (a platform must not draw a variant without a key).
+    ``collapse``: a problem that is the same in every variant (it does not vary) keeps one
+    variant, the first, so that a platform does not hold N copies of it."""
     first = variant_list[0]
     out = []
     for sol in first.solutions:
@@ -117,18 +183,11 @@ def by_problem(variant_list: list[Variant]) -> list[ProblemVariants]:
             per.append((v.name, match[0]))
         else:
             if sol.solved:
-                out.append(ProblemVariants(sol.problem, tuple(per)))
+                shared = (collapse and len(per) > 1
+                          and len({repr(s.problem) for _, s in per}) == 1)
+                out.append(ProblemVariants(sol.problem, tuple(per[:1] if shared else per),
+                                           shared))
     return out
-
-
-def label_points(problem, labels: list[str]) -> dict[str, Fraction]:
-    """Points of each label: the problem's ``points`` split evenly, or 1 each."""
-    if not labels:
-        return {}
-    if problem.points is None:
-        return {label: Fraction(1) for label in labels}
-    share = Fraction(problem.points) / len(labels)
-    return {label: share for label in labels}
 
 
 def classify(value) -> tuple[str | None, str]:
@@ -167,18 +226,24 @@ def classify(value) -> tuple[str | None, str]:
 
 
 def answers_of(problem, solution, skipped: list[Skipped] | None = None) -> list[Answer]:
-    """The gradable answers of one solved part, with their points (points are split over the
-    labels the platform takes). Others go to ``skipped``."""
+    """The gradable answers of one solved part that earn points, with their points (issue
+    15's rule, :func:`symderiv.check.points.label_points`; labels that are not counted are not
+    exported). A counted answer the platforms cannot take goes to ``skipped``."""
+    from ..check.points import label_points
+
+    points = label_points(problem, [a.label for a in solution.answers])
     kept = []
     for a in solution.answers:
+        if a.label not in points:
+            continue
         kind, reason = classify(a.value)
         if kind is None:
             if skipped is not None:
-                skipped.append(Skipped(problem.id, a.label, reason))
+                skipped.append(Skipped(problem.id, a.label,
+                                       f"{reason} ({worth(points[a.label])})"))
             continue
-        kept.append((a.label, a.value, kind))
-    points = label_points(problem, [label for label, _, _ in kept])
-    return [Answer(label, value, kind, points[label]) for label, value, kind in kept]
+        kept.append(Answer(a.label, a.value, kind, points[a.label]))
+    return kept
 
 
 def number(value) -> float:
@@ -208,6 +273,11 @@ def tolerance(value, rtol: float) -> float:
     answers far from a small key)."""
     size = abs(number(value))
     return size * rtol if size else ZERO_TOLERANCE
+
+
+def worth(points: Fraction) -> str:
+    """``1 point``, ``0.3333333 points``: what a skipped answer takes away from a platform."""
+    return f"{points_text(points)} point{'' if points == 1 else 's'}"
 
 
 def points_text(points: Fraction) -> str:

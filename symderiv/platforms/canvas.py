@@ -1,15 +1,16 @@
 """Canvas: a QTI 1.2 zip (``imsmanifest.xml`` and one assessment) for Canvas's quiz import.
 
 Canvas draws one item from each question group (a QTI ``section`` with
-``selection_number = 1``), and each group is drawn on its own. So every item is a whole
-question: its variant's full statement and one answer to give. A problem with one answer has
-one group holding its variants; a problem with several answers has one group per answer
-(Canvas has no item with several numeric answers), each holding that answer's variants, and
-a numeric matrix is asked entry by entry. Numbers are ``numerical_question`` items (the key's
-value, accepted within ``rtol`` of its size); expressions are ``short_answer_question`` items,
-which Canvas matches as text: the key's forms are listed (``exp(x)/(exp(x) + 1)^2``, with
-``**``, without spaces); for expressions STACK, PrairieLearn or Gradescope grade better.
-Math is written ``\\( … \\)``.
+``selection_number = 1``). Each problem is one group holding one item per variant (one for a
+problem that is the same in every variant), and each item is the whole question of its
+variant: its statement and all its answers. A problem with one answer is a
+``numerical_question`` (a number: the key's value, accepted within ``rtol`` of its size) or a
+``short_answer_question`` (an expression, which Canvas matches as text: the key's forms are
+listed, ``exp(x)/(exp(x) + 1)^2``, with ``**``, without spaces). A problem with several is a
+``fill_in_multiple_blanks_question``, a blank per answer (a numeric matrix or a list entry by
+entry), each worth its answer's share; Canvas compares blanks as text, so a number's blank
+lists the key's value rounded to 0 … 4 decimals within ``rtol`` (:func:`number_forms`). For
+expressions STACK, PrairieLearn or Gradescope grade better. Math is written ``\\( … \\)``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import hashlib
 from fractions import Fraction
 import xml.etree.ElementTree as ET
 
-from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html, label_points,
+from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
-               xml_bytes, zip_bytes)
+               worth, xml_bytes, zip_bytes)
 from .maxima import Unsupported, elementary
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -51,54 +52,52 @@ def _field(parent, label: str, entry: str) -> None:
     ET.SubElement(field, "fieldentry").text = entry
 
 
-def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
-    problem_set, variant_list, skipped = load_variants(path, timeout)
+def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
+                  count: int | None = None, roster=None, lock=None) -> Export:
+    """``count``, ``roster``, ``lock``: the variants (see :func:`load_variants`)."""
+    problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
+                                                       roster=roster, lock=lock)
     title = problem_set.meta.title
     root = ET.Element("questestinterop", {"xmlns": QTI})
     assessment = ET.SubElement(root, "assessment", {"ident": ident(title), "title": title})
     meta = ET.SubElement(assessment, "qtimetadata")
     _field(meta, "cc_maxattempts", "1")
     top = ET.SubElement(assessment, "section", {"ident": "root_section"})
-    items = 0
     for pv in by_problem(variant_list):
         problem = pv.problem
-        # group -> [(variant, question html, answer)]; points are split over the answers
-        # Canvas takes (a matrix's share over its entries)
-        groups: dict[str, list] = {}
-        group_names: dict[str, str] = {}
+        # per variant: its statement and the items' pieces (a matrix asked entry by entry)
+        members = []
         for index, (variant, solution) in enumerate(pv.variants):
-            notes = [] if index == 0 else None
-            pieces = [(a, _pieces(problem, a, notes))
-                      for a in answers_of(problem, solution, notes if notes is not None else [])]
-            points = label_points(problem, [a.label for a, found in pieces if found])
-            for a, found in pieces:
-                for key, prompt, piece in found:
-                    share = points[a.label] / len(found)
-                    groups.setdefault(key, []).append(
-                        (variant, prompt, Answer(piece.label, piece.value, piece.kind, share),
-                         statement_html(solution.problem.statement)))
-                    group_names[key] = prompt
+            notes = [] if index == 0 else None  # skipped labels are the same in every variant
+            pieces = []
+            for a in answers_of(problem, solution, notes if notes is not None else []):
+                pieces.extend(_pieces(problem, a, notes))
             if notes is not None:
                 skipped.extend(notes)
-        if not groups:
+            members.append((None if pv.shared else variant,
+                            statement_html(solution.problem.statement), pieces))
+        if not members[0][2]:
             skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
                                    if problem.kind != "text" else "a prose answer (not gradable)"))
             continue
-        shares = rounded_shares([members[0][2].points for members in groups.values()], 2)
-        for (key, members), share in zip(groups.items(), shares):
-            members = [(v, p, Answer(a.label, a.value, a.kind, Fraction(str(share))), st)
-                       for v, p, a, st in members]
-            section = ET.SubElement(top, "section", {
-                "ident": ident(title, problem.id, key),
-                "title": f"{problem.id}: {_plain_title(group_names[key])}"})
-            order = ET.SubElement(section, "selection_ordering")
-            selection = ET.SubElement(order, "selection")
-            ET.SubElement(selection, "selection_number").text = "1"
-            extension = ET.SubElement(selection, "selection_extension")
-            ET.SubElement(extension, "points_per_item").text = points_text(members[0][2].points)
-            for variant, prompt, answer, statement in members:
-                _item(section, title, problem, variant, key, statement, prompt, answer, rtol)
-                items += 1
+        total = sum((piece.points for _, _, piece in members[0][2]), Fraction(0))
+        (points,) = rounded_shares([total], 2)
+        heading = problem.title or f"Question {problem.id}"
+        section = ET.SubElement(top, "section", {"ident": ident(title, problem.id),
+                                                 "title": heading})
+        order = ET.SubElement(section, "selection_ordering")
+        selection = ET.SubElement(order, "selection")
+        ET.SubElement(selection, "selection_number").text = "1"
+        extension = ET.SubElement(selection, "selection_extension")
+        ET.SubElement(extension, "points_per_item").text = points_text(Fraction(str(points)))
+        for variant, statement, pieces in members:
+            if len(pieces) == 1:
+                _key, prompt, answer = pieces[0]
+                answer = Answer(answer.label, answer.value, answer.kind, Fraction(str(points)))
+                _item(section, title, problem, variant, statement, prompt, answer, rtol)
+            else:
+                _blanks_item(section, title, problem, variant, statement, pieces,
+                             Fraction(str(points)), rtol)
     manifest = _manifest(title)
     files = {"imsmanifest.xml": xml_bytes(manifest),
              f"{ident(title)}/{ident(title)}.xml": xml_bytes(root)}
@@ -128,14 +127,16 @@ def _pieces(problem, a: Answer, notes):
                 text_forms(a.value)
             except Unsupported as exc:
                 if notes is not None:
-                    notes.append(Skipped(problem.id, a.label, str(exc)))
+                    notes.append(Skipped(problem.id, a.label,
+                                         f"{exc} ({worth(a.points)})"))
                 return []
         return [(a.label, prompt, a)]
     matrix = sp.Matrix(a.value)
     if any(v.free_symbols for v in matrix):
         if notes is not None:
             notes.append(Skipped(problem.id, a.label, "a matrix of expressions (Canvas has no "
-                                 "matrix answer; use STACK, PrairieLearn or Gradescope)"))
+                                 "matrix answer; use STACK, PrairieLearn or Gradescope) "
+                                 f"({worth(a.points)})"))
         return []
     cells = [(i, j) for i in range(matrix.rows) for j in range(matrix.cols)]
     share = a.points / len(cells)
@@ -144,14 +145,22 @@ def _pieces(problem, a: Answer, notes):
             for i, j in cells]
 
 
-def _item(section, title, problem, variant, key, statement, prompt, answer: Answer, rtol):
-    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, key, variant),
-                                           "title": f"{problem.id}: {_plain_title(prompt)} (variant {variant})"})
+def _item_title(problem_id: str, variant) -> str:
+    """``1b (variant v07)``; ``1a`` for a problem that is the same in every variant."""
+    return problem_id if variant is None else f"{problem_id} (variant {variant})"
+
+
+def _item(section, title, problem, variant, statement, prompt, answer: Answer, rtol):
+    """A question with one answer: numerical (within ``rtol``) or short answer (text forms)."""
+    key = problem.id
+    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, key, variant or ""),
+                                           "title": _item_title(problem.id, variant)})
     meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
     kind = "numerical_question" if answer.kind == "number" else "short_answer_question"
     _field(meta, "question_type", kind)
     _field(meta, "points_possible", points_text(answer.points))
-    _field(meta, "assessment_question_identifierref", ident(title, problem.id, key, variant, "q"))
+    _field(meta, "assessment_question_identifierref",
+           ident(title, problem.id, key, variant or "", "q"))
     presentation = ET.SubElement(item, "presentation")
     what = "a number" if answer.kind == "number" else "an expression, written like 3*x^2 + exp(-x)"
     html = f"{statement}<p><b>{prompt}</b> ({what})</p>"
@@ -178,6 +187,77 @@ def _item(section, title, problem, variant, key, statement, prompt, answer: Answ
         for form in text_forms(answer.value):
             ET.SubElement(variables, "varequal", {"respident": "response1"}).text = form
     ET.SubElement(condition, "setvar", {"action": "Set", "varname": "SCORE"}).text = "100"
+
+
+MAX_PLACES = 4  # a number in a blank: written with at most this many decimals
+
+
+def number_forms(value, rtol: float) -> list[str]:
+    """The texts a blank accepts for a number (Canvas compares blanks as text): the key's
+    value rounded to 0 … MAX_PLACES decimals (trailing zeros written or not) when the rounding
+    is within ``rtol`` of it, and its exact decimal when it terminates within 12 digits."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    exact = number(value)
+    tol = tolerance(value, rtol)
+    forms = [decimal(value)]
+    for places in range(MAX_PLACES + 1):
+        step = Decimal(1).scaleb(-places)
+        rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
+        if abs(float(rounded) - exact) <= tol:
+            text = format(abs(rounded) if rounded == 0 else rounded, "f")  # never "-0.0"
+            forms.append(text)
+            if "." in text:
+                forms.append(text.rstrip("0").rstrip("."))
+    return list(dict.fromkeys(f for f in forms if f not in ("", "-0")))
+
+
+def _blanks_item(section, title, problem, variant, statement, pieces, points: Fraction, rtol):
+    """A question with several answers: Canvas's fill-in-multiple-blanks, one blank per
+    answer (a matrix entry by entry), each blank worth its share of the points."""
+    item = ET.SubElement(section, "item", {"ident": ident(title, problem.id, variant or ""),
+                                           "title": _item_title(problem.id, variant)})
+    meta = ET.SubElement(ET.SubElement(item, "itemmetadata"), "qtimetadata")
+    _field(meta, "question_type", "fill_in_multiple_blanks_question")
+    _field(meta, "points_possible", points_text(points))
+    _field(meta, "assessment_question_identifierref",
+           ident(title, problem.id, variant or "", "q"))
+    blanks = [f"b{k}" for k in range(1, len(pieces) + 1)]
+    lines = []
+    for blank, (_key, prompt, answer) in zip(blanks, pieces):
+        what = ("a number, at most 4 decimals" if answer.kind == "number"
+                else "an expression, written like 3*x^2 + exp(-x)")
+        lines.append(f"<p><b>{prompt}</b> ({what}): [{blank}]</p>")
+    presentation = ET.SubElement(item, "presentation")
+    ET.SubElement(ET.SubElement(presentation, "material"), "mattext",
+                  {"texttype": "text/html"}).text = statement + "".join(lines)
+    accepted = []
+    for blank, (_key, _prompt, answer) in zip(blanks, pieces):
+        forms = (number_forms(answer.value, rtol) if answer.kind == "number"
+                 else text_forms(answer.value))
+        response = ET.SubElement(presentation, "response_lid", {"ident": f"response_{blank}"})
+        ET.SubElement(ET.SubElement(response, "material"), "mattext").text = blank
+        choices = ET.SubElement(response, "render_choice")
+        idents = []
+        for n, form in enumerate(forms):
+            answer_id = ident(title, problem.id, variant or "", blank, str(n))
+            label = ET.SubElement(choices, "response_label", {"ident": answer_id})
+            ET.SubElement(ET.SubElement(label, "material"), "mattext",
+                          {"texttype": "text/plain"}).text = form
+            idents.append(answer_id)
+        accepted.append((blank, idents))
+    processing = ET.SubElement(item, "resprocessing")
+    ET.SubElement(ET.SubElement(processing, "outcomes"), "decvar", {
+        "maxvalue": "100", "minvalue": "0", "varname": "SCORE", "vartype": "Decimal"})
+    total = sum((answer.points for _, _, answer in pieces), Fraction(0))
+    weights = rounded_shares([100 * answer.points / total for _, _, answer in pieces], 2)
+    for (blank, idents), weight in zip(accepted, weights):
+        for answer_id in idents:
+            condition = ET.SubElement(processing, "respcondition")
+            variables = ET.SubElement(condition, "conditionvar")
+            ET.SubElement(variables, "varequal", {"respident": f"response_{blank}"}).text = answer_id
+            ET.SubElement(condition, "setvar", {"varname": "SCORE", "action": "Add"}).text = \
+                f"{weight:.2f}"
 
 
 def _manifest(title: str) -> ET.Element:

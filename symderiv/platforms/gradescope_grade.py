@@ -4,7 +4,8 @@
 temporary directory in symderiv's tests). It reads the student's answers file (TOML, as for
 ``symderiv check``) from ``ROOT/submission/``, picks the student's variant (from
 ``ROOT/submission_metadata.json`` when the assignment has several), checks the answers against
-that variant's key with symderiv, and writes ``ROOT/results/results.json`` in Gradescope's
+that variant's key with symderiv (a drawn variant: the problem file with the values the lock
+recorded for it), and writes ``ROOT/results/results.json`` in Gradescope's
 format. It never raises: whatever goes wrong is written to the results' ``output``.
 """
 
@@ -76,9 +77,17 @@ def grade(root: Path) -> dict:
     from symderiv.check.report import feedback_text, plain
     from symderiv.errors import SymderivError, printable
 
+    key = source / entry["key"]
+    problem_set = None
+    if entry.get("lock"):  # a drawn variant: the problem file with this variant's values
+        from symderiv.spec import read_toml
+        from symderiv.variants import read_lock, variant_problem_set
+
+        values = read_lock(source / entry["lock"], key)[variant]
+        problem_set = variant_problem_set(read_toml(key), str(key), variant, values)
     try:
-        report = check(source / entry["key"], answers, timeout=config["timeout"],
-                       rtol=config["rtol"], keep_going=True)
+        report = check(key, answers, timeout=config["timeout"], rtol=config["rtol"],
+                       keep_going=True, problem_set=problem_set)
     except SymderivError as exc:
         return {"score": 0.0, "output": f"Your answers file could not be read: "
                 f"{printable(str(exc))}"}

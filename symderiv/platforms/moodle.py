@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from . import (Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
                label_html, load_variants, math_tex, points_text, statement_html, tolerance,
-               xml_bytes)
+               worth, xml_bytes)
 from .maxima import Unsupported, maxima
 
 STACK_VERSION = "2023121100"
@@ -46,8 +46,11 @@ def category_path(*parts: str) -> str:
     return "/".join(["$course$", "top"] + [p.replace("/", "//") for p in parts])
 
 
-def export_moodle(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
-    problem_set, variant_list, skipped = load_variants(path, timeout)
+def export_moodle(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
+                  count: int | None = None, roster=None, lock=None) -> Export:
+    """``count``, ``roster``, ``lock``: the variants (see :func:`load_variants`)."""
+    problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
+                                                       roster=roster, lock=lock)
     quiz = ET.Element("quiz")
     for pv in by_problem(variant_list):
         _problem(quiz, problem_set, pv, rtol, skipped)
@@ -67,14 +70,10 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
                 maxima(a.value)
             except Unsupported as exc:
                 if notes is not None:
-                    notes.append(Skipped(problem.id, a.label, str(exc)))
+                    notes.append(Skipped(problem.id, a.label,
+                                         f"{exc} ({worth(a.points)})"))
                 continue
             kept.append(a)
-        if len(kept) != len(answers):  # points are split over the answers kept
-            from . import label_points
-
-            points = label_points(problem, [a.label for a in kept])
-            kept = [Answer(a.label, a.value, a.kind, points[a.label]) for a in kept]
         if notes is not None:
             skipped.extend(notes)
         per_variant.append((name, kept))
@@ -88,7 +87,7 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
     _text(category, "info", f"{len(per_variant)} variant(s) of {problem.id}, exported by "
           "symderiv from a verified key", format="html")
     for (name, answers), (_, solution) in zip(per_variant, pv.variants):
-        title = f"{problem.id}: {heading} (variant {name})"
+        title = f"{problem.id}: {heading}" + ("" if pv.shared else f" (variant {name})")
         own = solution.problem  # the variant's own statement (its numbers)
         if len(answers) == 1 and answers[0].kind == "number":
             _numerical(quiz, title, own, answers[0], rtol)

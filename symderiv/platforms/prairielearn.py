@@ -3,7 +3,8 @@
 
 ``server.py`` holds every variant (its statement and its answers, all from the verified key)
 and its ``generate`` picks one from ``data["variant_seed"]``, so PrairieLearn's own variants
-are the key's variants; with issue 15's lock file the list is the locked variants, in order.
+are the key's variants (``--n``, ``--roster`` or ``--lock``: those of ``symderiv variants``,
+in order; a problem that does not vary keeps one).
 ``question.html`` asks each answer with ``pl-number-input`` (numbers), ``pl-symbolic-input``
 (expressions written in elementary functions, PrairieLearn knowing no σ) or
 ``pl-matrix-component-input`` (numeric matrices). ``info.json`` has a ``uuid5`` of the course
@@ -16,8 +17,8 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 
-from . import (ZERO_TOLERANCE, Answer, Export, Skipped, answers_of, by_problem, label_html, label_points,
-               load_variants, number, safe_name, statement_html)
+from . import (Answer, Export, Skipped, ZERO_TOLERANCE, answers_of, by_problem, label_html,
+               load_variants, number, safe_name, statement_html, worth)
 from .maxima import Unsupported, elementary
 
 # the functions pl-symbolic-input reads (SymPy's names)
@@ -89,8 +90,11 @@ def _entry(answer: Answer) -> dict:
     return {"kind": "symbolic", "value": text}
 
 
-def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.0) -> Export:
-    problem_set, variant_list, skipped = load_variants(path, timeout)
+def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
+                        count: int | None = None, roster=None, lock=None) -> Export:
+    """``count``, ``roster``, ``lock``: the variants (see :func:`load_variants`)."""
+    problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
+                                                       roster=roster, lock=lock)
     meta = problem_set.meta
     course = meta.course or meta.title
     base = f"questions/{safe_name(problem_set.stem)}"
@@ -105,7 +109,7 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
             try:
                 _entry(a)
             except Unsupported as exc:
-                notes.append(Skipped(problem.id, a.label, str(exc)))
+                notes.append(Skipped(problem.id, a.label, f"{exc} ({worth(a.points)})"))
                 continue
             kept.append(a)
         skipped.extend(notes)
@@ -114,7 +118,7 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
                                    if problem.kind != "text" else "a prose answer (not gradable)"))
             continue
         labels = [a.label for a in kept]
-        points = label_points(problem, labels)
+        points = {a.label: a.points for a in kept}
         names = {label: f"ans{i}" for i, label in enumerate(labels, 1)}
         variants, variables = [], {label: set() for label in labels}
         for name, solution in pv.variants:
