@@ -17,14 +17,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "corpus"
 
-# Measured today (see the commits and docs/checking.md); raise them as the reader improves.
-# 2026-11-24, 1036 answers. The reader of main: agreement 52.2%, wrong accepted 0,
-# unparseable 40.4%. With the reader of branch i13-core (merged here): agreement 67.5%
-# (ama564 99.2%, nndl 98.5%, cs189 61.2%, dsga1008 33.6%: the symbolic networks' tables are
-# the gap), wrong accepted 0, unparseable 25.7%.
-MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 33.0, "cs189_hw": 61.0}
-MIN_TOTAL_AGREEMENT = 67.0
-MAX_UNPARSEABLE = 26.0
+# Measured on the suite's sample (every wrong answer and every 4th answer of the corpus:
+# 531 of 1040; the whole corpus is graded by benchmarks/corpus.py): 2026-11-24, agreement
+# ama564 100%, nndl 99.1%, dsga1008 54.1%, cs189 75.9% (the symbolic networks' tables are the
+# gap), total 78.9%, unparseable 16.4%, wrong accepted 0. Raise them as the reader improves.
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 53.0, "cs189_hw": 75.0}
+MIN_TOTAL_AGREEMENT = 78.0
+MAX_UNPARSEABLE = 17.0
+
+
+def _sample(entries):
+    """Every wrong answer (none may be accepted) and every 4th answer of the corpus: the whole
+    corpus costs about 80 s of CPU, this 43 s."""
+    return [e for k, e in enumerate(entries) if e.human == "incorrect" or k % 4 == 0]
 
 
 def _bench():
@@ -68,15 +73,16 @@ def test_corpus_labels_are_the_keys_labels():
     for key, labels in by_key.items():
         out = subprocess.run([sys.executable, "-m", "symderiv.cli", "solve", str(ROOT / key),
                               "--json"], capture_output=True, text=True, cwd=ROOT, check=True)
+        # a training experiment's numbers are measured by one run: not answers to grade
         published = {f"{p['id']}/{label}" for p in json.loads(out.stdout)["problems"]
-                     for label in p["answers"]}
+                     if p["kind"] != "experiment" for label in p["answers"]}
         assert labels == published, key
 
 
 @pytest.mark.slow
 def test_corpus_no_wrong_answer_accepted_and_agreement_holds():
     bench = _bench()
-    graded = bench.grade_entries(bench.load_corpus())
+    graded = bench.grade_entries(_sample(bench.load_corpus()))
     accepted = [(g.entry.label, g.entry.text) for g in graded if g.wrong_accepted]
     assert accepted == []
     for stem, floor in MIN_AGREEMENT.items():
@@ -98,11 +104,12 @@ def test_corpus_verdicts_do_not_change_under_load():
     entries = bench.load_corpus()
     # the costly answers (networks, matrix expressions, the skip-path graph) and a sample of
     # the rest
-    heavy = ("grad.W1", "backward.dL/dz1", "Q2.", "Q3/", "3/dE/dx", "softmax")
-    subset = [e for k, e in enumerate(entries)
-              if any(h in e.label for h in heavy) or k % 9 == 0]
+    heavy = [e for e in entries if any(h in e.label for h in
+                                       ("grad.W1", "backward.dL/dz1", "Q2.", "Q3/", "3/dE/dx", "softmax"))]
+    subset = heavy[::8] + entries[::60]
     quiet = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
-    burners = [_burn() for _ in range(min(4, max(2, os.cpu_count() or 1)))]
+    # one CPU-bound process per core: the verdicts count CPU time, so they must not change
+    burners = [_burn() for _ in range(max(1, os.cpu_count() or 1))]
     try:
         loaded = [(g.verdict, g.feedback) for g in bench.grade_entries(subset)]
     finally:

@@ -56,7 +56,8 @@ def test_moodle_category_holds_both(two_variants):
     names = [q.find("name/text").text for q in quiz.findall("question[@type='stack']")]
     assert names == ["g1: Question g1 (variant 1)", "g1: Question g1 (variant 2)"]
     tas = [q.find("questionvariables/text").text for q in quiz.findall("question[@type='stack']")]
-    assert tas == ["ta1: 12;\nta2: 6*x;", "ta1: 18;\nta2: 6*x;"]
+    # the value at x, the derivative, and the node's output (a graph publishes every node's)
+    assert tas == ["ta1: 12;\nta2: 6*x;\nta3: 3*x^2;", "ta1: 18;\nta2: 6*x;\nta3: 3*x^2;"]
     texts = [q.find("questiontext/text").text for q in quiz.findall("question[@type='stack']")]
     assert r"at \(x = 2\)" in texts[0] and r"at \(x = 3\)" in texts[1]
 
@@ -71,10 +72,10 @@ def test_canvas_group_holds_both(two_variants):
     (group,) = ET.fromstring(archive.read(name)).find(f".//{q}section").findall(f"{q}section")
     assert group.find(f".//{q}selection_number").text == "1"
     items = group.findall(f"{q}item")
-    # one item per variant, both answers (the value, then the derivative) as blanks
+    # one item per variant, its answers (the value, the derivative, the node's output) as blanks
     firsts = [[m.text for m in lid.iter(f"{q}mattext")][1]
               for i in items for lid in i.iter(f"{q}response_lid")]
-    assert firsts == ["12", "6*x", "18", "6*x"]
+    assert firsts == ["12", "6*x", "3*x**2", "18", "6*x", "3*x**2"]
 
 
 def test_prairielearn_seed_picks_the_variant(two_variants, tmp_path):
@@ -108,7 +109,7 @@ def test_gradescope_config_has_both(two_variants):
     assert sorted(config["variants"]) == ["1", "2"]
     assert config["variants"]["2"]["key"] == "key/2/gate-v2.toml"
     assert b"x = 3" in archive.read("key/2/gate-v2.toml")
-    assert [t["max_score"] for t in config["variants"]["2"]["tests"]] == [1.0, 1.0]
+    assert [t["max_score"] for t in config["variants"]["2"]["tests"]] == [0.6667, 0.6667, 0.6666]
 
 
 # ---------------------------------------------------------------------------------------------
