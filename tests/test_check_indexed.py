@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow   # every key here is built first (about 10 s)
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = ROOT / "problems" / "nndl_hw1.toml"
 LABEL = "Q1/softmax.jacobian"

@@ -39,6 +39,7 @@ def test_seed_student_chain_is_wrong_at_its_fourth_line(q3):
     assert "a counterexample: $" in said
 
 
+@pytest.mark.slow
 def test_a_wrong_step_is_named_with_a_counterexample(q3):
     chain = "f(\\theta^{k+1}) \\le f(\\theta^k) - \\frac{1}{L}\\|\\nabla f(\\theta^k)\\|^2"
     verdict, (said,) = proofs.grade(q3, chain)

@@ -41,6 +41,7 @@ def _key(path):
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_ama564_json_labels_and_values():
     key = _key(ROOT / "problems" / "ama564_a1.toml")
     q1a = next(p for p in key["problems"] if p["id"] == "1a")
@@ -56,6 +57,7 @@ def test_ama564_json_labels_and_values():
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
+@pytest.mark.slow
 def test_json_values_parse_back_and_agree_with_sympy_diff(path):
     """Every "sympy" string parses back; derivatives equal sympy.diff at random points."""
     import random

@@ -238,6 +238,7 @@ def documents():
     return docs
 
 
+@pytest.mark.slow
 def test_no_program_text_in_any_document(documents):
     hits = {name: forbidden_in(tex) for name, tex in documents.items()}
     assert {name: h for name, h in hits.items() if h} == {}

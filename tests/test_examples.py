@@ -587,6 +587,7 @@ def test_written_proofs_catch_a_wrong_step(pid, tmp_path):
     assert "does not follow" in entry["reason"] and "counterexample: $" in entry["reason"], entry["reason"]
 
 
+@pytest.mark.slow
 def test_matrix_softmax_logistic_svm():
     """Question 6, CS231n's multiclass SVM loss: the key's gradient at N = 3, D = 2, C = 4 equals
     the assignment's loop (for each positive margin, +xᵢ to column j and −xᵢ to column yᵢ) and

@@ -154,6 +154,7 @@ sys.stdout.write(render_document(ps, sols) + dumps(key_json(ps, sols)))
 """
 
 
+@pytest.mark.slow
 def test_two_runs_are_byte_identical(write_toml):
     # two processes, each rendering the key and the JSON key: the same bytes
     path = write_toml(small())

@@ -120,6 +120,7 @@ L = "max(0, 1 - y*s)"
     assert "\\left(-1\\right)" not in tex
 
 
+@pytest.mark.slow
 def test_sigma_for_scalar_functions_of_one_by_one_products(write_toml):
     tex = _key(write_toml, '''
 [[problem]]
@@ -201,6 +202,7 @@ theorem = "median_minimizer"
 
 
 @pytest.mark.pdf
+@pytest.mark.slow
 def test_named_widths_with_subscripts_in_the_diagram_caption(write_toml, tmp_path):
     tex = _key(write_toml, '''
 [[problem]]
@@ -260,6 +262,7 @@ steps = 4
     assert "(1 - \\alpha h)\\left( w_t - w^* \\right)" in second
 
 
+@pytest.mark.slow
 def test_a_hessian_of_several_sigmoid_terms_names_sigma_i(write_toml, tmp_path):
     """Σᵢ yᵢ² σᵢ(1 − σᵢ) xᵢxᵢᵀ with σᵢ named under the box (one line, as the question writes
     it), and the key compiles without an overfull line."""
@@ -283,6 +286,7 @@ x_2 = "d x 1"
             "\\right)\\right)\\mathclose{}$ and $\\sigma_{2} = ") in tex
 
 
+@pytest.mark.slow
 def test_a_long_contribution_is_split_over_lines(write_toml):
     """c(A + B) read off through entrywise products is shown cA, + cB, one piece a line."""
     tex = _key(write_toml, '''

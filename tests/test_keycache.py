@@ -43,6 +43,7 @@ def _count_solves(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_second_check_reuses_the_built_key(cache, monkeypatch):
     from symderiv.check import check
     from symderiv.solve import _SOLVED
@@ -60,6 +61,7 @@ def test_second_check_reuses_the_built_key(cache, monkeypatch):
     assert first.correct == second.correct == 19
 
 
+@pytest.mark.slow
 def test_an_altered_entry_is_not_unpickled(cache, monkeypatch):
     from symderiv.check import check, keycache
     from symderiv.solve import _SOLVED
@@ -79,6 +81,7 @@ def test_an_altered_entry_is_not_unpickled(cache, monkeypatch):
     assert _verdicts(again) == _verdicts(first)
 
 
+@pytest.mark.slow
 def test_a_forged_entry_is_not_unpickled(cache, monkeypatch):
     """An entry written by someone without the secret (here: a pickle that would run code)."""
     from symderiv.check import check, keycache

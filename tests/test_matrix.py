@@ -595,6 +595,7 @@ SVM = MatrixSpec("sum((1 - Y) ⊙ max(0, M))/N + lam*norm(W)**2", "W",
                  where=(("S", "X*W"), ("M", "S - rowsum(Y ⊙ S)*ones(C).T + 1")))
 
 
+@pytest.mark.slow
 def test_svm_loss_over_a_minibatch_against_componentwise_diff():
     """CS231n linear_svm.py: L = (1/N) Σᵢ Σ_{j ≠ yᵢ} max(0, s_ij − s_iyᵢ + 1) + λ‖W‖², written
     out with loops over labels at N = 3, D = 2, C = 4 (never through the engine), differentiated
@@ -640,6 +641,7 @@ def test_svm_loss_over_a_minibatch_against_componentwise_diff():
                 assert G[i, j] == dW[i, j]
 
 
+@pytest.mark.slow
 def test_svm_key_names_the_margins_and_flags_the_kink(write_toml):
     _, tex = _render_one(write_toml, '''
 [[problem]]

@@ -50,6 +50,7 @@ def _independent_ama564():
     return yhat, d * d / 2, gW1, delta1, gW2, d
 
 
+@pytest.mark.slow
 def test_ama564_1b_values_agree_with_an_independent_computation():
     key = _key(ROOT / "problems" / "ama564_a1.toml")
     answers = next(p for p in key["problems"] if p["id"] == "1b")["answers"]
@@ -199,6 +200,7 @@ def test_wider_networks_against_composed_sympy_diff(hidden, output, loss):
 @given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4),
        seed=st.integers(0, 10 ** 6),
        hidden=st.sampled_from(["relu", "sigmoid", "tanh", "leaky_relu", "softplus"]))
+@pytest.mark.slow
 def test_random_networks_against_finite_differences(widths, seed, hidden):
     rng = random.Random(seed)
     net = Network(ACTIVATIONS[hidden], ACTIVATIONS["identity"], "half_squared", CONSTS)
@@ -262,6 +264,7 @@ w = 2
     assert abs(sp.N(got - sp.diff(direct, x).subs(at))) < 1e-25
 
 
+@pytest.mark.slow
 def test_cs189_skip_network_derivative_matches_direct_differentiation():
     key = _key(ROOT / "problems" / "cs189_hw.toml")
     answers = next(p for p in key["problems"] if p["id"] == "3")["answers"]
@@ -487,6 +490,7 @@ FORBIDDEN = ["_squared", "half_", "Symbol(", "Sum(", "**", "sympy", r"\texttt", 
 
 
 @pytest.mark.parametrize("name", ["ama564_a1.toml", "dsga1008_hw1.toml", "cs189_hw.toml"])
+@pytest.mark.slow
 def test_mlp_keys_carry_no_program_text(name):
     ps = load(ROOT / "problems" / name)
     sols = [s for s in solve_set(ps) if s.problem.kind == "mlp"]
@@ -583,6 +587,7 @@ def test_softmax_cross_entropy_shows_the_cancellation_for_general_K(write_toml):
     assert all(sp.simplify(v) == 0 for v in diff)
 
 
+@pytest.mark.slow
 def test_the_numeric_keys_label_values_like_before():
     """JSON labels stay stable whatever the notation (L, f(x; θ) in the key)."""
     key = _key(ROOT / "problems" / "ama564_a1.toml")

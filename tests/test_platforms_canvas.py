@@ -37,6 +37,7 @@ def _meta(item, label):
     return None
 
 
+@pytest.mark.slow
 def test_items_hold_the_key():
     result = export_canvas(AMA)
     name, quiz = _open(result)

@@ -164,6 +164,7 @@ def _export_all(tmp) -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.slow
 def test_the_variants_differ(exported):
     keys, _, _ = exported
     yhats = [_numbers(keys[v]["1b"]["forward.yhat"]) for v in IDS]

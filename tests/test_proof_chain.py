@@ -277,6 +277,7 @@ def test_hostile_text_in_a_written_proof(write_toml, tmp_path):
     assert "\\input{x}" not in tex and "textbackslash" in tex
 
 
+@pytest.mark.slow
 def test_student_chain_in_the_context_of_a_written_proof():
     """The seed student's Q3 lines, read with the notation and hypotheses of the written AMA564
     Q3 (problems/examples/written_proofs.toml, problem 6)."""

@@ -70,6 +70,7 @@ def test_a_broken_step_fails_naming_the_step():
     assert str(err.value).startswith("problem 3: step 4 (wrong constant): verification failed")
 
 
+@pytest.mark.slow
 def test_every_proof_in_problems_is_verified():
     for path in PROBLEMS:
         result = CliRunner().invoke(main, ["solve", str(path), "--json"])

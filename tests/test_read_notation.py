@@ -32,6 +32,7 @@ def test_published_names(key, pid, published):
     assert {n: str(v) for n, v in contexts(key)[pid].notation.items()} == published
 
 
+@pytest.mark.slow
 def test_settings_are_not_names():
     """"for $\\eta = 0.1$", "the book prints $x_1 = -0.057646$": numbers in a statement are
     settings, not names; an expression is a name (η = 1/L)."""
@@ -46,6 +47,7 @@ def test_settings_are_not_names():
         == {"eta": "1/L"}
 
 
+@pytest.mark.slow
 def test_graph_nodes_are_published():
     notation = contexts("cs189_hw")["3"].notation
     assert str(notation["a1"]) == "b11 + w11*x"

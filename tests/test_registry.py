@@ -315,6 +315,7 @@ FORBIDDEN = ["_squared", "half_", "Symbol(", "Sum(", "**", "sympy", r"\texttt", 
              r"\ell_", "rulename{identity}"]
 
 
+@pytest.mark.slow
 def test_derivative_keys_carry_no_program_text(write_toml):
     """Every registry function and loss rendered: no registry names, SymPy syntax or tool names."""
     from symderiv.render import render_document
@@ -385,6 +386,7 @@ def test_a_wrong_teacher_step_is_caught(monkeypatch):
         solve_one("sigmoid")
 
 
+@pytest.mark.slow
 def test_a_derivation_never_restates_its_left_side():
     """CS189 2(c) once printed d/dz tanh(z) = d/dz tanh(z) = 1 − tanh²(z)."""
     from symderiv.render import render_document

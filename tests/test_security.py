@@ -106,6 +106,7 @@ def test_hostile_file_names_run_nothing(name, lair):
 
 
 @pytest.mark.pdf
+@pytest.mark.slow
 def test_hostile_answers_file_name_and_student_run_nothing(lair):
     tmp, secret, token = lair
     answers = tmp / "s`touch PWNED`$(touch PWNED9).toml"
@@ -311,6 +312,7 @@ def test_absurd_network_sizes_are_refused_at_load(layers, lair):
 
 
 @pytest.mark.pdf
+@pytest.mark.slow
 def test_a_tex_loop_is_killed_with_its_process_group(monkeypatch):
     from symderiv import latex_build
 
@@ -365,6 +367,7 @@ def test_escape_sequences_in_ids_never_reach_the_terminal(pid, lair):
     assert "\x1b" not in result.output and "\x07" not in result.output
 
 
+@pytest.mark.slow
 def test_answers_with_thousands_of_digits_are_verdicts(lair):
     tmp, _, _ = lair
     many = "*".join(["9**240"] * 30)

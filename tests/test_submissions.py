@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sympy as sp
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_graph_key_publishes_the_output_of_each_layer():
     """CS189 Problem 3, 1.) "write the output of each layer": every node is a label."""
     from symderiv.solve import solve_set
@@ -48,6 +50,7 @@ SEED_003_MISTAKES = [f"{part}/grad.{p}" for part in ("1.1bcd", "1.2a", "1.2b")
 SEED_004_MISTAKES = ["3/dE/dx", "2def/grad.W1", "2def/grad.W2"]
 
 
+@pytest.mark.slow
 def test_seed_003_mistakes_are_never_accepted_and_its_right_answers_are():
     results = _check("dsga1008_hw1")
     for label in SEED_003_MISTAKES:
@@ -59,6 +62,7 @@ def test_seed_003_mistakes_are_never_accepted_and_its_right_answers_are():
     assert results["1.1bcd/backward.dL/dz2"].verdict == "missing"
 
 
+@pytest.mark.slow
 def test_seed_004_third_path_is_flagged_and_the_layer_outputs_accepted():
     results = _check("cs189_hw")
     for label in SEED_004_MISTAKES:
