@@ -275,6 +275,7 @@ def _example_documents(path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", EXAMPLE_PARAMS)
+@pytest.mark.slow
 def test_no_program_text_in_any_example_document(path):
     hits = {name: forbidden_in(tex) for name, tex in _example_documents(path).items()}
     assert {name: h for name, h in hits.items() if h} == {}

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.pdf
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
+@pytest.mark.slow
 def test_every_problem_file_compiles(path, tmp_path):
     result = CliRunner().invoke(main, ["render", str(path), "--pdf", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -95,6 +95,7 @@ def test_items_hold_the_key():
         ("1a", "leaky_relu.derivative"), ("2", "conclusion"), ("2", "")]
 
 
+@pytest.mark.slow
 def test_deterministic_and_cli(tmp_path):
     runner = CliRunner()
     out = tmp_path / "out"

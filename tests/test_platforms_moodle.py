@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 import sympy as sp
 from click.testing import CliRunner
 from sympy.parsing.maxima import parse_maxima
@@ -32,6 +33,7 @@ def _key(path):
             for s in solve_set(load(path), None, keep_going=True)}
 
 
+@pytest.mark.slow
 def test_stack_questions_hold_the_key():
     result = export_moodle(AMA)
     ((name, data),) = result.files.items()

@@ -182,6 +182,7 @@ def test_exports_are_deterministic(exported, tmp_path):
     assert all(first[k] == second[k] for k in first)
 
 
+@pytest.mark.slow
 def test_moodle_category_holds_the_three_variants(exported):
     keys, (files,), _ = exported
     quiz = ET.fromstring(files["ama564_a1-moodle.xml"])

@@ -135,6 +135,7 @@ def test_statement_notation(label, text, verdict, feedback):
 
 
 @pytest.mark.parametrize("label, text, verdict, feedback", CS189)
+@pytest.mark.slow
 def test_statement_notation_cs189(label, text, verdict, feedback):
     outcome = judge(label, text, key="cs189_hw")
     assert (outcome.verdict, said(outcome)) == (verdict, feedback)

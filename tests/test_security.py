@@ -95,6 +95,7 @@ HOSTILE_NAMES = [
 
 @pytest.mark.pdf
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=range(len(HOSTILE_NAMES)))
+@pytest.mark.slow
 def test_hostile_file_names_run_nothing(name, lair):
     tmp, _, token = lair
     src = tmp / name
