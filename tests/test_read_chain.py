@@ -90,6 +90,17 @@ CHAINS = [
     ("Q4/converges", r"|1-\alpha| < 1 \Rightarrow 0 < \alpha < 1", "incorrect",
      "the key's set is (0, 2); alpha = 3/2 satisfies the key's but not yours"),
     ("2/conclusion", r"\Rightarrow F(q) = \tau", "correct", ""),
+    # A = B ⇒ C = D (seed 004's 2(c)): the definition before ⇒ is a premise, not a member equal
+    # to the answer; the chain after it is graded, its middle steps included
+    ("1a/tanh.derivative", r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}} \Rightarrow "
+     r"\tanh'(x) = 1 - \tanh^2(x)", "correct", ""),
+    ("1a/tanh.derivative", r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}} \Rightarrow "
+     r"\tanh'(x) = 1 + \tanh^2(x)", "incorrect",
+     "sign error in one term: the key's answer has 1 - tanh(x)^2 where this has tanh(x)^2 + 1"),
+    ("1a/tanh.derivative", r"\tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}} \Rightarrow "
+     r"\tanh'(x) = 2 - \tanh^2(x) = 1 - \tanh^2(x)", "incorrect",
+     "the last value is right, but a middle step is not: 2 - tanh(x)^2 is not equal to it "
+     "(off by a constant: this is the key's answer plus 1)"),
 ]
 
 

@@ -32,6 +32,11 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
     """``judge(member)`` grades one member in the key's shape; ``read(member)`` reads it."""
     bound = isinstance(expected, sp.Expr) and not isinstance(expected, MatrixExpr)
     members = split_relations(text, bounds=bound)
+    # A = B ⇒ C = D: what precedes the last ⇒ is a premise (a definition, the line before),
+    # not a member equal to the answer; the chain graded is the one after it
+    implied = [k for k, m in enumerate(members) if k > 0 and m.relation == r"\Rightarrow"]
+    if implied:
+        members = [Member(members[implied[-1]].text, "")] + members[implied[-1] + 1:]
     named = _only_a_name(ctx, members[-1].text)
     if named is not None:  # 1.33 = \hat{y}: the value first, the name last
         values = [k for k, m in enumerate(members) if m.text and recognise(m.text) is None]
