@@ -325,6 +325,8 @@ def export():
 
 
 def _export_options(function):
+    function = click.option("--rtol", default=1e-3, show_default=True, type=float,
+                            help="relative tolerance of numeric answers")(function)
     function = click.option("--lock", "lock_file", type=click.Path(dir_okay=False), default=None,
                             help="the variants recorded in this variants.lock.json (of "
                                  "`symderiv variants`)")(function)
@@ -355,8 +357,6 @@ def _write_export(result, out_dir, platform) -> None:
 
 @export.command(name="moodle")
 @_export_options
-@click.option("--rtol", default=1e-3, show_default=True, type=float,
-              help="relative tolerance of numeric answers")
 def export_moodle(key, out_dir, timeout, count, roster, lock_file, rtol):
     """Moodle XML (numerical and STACK questions, a category per problem): OUTPUT/<stem>-moodle.xml."""
     from .platforms.moodle import export_moodle as run
@@ -370,8 +370,6 @@ def export_moodle(key, out_dir, timeout, count, roster, lock_file, rtol):
 @click.option("--visibility", default="after_due_date", show_default=True,
               type=click.Choice(["after_due_date", "visible", "after_published", "hidden"]),
               help="when students see each answer's verdict and feedback (it reveals the key)")
-@click.option("--rtol", default=1e-3, show_default=True, type=float,
-              help="relative tolerance for answers written with decimals")
 def export_gradescope(key, out_dir, timeout, count, roster, lock_file, visibility, rtol):
     """Gradescope autograder: OUTPUT/<stem>-gradescope.zip (upload it as the autograder)."""
     from .platforms.gradescope import export_gradescope as run
@@ -383,8 +381,6 @@ def export_gradescope(key, out_dir, timeout, count, roster, lock_file, visibilit
 
 @export.command(name="canvas")
 @_export_options
-@click.option("--rtol", default=1e-3, show_default=True, type=float,
-              help="relative tolerance of numeric answers")
 def export_canvas(key, out_dir, timeout, count, roster, lock_file, rtol):
     """Canvas QTI 1.2 zip (a question group per answer, drawing one variant): OUTPUT/<stem>-canvas-qti.zip."""
     from .platforms.canvas import export_canvas as run
@@ -395,8 +391,6 @@ def export_canvas(key, out_dir, timeout, count, roster, lock_file, rtol):
 
 @export.command(name="prairielearn")
 @_export_options
-@click.option("--rtol", default=1e-3, show_default=True, type=float,
-              help="relative tolerance of numeric answers")
 def export_prairielearn(key, out_dir, timeout, count, roster, lock_file, rtol):
     """PrairieLearn question folders: OUTPUT/<stem>-prairielearn/questions/<stem>/<problem id>/."""
     from .platforms.prairielearn import export_prairielearn as run

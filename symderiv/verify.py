@@ -62,7 +62,7 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
 _COMPILED: dict = memo.cache()
 
 
-def _compiled(expr: sp.Expr, names: tuple):
+def compiled(expr: sp.Expr, names: tuple):
     """``expr`` compiled to an mpmath function of ``names`` (cached: the same activation and
     its derivative are checked in every file), or None when it has no mpmath form."""
     key = (expr, names)
@@ -94,7 +94,7 @@ def _value(expr: sp.Expr, subs: dict):
     power such as x^x at x = -1234567/10^6 would make it look for exact roots for minutes.
     """
     names = tuple(sorted(subs, key=str))
-    fn = _compiled(expr, names) if expr.free_symbols <= set(names) else False
+    fn = compiled(expr, names) if expr.free_symbols <= set(names) else False
     if fn:
         with mpmath.workdps(PRECISION):
             try:

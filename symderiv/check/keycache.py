@@ -134,16 +134,25 @@ def _mac(secret: bytes, name: str, payload: bytes) -> bytes:
     return hmac.new(secret, FORMAT + name.encode() + b"\0" + payload, hashlib.sha256).digest()
 
 
-def load(key_path: Path, timeout) -> dict | None:
-    """The cached answers of the key at ``key_path`` ({problem id: ((label, value, display),
-    …)}), or None (no cache, no entry, or an entry that fails its signature)."""
+def _entry(key_path: Path, timeout):
+    """(cache directory, its secret, the entry's name) for the key, or None when the cache is
+    off or unusable (missing, or writable by others)."""
     where = cache_dir()
     if where is None or not _safe_dir(where):
         return None
     secret = _secret(where)
     if secret is None:
         return None
-    name = fingerprint(Path(key_path).read_bytes(), timeout)
+    return where, secret, fingerprint(Path(key_path).read_bytes(), timeout)
+
+
+def load(key_path: Path, timeout) -> dict | None:
+    """The cached answers of the key at ``key_path`` ({problem id: ((label, value, display),
+    …)}), or None (no cache, no entry, or an entry that fails its signature)."""
+    entry = _entry(key_path, timeout)
+    if entry is None:
+        return None
+    where, secret, name = entry
     try:
         blob = (where / "keys" / f"{name}.bin").read_bytes()
     except OSError:
@@ -160,13 +169,10 @@ def load(key_path: Path, timeout) -> dict | None:
 
 def store(key_path: Path, timeout, answers: dict) -> bool:
     """Keep the answers of a fully solved key; False when the cache is off or unusable."""
-    where = cache_dir()
-    if where is None or not _safe_dir(where):
+    entry = _entry(key_path, timeout)
+    if entry is None:
         return False
-    secret = _secret(where)
-    if secret is None:
-        return False
-    name = fingerprint(Path(key_path).read_bytes(), timeout)
+    where, secret, name = entry
     try:
         payload = pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - an answer SymPy cannot pickle: simply not cached

@@ -247,7 +247,7 @@ def _modulus(roots) -> sp.Expr:
 def _zero(expr) -> bool:
     """Exactly zero: by arithmetic when rational, else after expanding and rationalizing
     denominators, and by 50-digit evaluation (algebraic numbers from the eigenvalues)."""
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     if expr.is_Rational:
         return expr == 0
     if sp.expand(sp.radsimp(expr)) == 0:

@@ -80,7 +80,7 @@ class _Call(MatrixExpr):
 
     def __new__(cls, name, *args):
         name = name if isinstance(name, Str) else Str(name)
-        return MatrixExpr.__new__(cls, name, *[sp.sympify(a) for a in args])
+        return MatrixExpr.__new__(cls, name, *[sp.sympify(a, strict=True) for a in args])
 
     @property
     def fname(self) -> str:

@@ -275,6 +275,23 @@ def tolerance(value, rtol: float) -> float:
     return size * rtol if size else ZERO_TOLERANCE
 
 
+def supported(problem, answers: list, probe, notes: list | None) -> list:
+    """The answers a platform takes: ``probe(answer)`` raises :class:`.maxima.Unsupported` for
+    one it cannot; that one goes to ``notes`` (when given) with the points it loses."""
+    from .maxima import Unsupported
+
+    kept = []
+    for a in answers:
+        try:
+            probe(a)
+        except Unsupported as exc:
+            if notes is not None:
+                notes.append(Skipped(problem.id, a.label, f"{exc} ({worth(a.points)})"))
+            continue
+        kept.append(a)
+    return kept
+
+
 def worth(points: Fraction) -> str:
     """``1 point``, ``0.3333333 points``: what a skipped answer takes away from a platform."""
     return f"{points_text(points)} point{'' if points == 1 else 's'}"

@@ -20,9 +20,9 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from . import (Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
-               label_html, load_variants, math_tex, points_text, statement_html, tolerance,
-               worth, xml_bytes)
-from .maxima import Unsupported, maxima
+               label_html, load_variants, math_tex, points_text, statement_html, supported,
+               tolerance, xml_bytes)
+from .maxima import maxima
 
 STACK_VERSION = "2023121100"
 PENALTY = "0.1"
@@ -64,16 +64,7 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
     for i, (name, solution) in enumerate(pv.variants):
         notes = [] if i == 0 else None  # skipped labels are the same in every variant
         answers = answers_of(problem, solution, notes if notes is not None else [])
-        kept = []
-        for a in answers:
-            try:
-                maxima(a.value)
-            except Unsupported as exc:
-                if notes is not None:
-                    notes.append(Skipped(problem.id, a.label,
-                                         f"{exc} ({worth(a.points)})"))
-                continue
-            kept.append(a)
+        kept = supported(problem, answers, lambda a: maxima(a.value), notes)
         if notes is not None:
             skipped.extend(notes)
         per_variant.append((name, kept))

@@ -18,7 +18,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from . import (Answer, Export, Skipped, ZERO_TOLERANCE, answers_of, by_problem, label_html,
-               load_variants, number, safe_name, statement_html, worth)
+               load_variants, number, safe_name, statement_html, supported)
 from .maxima import Unsupported, elementary
 
 # the functions pl-symbolic-input reads (SymPy's names)
@@ -104,14 +104,7 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
         # the labels every variant can give, from the first (the same labels in each)
         notes: list[Skipped] = []
         first = answers_of(problem, pv.variants[0][1], notes)
-        kept = []
-        for a in first:
-            try:
-                _entry(a)
-            except Unsupported as exc:
-                notes.append(Skipped(problem.id, a.label, f"{exc} ({worth(a.points)})"))
-                continue
-            kept.append(a)
+        kept = supported(problem, first, _entry, notes)
         skipped.extend(notes)
         if not kept:
             skipped.append(Skipped(problem.id, "", "no answer PrairieLearn can grade"

@@ -48,7 +48,8 @@ from sympy.core.function import AppliedUndef
 from ...assume import Scope, parse_assumption
 from ...errors import BadInput
 from ...parse import ELEMENTARY, Namespace, parse_expression
-from ...verify import symbolic_zero
+from ... import memo
+from ...verify import compiled, symbolic_zero
 
 RELATIONS = ("=", "<=", "<", ">=", ">")
 OPERATORS = ("<=>", "=>", "<=", ">=", "==", "=", "<", ">")
@@ -306,24 +307,13 @@ class Fact:
         return v >= -scale * 1e10 if self.kind == "ge" else v > 0
 
 
-_COMPILED: dict = {}
-
-
 def _evaluate(expr: sp.Expr, values: dict):
     """``expr`` at ``values`` (symbol → number) to 30 digits, or None when it is not a real
     number there. Compiled once per expression (mpmath), as the checks of verify.py are."""
     names = tuple(sorted(expr.free_symbols, key=sp.default_sort_key))
     if any(n not in values for n in names):
         return None
-    key = (expr, names)
-    if key not in _COMPILED:
-        if len(_COMPILED) > 5000:
-            _COMPILED.clear()
-        try:
-            _COMPILED[key] = sp.lambdify(names, expr, modules="mpmath")
-        except Exception:  # noqa: BLE001 - an expression mpmath cannot take: evaluate by SymPy
-            _COMPILED[key] = None
-    fn = _COMPILED[key]
+    fn = compiled(expr, names) or None
     try:
         with mpmath.workdps(30):
             if fn is None:
@@ -352,20 +342,21 @@ POS, ZERO, NEG = 1, 0, -1
 ANY = frozenset({POS, ZERO, NEG})
 
 
-_SIGN_CACHE: dict = {}
+_SIGN_CACHE: dict = memo.cache()
 
 
-def _signs(expr: sp.Expr, scope: Scope | None = None, depth: int = 0) -> frozenset | None:
-    """The signs ``expr`` can take under its symbols' assumptions ({1}, {0, 1}, …), or None."""
+def _signs(expr: sp.Expr, depth: int = 0) -> frozenset | None:
+    """The signs ``expr`` can take under its symbols' assumptions ({1}, {0, 1}, …), or None
+    (the assumptions live on the symbols, so the expression is the whole key)."""
     key = (expr, depth)
     if key not in _SIGN_CACHE:
         if len(_SIGN_CACHE) > 20000:
             _SIGN_CACHE.clear()
-        _SIGN_CACHE[key] = _signs_of(sp.sympify(expr), scope, depth)
+        _SIGN_CACHE[key] = _signs_of(sp.sympify(expr, strict=True), depth)
     return _SIGN_CACHE[key]
 
 
-def _signs_of(expr: sp.Expr, scope: Scope | None, depth: int) -> frozenset | None:
+def _signs_of(expr: sp.Expr, depth: int) -> frozenset | None:
     if expr.is_zero:
         return frozenset({ZERO})
     if expr.is_number:
@@ -379,18 +370,18 @@ def _signs_of(expr: sp.Expr, scope: Scope | None, depth: int) -> frozenset | Non
         return frozenset({NEG})
     out = None
     if expr.is_Add:
-        out = _add_signs([_signs(t, scope, depth + 1) for t in expr.args])
+        out = _add_signs([_signs(t, depth + 1) for t in expr.args])
         if (out is None or out == ANY) and len(expr.args) == 2:
-            out = _monotone(expr, scope, depth) or out
+            out = _monotone(expr, depth) or out
     elif expr.is_Mul:
-        out = _mul_signs([_signs(f, scope, depth + 1) for f in expr.args])
+        out = _mul_signs([_signs(f, depth + 1) for f in expr.args])
     elif expr.is_Pow:
         base, e = expr.args
         if e.is_Integer and e % 2 == 0 and base.is_real:
-            b = _signs(base, scope, depth)
+            b = _signs(base, depth)
             out = frozenset({POS}) if b is not None and ZERO not in b else frozenset({ZERO, POS})
         elif e.is_Integer:
-            b = _signs(base, scope, depth)
+            b = _signs(base, depth)
             out = b if e > 0 else (b - {ZERO} if b and b != {ZERO} else None)
         elif base.is_nonnegative:
             out = frozenset({ZERO, POS})
@@ -408,14 +399,14 @@ def _signs_of(expr: sp.Expr, scope: Scope | None, depth: int) -> frozenset | Non
         except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
             continue
         if other != expr:
-            s = _signs(other, scope, depth + 1)
+            s = _signs(other, depth + 1)
             if s is not None and s != ANY:
                 return s
     if depth > 1:
         return None
-    if _quadratic_psd(expr, scope, depth):
+    if _quadratic_psd(expr, depth):
         return frozenset({ZERO, POS})
-    if _quadratic_psd(-expr, scope, depth):
+    if _quadratic_psd(-expr, depth):
         return frozenset({ZERO, NEG})
     return None
 
@@ -423,7 +414,7 @@ def _signs_of(expr: sp.Expr, scope: Scope | None, depth: int) -> frozenset | Non
 _INCREASING = (sp.exp, sp.log, sp.atan, sp.tanh, sp.asinh, sp.erf)
 
 
-def _monotone(expr: sp.Expr, scope, depth: int) -> frozenset | None:
+def _monotone(expr: sp.Expr, depth: int) -> frozenset | None:
     """c·g(a) − c·g(b) for an increasing g (exp, log, √, arctan, tanh …) has the sign of a − b;
     a number n stands for g(g⁻¹(n)) (1 = e⁰, log 3)."""
     def split(t):
@@ -450,10 +441,10 @@ def _monotone(expr: sp.Expr, scope, depth: int) -> frozenset | None:
     (ca, ga, xa), (cb, gb, xb) = pa, pb
     if ga is not gb or ca + cb != 0 or not ca.is_positive:
         if ga is gb and ca + cb == 0 and ca.is_negative:
-            inner = _signs(sp.expand(xb - xa), scope, depth + 1)
+            inner = _signs(sp.expand(xb - xa), depth + 1)
             return inner
         return None
-    return _signs(sp.expand(xa - xb), scope, depth + 1)
+    return _signs(sp.expand(xa - xb), depth + 1)
 
 
 def _narrow(expr, out):
@@ -483,7 +474,7 @@ def _mul_signs(parts) -> frozenset | None:
     return out
 
 
-def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
+def _quadratic_psd(expr: sp.Expr, depth: int) -> bool:
     """True when ``expr`` is a quadratic form (with linear and constant terms) in its
     unconstrained symbols whose matrix has every principal minor ≥ 0: a sum of squares."""
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
@@ -512,7 +503,7 @@ def _quadratic_psd(expr: sp.Expr, scope, depth: int) -> bool:
         for size in range(1, n + 2):
             for rows in itertools.combinations(range(n + 1), size):
                 minor = sp.factor(m.extract(list(rows), list(rows)).det())
-                s = _signs(minor, scope, 3)
+                s = _signs(minor, 3)
                 if s is None or not s <= {ZERO, POS}:
                     ok = False
                     break
@@ -542,7 +533,7 @@ def decided(fact: Fact, scope: Scope | None = None) -> bool:
         together = expr
     for form in ((expr,) if together == expr else (together, expr)):
         num, den = sp.fraction(form)
-        sn, sd = _signs(num, scope), _signs(den, scope)
+        sn, sd = _signs(num), _signs(den)
         if sn is None or sd is None or ZERO in sd:
             continue
         s = _mul_signs([sn, sd])
@@ -1234,7 +1225,7 @@ class ChainChecker:
 def _shown_number(value) -> sp.Basic:
     """A sampled value as a counterexample shows it: an integer as it is, anything else as a
     fraction close to it (a sample may be an irrational power: 7**(15/49) …)."""
-    value = sp.sympify(value)
+    value = sp.sympify(value, strict=True)
     if isinstance(value, sp.Integer):
         return value
     if not value.is_Rational:
