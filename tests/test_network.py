@@ -1074,3 +1074,47 @@ def test_output_of_hidden_symbolic_delta_without_f_prime_is_refused(monkeypatch,
     with pytest.raises(VerificationFailed) as err:
         net_mod.solve(problem)
     assert err.value.label == r"backward through the layers, \frac{\partial \ell}{\partial z_{2}}"
+
+
+SCALAR_OUTPUT = """
+[meta]
+title = "one output"
+[[problem]]
+id = "p"
+kind = "mlp"
+statement = "A network with n inputs, d hidden units and one output."
+layers = {layers}
+hidden = "sigmoid"
+output = "{output}"
+loss = "{loss}"
+"""
+
+
+@pytest.mark.parametrize("layers, expected", [
+    (("n", "d", "K"), [2, 3, 2]),          # the defaults: no two consecutive widths equal
+    (("n", "d"), [3, 2]),
+    (("n", "d", 1), [2, 3, 1]),            # a given width is kept
+    ((3, "d", 1), [3, 2, 1]),              # d moves off the 3 beside it
+    (("n", "d", "d", 1), [2, 3, 3, 1]),    # one name, one size
+    (("n", 4, "K"), [2, 4, 2]),
+])
+def test_random_networks_keep_the_widths_a_problem_gives(layers, expected):
+    assert net_mod._concrete_widths(layers, 2) == expected
+
+
+@pytest.mark.parametrize("output, loss, layers", [
+    ("identity", "half_squared", '["n", "d", 1]'),
+    ("sigmoid", "bce", '["n", "d", 1]'),
+    ("identity", "half_squared", '[3, "d", 1]'),
+])
+def test_a_symbolic_network_with_one_output_solves(output, loss, layers, write_toml, tmp_path):
+    """A width of 1 given as a number was checked on networks with two outputs, so the
+    identity's ∂ŷ/∂z₂ (the 1×1 identity) failed its check. It is checked at width 1 and shown as 1."""
+    path = write_toml(SCALAR_OUTPUT.format(layers=layers, output=output, loss=loss))
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "p.tex").read_text()
+    if output == "identity":
+        assert r"\frac{\partial \hat{y}}{\partial z_{2}} &= 1 \\" in text
+    else:
+        assert r"\frac{\partial \hat{y}}{\partial z_{2}} &= I" not in text

@@ -1602,8 +1602,8 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
             jac = _nc(rf"J_{{{fname}}}({names.pre(k)})")
             elementwise.append((lhs, jac))
             continue
-        if entry.name == "identity" and k == L:   # I: the output width's identity
-            elementwise.append((lhs, _nc("I")))
+        if entry.name == "identity" and k == L:   # I: the output width's identity (1 for one output)
+            elementwise.append((lhs, sp.Integer(1) if spec.layers[-1] == 1 else _nc("I")))
             continue
         elementwise.append((lhs, _Diag(_fn(_prime(fname))(_nc(names.pre(k))))))
     for which, entry, fname in (("hidden", net.hidden, fx.hidden), ("output", net.output, fx.output)):
@@ -1625,6 +1625,35 @@ def _solve_symbolic(problem: Problem, spec: MLPSpec) -> Solution:
                      "with the derivative of the composed loss",))
 
 
+def _concrete_widths(layers, n_out: int) -> list[int]:
+    """The widths of the random networks a symbolic key is checked on.
+
+    A width the problem gives as a number (``["n", "d", 1]``: one output) is kept; a named one
+    gets a small size, n = 2, d = 3, K = 2 by default, so that no two consecutive widths are
+    equal where the problem leaves that open (then a swapped product cannot match shapes).
+    One name stands for one size wherever it appears.
+    """
+    depth = len(layers) - 1
+    default = ([3 if n_out == 2 else 2, n_out] if depth == 1 else [2, 3, n_out] if depth == 2
+               else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(depth - 2)] + [n_out])
+    widths = [w if isinstance(w, int) else None for w in layers]
+    named: dict[str, int] = {}
+    for i, name in enumerate(layers):
+        if widths[i] is not None:
+            continue
+        if name in named:
+            widths[i] = named[name]
+            continue
+        fixed_neighbours = {w for w in (layers[i - 1] if i else None,
+                                        layers[i + 1] if i + 1 < len(layers) else None)
+                            if isinstance(w, int)}
+        size = default[i]
+        if size in fixed_neighbours:
+            size = next(c for c in (2, 3, 4, 5) if c not in fixed_neighbours)
+        widths[i] = named[name] = size
+    return widths
+
+
 def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions, rows, composed, grads,
                     recs, elementwise, through=(), published=()):
     """Every displayed formula, evaluated on random small networks, against the quantity it names."""
@@ -1634,9 +1663,8 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
     net = Network(net.hidden, net.output, net.loss, {k: values.get(v, v) for k, v in net.constants.items()},
                   net.stacked)
     rng = random.Random(f"{problem.id}/mlp")
-    n_out = 3 if net.output.vector else 2
-    # n = 2, d = 3, K = 2: no two consecutive widths equal, so a swapped product cannot match shapes
-    widths = [3 if n_out == 2 else 2, n_out] if spec.depth == 1 else [2, 3, n_out] if spec.depth == 2 else [2, 3] + [4 if i % 2 == 0 else 3 for i in range(spec.depth - 2)] + [n_out]
+    widths = _concrete_widths(spec.layers, 3 if net.output.vector else 2)
+    n_out = widths[-1]
     definitions = []
     for attempt in range(2):
         Ws = [sp.Matrix(widths[k + 1], widths[k], lambda i, j: sp.Rational(rng.randint(-9, 9), 7))
@@ -1910,7 +1938,7 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
             got = back.xreplace(subs).doit()
         if isinstance(got, MatrixExpr):
             got = got.as_explicit()
-        got = sp.Matrix(got)
+        got = sp.Matrix(got) if isinstance(got, sp.MatrixBase) else sp.Matrix([[got]])  # 1: one output
         consts = {s: w.consts[s.name] for s in got.free_symbols if s.name in w.consts}
         got = got.xreplace(consts)
     except (sp.ShapeError, TypeError, ValueError, NotImplementedError) as exc:
