@@ -51,6 +51,13 @@ class _RoundTripPrinter(PlainPrinter):
         # "I" would parse back as the imaginary unit
         return f"Identity({self._print(expr.rows)})"
 
+    def _print_OneMatrix(self, expr):
+        # StrPrinter writes a matrix of ones as "1": parse_expr would read the number
+        return f"OneMatrix({self._print(expr.rows)}, {self._print(expr.cols)})"
+
+    def _print_ZeroMatrix(self, expr):
+        return f"ZeroMatrix({self._print(expr.rows)}, {self._print(expr.cols)})"
+
 
 _SYMPY_NAMES = frozenset(name for name in dir(sp) if not name.startswith("_"))
 _PRINTER = _RoundTripPrinter()

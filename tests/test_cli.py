@@ -191,3 +191,17 @@ def test_failed_verification_stops_the_build(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.startswith("symderiv: problem 1a: sigmoid.derivative: verification failed")
     assert not out.exists()
+
+
+def test_a_matrix_of_ones_in_a_json_string_parses_back_as_ones():
+    """SymPy's str writes OneMatrix as 1 (so X 1 1ᵀ came out as "X*1"); the key writes it so
+    that parse_expr gives the matrix back."""
+    from symderiv.export import sympy_string
+
+    n, c = sp.symbols("n c")
+    X = sp.MatrixSymbol("X", n, c)
+    value = X * sp.OneMatrix(c, 1)
+    text = sympy_string(value)
+    assert text == "X*OneMatrix(c, 1)"
+    assert sympy_string(sp.ZeroMatrix(n, 1)) == "ZeroMatrix(n, 1)"
+    assert sp.parse_expr(text, local_dict={"X": X, "n": n, "c": c}) == value
