@@ -1118,3 +1118,18 @@ def test_a_symbolic_network_with_one_output_solves(output, loss, layers, write_t
         assert r"\frac{\partial \hat{y}}{\partial z_{2}} &= 1 \\" in text
     else:
         assert r"\frac{\partial \hat{y}}{\partial z_{2}} &= I" not in text
+
+
+@pytest.mark.parametrize("layers, message", [
+    ('["n", "d", 1.5]', "layers: each width must be a positive integer or a name, got 1.5"),
+    ('["n", "d", true]', "layers: each width must be a positive integer or a name, got true"),
+    ('["n", "d", "K", "x"]', "layers: the width 'x' has the name of a quantity of the network; "
+                             "choose another name (such as n, d, K or m)"),
+    ('["n", "W1", "K"]', "layers: the width 'W1' has the name of a quantity of the network"),
+])
+def test_a_width_that_cannot_be_one_is_a_one_line_error(layers, message, write_toml, tmp_path):
+    path = write_toml(SCALAR_OUTPUT.format(layers=layers, output="identity", loss="half_squared"))
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"problem p: {message}" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -148,7 +148,10 @@ def parse(problem: Problem) -> MLPSpec:
         raise f.error("layers", "needs at least an input and an output width")
     for w in layers:
         if isinstance(w, bool) or not (isinstance(w, int) and w >= 1 or isinstance(w, str) and _SIZE.match(w)):
-            raise f.error("layers", f"each width must be a positive integer or a name, got {w!r}")
+            shown = w if isinstance(w, str) else str(w).lower() if isinstance(w, bool) else str(w)
+            raise f.error("layers", f"each width must be a positive integer or a name, got {shown!r}"
+                          if isinstance(w, str) else
+                          f"each width must be a positive integer or a name, got {shown}")
         if isinstance(w, int) and w > MAX_WIDTH:
             raise f.error("layers", f"a width of {w} is too large for a worked example "
                           f"(at most {MAX_WIDTH}; write a name such as \"n\" for a general width)")
@@ -168,6 +171,14 @@ def parse(problem: Problem) -> MLPSpec:
         raise f.error("hidden", f"{hidden} is not elementwise; use it as the output activation")
     if loss not in LOSSES:
         raise f.error("loss", f"unknown loss {loss!r} (see 'symderiv list')")
+    # a width named like a quantity of the network (x, W1, z2 …) or a constant (alpha) would
+    # stand for two things in the key's formulas
+    taken = {name for name, _, _ in netexpr.plain_names(len(layers) - 1, True)} | {"I"}
+    taken |= set(ACTIVATIONS[hidden].params) | set(ACTIVATIONS[output].params) | set(LOSSES[loss].params)
+    for w in layers:
+        if isinstance(w, str) and (w in taken or w.startswith("dL_d")):
+            raise f.error("layers", f"the width {w!r} has the name of a quantity of the network; "
+                          f"choose another name (such as n, d, K or m)")
     constants = f.get("constants", dict, {})
     consts = tuple((k, _rational(v, f"constants.{k}", f)) for k, v in sorted(constants.items()))
     numeric_fields = [k for k in ("x", "y", "params") if k in problem.fields]
