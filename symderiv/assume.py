@@ -181,6 +181,15 @@ class Scope:
             domains.setdefault(name, parse_assumption(name, text))
         return Scope(domains)
 
+    def adopt(self, defaults: dict[str, str]) -> None:
+        """Know ``defaults`` (name → assumption) from now on, for names not set yet: the
+        parameters of a registry function called inside an instructor's own expression
+        (β of softplus) are sampled inside their domain like any other name."""
+        for name, text in defaults.items():
+            if name not in self.domains:
+                self.domains[name] = parse_assumption(name, text)
+                self.symbols[name] = self.domains[name].symbol()
+
     def symbol(self, name: str) -> sp.Symbol:
         if name not in self.symbols:
             self.domains[name] = Domain(name)

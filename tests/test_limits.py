@@ -333,3 +333,46 @@ def test_log_1_plus_exp_minus_yw_too_many_open_signs_asks_for_an_assumption(writ
     assert result.output.strip().splitlines() == [
         f"symderiv: {path}: problem 1: limits: f: the limit of a*b*c*exp(a*b*c*x) at +oo depends on "
         "a, b, c in a way symderiv cannot split into cases: add an 'assume' entry (e.g. a = \"positive\")"]
+
+
+# --- an instructor's own functions built on registry functions and decimals -------------------
+
+
+def _answers(result):
+    import json
+
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["problems"][0]["answers"]
+
+
+def test_a_registry_function_inside_an_own_expression_samples_its_parameter(write_toml):
+    """softplus(x) - log(2) brings softplus's β > 0: the finite-difference check sampled
+    every other name but left β symbolic, and the part failed."""
+    path = write_toml(problem('functions = [{ name = "f", expr = "softplus(x) - log(2)" }]\n'
+                              'limits = ["+oo", "-oo"]\n'))
+    answers = _answers(run("solve", path, "--json"))
+    got = sp.parse_expr(answers["f.derivative"]["sympy"])
+    names = {s.name: s for s in got.free_symbols}
+    assert set(names) == {"x", "beta"}
+    for b, x0 in ((sp.Rational(1, 2), -3), (2, sp.Rational(1, 4)), (5, 1)):
+        value = got.subs({names["beta"]: b, names["x"]: x0})
+        assert abs(float(value - 1 / (1 + sp.exp(-b * x0)))) < 1e-12   # σ(βx)
+    assert answers["f.limit(+oo)"]["sympy"] == "1" and answers["f.limit(-oo)"]["sympy"] == "0"
+
+
+def test_a_decimal_slope_in_an_exponential_is_derived_in_reasonable_time(write_toml):
+    """x σ(1.702 x) (the GELU approximation): SymPy factored it as a polynomial of degree 851
+    in e^{x/500} for minutes; now each exponential is its own generator when the degree is large."""
+    import time
+
+    path = write_toml(problem('functions = [{ name = "f", expr = "x*sigmoid(1.702*x)" }]\n'
+                              'limits = ["+oo", "-oo"]\nhessian = true\n'))
+    start = time.process_time()
+    answers = _answers(run("solve", path, "--json"))
+    assert time.process_time() - start < 15   # CPU; was over the 20 s budget
+    x = sp.Symbol("x", real=True)
+    got = sp.parse_expr(answers["f.derivative"]["sympy"], local_dict={"x": x})
+    f = x / (1 + sp.exp(-sp.Rational(851, 500) * x))
+    for x0 in (-2, sp.Rational(1, 3), 3):
+        assert abs(float(got.subs(x, x0) - sp.diff(f, x).subs(x, x0))) < 1e-12
+    assert answers["f.limit(+oo)"]["sympy"] == "1" and answers["f.limit(-oo)"]["sympy"] == "0"

@@ -213,7 +213,8 @@ def namespace(scope: Scope) -> Namespace:
         def call(*args, entry=entry):
             if len(args) != 1:
                 raise BadInput(f"{entry.name} takes one argument")
-            params = {p: scope.with_defaults(dict(entry.params)).symbol(p) for p in entry.params}
+            scope.adopt(dict(entry.params))
+            params = {p: scope.symbol(p) for p in entry.params}
             return entry.build(args[0], params)
         functions[entry.name] = call
     return Namespace(symbols=dict(scope.symbols), functions=functions,

@@ -215,9 +215,40 @@ def chain_lines(tree: Step) -> list[Line]:
     return lines
 
 
+MAX_EXP_DEGREE = 24
+
+
+def _exp_degree(expr: sp.Expr) -> int:
+    """The degree of ``expr`` as a polynomial in its exponentials' common generator: e^{x} and
+    e^{2x} make 2, e^{1.702x} = e^{851x/500} makes 851 (SymPy's polynomial algorithms
+    then work with e^{x/500} to the 851st power, for minutes)."""
+    coeffs = []
+    for e in expr.atoms(sp.exp):
+        for term in sp.Add.make_args(e.args[0]):
+            c, _ = term.as_coeff_Mul()
+            if c.is_Rational:
+                coeffs.append(c)
+    if not coeffs:
+        return 0
+    den = sp.ilcm(*[c.q for c in coeffs]) if len(coeffs) > 1 else coeffs[0].q
+    return int(max(abs(c) for c in coeffs) * den)
+
+
+def _independent_exponentials(expr: sp.Expr):
+    """``expr`` with each exponential replaced by its own symbol, and the way back."""
+    atoms = sorted(expr.atoms(sp.exp), key=sp.default_sort_key)
+    dummies = {a: sp.Dummy(f"e{i}", positive=True) for i, a in enumerate(atoms)}
+    return expr.xreplace(dummies), {d: a for a, d in dummies.items()}
+
+
 def tidy(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     """The simplest equal form we can find quickly: fewest operations wins."""
     expr = _fold_sign(expr)
+    if _exp_degree(expr) > MAX_EXP_DEGREE:
+        # rewrite with each exponential as a symbol of its own: the forms are as simple,
+        # the relations between e^{ax} and e^{2ax} are not used, and nothing takes minutes
+        plain, back = _independent_exponentials(expr)
+        return tidy(plain, x).xreplace(back)
     allowed = _heads(expr)
     factored = sp.factor(expr)
     candidates = [expr, sp.cancel(expr), factored, sp.together(expr), _positive_lead(factored)]
