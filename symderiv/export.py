@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,12 @@ def _latex(value: Any) -> str:
     """A list (iterates, eigenvalues) as a bracketed list of LaTeX values, not Python text."""
     if isinstance(value, (list, tuple)):
         return r"\left[" + ", ".join(_latex(v) for v in value) + r"\right]"
+    if isinstance(value, str) and _SHAPE.match(value):   # a shape, "n x 1": n \times 1
+        return r" \times ".join(tex(sp.Symbol(d)) if not d.isdigit() else d for d in value.split(" x "))
     return tex(value)
+
+
+_SHAPE = re.compile(r"^[A-Za-z0-9_]+( x [A-Za-z0-9_]+)+$")
 
 
 def _sympy_string(value: Any) -> str:

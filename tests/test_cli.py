@@ -205,3 +205,10 @@ def test_a_matrix_of_ones_in_a_json_string_parses_back_as_ones():
     assert text == "X*OneMatrix(c, 1)"
     assert sympy_string(sp.ZeroMatrix(n, 1)) == "ZeroMatrix(n, 1)"
     assert sp.parse_expr(text, local_dict={"X": X, "n": n, "c": c}) == value
+
+
+def test_a_shape_in_the_json_key_has_a_latex_form():
+    from symderiv.export import answer_entry
+
+    assert answer_entry("n x 1") == {"sympy": "n x 1", "latex": r"n \times 1"}
+    assert answer_entry("D x C")["latex"] == r"D \times C"
