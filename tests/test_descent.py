@@ -365,3 +365,80 @@ alphas = [0.1]
         "symderiv: problem c: symderiv cannot write the eigenvalues of A in closed form without "
         "complex numbers (they are the roots of λ^3 - 10*λ^2 + 29*λ - 23 = 0); the analysis in "
         "several parameters needs them exactly")
+
+
+# --- a loss that is not quadratic: runs that do not settle in the long run ---------------------
+
+NONQUAD = """
+[meta]
+title = "t"
+[[problem]]
+id = "p"
+kind = "gd_analysis"
+statement = "Run gradient descent."
+loss = "{loss}"
+param = "w"
+init = {init}
+alphas = [{alpha}]
+steps = 5
+{extra}
+"""
+
+
+def _first_below(step, x, tol, limit=200_000):
+    for t in range(limit):
+        if abs(x) < tol:
+            return t
+        x = step(x)
+    return None
+
+
+@pytest.mark.parametrize("alpha, init", [(0.1, 1), (0.3, 1), (0.05, -2)])
+def test_gd_on_w4_converges_slowly_and_says_so(alpha, init, write_toml, tmp_path):
+    """w⁴ has L″(0) = 0: after 2000 steps the iterates are still ~0.02 from 0, which the key
+    called "no convergence seen" and the JSON key published as converges = False. It is proved
+    now: 0 < αL′(w)/w = 4αw² < 2 near 0, so every step moves closer to 0."""
+    path = write_toml(NONQUAD.format(loss="w**4", init=init, alpha=alpha, extra="tolerance = 0.01"))
+    answers = _answers(path)["p"]
+    label = f"[alpha={alpha}]"
+    assert answers["converges" + label] == sp.true
+    assert answers["limit" + label] == 0
+    expected = _first_below(lambda w: w - alpha * 4 * w ** 3, float(init), 0.01)   # plain floats
+    assert answers["steps_to_tolerance" + label] == expected
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    text = (tmp_path / "out" / "p.tex").read_text()
+    assert r"\textbf{converges}, slowly, to $\bar{w} = 0$, a local minimum of $L$" in text
+    assert r"$L^{( 4 )}(\bar{w}) > 0$" in text and "no convergence seen" not in text
+
+
+def test_gd_without_a_stationary_point_has_no_limit(write_toml, tmp_path):
+    """log(1 + e^{−w}) decreases everywhere: the iterates grow like log t, never settle and never
+    pass 10¹²; no point can be their limit since L′ has no zero."""
+    path = write_toml(NONQUAD.format(loss="log(1 + exp(-w))", init=0, alpha=1, extra=""))
+    answers = _answers(path)["p"]
+    assert answers["converges[alpha=1]"] == sp.false
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    text = (tmp_path / "out" / "p.tex").read_text()
+    assert r"$L' < 0$ everywhere, so $w_{t}$ increases at every step" in text
+    assert r"$w_{t} \to +\infty$" in text
+
+
+def test_a_run_neither_settled_nor_proved_publishes_no_verdict(write_toml):
+    """w⁴/4 − w²/2 with α = 1 from 1/2 wanders; the key says what it saw and claims nothing."""
+    path = write_toml(NONQUAD.format(loss="w**4/4 - w**2/2", init=0.5, alpha=1, extra=""))
+    answers = _answers(path)["p"]
+    assert "iterates[alpha=1]" in answers and "converges[alpha=1]" not in answers
+
+
+def test_the_slow_approach_is_refused_when_the_step_map_does_not_shrink(monkeypatch):
+    """The proof's numeric half: if SymPy's interval answer were wrong, the sampled points
+    would catch it."""
+    from symderiv.derive import descent_numeric as D
+
+    w = sp.Symbol("w", real=True)
+    monkeypatch.setattr(D.sp, "solveset", lambda *a, **k: sp.FiniteSet(0) if a[0] == 4 * w ** 3
+                        else sp.S.EmptySet)
+    import mpmath
+    tail = [mpmath.mpf(2) - mpmath.mpf(i) / 1000 for i in range(100)]   # far out: 4αw² > 2
+    with pytest.raises(VerificationFailed):
+        D._approach(4 * w ** 3, w, sp.Integer(1), tail)

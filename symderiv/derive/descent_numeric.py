@@ -48,10 +48,16 @@ class NumericRun:
     values: tuple[sp.Float | None, ...]
     verdict: str          # "converges", "diverges", "cycles", "undefined", "undecided"
     limit: sp.Float | None             # the point it settles at
-    limit_kind: str                    # "local minimum", "local maximum", "stationary point"
+    limit_kind: str                    # "local minimum", "local maximum", "stationary point";
+                                       # "+oo"/"-oo": where a run without a limit heads
     at_step: int | None                # converged / escaped / left the domain at this step
     cycle: tuple[sp.Float, ...] = ()
     steps_to_tolerance: int | None = None
+    # a slow approach proved (verdict "converges" after LONG_RUN steps without settling):
+    # the exact limit and the radius r within which every step moves closer to it
+    exact_limit: sp.Expr | None = None
+    radius: sp.Rational | None = None
+    order: int = 2                     # the order of the first derivative of L not 0 at the limit
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class NumericSolution:
     plot_ymin: float
     plot_ymax: float
     stopped: bool = False  # some run's table ends early (a dash)
+    max_tolerance_steps: int = 100_000   # how far a slow approach is followed (MAX_TOLERANCE_STEPS)
 
 
 def parse(problem, f, alphas, steps, step_name, number) -> NumericSpec:
@@ -161,6 +168,96 @@ def _decide(d, d2, x0, alpha):
         return "undecided", history[-1], "", None, (min(tail), max(tail))
 
 
+MAX_TOLERANCE_STEPS = 100_000   # a slow approach is followed this far for the tolerance
+
+
+def _approach(d1: sp.Expr, x: sp.Symbol, alpha: sp.Rational, tail):
+    """A proof that a run which did not settle in LONG_RUN steps still converges.
+
+    ``tail`` are the last iterates (mpmath numbers). Returns (x̄, r, k) when: x̄ is an exact
+    real zero of L′, the tail's distance to x̄ shrinks at every step, and for every x with
+    0 < |x − x̄| ≤ r (r the last distance) 0 < α L′(x)/(x − x̄) < 2, decided by SymPy over
+    that interval and confirmed at sample points. Then |g(x) − x̄| < |x − x̄| for the step map
+    g(x) = x − αL′(x) on the whole interval, so the distance keeps shrinking, the iterates
+    converge, and their limit, a zero of L′ in the interval, is x̄ (the only one there).
+    k is the order of the first derivative of L that is not 0 at x̄. None when any part fails.
+    """
+    try:
+        roots = sp.solveset(d1, x, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if not isinstance(roots, sp.FiniteSet) or not roots:
+        return None
+    last = tail[-1]
+    star = min(roots, key=lambda r: abs(mpmath.mpf(sp.Float(r, 30)) - last))
+    dist = [abs(v - mpmath.mpf(sp.Float(star, 60))) for v in tail]
+    if not all(b < a for a, b in zip(dist, dist[1:])) or dist[-1] == 0:
+        return None
+    radius = sp.Rational(str(mpmath.nstr(dist[-1] * (1 + mpmath.mpf(10) ** -6), 12)))
+    ratio = sp.cancel(alpha * d1 / (x - star))
+    if ratio.has(sp.zoo, sp.nan) or (x - star) in [f for f in sp.Mul.make_args(sp.denom(ratio))]:
+        return None
+    interval = sp.Interval(star - radius, star + radius)
+    try:
+        low = sp.solveset(ratio <= 0, x, interval)
+        high = sp.solveset(ratio >= 2, x, interval)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if not (low.is_subset(sp.FiniteSet(star)) and high is sp.S.EmptySet):
+        return None
+    # the same at numbers: the step map moves every sampled point closer to x̄
+    g = sp.lambdify([x], x - alpha * d1, modules="mpmath", docstring_limit=0)
+    with mpmath.workdps(40):
+        c, r = mpmath.mpf(sp.Float(star, 45)), mpmath.mpf(radius.p) / radius.q
+        for i in range(1, 41):
+            for side in (-1, 1):
+                pt = c + side * r * i / 40
+                if not abs(g(pt) - c) < abs(pt - c):
+                    raise VerificationFailed("?", "converges", "the step map does not move a point "
+                                             "closer to the limit, though SymPy said it does")
+    order, k = None, 2
+    derivative = sp.diff(d1, x)
+    while k <= 12:
+        if sp.simplify(derivative.subs(x, star)) != 0:
+            order = k
+            break
+        derivative = sp.diff(derivative, x)
+        k += 1
+    return star, radius, order or 0
+
+
+def _no_stationary_point(d1: sp.Expr, x: sp.Symbol) -> bool:
+    """L′ is continuous on the real line and has no real zero: then no run has a limit (a
+    limit x̄ of x_{t+1} = x_t − αL′(x_t) would have L′(x̄) = 0)."""
+    from sympy.calculus.util import continuous_domain
+
+    try:
+        return (sp.solveset(d1, x, sp.S.Reals) is sp.S.EmptySet
+                and continuous_domain(d1, x, sp.S.Reals) == sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+
+
+def _sign_at(d1, x, star, order) -> int:
+    """The sign of L^(order)(x̄)."""
+    value = sp.diff(d1, x, order - 1).subs(x, star)
+    return 1 if value > 0 else -1
+
+
+def _beyond(d, limit, x0, alpha, tol):
+    """The first t with |x_t − limit| < tol, following the run (at 50 digits) up to
+    MAX_TOLERANCE_STEPS steps; None when it takes longer."""
+    with mpmath.workdps(50):
+        a = mpmath.mpf(alpha.p) / alpha.q
+        x = mpmath.mpf(x0.p) / x0.q
+        c = mpmath.mpf(sp.Float(limit, 55))
+        for t in range(MAX_TOLERANCE_STEPS + 1):
+            if abs(x - c) < tol:
+                return t
+            x = x - a * d(x)
+    return None
+
+
 def _float(v):
     return None if v is None else sp.Float(mpmath.nstr(v, 20), 20)
 
@@ -190,18 +287,36 @@ def solve(problem, spec: NumericSpec) -> Solution:
         with mpmath.workdps(50):
             values = tuple(None if v is None else f(v) for v in high)
         tol_steps = None
+        exact, radius, order = None, None, 2
+        if verdict == "undecided":
+            with mpmath.workdps(50):
+                tail = _run(d, spec.init, alpha, LONG_RUN, 50)[-100:]
+            proved = None if any(v is None for v in tail) else _approach(d1, x, alpha, tail)
+            if proved is None and _no_stationary_point(d1, x):
+                verdict = "no limit"
+                sign = d(mpmath.mpf(spec.init.p) / spec.init.q)
+                kind, cycle, limit = ("+oo" if sign < 0 else "-oo"), (), None   # where it heads
+            if proved is not None:
+                exact, radius, order = proved
+                verdict, limit, at, cycle = "converges", mpmath.mpf(sp.Float(exact, 55)), None, ()
+                kind = ("local minimum" if order % 2 == 0 and _sign_at(d1, x, exact, order) > 0
+                        else "local maximum" if order % 2 == 0 else "stationary point")
         if spec.tolerance is not None and verdict == "converges":
             tol = mpmath.mpf(spec.tolerance.p) / spec.tolerance.q
-            with mpmath.workdps(50):
-                seq = _run(d, spec.init, alpha, at, 50)
-                tol_steps = next(t for t, v in enumerate(seq) if abs(v - limit) < tol)
+            if exact is not None:
+                tol_steps = _beyond(d, exact, spec.init, alpha, tol)
+            else:
+                with mpmath.workdps(50):
+                    seq = _run(d, spec.init, alpha, at, 50)
+                    tol_steps = next(t for t, v in enumerate(seq) if abs(v - limit) < tol)
         runs.append(NumericRun(written, alpha, tuple(_float(v) for v in high),
                                tuple(_float(v) for v in values), verdict, _float(limit), kind, at,
-                               tuple(_float(c) for c in cycle), tol_steps))
+                               tuple(_float(c) for c in cycle), tol_steps, exact, radius, order))
         answers.append(Answer("iterates" + label, [_float(v) if v is not None else sp.nan for v in high]))
-        answers.append(Answer("converges" + label, sp.true if verdict == "converges" else sp.false))
+        if verdict != "undecided":   # not seen to settle, and not proved either way: no claim
+            answers.append(Answer("converges" + label, sp.true if verdict == "converges" else sp.false))
         if verdict == "converges":
-            answers.append(Answer("limit" + label, _float(limit)))
+            answers.append(Answer("limit" + label, exact if exact is not None else _float(limit)))
         if tol_steps is not None:
             answers.append(Answer("steps_to_tolerance" + label, sp.Integer(tol_steps)))
     finite = [float(v) for r in runs for v in r.iterates if v is not None]
@@ -229,7 +344,12 @@ def solve(problem, spec: NumericSpec) -> Solution:
         points.append(tuple(kept))
     body = NumericSolution("numeric", spec, sp.Symbol(spec.step_name, positive=True), loss, d1, d2,
                            tuple(runs), LONG_RUN, tuple(points), ymin, ymax,
-                           any(v is None for r in runs for v in r.iterates))
+                           any(v is None for r in runs for v in r.iterates), MAX_TOLERANCE_STEPS)
     checks += ["iterates computed at 50 and at 80 digits (they agree to the digits shown)",
                f"convergence decided by running {LONG_RUN} steps: no closed-form rate"]
+    if any(r.exact_limit is not None for r in runs):
+        checks.append("a slow approach proved: every step moves closer to the limit on an interval "
+                      "around it (SymPy over the interval, and at 80 points)")
+    if any(r.verdict == "no limit" for r in runs):
+        checks.append("no limit: L′ is continuous and has no real zero (SymPy)")
     return Solution(problem, tuple(answers), body, tuple(checks))
