@@ -363,10 +363,21 @@ def _text_html(text: str) -> str:
     return text
 
 
-def label_html(problem_id: str, label: str) -> str:
+def label_html(problem_id: str, label: str, problem=None) -> str:
     """A label read out for students: "Leaky ReLU, limit at \\(+\\infty\\)" (no registry
-    names), from :func:`symderiv.check.report.label_words`."""
+    names), from :func:`symderiv.check.report.label_words`; with ``problem`` a symbolic
+    network's label is its quantity in the question's names ("\\(\\partial \\ell /
+    \\partial W^{(2)}\\)")."""
     from ..check.report import label_words
+
+    if problem is not None:
+        from .instance import network_label
+
+        quantity = network_label(problem, label)
+        if quantity is not None:
+            import html
+
+            return r"\(" + html.escape(quantity, quote=False) + r"\)"
 
     words = label_words(f"{problem_id}/{label}")  # LaTeX text, math in $ … $
     html = statement_html(words).removeprefix("<p>").removesuffix("</p>")

@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
                worth, xml_bytes, zip_bytes)
+from .instance import concrete
 from .maxima import Unsupported, elementary
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -33,17 +34,59 @@ def ident(*parts: str) -> str:
     return "g" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
+MAX_FORMS = 24  # texts listed for one expression
+
+
 def text_forms(value) -> list[str]:
-    """The forms of an expression a short-answer item accepts (Canvas compares text)."""
+    """The forms of an expression a short-answer item accepts (Canvas compares text): the
+    key's form and the equivalent writings SymPy gives it (expanded, over one denominator,
+    cancelled, factored, simplified), each with ``^`` and ``**``, with and without spaces, and
+    with ``e^x`` for ``exp(x)``; every form is checked equal to the key at sample points.
+    Up to ``MAX_FORMS`` texts, the key's own first."""
+    import sympy as sp
+
     from ..export import sympy_string
 
     value = elementary(value)
-    if value.has(__import__("sympy").Piecewise, __import__("sympy").Heaviside):
+    if value.has(sp.Piecewise, sp.Heaviside):
         raise Unsupported("a piecewise expression (Canvas compares answers as text)")
-    plain = sympy_string(value)
-    forms = [plain, plain.replace("**", "^")]
-    forms += [f.replace(" ", "") for f in forms]
-    return list(dict.fromkeys(forms))
+    writings = [value]
+    if sp.count_ops(value) <= 40:   # the rewritings of a large expression take seconds
+        for rewrite in (sp.expand, sp.together, sp.cancel, sp.factor, sp.simplify):
+            try:
+                writings.append(rewrite(value))
+            except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+                continue
+    texts = []
+    for w in writings:
+        if w is not value and not _same_at_points(w, value):
+            continue
+        plain = sympy_string(w)
+        for t in (plain, plain.replace("**", "^")):
+            texts += [t, t.replace(" ", "")]
+            exp_form = _E_POWER.sub(r"e^\1", t) if "**" not in t else None
+            if exp_form and exp_form != t:
+                texts += [exp_form, exp_form.replace(" ", "")]
+    return list(dict.fromkeys(texts))[:MAX_FORMS]
+
+
+_E_POWER = __import__("re").compile(r"\bexp\(([A-Za-z_][A-Za-z_0-9]*|-?\d+)\)")
+
+
+def _same_at_points(a, b) -> bool:
+    """a = b at three points (rewritings are exact; this guards against a SymPy slip)."""
+    import sympy as sp
+
+    syms = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    for k, base in enumerate((sp.Rational(3, 7), sp.Rational(-5, 11), sp.Rational(13, 9))):
+        at = {s: base + sp.Rational(i, 17) for i, s in enumerate(syms)}
+        try:
+            d = complex(sp.N((a - b).xreplace(at), 30))
+        except (TypeError, ValueError):
+            return False
+        if abs(d) > 1e-20 * max(1.0, abs(complex(sp.N(b.xreplace(at), 30)))):
+            return False
+    return True
 
 
 def _field(parent, label: str, entry: str) -> None:
@@ -65,6 +108,10 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
     top = ET.SubElement(assessment, "section", {"ident": "root_section"})
     for pv in by_problem(variant_list):
         problem = pv.problem
+        try:   # matrix expressions: numeric instances at a concrete size (.instance)
+            pv = concrete(pv)
+        except Unsupported as exc:
+            skipped.append(Skipped(problem.id, "", f"its matrix expressions: {exc}"))
         # per variant: its statement and the items' pieces (a matrix asked entry by entry)
         members = []
         for index, (variant, solution) in enumerate(pv.variants):
@@ -115,7 +162,7 @@ def _pieces(problem, a: Answer, notes):
     entry of a matrix."""
     import sympy as sp
 
-    prompt = label_html(problem.id, a.label)
+    prompt = label_html(problem.id, a.label, problem)
     if a.kind == "list":
         share = a.points / len(a.value)
         return [(f"{a.label}[{k}]", f"{prompt}, entry {k}",
@@ -192,10 +239,21 @@ def _item(section, title, problem, variant, statement, prompt, answer: Answer, r
 MAX_PLACES = 4  # a number in a blank: written with at most this many decimals
 
 
+def figures(rtol: float) -> int:
+    """The significant figures a student is asked for: the fewest whose rounding is always
+    within ``rtol`` (a relative error of at most 5·10^−s): 4 for 1e-3."""
+    s = 1
+    while 5 * 10.0 ** -s > rtol and s < 12:
+        s += 1
+    return s
+
+
 def number_forms(value, rtol: float) -> list[str]:
     """The texts a blank accepts for a number (Canvas compares blanks as text): the key's
     value rounded to 0 … MAX_PLACES decimals (trailing zeros written or not) when the rounding
-    is within ``rtol`` of it, and its exact decimal when it terminates within 12 digits."""
+    is within ``rtol`` of it, its exact decimal when it terminates within 12 digits, and its
+    roundings to one figure fewer than :func:`figures` up to one more (the prompt asks for
+    :func:`figures`) when within ``rtol``: 0.00312848… accepts ``0.003128``."""
     from decimal import ROUND_HALF_EVEN, Decimal
 
     exact = number(value)
@@ -209,6 +267,12 @@ def number_forms(value, rtol: float) -> list[str]:
             forms.append(text)
             if "." in text:
                 forms.append(text.rstrip("0").rstrip("."))
+    if exact != 0:
+        wanted = figures(rtol)
+        for digits in range(max(1, wanted - 1), wanted + 2):
+            rounded = Decimal(f"{exact:.{digits - 1}e}")
+            if abs(float(rounded) - exact) <= tol:
+                forms.append(format(rounded, "f"))
     return list(dict.fromkeys(f for f in forms if f not in ("", "-0")))
 
 
@@ -225,7 +289,7 @@ def _blanks_item(section, title, problem, variant, statement, pieces, points: Fr
     blanks = [f"b{k}" for k in range(1, len(pieces) + 1)]
     lines = []
     for blank, (_key, prompt, answer) in zip(blanks, pieces):
-        what = ("a number, at most 4 decimals" if answer.kind == "number"
+        what = (f"a number, to {figures(rtol)} significant figures" if answer.kind == "number"
                 else "an expression, written like 3*x^2 + exp(-x)")
         lines.append(f"<p><b>{prompt}</b> ({what}): [{blank}]</p>")
     presentation = ET.SubElement(item, "presentation")

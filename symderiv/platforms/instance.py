@@ -407,3 +407,22 @@ def _definitions(spec, solution, sizes: dict, bound: dict, inst: Instance) -> li
             pass
     lines.append(f"dL_dyhat: {maxima(inst.env['dL_dyhat'])};")   # its value
     return lines
+
+
+def network_label(problem, label: str) -> str | None:
+    """A symbolic network's label in the question's names (LaTeX): ``forward.yhat`` is
+    \\hat{y}, ``grad.W2`` is ∂ℓ/∂W⁽²⁾, ``backward.dL/dz1`` is ∂ℓ/∂z₁; None for another."""
+    if problem.kind != "mlp" or getattr(problem.spec, "numeric", True):
+        return None
+    from ..derive import network as nw
+
+    spec = problem.spec
+    names = nw.Names(spec.notation, spec.depth, spec.layers)
+    plain = nw._plain_of(names, spec.depth, spec.output_of_hidden)
+    quantity = _quantity(label, names, plain)
+    if quantity is None:
+        return None
+    if quantity.startswith(r"\frac{\partial"):   # inline: ∂ℓ/∂W rather than a fraction
+        inner = quantity[len(r"\frac{"):-1].split("}{", 1)
+        quantity = f"{inner[0]} / {inner[1]}"
+    return quantity

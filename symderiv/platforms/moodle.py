@@ -102,7 +102,7 @@ def _common(question, title: str, html: str, feedback: str, points: Fraction) ->
 
 
 def _key_html(problem, answers: list[Answer]) -> str:
-    rows = "".join(f"<li>{label_html(problem.id, a.label)}: \\({math_tex(a.value)}\\)</li>"
+    rows = "".join(f"<li>{label_html(problem.id, a.label, problem)}: \\({math_tex(a.value)}\\)</li>"
                    for a in answers)
     return f"<p>The verified key:</p><ul>{rows}</ul>"
 
@@ -110,7 +110,7 @@ def _key_html(problem, answers: list[Answer]) -> str:
 def _numerical(quiz, title, problem, answer: Answer, rtol: float) -> None:
     question = ET.SubElement(quiz, "question", {"type": "numerical"})
     html = statement_html(problem.statement) + \
-        f"<p>{label_html(problem.id, answer.label)} (a number)</p>"
+        f"<p>{label_html(problem.id, answer.label, problem)} (a number)</p>"
     _common(question, title, html, _key_html(problem, [answer]), answer.points)
     item = ET.SubElement(question, "answer", {"fraction": "100", "format": "moodle_auto_format"})
     _leaf(item, "text", decimal(answer.value))
@@ -158,7 +158,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
     for i, a in enumerate(answers, 1):
         what = {"number": "a number", "matrix": "a matrix", "expression": "an expression",
                 "list": "a list [a, b, …]"}[a.kind]
-        parts.append(f"<p>{label_html(problem.id, a.label)} ({what}): [[input:ans{i}]] "
+        parts.append(f"<p>{label_html(problem.id, a.label, problem)} ({what}): [[input:ans{i}]] "
                      f"[[validation:ans{i}]]</p><div>[[feedback:prt{i}]]</div>")
     total = sum((a.points for a in answers), Fraction(0))
     _common(question, title, "".join(parts), _key_html(problem, answers), total)

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 
 from . import (Answer, Export, Skipped, ZERO_TOLERANCE, answers_of, by_problem, label_html,
                load_variants, number, safe_name, statement_html, supported)
+from .instance import concrete
 from .maxima import Unsupported, elementary
 
 # the functions pl-symbolic-input reads (SymPy's names)
@@ -101,6 +102,10 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
     files: dict[str, bytes] = {}
     for pv in by_problem(variant_list):
         problem = pv.problem
+        try:   # matrix expressions: numeric instances at a concrete size (.instance)
+            pv = concrete(pv)
+        except Unsupported as exc:
+            skipped.append(Skipped(problem.id, "", f"its matrix expressions: {exc}"))
         # the labels every variant can give, from the first (the same labels in each)
         notes: list[Skipped] = []
         first = answers_of(problem, pv.variants[0][1], notes)
@@ -144,7 +149,7 @@ def _question_html(problem, answers, names, variables, points, rtol) -> bytes:
     panel = ET.SubElement(root, "pl-question-panel")
     panel.text = "{{{params.statement}}}"
     for a in answers:
-        label = label_html(problem.id, a.label)
+        label = label_html(problem.id, a.label, problem)
         attrs = {"answers-name": names[a.label], "label": _text_of(label) + ":",
                  "weight": str(_weight(points[a.label], points))}
         if a.kind == "number":
