@@ -41,7 +41,7 @@ class Instance:
 
     sizes: tuple[tuple[str, int], ...]           # (LaTeX name of a width, value)
     given: tuple[tuple[str, str, sp.Matrix], ...]  # (plain name, LaTeX name, value)
-    scalars: tuple[tuple[str, sp.Expr], ...]     # constants (a = 3/10): (LaTeX, value)
+    scalars: tuple[tuple[str, str, sp.Expr], ...]  # constants (a = 3/10): (name, LaTeX, value)
     env: dict                                    # plain name -> explicit matrix
     formulas: dict                               # label -> the key's matrix expression
     values: dict                                 # label -> explicit matrix (verified)
@@ -100,7 +100,7 @@ def statement_tex(inst: Instance) -> str:
     of numbers)."""
     parts = [f"${name} = {value}$" for name, value in inst.sizes]
     parts += [f"${tex} = {matrix_tex(value)}$" for _, tex, value in inst.given]
-    parts += [f"${tex} = {_tex(value)}$" for tex, value in inst.scalars]
+    parts += [f"${tex} = {_tex(value)}$" for _, tex, value in inst.scalars]
     return ("Give each answer as a matrix of numbers, at the concrete size and values "
             + ", ".join(parts) + ".")
 
@@ -122,6 +122,8 @@ def build(solution, seed: str) -> Instance:
     """A verified instance of the solved part ``solution`` drawn from ``seed``."""
     problem = solution.problem
     spec = problem.spec
+    if problem.kind == "matrix_gradient":
+        return _gradient_instance(problem, spec, solution, seed)
     if problem.kind != "mlp" or getattr(spec, "numeric", True):
         raise Unsupported("a matrix expression of a kind that has no concrete instance here")
     return _network_instance(problem, spec, solution, seed)
@@ -188,7 +190,7 @@ def _network_instance(problem, spec, solution, seed: str) -> Instance:
             sizes=tuple((_width_tex(w), c) for w, c in zip(spec.layers, widths)
                         if not isinstance(w, int)),
             given=tuple(given),
-            scalars=tuple((sp.latex(s), v) for s, v in bind.items()),
+            scalars=tuple((str(s), sp.latex(s), v) for s, v in bind.items()),
             env=env, formulas={a.label: a.value for a in wanted}, values=values)
         if all(any(v != 0 for v in m) for m in values.values()):
             return inst
@@ -313,11 +315,16 @@ def maxima_program(solution, answers) -> tuple[list[str], dict[str, str]]:
     inst: Instance = body.instance
     problem = solution.problem
     spec = problem.spec
-    sizes = dict((k, v) for k, v in _plain_sizes(spec))
-    bound = {k: v for k, v in _bound_constants(spec).items()}
+    network = problem.kind == "mlp"
+    sizes = dict(_plain_sizes(spec)) if network else {}
+    bound = _bound_constants(spec) if network else {}
     lines = [f"{name}: {maxima(value)};" for name, _, value in inst.given]
+    lines += [f"{name}: {maxima(value)};" for name, _, value in inst.scalars]
+    if not network:   # widths by their values (1/m), scalars by name
+        sizes = {tex: value for tex, value in inst.sizes}
     with netexpr.bound(bound):
-        lines += _definitions(spec, solution, sizes, bound, inst)
+        if network:
+            lines += _definitions(spec, solution, sizes, bound, inst)
         variables, formulas = {}, {}
         for i, a in enumerate(answers, 1):
             variables[a.label] = f"ta{i}"
@@ -426,3 +433,101 @@ def network_label(problem, label: str) -> str | None:
         inner = quantity[len(r"\frac{"):-1].split("}{", 1)
         quantity = f"{inner[0]} / {inner[1]}"
     return quantity
+
+
+# ---------------------------------------------------------------------------- matrix gradients
+
+def _gradient_instance(problem, spec, solution, seed: str) -> Instance:
+    """A ``matrix_gradient`` problem at a concrete size: every matrix and scalar of f drawn
+    (small integers), the gradient the key's formula there, verified against the derivative
+    of f itself in each entry of the variable (f written out entry by entry, differentiated
+    by SymPy). A problem with given facts (``sum(y) = 1``) or named subexpressions is not
+    instantiated (a draw need not satisfy the facts)."""
+    from ..check.compare import _explicit
+    from ..derive.matrix import _shapes, build
+    from ..derive import network as nw
+
+    if spec.given or spec.where or spec.second is not None:
+        raise Unsupported("a matrix gradient with given facts or named parts has no "
+                          "concrete instance here")
+    f = build(spec)
+    shapes = _shapes(spec)
+    if spec.wrt not in shapes:
+        raise Unsupported("a gradient in a scalar has no matrix instance")
+    wanted = [a for a in matrix_answers(solution)]
+    dims = sorted({d for shape in shapes.values() for d in shape if isinstance(d, sp.Symbol)},
+                  key=lambda d: d.name)
+    sizes = {d: 2 + k for k, d in enumerate(dims)}   # n = 2, m = 3 …: distinct
+    dim_names = {d.name: d for d in sizes}   # a width used as a number too (1/m)
+    rng = random.Random(f"symderiv-instance/{problem.id}/{seed}")
+    matrices = {M.name: M for expr in [f] + [a.value for a in wanted]
+                for M in expr.atoms(sp.MatrixSymbol)}
+    if set(matrices) - set(shapes):
+        raise Unsupported("a matrix expression over names that are not f's")
+    scalars = sorted({s for expr in [f] + [a.value for a in wanted] for s in expr.free_symbols
+                      if isinstance(s, sp.Symbol) and s not in sizes and s.name not in matrices},
+                     key=lambda s: s.name)
+    fallback = None
+    for _ in range(DRAWS):
+        values = {}
+        for name, (r, c) in sorted(shapes.items()):
+            rows, cols = (int(sizes.get(d, d)) for d in (r, c))
+            values[name] = sp.Matrix(rows, cols, lambda i, j: sp.Integer(rng.randint(-3, 3)))
+        at = {s: sizes[dim_names[s.name]] if s.name in dim_names else sp.Integer(rng.randint(1, 3))
+              for s in scalars}
+        subs = {M: sp.ImmutableMatrix(values[M.name]) for M in matrices.values()}
+        try:
+            got = {a.label: sp.Matrix(_explicit(a.value, sizes, subs, at)) for a in wanted}
+        except (TypeError, ValueError, sp.ShapeError, NotImplementedError) as exc:
+            raise Unsupported(f"the formula cannot be evaluated at a concrete size ({exc})") \
+                from None
+        truth = _gradient_by_entries(f, matrices, spec.wrt, values, sizes, at, _explicit)
+        for label, value in got.items():
+            if label == "gradient" and not nw._agree(value, truth):
+                raise Unsupported(f"{label} does not equal the derivative of f at a concrete size")
+            if label != "gradient":
+                raise Unsupported(f"{label} cannot be checked at a concrete size")
+        inst = Instance(
+            sizes=tuple((sp.latex(d), v) for d, v in sizes.items()),
+            given=tuple((name, _name_tex(problem, name), values[name])
+                        for name in sorted(shapes) if name != spec.wrt),
+            scalars=tuple((s.name, _name_tex(problem, s.name), v) for s, v in at.items()
+                          if s.name not in dim_names),
+            env={**values}, formulas={a.label: a.value for a in wanted}, values=got)
+        inst = replace(inst, given=inst.given + ((spec.wrt, _name_tex(problem, spec.wrt),
+                                                   values[spec.wrt]),))
+        if all(any(v != 0 for v in m) for m in got.values()):
+            return inst
+        fallback = fallback or inst
+    return fallback
+
+
+def _gradient_by_entries(f, matrices, wrt: str, values, sizes, at, explicit) -> sp.Matrix:
+    """∂f/∂X at the drawn values, from f written out entry by entry (SymPy's derivative)."""
+    X = values[wrt]
+    entries = sp.Matrix(X.rows, X.cols, lambda i, j: sp.Symbol(f"_e{i}_{j}", real=True))
+    subs = {M: sp.ImmutableMatrix(entries if name == wrt else values[name])
+            for name, M in matrices.items()}
+    from ..check.compare import _dim
+
+    value = f.subs(sizes).xreplace(
+        {sp.MatrixSymbol(M.name, *[_dim(d, sizes) for d in M.shape]): v
+         for M, v in subs.items()}).xreplace(at).doit()
+    if isinstance(value, (sp.MatrixBase, MatrixExpr)):
+        value = sp.Matrix(value.as_explicit() if isinstance(value, MatrixExpr) else value)
+    scalar = value[0, 0] if isinstance(value, sp.MatrixBase) else value
+    scalar = scalar.doit() if hasattr(scalar, "doit") else scalar
+    point = {entries[i, j]: X[i, j] for i in range(X.rows) for j in range(X.cols)}
+    return sp.Matrix(X.rows, X.cols, lambda i, j: sp.diff(scalar, entries[i, j]).xreplace(point))
+
+
+def _name_tex(problem, name: str) -> str:
+    """How the question writes a name: its notation entry, else the statement's
+    \\boldsymbol{x} or \\mathbf{A}, else the name."""
+    notation = dict(getattr(problem.spec, "notation", ()) or ())
+    if name in notation:
+        return notation[name]
+    for head in (r"\boldsymbol", r"\mathbf"):
+        if f"{head}{{{name}}}" in problem.statement:
+            return f"{head}{{{name}}}"
+    return name

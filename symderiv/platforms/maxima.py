@@ -245,6 +245,16 @@ def maxima_matrix(expr, sizes: dict | None = None) -> str:
 
     sizes = {str(k): v for k, v in (sizes or {}).items()}
 
+    def scalar(e) -> str:
+        """A scalar factor; a trace of a 1 × 1 product is that product (Maxima's ``.`` of a
+        row and a column is a number)."""
+        traces = sorted(e.atoms(sp.Trace), key=sp.default_sort_key)
+        marks = {t: sp.Symbol(f"trace{i}mark") for i, t in enumerate(traces)}
+        text = maxima(e.xreplace(marks))
+        for t, mark in marks.items():
+            text = text.replace(mark.name, f"({rec(t)})")
+        return text
+
     def dim(d) -> str:
         if isinstance(d, sp.Symbol):
             if d.name not in sizes:
@@ -279,9 +289,13 @@ def maxima_matrix(expr, sizes: dict | None = None) -> str:
             product = " . ".join(atom(m) for m in matrices)
             if not scalars:
                 return product
-            return f"({maxima(sp.Mul(*scalars))})*({product})"
+            return f"({scalar(sp.Mul(*scalars))})*({product})"
         if isinstance(e, sp.Transpose):
             return f"transpose({rec(e.arg)})"
+        if isinstance(e, sp.Trace):
+            if e.arg.shape != (1, 1):
+                raise Unsupported("a trace of a matrix larger than 1 × 1")
+            return rec(e.arg)
         if isinstance(e, sp.Identity):
             return f"ident({dim(e.shape[0])})"
         if isinstance(e, sp.ZeroMatrix):
@@ -298,6 +312,9 @@ def maxima_matrix(expr, sizes: dict | None = None) -> str:
 
     if not isinstance(expr, (MatrixExpr, sp.MatrixBase)):
         raise Unsupported(f"{type(expr).__name__} is not a matrix expression")
+    # a width used as a number (1/m) by its value
+    expr = expr.xreplace({s: sp.Integer(sizes[s.name]) for s in expr.free_symbols
+                          if isinstance(s, sp.Symbol) and s.name in sizes})
     return rec(expr)
 
 
