@@ -15,21 +15,24 @@ from symderiv.platforms.prairielearn import export_prairielearn
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "problems").glob("*.toml"))
 
-# what each seed gives each platform: Moodle questions (problems with an answer in Maxima),
-# Canvas items (one per problem with an answer Canvas takes: numbers, numeric matrices,
-# expressions without pieces), PrairieLearn folders, Gradescope tests (every counted label,
-# issue 15's points: for a network its output and parameter gradients). E.g. ama564_a1 in
-# Gradescope: 1a's 9 labels, 1b's output and 4 gradients, 2's and 3's conclusions: 16; on
-# Canvas 1a, 1b and 3 (2's answer is an inequality).
+# what each seed gives each platform: Moodle questions (one per problem with an answer in
+# Maxima, per variant or instance), Canvas items (one per problem and variant or instance with
+# an answer Canvas takes: numbers, numeric matrices, expressions without pieces),
+# PrairieLearn folders (one per problem), Gradescope tests (every counted label, issue 15's
+# points: for a network its output and parameter gradients). E.g. ama564_a1 in Gradescope:
+# 1a's 9 labels, 1b's output and 4 gradients, 2's and 3's conclusions: 16; on Canvas 1a, 1b
+# and 3 (2's answer is an inequality). A symbolic network's or matrix gradient's answers
+# (matrix expressions) are asked at a concrete size: INSTANCES (3) numeric instances.
 EXPECTED = {
     "ama564_a1": {"moodle": 3, "canvas": 3, "prairielearn": 3, "gradescope": 16},
     # cs189_hw in Gradescope: 2b's 1 label, 2c's 3, 2def's output and 4 gradients, 3's dE/dx and
-    # its 8 node outputs: 18 (2(g) is a training experiment: measured, not exported)
-    "cs189_hw": {"moodle": 3, "canvas": 3, "prairielearn": 3, "gradescope": 18},
-    # its networks are symbolic: the counted answers (output, gradients) are matrix
-    # expressions, which only Gradescope (symderiv check) grades
-    "dsga1008_hw1": {"moodle": 0, "canvas": 0, "prairielearn": 0, "gradescope": 15},
-    "nndl_hw1": {"moodle": 2, "canvas": 2, "prairielearn": 2, "gradescope": 21},
+    # its 8 node outputs: 18 (2(g) is a training experiment: measured, not exported); 2def is
+    # symbolic: 3 instances on Moodle and Canvas (2b, 2c, 3 one each), one PrairieLearn folder
+    "cs189_hw": {"moodle": 6, "canvas": 6, "prairielearn": 4, "gradescope": 15 + 3},
+    # three symbolic networks (the text parts 1.1a and 1.2c are prose): 3 instances each
+    "dsga1008_hw1": {"moodle": 9, "canvas": 9, "prairielearn": 3, "gradescope": 15},
+    # Q1, Q4 and the four matrix gradients Q2.1-Q3 at 3 instances each: 2 + 12
+    "nndl_hw1": {"moodle": 14, "canvas": 14, "prairielearn": 6, "gradescope": 21},
 }
 # solving a seed takes 1-2 s of CPU: one seed in the quick loop, the others marked slow
 PARAMS = [pytest.param(p, marks=() if p.stem == "cs189_hw" else pytest.mark.slow, id=p.stem)
@@ -63,13 +66,50 @@ def test_seed_exports_everywhere(seed):
     counts = {}
     for platform, run in exporters.items():
         first = run(seed)
-        # nothing for a platform that can take none of the counted answers (dsga1008_hw1)
-        assert (first.files and all(first.files.values())) or (
-            EXPECTED[seed.stem][platform] == 0 and platform == "prairielearn")
+        assert first.files and all(first.files.values())
         assert not [s for s in first.skipped if s.reason.startswith("not solved")]
+        # every matrix expression is exported at a concrete size (none left out for it)
+        assert not [s for s in first.skipped if "matrix expression" in s.reason], first.skipped
         assert run(seed).files == first.files  # byte-identical
         counts[platform] = _count(platform, first.files)
+        if platform == "moodle":
+            checked = _instances_are_the_key(seed, first.files)
+            assert checked == {"cs189_hw": 15, "dsga1008_hw1": 45, "nndl_hw1": 12}.get(
+                seed.stem, 0)
     assert counts == EXPECTED[seed.stem]
+
+
+def _instances_are_the_key(seed, files):
+    """Each STACK question at a concrete size: its question variables read back give teacher's
+    answers equal to the key's values at that instance (the key's formula on the drawn numbers,
+    verified against the derivative of the loss or of f), written as formulas in Maxima's
+    matrix algebra, not as literal matrices."""
+    import sympy as sp
+
+    from symderiv.platforms import by_problem, load_variants
+    from symderiv.platforms.instance import InstanceBody, concrete
+    from symderiv.platforms.maxima import evaluate_program
+
+    (data,) = files.values()
+    questions = {}
+    for q in ET.fromstring(data).findall("question[@type='stack']"):
+        questions.setdefault(q.find("name/text").text.split(":")[0], []).append(q)
+    _, variant_list, _ = load_variants(seed)
+    checked = 0
+    for pv in by_problem(variant_list):
+        instances = [s for _, s in concrete(pv).variants if isinstance(s.body, InstanceBody)]
+        for solution, q in zip(instances, questions.get(pv.problem.id, [])):
+            program = q.find("questionvariables/text").text
+            env = evaluate_program(program)
+            for k, label in enumerate(solution.body.instance.values, 1):
+                text = program.split(f"\nta{k}: ", 1)[1].split(";", 1)[0]
+                assert not text.startswith("matrix("), text   # the formula, not its value
+                got, want = env[f"ta{k}"], solution.body.instance.values[label]
+                got = got if isinstance(got, sp.MatrixBase) else sp.Matrix([[got]])
+                assert got.shape == want.shape and all(
+                    abs(complex(sp.N(a - b, 30))) < 1e-20 for a, b in zip(got, want)), label
+                checked += 1
+    return checked
 
 
 @pytest.mark.slow
