@@ -228,6 +228,7 @@ def test_matrix_gradients_at_a_concrete_size():
     assert "ta1: ((transpose(w) . x) - y)*(x);" in questions[0].find("questionvariables/text").text
 
 
+@pytest.mark.slow
 def test_instances_are_deterministic():
     """The same key gives the same instances (seeded by problem, variant and number)."""
     _, variant_list, _ = load_variants(DSGA)

@@ -165,5 +165,5 @@ def test_byte_identical_across_processes(tmp_path):
                         str(out)], env=env, check=True, timeout=600)
         trees.append({p.relative_to(out).as_posix(): p.read_bytes()
                       for p in sorted(out.rglob("*")) if p.is_file()})
-    assert len(trees[0]) == 9  # moodle xml, canvas zip, gradescope zip, 2 x 3 PL files
+    assert len(trees[0]) == 21  # moodle xml, canvas zip, gradescope zip, 6 x 3 PL files
     assert trees[0] == trees[1]

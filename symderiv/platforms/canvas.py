@@ -101,17 +101,56 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
     problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
                                                        roster=roster, lock=lock)
     title = problem_set.meta.title
+    quizzes = {}   # file's ident -> (quiz title, its XML)
+    if roster or lock:
+        # a quiz per student, holding that student's own variant of every problem (and, for
+        # a matrix expression, an instance drawn for that student): the instructor assigns
+        # each quiz to its student ("Assign to"), so Canvas follows the roster
+        for index, v in enumerate(variant_list):
+            # the student's id, never a name (the export may be shared; ids are what the
+            # roster and the lock hold alike)
+            quiz_title = f"{title}: {v.name}"
+            pvs = []
+            for pv in by_problem([v]):
+                try:
+                    pvs.append(concrete(pv, count=1) if _has_matrix_expressions(pv) else pv)
+                except Unsupported as exc:
+                    if index == 0:
+                        skipped.append(Skipped(pv.problem.id, "", f"its matrix expressions: {exc}"))
+                    pvs.append(pv)
+            root = _assessment(quiz_title, pvs, rtol, skipped if index == 0 else [], False)
+            quizzes[ident(quiz_title)] = (quiz_title, root)
+    else:
+        pvs = []
+        for pv in by_problem(variant_list):
+            try:   # matrix expressions: numeric instances at a concrete size (.instance)
+                pvs.append(concrete(pv))
+            except Unsupported as exc:
+                skipped.append(Skipped(pv.problem.id, "", f"its matrix expressions: {exc}"))
+                pvs.append(pv)
+        quizzes[ident(title)] = (title, _assessment(title, pvs, rtol, skipped, True))
+    files = {"imsmanifest.xml": xml_bytes(_manifest(title, list(quizzes)))}
+    for name, (_, root) in quizzes.items():
+        files[f"{name}/{name}.xml"] = xml_bytes(root)
+    return Export({f"{problem_set.stem}-canvas-qti.zip": zip_bytes(files)}, skipped)
+
+
+def _has_matrix_expressions(pv) -> bool:
+    from .instance import matrix_answers
+
+    return any(matrix_answers(s) for _, s in pv.variants)
+
+
+def _assessment(title: str, pvs, rtol: float, skipped: list, groups: bool) -> ET.Element:
+    """One quiz: a section per problem. ``groups``: each section a question group drawing one
+    of its variants (``selection_number = 1``); otherwise each problem's one item as it is."""
     root = ET.Element("questestinterop", {"xmlns": QTI})
     assessment = ET.SubElement(root, "assessment", {"ident": ident(title), "title": title})
     meta = ET.SubElement(assessment, "qtimetadata")
     _field(meta, "cc_maxattempts", "1")
     top = ET.SubElement(assessment, "section", {"ident": "root_section"})
-    for pv in by_problem(variant_list):
+    for pv in pvs:
         problem = pv.problem
-        try:   # matrix expressions: numeric instances at a concrete size (.instance)
-            pv = concrete(pv)
-        except Unsupported as exc:
-            skipped.append(Skipped(problem.id, "", f"its matrix expressions: {exc}"))
         # per variant: its statement and the items' pieces (a matrix asked entry by entry)
         members = []
         for index, (variant, solution) in enumerate(pv.variants):
@@ -121,7 +160,7 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
                 pieces.extend(_pieces(problem, a, notes))
             if notes is not None:
                 skipped.extend(notes)
-            members.append((None if pv.shared else variant,
+            members.append((None if pv.shared or not groups else variant,
                             statement_html(solution.problem.statement), pieces))
         if not members[0][2]:
             skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
@@ -132,11 +171,12 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
         heading = problem.title or f"Question {problem.id}"
         section = ET.SubElement(top, "section", {"ident": ident(title, problem.id),
                                                  "title": heading})
-        order = ET.SubElement(section, "selection_ordering")
-        selection = ET.SubElement(order, "selection")
-        ET.SubElement(selection, "selection_number").text = "1"
-        extension = ET.SubElement(selection, "selection_extension")
-        ET.SubElement(extension, "points_per_item").text = points_text(Fraction(str(points)))
+        if groups:
+            order = ET.SubElement(section, "selection_ordering")
+            selection = ET.SubElement(order, "selection")
+            ET.SubElement(selection, "selection_number").text = "1"
+            extension = ET.SubElement(selection, "selection_extension")
+            ET.SubElement(extension, "points_per_item").text = points_text(Fraction(str(points)))
         for variant, statement, pieces in members:
             if len(pieces) == 1:
                 _key, prompt, answer = pieces[0]
@@ -145,10 +185,7 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
             else:
                 _blanks_item(section, title, problem, variant, statement, pieces,
                              Fraction(str(points)), rtol)
-    manifest = _manifest(title)
-    files = {"imsmanifest.xml": xml_bytes(manifest),
-             f"{ident(title)}/{ident(title)}.xml": xml_bytes(root)}
-    return Export({f"{problem_set.stem}-canvas-qti.zip": zip_bytes(files)}, skipped)
+    return root
 
 
 def _plain_title(html: str) -> str:
@@ -324,14 +361,16 @@ def _blanks_item(section, title, problem, variant, statement, pieces, points: Fr
                 f"{weight:.2f}"
 
 
-def _manifest(title: str) -> ET.Element:
+def _manifest(title: str, quizzes: list[str]) -> ET.Element:
+    """The package's manifest: one QTI resource per quiz (``quizzes``: their idents)."""
     manifest = ET.Element("manifest", {"identifier": ident(title, "manifest"), "xmlns": CP})
     meta = ET.SubElement(manifest, "metadata")
     ET.SubElement(meta, "schema").text = "IMS Content"
     ET.SubElement(meta, "schemaversion").text = "1.1.3"
     ET.SubElement(manifest, "organizations")
     resources = ET.SubElement(manifest, "resources")
-    resource = ET.SubElement(resources, "resource", {"identifier": ident(title),
-                                                     "type": "imsqti_xmlv1p2"})
-    ET.SubElement(resource, "file", {"href": f"{ident(title)}/{ident(title)}.xml"})
+    for name in quizzes:
+        resource = ET.SubElement(resources, "resource", {"identifier": name,
+                                                         "type": "imsqti_xmlv1p2"})
+        ET.SubElement(resource, "file", {"href": f"{name}/{name}.xml"})
     return manifest
