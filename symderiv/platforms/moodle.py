@@ -101,10 +101,28 @@ def _common(question, title: str, html: str, feedback: str, points: Fraction) ->
     _leaf(question, "idnumber", "")
 
 
-def _key_html(problem, answers: list[Answer]) -> str:
-    rows = "".join(f"<li>{label_html(problem.id, a.label, problem)}: \\({math_tex(a.value)}\\)</li>"
-                   for a in answers)
-    return f"<p>The verified key:</p><ul>{rows}</ul>"
+def _key_html(problem, answers: list[Answer], solution=None) -> str:
+    """The verified key for the general feedback. At a concrete size: the key's formula in
+    the question's names, then its value there (6 significant digits when irrational)."""
+    import sympy as sp
+
+    shown = {}
+    if isinstance(getattr(solution, "body", None), InstanceBody):
+        shown = {a.label: a.display for a in solution.answers
+                 if a.label in solution.body.instance.values and a.display is not None}
+    rows = []
+    for a in answers:
+        value = a.value
+        if a.label in shown:
+            if any(not v.is_Rational for v in sp.Matrix(value)):
+                value = sp.Matrix(value).applyfunc(
+                    lambda v: v if v.is_Rational else sp.Float(sp.N(v, 6), 6))
+            rows.append(f"<li>{label_html(problem.id, a.label, problem)} = "
+                        f"\\({math_tex(shown[a.label])}\\) = \\({math_tex(value)}\\)</li>")
+        else:
+            rows.append(f"<li>{label_html(problem.id, a.label, problem)}: "
+                        f"\\({math_tex(value)}\\)</li>")
+    return f"<p>The verified key:</p><ul>{''.join(rows)}</ul>"
 
 
 def _numerical(quiz, title, problem, answer: Answer, rtol: float) -> None:
@@ -161,7 +179,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
         parts.append(f"<p>{label_html(problem.id, a.label, problem)} ({what}): [[input:ans{i}]] "
                      f"[[validation:ans{i}]]</p><div>[[feedback:prt{i}]]</div>")
     total = sum((a.points for a in answers), Fraction(0))
-    _common(question, title, "".join(parts), _key_html(problem, answers), total)
+    _common(question, title, "".join(parts), _key_html(problem, answers, solution), total)
     _text(question, "stackversion", STACK_VERSION)
     _text(question, "questionvariables", "\n".join(variables))
     _text(question, "specificfeedback", "", format="html")
