@@ -16,8 +16,10 @@ else the problem's points split over the labels the question asks for. Only thos
 exported; a counted label a platform cannot take is listed as skipped with its points.
 
 Nothing here computes an answer: every value exported is a value of a solved, verified key.
-Answers that a platform cannot take (a matrix expression, a set, an equation for a numeric
-platform…) are listed as :class:`Skipped` with the reason, never approximated.
+Answers that a platform cannot take (a set, an equation for a numeric platform…) are listed
+as :class:`Skipped` with the reason, never approximated. A matrix expression (a symbolic
+network's tables, a matrix gradient) is asked by Moodle, Canvas and PrairieLearn at a concrete
+size (:mod:`.instance`): the key's formula on drawn numbers, verified there.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ listed, ``exp(x)/(exp(x) + 1)^2``, with ``**``, without spaces). A problem with 
 entry), each worth its answer's share; Canvas compares blanks as text, so a number's blank
 lists the key's value rounded to 0 … 4 decimals within ``rtol`` (:func:`number_forms`). For
 expressions STACK, PrairieLearn or Gradescope grade better. Math is written ``\\( … \\)``.
+
+A matrix expression is asked at a concrete size (:mod:`.instance`), a blank per entry. With
+``--roster`` or ``--lock`` the zip holds one quiz per student (titled by the student's id)
+with that student's own variant of each problem, to be assigned to that student: Canvas then
+follows the roster.
 """
 
 from __future__ import annotations

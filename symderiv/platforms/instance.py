@@ -57,8 +57,12 @@ class InstanceBody:
 
 
 def matrix_answers(solution) -> list:
-    """The answers of a solved part whose values are matrix expressions."""
-    return [a for a in solution.answers if isinstance(a.value, MatrixExpr)]
+    """The counted answers of a solved part (issue 15's rule) whose values are matrix
+    expressions: those a platform asks."""
+    from ..check.points import label_points
+
+    counted = label_points(solution.problem, [a.label for a in solution.answers])
+    return [a for a in solution.answers if isinstance(a.value, MatrixExpr) and a.label in counted]
 
 
 def concrete(problem_variants, count: int | None = None):
@@ -145,7 +149,6 @@ def _widths(spec, vector_output: bool) -> list[int]:
 
 def _network_instance(problem, spec, solution, seed: str) -> Instance:
     from ..check.compare import _explicit
-    from ..check.points import label_points
     from ..derive import netexpr
     from ..derive import network as nw
 
@@ -160,9 +163,7 @@ def _network_instance(problem, spec, solution, seed: str) -> Instance:
     dims = {str(w): c for w, c in zip(spec.layers, widths) if not isinstance(w, int)}
     plain = nw._plain_of(names, spec.depth, spec.output_of_hidden)  # LaTeX name -> plain
     shown = {v: k for k, v in plain.items()}
-    counted = label_points(problem, [a.label for a in solution.answers])
-    wanted = [a for a in matrix_answers(solution) if a.label in counted] or \
-        matrix_answers(solution)
+    wanted = matrix_answers(solution)
     rng = random.Random(f"symderiv-instance/{problem.id}/{seed}")
     fallback = None
     for _ in range(DRAWS):
@@ -358,8 +359,9 @@ def _as_matrix(v):
 
 
 def _plain_sizes(spec):
-    widths = _widths(spec, __import__("symderiv.library.activations", fromlist=["x"])
-                     .ACTIVATIONS[spec.output].vector)
+    from ..library.activations import ACTIVATIONS
+
+    widths = _widths(spec, ACTIVATIONS[spec.output].vector)
     return [(str(w), c) for w, c in zip(spec.layers, widths) if not isinstance(w, int)]
 
 
@@ -454,7 +456,7 @@ def _gradient_instance(problem, spec, solution, seed: str) -> Instance:
     shapes = _shapes(spec)
     if spec.wrt not in shapes:
         raise Unsupported("a gradient in a scalar has no matrix instance")
-    wanted = [a for a in matrix_answers(solution)]
+    wanted = matrix_answers(solution)
     dims = sorted({d for shape in shapes.values() for d in shape if isinstance(d, sp.Symbol)},
                   key=lambda d: d.name)
     sizes = {d: 2 + k for k, d in enumerate(dims)}   # n = 2, m = 3 …: distinct

@@ -11,6 +11,11 @@ category" gives a student one whole, consistent variant:
   for a derivative, ``NumRelative`` for a number), and a question test in which the teacher's
   answers score 1 on every tree.
 
+A matrix expression is asked at a concrete size (:mod:`.instance`): each instance is one
+question of the category, its question variables the given matrices, the network's
+definitions and the key's formulas in Maxima's matrix algebra, its inputs ``matrix`` grids
+compared entry by entry with ``NumRelative``.
+
 The XML is built with ElementTree; the file is the same bytes on every run.
 """
 

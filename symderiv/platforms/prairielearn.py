@@ -7,7 +7,9 @@ are the key's variants (``--n``, ``--roster`` or ``--lock``: those of ``symderiv
 in order; a problem that does not vary keeps one).
 ``question.html`` asks each answer with ``pl-number-input`` (numbers), ``pl-symbolic-input``
 (expressions written in elementary functions, PrairieLearn knowing no σ) or
-``pl-matrix-component-input`` (numeric matrices). ``info.json`` has a ``uuid5`` of the course
+``pl-matrix-component-input`` (numeric matrices, and a matrix expression at a concrete size:
+the verified instances of :mod:`.instance` are variants ``generate`` draws among).
+``info.json`` has a ``uuid5`` of the course
 and the problem id, so a re-export keeps the question's identity.
 """
 
