@@ -144,6 +144,15 @@ def test_a_small_number_accepts_its_significant_figures():
                                                                 "0.0012346"]
 
 
+def test_a_huge_number_has_forms_too():
+    """A diverging iterate (3^60, 29 digits) is past Decimal's precision for 4 decimals: its
+    significant-figure forms are listed, and nothing raises (it used to stop the export)."""
+    from symderiv.platforms.canvas import number_forms
+
+    forms = number_forms(sp.Integer(3) ** 60, 1e-3)
+    assert "42390000000000000000000000000" in forms and "42391158275200000000000000000" in forms
+
+
 def test_an_expression_lists_the_writings_a_student_types():
     """Short answers are compared as text: the key's form and its expanded, factored and
     simplified writings, with ^ and **, with and without spaces, e^x for exp(x)."""

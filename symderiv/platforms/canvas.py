@@ -296,14 +296,17 @@ def number_forms(value, rtol: float) -> list[str]:
     is within ``rtol`` of it, its exact decimal when it terminates within 12 digits, and its
     roundings to one figure fewer than :func:`figures` up to one more (the prompt asks for
     :func:`figures`) when within ``rtol``: 0.00312848… accepts ``0.003128``."""
-    from decimal import ROUND_HALF_EVEN, Decimal
+    from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
     exact = number(value)
     tol = tolerance(value, rtol)
     forms = [decimal(value)]
     for places in range(MAX_PLACES + 1):
         step = Decimal(1).scaleb(-places)
-        rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
+        try:
+            rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
+        except InvalidOperation:   # more digits than Decimal holds (a diverging iterate)
+            continue
         if abs(float(rounded) - exact) <= tol:
             text = format(abs(rounded) if rounded == 0 else rounded, "f")  # never "-0.0"
             forms.append(text)

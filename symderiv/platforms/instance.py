@@ -81,7 +81,14 @@ def concrete(problem_variants, count: int | None = None):
     out = []
     for name, solution in pv.variants:
         for k in range(1, count + 1):
-            inst = build(solution, f"{name}/{k}")
+            try:
+                inst = build(solution, f"{name}/{k}")
+            except Unsupported:
+                raise
+            except (TypeError, ValueError, ArithmeticError, NotImplementedError, KeyError,
+                    sp.ShapeError) as exc:   # never a crash: the problem is left out, named
+                raise Unsupported(f"it cannot be evaluated at a concrete size "
+                                  f"({type(exc).__name__})") from None
             label = name if count == 1 else (f"{name}.{k}" if len(pv.variants) > 1 else str(k))
             out.append((label, with_instance(solution, inst, k)))
     return replace(pv, variants=tuple(out), shared=False)
@@ -348,7 +355,11 @@ def maxima_program(solution, answers) -> tuple[list[str], dict[str, str]]:
     for a in answers:
         var, text = variables[a.label], formulas[a.label]
         value = values.get(var) if text else None
-        if value is None or not nw._agree(_as_matrix(value), sp.Matrix(a.value)):
+        try:
+            same = value is not None and nw._agree(_as_matrix(value), sp.Matrix(a.value))
+        except TypeError:   # a name left without a value
+            same = False
+        if not same:
             text = maxima(a.value)
         out.append(f"{var}: {text};")
     return out, variables
@@ -387,20 +398,25 @@ def _definitions(spec, solution, sizes: dict, bound: dict, inst: Instance) -> li
 
     L = spec.depth
     lines = []
-    try:
-        prev = "x"
-        for k in range(1, L + 1):
-            lines.append(f"z{k}: W{k} . {prev} + b{k};")
-            if k < L:
-                lines.append(f"h{k}: {act(spec.hidden, f'z{k}')};")
-                prev = f"h{k}"
-        top = f"z{L}"
-        if spec.output_of_hidden:
-            lines.append(f"h{L}: {act(spec.hidden, top)};")
-            top = f"h{L}"
-        lines.append(f"yhat: {act(spec.output, top)};")
-    except Unsupported:
-        return []
+
+    def define(name: str, make) -> None:
+        """``name: formula;``, or its value when the formula has no Maxima form (softmax)."""
+        try:
+            lines.append(f"{name}: {make()};")
+        except Unsupported:
+            lines.append(f"{name}: {maxima(inst.env[name])};")
+
+    prev = "x"
+    for k in range(1, L + 1):
+        lines.append(f"z{k}: W{k} . {prev} + b{k};")
+        if k < L:
+            define(f"h{k}", lambda k=k: act(spec.hidden, f"z{k}"))
+            prev = f"h{k}"
+    top = f"z{L}"
+    if spec.output_of_hidden:
+        define(f"h{L}", lambda: act(spec.hidden, top))
+        top = f"h{L}"
+    define("yhat", lambda: act(spec.output, top))
     closed = next((a.value for a in solution.answers if a.label == "elementwise.dL/dyhat"), None)
     if isinstance(closed, sp.Expr) and not closed.has(sp.Max, sp.Min, sp.Abs, sp.Piecewise,
                                                        sp.Heaviside, sp.sign):

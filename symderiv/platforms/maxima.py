@@ -298,6 +298,10 @@ def maxima_matrix(expr, sizes: dict | None = None) -> str:
             return rec(e.arg)
         if isinstance(e, sp.Identity):
             return f"ident({dim(e.shape[0])})"
+        if isinstance(e, sp.Inverse):
+            return f"invert({rec(e.arg)})"
+        if isinstance(e, sp.MatPow) and e.exp == -1:
+            return f"invert({rec(e.base)})"
         if isinstance(e, sp.ZeroMatrix):
             return f"zeromatrix({dim(e.shape[0])}, {dim(e.shape[1])})"
         if isinstance(e, netexpr.Hadamard):
@@ -513,6 +517,8 @@ def _call(name: str, args: list):
         return sp.Matrix(args)
     if name == "transpose" and len(args) == 1:
         return args[0].T if isinstance(args[0], sp.MatrixBase) else args[0]
+    if name == "invert" and len(args) == 1 and isinstance(args[0], sp.MatrixBase):
+        return args[0].inv()
     if name == "ident" and len(args) == 1:
         return sp.eye(int(args[0]))
     if name == "zeromatrix" and len(args) == 2:
