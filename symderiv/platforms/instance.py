@@ -359,7 +359,9 @@ def maxima_program(solution, answers) -> tuple[list[str], dict[str, str]]:
             same = value is not None and nw._agree(_as_matrix(value), sp.Matrix(a.value))
         except TypeError:   # a name left without a value
             same = False
-        if not same:
+        # a 1 × 1 answer by its value: Maxima's product of a row and a column is a number,
+        # and STACK's matrix input takes its size from a matrix
+        if not same or sp.Matrix(a.value).shape == (1, 1):
             text = maxima(a.value)
         out.append(f"{var}: {text};")
     return out, variables
