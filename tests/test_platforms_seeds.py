@@ -76,7 +76,75 @@ def test_seed_exports_everywhere(seed):
             checked = _instances_are_the_key(seed, first.files)
             assert checked == {"cs189_hw": 15, "dsga1008_hw1": 45, "nndl_hw1": 12}.get(
                 seed.stem, 0)
+        if platform == "prairielearn":
+            _generate_gives_the_key(seed, first.files)
     assert counts == EXPECTED[seed.stem]
+
+
+def _generate_gives_the_key(seed, files):
+    """Every PrairieLearn question's server.py, run: for each variant (and instance) drawn
+    from variant_seed, every answer equals the key's (numbers and matrices to 1e-12, an
+    expression read back by SymPy and equal at sample points)."""
+    import importlib.util
+    import tempfile
+
+    import sympy as sp
+
+    from symderiv.platforms import answers_of, by_problem, load_variants, safe_name
+    from symderiv.platforms.instance import concrete
+    from symderiv.platforms.maxima import elementary
+
+    _, variant_list, _ = load_variants(seed)
+    base = f"{seed.stem}-prairielearn/questions/{safe_name(seed.stem)}"
+    for pv in by_problem(variant_list):
+        name = f"{base}/{safe_name(pv.problem.id)}/server.py"
+        if name not in files:
+            continue
+        pv = concrete(pv)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "server.py"
+            path.write_bytes(files[name])
+            spec = importlib.util.spec_from_file_location(f"server_{abs(hash(name))}", path)
+            server = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(server)
+        assert len(server.VARIANTS) == len(pv.variants)
+        for i, (_, solution) in enumerate(pv.variants):
+            data = {"params": {}, "correct_answers": {}, "variant_seed": i}
+            server.generate(data)
+            key = {a.label: a for a in answers_of(pv.problem, solution)}
+            got = list(data["correct_answers"].values())
+            assert len(got) <= len(key)
+            for value, answer in zip(got, [a for a in key.values()
+                                           if _pl_takes(a)]):
+                if isinstance(value, str):   # pl-symbolic-input's text
+                    want = elementary(answer.value)
+                    # the exported text (this test's own output), read as the other PL test does
+                    back = sp.parse_expr(value, local_dict={s.name: s for s in want.free_symbols})
+                    for t in (sp.Rational(3, 7), sp.Rational(-5, 4)):
+                        at = {s: t for s in want.free_symbols}
+                        assert abs(complex(sp.N((back - want).xreplace(at), 30))) < 1e-20
+                    continue
+                want = answer.value
+                if answer.kind == "number":
+                    assert value == pytest.approx(float(sp.N(want, 20)), rel=1e-12)
+                    continue
+                flat = [float(sp.N(v, 20)) for v in (sp.Matrix(want) if answer.kind == "matrix"
+                                                      else want)]
+                assert [v for row in value for v in row] == pytest.approx(flat, rel=1e-12), \
+                    (pv.problem.id, answer.label)
+
+
+def _pl_takes(answer) -> bool:
+    """What PrairieLearn exports (the others are named on stderr): numbers, numeric matrices,
+    lists, expressions without pieces or functions it lacks."""
+    from symderiv.platforms.maxima import Unsupported
+    from symderiv.platforms.prairielearn import _entry
+
+    try:
+        _entry(answer)
+    except Unsupported:
+        return False
+    return True
 
 
 def _instances_are_the_key(seed, files):
