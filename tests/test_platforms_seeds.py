@@ -78,6 +78,8 @@ def test_seed_exports_everywhere(seed):
                 seed.stem, 0)
         if platform == "prairielearn":
             _generate_gives_the_key(seed, first.files)
+        if platform == "canvas":
+            _canvas_items_are_the_key(seed, first.files)
     assert counts == EXPECTED[seed.stem]
 
 
@@ -132,6 +134,53 @@ def _generate_gives_the_key(seed, files):
                                                       else want)]
                 assert [v for row in value for v in row] == pytest.approx(flat, rel=1e-12), \
                     (pv.problem.id, answer.label)
+
+
+def _canvas_items_are_the_key(seed, files):
+    """Every Canvas item, in its problem's group, one per variant (and instance): a number's
+    first accepted text is the key's value (12 digits), an expression's the key's form read
+    back, a matrix entry by entry."""
+    import sympy as sp
+
+    from symderiv.platforms import answers_of, by_problem, load_variants
+    from symderiv.platforms.canvas import _pieces
+    from symderiv.platforms.instance import concrete
+    from symderiv.platforms.maxima import elementary
+
+    q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+    (data,) = files.values()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    (name,) = [n for n in archive.namelist() if n != "imsmanifest.xml"]
+    sections = {sec.get("title"): sec for sec in ET.fromstring(archive.read(name)).iter(f"{q}section")}
+    _, variant_list, _ = load_variants(seed)
+    checked = 0
+    for pv in by_problem(variant_list):
+        title = pv.problem.title or f"Question {pv.problem.id}"
+        if title not in sections:
+            continue
+        pv = concrete(pv)
+        items = sections[title].findall(f"{q}item")
+        assert len(items) == len(pv.variants), title
+        for item, (_, solution) in zip(items, pv.variants):
+            pieces = [piece for a in answers_of(pv.problem, solution)
+                      for piece in _pieces(pv.problem, a, None)]
+            lids = list(item.iter(f"{q}response_lid"))
+            if lids:
+                firsts = [[m.text for m in lid.iter(f"{q}mattext")][1] for lid in lids]
+            else:
+                firsts = [next(item.iter(f"{q}varequal")).text]
+            assert len(firsts) == len(pieces), title
+            for text, (_, _, answer) in zip(firsts, pieces):
+                if answer.kind == "number":
+                    assert float(text) == pytest.approx(float(sp.N(answer.value, 20)), rel=1e-11)
+                else:
+                    want = elementary(answer.value)
+                    back = sp.parse_expr(text.replace("^", "**"),
+                                         local_dict={s.name: s for s in want.free_symbols})
+                    at = {s: sp.Rational(3, 7) for s in want.free_symbols}
+                    assert abs(complex(sp.N((back - want).xreplace(at), 30))) < 1e-20, text
+                checked += 1
+    assert checked
 
 
 def _pl_takes(answer) -> bool:
