@@ -177,8 +177,9 @@ def _canvas_items_are_the_key(seed, files):
                     want = elementary(answer.value)
                     back = sp.parse_expr(text.replace("^", "**"),
                                          local_dict={s.name: s for s in want.free_symbols})
-                    at = {s: sp.Rational(3, 7) for s in want.free_symbols}
-                    assert abs(complex(sp.N((back - want).xreplace(at), 30))) < 1e-20, text
+                    at = {s: sp.Rational(3, 7) for s in want.free_symbols | back.free_symbols}
+                    assert abs(complex(sp.N((back - want).xreplace(at), 30))) < 1e-20, \
+                        (text, want)
                 checked += 1
     assert checked
 
