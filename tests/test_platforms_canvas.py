@@ -120,9 +120,54 @@ def test_numbers_are_written_without_exponents():
 def test_a_blank_accepts_the_number_rounded_within_rtol():
     from symderiv.platforms.canvas import number_forms
 
-    assert number_forms(sp.Rational(1, 3), 1e-3) == ["0.333333333333", "0.333", "0.3333"]
+    # ... and to 3, 4, 5 significant figures (the prompt asks for 4 with rtol 1e-3)
+    assert number_forms(sp.Rational(1, 3), 1e-3) == ["0.333333333333", "0.333", "0.3333",
+                                                     "0.33333"]
     assert number_forms(sp.Rational(133, 100), 1e-3) == ["1.33", "1.330", "1.3300"]
     assert number_forms(sp.Rational(-16, 5), 1e-3) == ["-3.2", "-3.20", "-3.200", "-3.2000"]
     assert number_forms(sp.Integer(0), 1e-3) == ["0", "0.0", "0.00", "0.000", "0.0000"]
     # a looser tolerance accepts coarser roundings: within 5% of 1.33 is 1.3 too, not 1
     assert number_forms(sp.Rational(133, 100), 0.05) == ["1.33", "1.3", "1.330", "1.3300"]
+
+
+def test_a_small_number_accepts_its_significant_figures():
+    """A gradient entry 0.00312848… has no rounding to 4 decimals within 1e-3 (0.0031 is 1%
+    off): its roundings to 3, 4 and 5 significant figures are listed, and the prompt asks for
+    4 (the fewest whose rounding is always within rtol)."""
+    from symderiv.platforms.canvas import figures, number_forms
+
+    value = sp.Rational(312848713946, 10 ** 14)
+    assert number_forms(value, 1e-3) == ["0.00312848713946", "0.00313", "0.003128", "0.0031285"]
+    assert [figures(r) for r in (1e-2, 1e-3, 5e-4, 1e-4, 0.05)] == [3, 4, 4, 5, 2]
+    # a number too small for 3 figures within rtol: only 4 and 5
+    assert number_forms(sp.Rational(1234567, 10 ** 9), 1e-3) == ["0.001234567", "0.001235",
+                                                                "0.0012346"]
+
+
+def test_a_huge_number_has_forms_too():
+    """A diverging iterate (3^60, 29 digits) is past Decimal's precision for 4 decimals: its
+    significant-figure forms are listed, and nothing raises (it used to stop the export)."""
+    from symderiv.platforms.canvas import number_forms
+
+    forms = number_forms(sp.Integer(3) ** 60, 1e-3)
+    assert "42390000000000000000000000000" in forms and "42391158275200000000000000000" in forms
+
+
+def test_an_expression_lists_the_writings_a_student_types():
+    """Short answers are compared as text: the key's form and its expanded, factored and
+    simplified writings, with ^ and **, with and without spaces, e^x for exp(x)."""
+    from symderiv.platforms.canvas import text_forms
+
+    x = sp.Symbol("x", real=True)
+    forms = text_forms((x + 1) ** 2)
+    assert forms == ["(x + 1)**2", "(x+1)**2", "(x + 1)^2", "(x+1)^2", "x**2 + 2*x + 1",
+                     "x**2+2*x+1", "x^2 + 2*x + 1", "x^2+2*x+1"]
+    forms = text_forms(sp.exp(x) / (sp.exp(x) + 1) ** 2)
+    assert {"exp(x)/(exp(x) + 1)^2", "e^x/(e^x+1)^2", "1/(4*cosh(x/2)^2)"} <= set(forms)
+    # every listed form is the key
+    from sympy.parsing.sympy_parser import parse_expr
+    for text in forms:
+        if "e^" in text:
+            continue   # e^x is the student's writing of exp(x), not SymPy syntax
+        back = parse_expr(text.replace("^", "**"), local_dict={"x": x})
+        assert sp.simplify((back - sp.exp(x) / (sp.exp(x) + 1) ** 2).rewrite(sp.exp)) == 0, text

@@ -383,3 +383,45 @@ def test_a_problem_unsolved_in_one_variant_is_left_out(two_variants, monkeypatch
     assert quiz.findall("question") == []
     assert [s.line("Moodle") for s in result.skipped] == [
         "problem g1: not exported to Moodle: not solved in variant v02: out of time"]
+
+
+@pytest.mark.slow
+def test_canvas_follows_the_roster_with_a_quiz_per_student(tmp_path):
+    """With --roster (or --lock) Canvas gets one quiz per student, titled by the student's id
+    (no names), holding that student's own variant of each problem (no drawing group): the
+    instructor assigns each quiz to its student. Without, one quiz whose groups draw."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns101,Ada Lovelace\ns102,Alan Turing\n", encoding="utf-8")
+    from symderiv.platforms.canvas import export_canvas
+    from symderiv.platforms.moodle import export_moodle
+
+    (data,) = export_canvas(AMA, roster=roster).files.values()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = ET.fromstring(archive.read("imsmanifest.xml"))
+    cp = "{http://www.imscp.org/xsd/imscp_v1p1}".replace("imscp.org", "imsglobal.org")
+    hrefs = [f.get("href") for f in manifest.iter(f"{cp}file")]
+    assert len(hrefs) == 2 and sorted(hrefs) == sorted(n for n in archive.namelist()
+                                                      if n != "imsmanifest.xml")
+    q = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+    quizzes = {}
+    for href in hrefs:
+        (assessment,) = ET.fromstring(archive.read(href)).iter(f"{q}assessment")
+        quizzes[assessment.get("title")] = assessment
+    assert sorted(quizzes) == ["AMA564 Assignment 1: s101", "AMA564 Assignment 1: s102"]
+    assert b"Ada" not in data and b"Turing" not in data
+    for assessment in quizzes.values():
+        sections = [s for s in assessment.iter(f"{q}section") if s.get("ident") != "root_section"]
+        assert all(len(s.findall(f"{q}item")) == 1 for s in sections)       # one item each
+        assert not list(assessment.iter(f"{q}selection_number"))            # nothing drawn
+    # each student's quiz has that student's numbers: the varied problem's statements differ
+    texts = {t: [m.text for m in a.iter(f"{q}mattext") if m.get("texttype") == "text/html"]
+             for t, a in quizzes.items()}
+    assert texts["AMA564 Assignment 1: s101"] != texts["AMA564 Assignment 1: s102"]
+    # the same statements as that student's Moodle question (the same variant)
+    (moodle,) = export_moodle(AMA, roster=roster).files.values()
+    for sid, other in (("s101", "s102"), ("s102", "s101")):
+        (question,) = [x for x in ET.fromstring(moodle).findall("question")
+                       if (x.findtext("name/text") or "").endswith(f"(variant {sid})")]
+        statement = question.findtext("questiontext/text").split("</p>", 1)[0]
+        assert any(t.startswith(statement) for t in texts[f"AMA564 Assignment 1: {sid}"])
+        assert not any(t.startswith(statement) for t in texts[f"AMA564 Assignment 1: {other}"])

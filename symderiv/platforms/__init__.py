@@ -16,8 +16,10 @@ else the problem's points split over the labels the question asks for. Only thos
 exported; a counted label a platform cannot take is listed as skipped with its points.
 
 Nothing here computes an answer: every value exported is a value of a solved, verified key.
-Answers that a platform cannot take (a matrix expression, a set, an equation for a numeric
-platform…) are listed as :class:`Skipped` with the reason, never approximated.
+Answers that a platform cannot take (a set, an equation for a numeric platform…) are listed
+as :class:`Skipped` with the reason, never approximated. A matrix expression (a symbolic
+network's tables, a matrix gradient) is asked by Moodle, Canvas and PrairieLearn at a concrete
+size (:mod:`.instance`): the key's formula on drawn numbers, verified there.
 """
 
 from __future__ import annotations
@@ -363,10 +365,21 @@ def _text_html(text: str) -> str:
     return text
 
 
-def label_html(problem_id: str, label: str) -> str:
+def label_html(problem_id: str, label: str, problem=None) -> str:
     """A label read out for students: "Leaky ReLU, limit at \\(+\\infty\\)" (no registry
-    names), from :func:`symderiv.check.report.label_words`."""
+    names), from :func:`symderiv.check.report.label_words`; with ``problem`` a symbolic
+    network's label is its quantity in the question's names ("\\(\\partial \\ell /
+    \\partial W^{(2)}\\)")."""
     from ..check.report import label_words
+
+    if problem is not None:
+        from .instance import network_label
+
+        quantity = network_label(problem, label)
+        if quantity is not None:
+            import html
+
+            return r"\(" + html.escape(quantity, quote=False) + r"\)"
 
     words = label_words(f"{problem_id}/{label}")  # LaTeX text, math in $ … $
     html = statement_html(words).removeprefix("<p>").removesuffix("</p>")

@@ -11,6 +11,11 @@ listed, ``exp(x)/(exp(x) + 1)^2``, with ``**``, without spaces). A problem with 
 entry), each worth its answer's share; Canvas compares blanks as text, so a number's blank
 lists the key's value rounded to 0 … 4 decimals within ``rtol`` (:func:`number_forms`). For
 expressions STACK, PrairieLearn or Gradescope grade better. Math is written ``\\( … \\)``.
+
+A matrix expression is asked at a concrete size (:mod:`.instance`), a blank per entry. With
+``--roster`` or ``--lock`` the zip holds one quiz per student (titled by the student's id)
+with that student's own variant of each problem, to be assigned to that student: Canvas then
+follows the roster.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import xml.etree.ElementTree as ET
 from . import (Answer, Export, Skipped, answers_of, by_problem, decimal, label_html,
                load_variants, number, points_text, rounded_shares, statement_html, tolerance,
                worth, xml_bytes, zip_bytes)
+from .instance import concrete
 from .maxima import Unsupported, elementary
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -33,17 +39,59 @@ def ident(*parts: str) -> str:
     return "g" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
+MAX_FORMS = 24  # texts listed for one expression
+
+
 def text_forms(value) -> list[str]:
-    """The forms of an expression a short-answer item accepts (Canvas compares text)."""
+    """The forms of an expression a short-answer item accepts (Canvas compares text): the
+    key's form and the equivalent writings SymPy gives it (expanded, over one denominator,
+    cancelled, factored, simplified), each with ``^`` and ``**``, with and without spaces, and
+    with ``e^x`` for ``exp(x)``; every form is checked equal to the key at sample points.
+    Up to ``MAX_FORMS`` texts, the key's own first."""
+    import sympy as sp
+
     from ..export import sympy_string
 
     value = elementary(value)
-    if value.has(__import__("sympy").Piecewise, __import__("sympy").Heaviside):
+    if value.has(sp.Piecewise, sp.Heaviside):
         raise Unsupported("a piecewise expression (Canvas compares answers as text)")
-    plain = sympy_string(value)
-    forms = [plain, plain.replace("**", "^")]
-    forms += [f.replace(" ", "") for f in forms]
-    return list(dict.fromkeys(forms))
+    writings = [value]
+    if sp.count_ops(value) <= 40:   # the rewritings of a large expression take seconds
+        for rewrite in (sp.expand, sp.together, sp.cancel, sp.factor, sp.simplify):
+            try:
+                writings.append(rewrite(value))
+            except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+                continue
+    texts = []
+    for w in writings:
+        if w is not value and not _same_at_points(w, value):
+            continue
+        plain = sympy_string(w)
+        for t in (plain, plain.replace("**", "^")):
+            texts += [t, t.replace(" ", "")]
+            exp_form = _E_POWER.sub(r"e^\1", t) if "**" not in t else None
+            if exp_form and exp_form != t:
+                texts += [exp_form, exp_form.replace(" ", "")]
+    return list(dict.fromkeys(texts))[:MAX_FORMS]
+
+
+_E_POWER = __import__("re").compile(r"\bexp\(([A-Za-z_][A-Za-z_0-9]*|-?\d+)\)")
+
+
+def _same_at_points(a, b) -> bool:
+    """a = b at three points (rewritings are exact; this guards against a SymPy slip)."""
+    import sympy as sp
+
+    syms = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    for k, base in enumerate((sp.Rational(3, 7), sp.Rational(-5, 11), sp.Rational(13, 9))):
+        at = {s: base + sp.Rational(i, 17) for i, s in enumerate(syms)}
+        try:
+            d = complex(sp.N((a - b).xreplace(at), 30))
+        except (TypeError, ValueError):
+            return False
+        if abs(d) > 1e-20 * max(1.0, abs(complex(sp.N(b.xreplace(at), 30)))):
+            return False
+    return True
 
 
 def _field(parent, label: str, entry: str) -> None:
@@ -58,12 +106,55 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
     problem_set, variant_list, skipped = load_variants(path, timeout, count=count,
                                                        roster=roster, lock=lock)
     title = problem_set.meta.title
+    quizzes = {}   # file's ident -> (quiz title, its XML)
+    if roster or lock:
+        # a quiz per student, holding that student's own variant of every problem (and, for
+        # a matrix expression, an instance drawn for that student): the instructor assigns
+        # each quiz to its student ("Assign to"), so Canvas follows the roster
+        for index, v in enumerate(variant_list):
+            # the student's id, never a name (the export may be shared; ids are what the
+            # roster and the lock hold alike)
+            quiz_title = f"{title}: {v.name}"
+            pvs = []
+            for pv in by_problem([v]):
+                try:
+                    pvs.append(concrete(pv, count=1) if _has_matrix_expressions(pv) else pv)
+                except Unsupported as exc:
+                    if index == 0:
+                        skipped.append(Skipped(pv.problem.id, "", f"its matrix expressions: {exc}"))
+                    pvs.append(pv)
+            root = _assessment(quiz_title, pvs, rtol, skipped if index == 0 else [], False)
+            quizzes[ident(quiz_title)] = (quiz_title, root)
+    else:
+        pvs = []
+        for pv in by_problem(variant_list):
+            try:   # matrix expressions: numeric instances at a concrete size (.instance)
+                pvs.append(concrete(pv))
+            except Unsupported as exc:
+                skipped.append(Skipped(pv.problem.id, "", f"its matrix expressions: {exc}"))
+                pvs.append(pv)
+        quizzes[ident(title)] = (title, _assessment(title, pvs, rtol, skipped, True))
+    files = {"imsmanifest.xml": xml_bytes(_manifest(title, list(quizzes)))}
+    for name, (_, root) in quizzes.items():
+        files[f"{name}/{name}.xml"] = xml_bytes(root)
+    return Export({f"{problem_set.stem}-canvas-qti.zip": zip_bytes(files)}, skipped)
+
+
+def _has_matrix_expressions(pv) -> bool:
+    from .instance import matrix_answers
+
+    return any(matrix_answers(s) for _, s in pv.variants)
+
+
+def _assessment(title: str, pvs, rtol: float, skipped: list, groups: bool) -> ET.Element:
+    """One quiz: a section per problem. ``groups``: each section a question group drawing one
+    of its variants (``selection_number = 1``); otherwise each problem's one item as it is."""
     root = ET.Element("questestinterop", {"xmlns": QTI})
     assessment = ET.SubElement(root, "assessment", {"ident": ident(title), "title": title})
     meta = ET.SubElement(assessment, "qtimetadata")
     _field(meta, "cc_maxattempts", "1")
     top = ET.SubElement(assessment, "section", {"ident": "root_section"})
-    for pv in by_problem(variant_list):
+    for pv in pvs:
         problem = pv.problem
         # per variant: its statement and the items' pieces (a matrix asked entry by entry)
         members = []
@@ -74,7 +165,7 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
                 pieces.extend(_pieces(problem, a, notes))
             if notes is not None:
                 skipped.extend(notes)
-            members.append((None if pv.shared else variant,
+            members.append((None if pv.shared or not groups else variant,
                             statement_html(solution.problem.statement), pieces))
         if not members[0][2]:
             skipped.append(Skipped(problem.id, "", "no answer Canvas can grade"
@@ -85,11 +176,12 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
         heading = problem.title or f"Question {problem.id}"
         section = ET.SubElement(top, "section", {"ident": ident(title, problem.id),
                                                  "title": heading})
-        order = ET.SubElement(section, "selection_ordering")
-        selection = ET.SubElement(order, "selection")
-        ET.SubElement(selection, "selection_number").text = "1"
-        extension = ET.SubElement(selection, "selection_extension")
-        ET.SubElement(extension, "points_per_item").text = points_text(Fraction(str(points)))
+        if groups:
+            order = ET.SubElement(section, "selection_ordering")
+            selection = ET.SubElement(order, "selection")
+            ET.SubElement(selection, "selection_number").text = "1"
+            extension = ET.SubElement(selection, "selection_extension")
+            ET.SubElement(extension, "points_per_item").text = points_text(Fraction(str(points)))
         for variant, statement, pieces in members:
             if len(pieces) == 1:
                 _key, prompt, answer = pieces[0]
@@ -98,10 +190,7 @@ def export_canvas(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
             else:
                 _blanks_item(section, title, problem, variant, statement, pieces,
                              Fraction(str(points)), rtol)
-    manifest = _manifest(title)
-    files = {"imsmanifest.xml": xml_bytes(manifest),
-             f"{ident(title)}/{ident(title)}.xml": xml_bytes(root)}
-    return Export({f"{problem_set.stem}-canvas-qti.zip": zip_bytes(files)}, skipped)
+    return root
 
 
 def _plain_title(html: str) -> str:
@@ -115,7 +204,7 @@ def _pieces(problem, a: Answer, notes):
     entry of a matrix."""
     import sympy as sp
 
-    prompt = label_html(problem.id, a.label)
+    prompt = label_html(problem.id, a.label, problem)
     if a.kind == "list":
         share = a.points / len(a.value)
         return [(f"{a.label}[{k}]", f"{prompt}, entry {k}",
@@ -192,23 +281,43 @@ def _item(section, title, problem, variant, statement, prompt, answer: Answer, r
 MAX_PLACES = 4  # a number in a blank: written with at most this many decimals
 
 
+def figures(rtol: float) -> int:
+    """The significant figures a student is asked for: the fewest whose rounding is always
+    within ``rtol`` (a relative error of at most 5·10^−s): 4 for 1e-3."""
+    s = 1
+    while 5 * 10.0 ** -s > rtol and s < 12:
+        s += 1
+    return s
+
+
 def number_forms(value, rtol: float) -> list[str]:
     """The texts a blank accepts for a number (Canvas compares blanks as text): the key's
     value rounded to 0 … MAX_PLACES decimals (trailing zeros written or not) when the rounding
-    is within ``rtol`` of it, and its exact decimal when it terminates within 12 digits."""
-    from decimal import ROUND_HALF_EVEN, Decimal
+    is within ``rtol`` of it, its exact decimal when it terminates within 12 digits, and its
+    roundings to one figure fewer than :func:`figures` up to one more (the prompt asks for
+    :func:`figures`) when within ``rtol``: 0.00312848… accepts ``0.003128``."""
+    from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
     exact = number(value)
     tol = tolerance(value, rtol)
     forms = [decimal(value)]
     for places in range(MAX_PLACES + 1):
         step = Decimal(1).scaleb(-places)
-        rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
+        try:
+            rounded = Decimal(repr(exact)).quantize(step, ROUND_HALF_EVEN)
+        except InvalidOperation:   # more digits than Decimal holds (a diverging iterate)
+            continue
         if abs(float(rounded) - exact) <= tol:
             text = format(abs(rounded) if rounded == 0 else rounded, "f")  # never "-0.0"
             forms.append(text)
             if "." in text:
                 forms.append(text.rstrip("0").rstrip("."))
+    if exact != 0:
+        wanted = figures(rtol)
+        for digits in range(max(1, wanted - 1), wanted + 2):
+            rounded = Decimal(f"{exact:.{digits - 1}e}")
+            if abs(float(rounded) - exact) <= tol:
+                forms.append(format(rounded, "f"))
     return list(dict.fromkeys(f for f in forms if f not in ("", "-0")))
 
 
@@ -225,7 +334,7 @@ def _blanks_item(section, title, problem, variant, statement, pieces, points: Fr
     blanks = [f"b{k}" for k in range(1, len(pieces) + 1)]
     lines = []
     for blank, (_key, prompt, answer) in zip(blanks, pieces):
-        what = ("a number, at most 4 decimals" if answer.kind == "number"
+        what = (f"a number, to {figures(rtol)} significant figures" if answer.kind == "number"
                 else "an expression, written like 3*x^2 + exp(-x)")
         lines.append(f"<p><b>{prompt}</b> ({what}): [{blank}]</p>")
     presentation = ET.SubElement(item, "presentation")
@@ -260,14 +369,16 @@ def _blanks_item(section, title, problem, variant, statement, pieces, points: Fr
                 f"{weight:.2f}"
 
 
-def _manifest(title: str) -> ET.Element:
+def _manifest(title: str, quizzes: list[str]) -> ET.Element:
+    """The package's manifest: one QTI resource per quiz (``quizzes``: their idents)."""
     manifest = ET.Element("manifest", {"identifier": ident(title, "manifest"), "xmlns": CP})
     meta = ET.SubElement(manifest, "metadata")
     ET.SubElement(meta, "schema").text = "IMS Content"
     ET.SubElement(meta, "schemaversion").text = "1.1.3"
     ET.SubElement(manifest, "organizations")
     resources = ET.SubElement(manifest, "resources")
-    resource = ET.SubElement(resources, "resource", {"identifier": ident(title),
-                                                     "type": "imsqti_xmlv1p2"})
-    ET.SubElement(resource, "file", {"href": f"{ident(title)}/{ident(title)}.xml"})
+    for name in quizzes:
+        resource = ET.SubElement(resources, "resource", {"identifier": name,
+                                                         "type": "imsqti_xmlv1p2"})
+        ET.SubElement(resource, "file", {"href": f"{name}/{name}.xml"})
     return manifest

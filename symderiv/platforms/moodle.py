@@ -11,6 +11,11 @@ category" gives a student one whole, consistent variant:
   for a derivative, ``NumRelative`` for a number), and a question test in which the teacher's
   answers score 1 on every tree.
 
+A matrix expression is asked at a concrete size (:mod:`.instance`): each instance is one
+question of the category, its question variables the given matrices, the network's
+definitions and the key's formulas in Maxima's matrix algebra, its inputs ``matrix`` grids
+compared entry by entry with ``NumRelative``.
+
 The XML is built with ElementTree; the file is the same bytes on every run.
 """
 
@@ -22,7 +27,8 @@ from fractions import Fraction
 from . import (Answer, Export, ProblemVariants, Skipped, answers_of, by_problem, decimal,
                label_html, load_variants, math_tex, points_text, statement_html, supported,
                tolerance, xml_bytes)
-from .maxima import maxima
+from .instance import InstanceBody, concrete, maxima_program
+from .maxima import Unsupported, maxima
 
 STACK_VERSION = "2023121100"
 PENALTY = "0.1"
@@ -60,6 +66,10 @@ def export_moodle(path, *, rtol: float = 1e-3, timeout: float | None = 20.0,
 
 def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped]) -> None:
     problem = pv.problem
+    try:   # matrix expressions: numeric instances at a concrete size (.instance)
+        pv = concrete(pv)
+    except Unsupported as exc:
+        skipped.append(Skipped(problem.id, "", f"its matrix expressions: {exc}"))
     per_variant = []
     for i, (name, solution) in enumerate(pv.variants):
         notes = [] if i == 0 else None  # skipped labels are the same in every variant
@@ -83,7 +93,7 @@ def _problem(quiz, problem_set, pv: ProblemVariants, rtol, skipped: list[Skipped
         if len(answers) == 1 and answers[0].kind == "number":
             _numerical(quiz, title, own, answers[0], rtol)
         else:
-            _stack(quiz, title, own, name, answers, rtol)
+            _stack(quiz, title, own, name, answers, rtol, solution)
 
 
 def _common(question, title: str, html: str, feedback: str, points: Fraction) -> None:
@@ -96,16 +106,34 @@ def _common(question, title: str, html: str, feedback: str, points: Fraction) ->
     _leaf(question, "idnumber", "")
 
 
-def _key_html(problem, answers: list[Answer]) -> str:
-    rows = "".join(f"<li>{label_html(problem.id, a.label)}: \\({math_tex(a.value)}\\)</li>"
-                   for a in answers)
-    return f"<p>The verified key:</p><ul>{rows}</ul>"
+def _key_html(problem, answers: list[Answer], solution=None) -> str:
+    """The verified key for the general feedback. At a concrete size: the key's formula in
+    the question's names, then its value there (6 significant digits when irrational)."""
+    import sympy as sp
+
+    shown = {}
+    if isinstance(getattr(solution, "body", None), InstanceBody):
+        shown = {a.label: a.display for a in solution.answers
+                 if a.label in solution.body.instance.values and a.display is not None}
+    rows = []
+    for a in answers:
+        value = a.value
+        if a.label in shown:
+            if any(not v.is_Rational for v in sp.Matrix(value)):
+                value = sp.Matrix(value).applyfunc(
+                    lambda v: v if v.is_Rational else sp.Float(sp.N(v, 6), 6))
+            rows.append(f"<li>{label_html(problem.id, a.label, problem)} = "
+                        f"\\({math_tex(shown[a.label])}\\) = \\({math_tex(value)}\\)</li>")
+        else:
+            rows.append(f"<li>{label_html(problem.id, a.label, problem)}: "
+                        f"\\({math_tex(value)}\\)</li>")
+    return f"<p>The verified key:</p><ul>{''.join(rows)}</ul>"
 
 
 def _numerical(quiz, title, problem, answer: Answer, rtol: float) -> None:
     question = ET.SubElement(quiz, "question", {"type": "numerical"})
     html = statement_html(problem.statement) + \
-        f"<p>{label_html(problem.id, answer.label)} (a number)</p>"
+        f"<p>{label_html(problem.id, answer.label, problem)} (a number)</p>"
     _common(question, title, html, _key_html(problem, [answer]), answer.points)
     item = ET.SubElement(question, "answer", {"fraction": "100", "format": "moodle_auto_format"})
     _leaf(item, "text", decimal(answer.value))
@@ -136,19 +164,29 @@ def _test_for(problem, answer: Answer, rtol: float) -> tuple[str, str]:
     return "AlgEquiv", ""
 
 
-def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: float) -> None:
+def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: float,
+           solution=None) -> None:
     question = ET.SubElement(quiz, "question", {"type": "stack"})
+    # a symbolic network at a concrete size: the given matrices, the intermediate quantities
+    # and the key's formulas in Maxima's matrix algebra; each answer a grid of numbers
+    instance = isinstance(getattr(solution, "body", None), InstanceBody)
+    if instance:
+        variables, names = maxima_program(solution, answers)
+        tas = [names[a.label] for a in answers]
+    else:
+        variables = [f"ta{i}: {maxima(a.value)};" for i, a in enumerate(answers, 1)]
+        tas = [f"ta{i}" for i in range(1, len(answers) + 1)]
+    at_size = set(solution.body.instance.values) if instance else set()
     parts = [statement_html(problem.statement)]
     for i, a in enumerate(answers, 1):
         what = {"number": "a number", "matrix": "a matrix", "expression": "an expression",
                 "list": "a list [a, b, …]"}[a.kind]
-        parts.append(f"<p>{label_html(problem.id, a.label)} ({what}): [[input:ans{i}]] "
+        parts.append(f"<p>{label_html(problem.id, a.label, problem)} ({what}): [[input:ans{i}]] "
                      f"[[validation:ans{i}]]</p><div>[[feedback:prt{i}]]</div>")
     total = sum((a.points for a in answers), Fraction(0))
-    _common(question, title, "".join(parts), _key_html(problem, answers), total)
+    _common(question, title, "".join(parts), _key_html(problem, answers, solution), total)
     _text(question, "stackversion", STACK_VERSION)
-    _text(question, "questionvariables",
-          "\n".join(f"ta{i}: {maxima(a.value)};" for i, a in enumerate(answers, 1)))
+    _text(question, "questionvariables", "\n".join(variables))
     _text(question, "specificfeedback", "", format="html")
     _text(question, "questionnote", f"{problem.id} variant {variant}", format="moodle_auto_format")
     _text(question, "questiondescription", "", format="moodle_auto_format")
@@ -182,6 +220,10 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
             _leaf(item, tag, value)
     for i, a in enumerate(answers, 1):
         test, options = _test_for(problem, a, rtol)
+        sans, tans = f"ans{i}", tas[i - 1]
+        if a.label in at_size:   # numbers, some irrational (σ): compared entry by entry
+            test, options = "NumRelative", f"{rtol:g}"
+            sans, tans = f"flatten(args(ans{i}))", f"flatten(args({tans}))"
         prt = ET.SubElement(question, "prt")
         _leaf(prt, "name", f"prt{i}")
         _leaf(prt, "value", points_text(a.points))
@@ -190,7 +232,7 @@ def _stack(quiz, title, problem, variant: str, answers: list[Answer], rtol: floa
         _text(prt, "feedbackvariables", "")
         node = ET.SubElement(prt, "node")
         for tag, value in (("name", "0"), ("description", a.label), ("answertest", test),
-                           ("sans", f"ans{i}"), ("tans", f"ta{i}"), ("testoptions", options),
+                           ("sans", sans), ("tans", tans), ("testoptions", options),
                            ("quiet", "0"), ("truescoremode", "="), ("truescore", "1"),
                            ("truepenalty", ""), ("truenextnode", "-1"),
                            ("trueanswernote", f"prt{i}-1-T")):

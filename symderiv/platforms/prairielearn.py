@@ -7,7 +7,9 @@ are the key's variants (``--n``, ``--roster`` or ``--lock``: those of ``symderiv
 in order; a problem that does not vary keeps one).
 ``question.html`` asks each answer with ``pl-number-input`` (numbers), ``pl-symbolic-input``
 (expressions written in elementary functions, PrairieLearn knowing no σ) or
-``pl-matrix-component-input`` (numeric matrices). ``info.json`` has a ``uuid5`` of the course
+``pl-matrix-component-input`` (numeric matrices, and a matrix expression at a concrete size:
+the verified instances of :mod:`.instance` are variants ``generate`` draws among).
+``info.json`` has a ``uuid5`` of the course
 and the problem id, so a re-export keeps the question's identity.
 """
 
@@ -19,6 +21,7 @@ import xml.etree.ElementTree as ET
 
 from . import (Answer, Export, Skipped, ZERO_TOLERANCE, answers_of, by_problem, label_html,
                load_variants, number, safe_name, statement_html, supported)
+from .instance import concrete
 from .maxima import Unsupported, elementary
 
 # the functions pl-symbolic-input reads (SymPy's names)
@@ -101,6 +104,10 @@ def export_prairielearn(path, *, rtol: float = 1e-3, timeout: float | None = 20.
     files: dict[str, bytes] = {}
     for pv in by_problem(variant_list):
         problem = pv.problem
+        try:   # matrix expressions: numeric instances at a concrete size (.instance)
+            pv = concrete(pv)
+        except Unsupported as exc:
+            skipped.append(Skipped(problem.id, "", f"its matrix expressions: {exc}"))
         # the labels every variant can give, from the first (the same labels in each)
         notes: list[Skipped] = []
         first = answers_of(problem, pv.variants[0][1], notes)
@@ -144,7 +151,7 @@ def _question_html(problem, answers, names, variables, points, rtol) -> bytes:
     panel = ET.SubElement(root, "pl-question-panel")
     panel.text = "{{{params.statement}}}"
     for a in answers:
-        label = label_html(problem.id, a.label)
+        label = label_html(problem.id, a.label, problem)
         attrs = {"answers-name": names[a.label], "label": _text_of(label) + ":",
                  "weight": str(_weight(points[a.label], points))}
         if a.kind == "number":
