@@ -241,6 +241,30 @@ def _check_braces_and_math(text: str, inline: bool) -> None:
             raise _refuse("unbalanced $ in LaTeX text (a formula is not closed)")
 
 
+_DISPLAY_MATH_ENVS = ("equation", "equation*", "align", "align*", "alignat", "alignat*", "gather",
+                      "gather*", "multline", "multline*")
+_MATH_REGIONS = re.compile(
+    r"\$\$.*?\$\$|(?<!\\)\$.*?(?<!\\)\$|\\\[.*?\\\]|\\\(.*?\\\)|"
+    + "|".join(rf"\\begin\{{{re.escape(e)}\}}.*?\\end\{{{re.escape(e)}\}}" for e in _DISPLAY_MATH_ENVS),
+    re.S)
+
+
+def _check_scripts_outside_math(text: str) -> None:
+    """``^`` and ``_`` are math: in running text LaTeX stops with "Missing $ inserted" (h2^2/2
+    in a statement), after symderiv has written the key."""
+    rest = _MATH_REGIONS.sub(" ", re.sub(r"(?<!\\)%.*", "", text))
+    rest = re.sub(r"\\.", "", rest, flags=re.S)   # \_ \^ \$ are text characters
+    for ch, name, other in (("^", "a superscript '^'", ""),
+                            ("_", "a subscript '_'", " (or \\_ for the character)")):
+        at = rest.find(ch)
+        if at >= 0:
+            words, right = rest[:at].split(), rest[at:].split()
+            stem = "" if rest[:at][-1:].isspace() or not words else words.pop()
+            near = " ".join(words[-2:] + [stem + (right[0] if right else "")])
+            raise _refuse(f"{name} outside a formula (near {near!r}): LaTeX reads it only in math, "
+                          f"so write it between $ signs{other}")
+
+
 def check_latex_fragment(text: str, *, inline: bool = False) -> str:
     """Return ``text`` if it is LaTeX a problem file may contain; raise :class:`BadInput`.
 
@@ -261,6 +285,8 @@ def check_latex_fragment(text: str, *, inline: bool = False) -> str:
     if not inline:
         _check_environments(text, ENVIRONMENTS, where)
     _check_braces_and_math(text, inline)
+    if not inline:
+        _check_scripts_outside_math(text)
     return text
 
 

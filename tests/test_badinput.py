@@ -84,3 +84,35 @@ def test_second_file_bad_means_first_not_written(tmp_path):
     result = CliRunner().invoke(main, ["render", str(good), str(bad), "-o", str(out)])
     assert result.exit_code == 2
     assert not out.exists() or not any(out.iterdir())
+
+
+STATEMENT = '[meta]\ntitle = "t"\n[[problem]]\nid = "q1"\nkind = "derivative"\nfunctions = ["sigmoid"]\nstatement = {}\n'
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("'the loss L = h2^2/2.'", "problem q1: statement: a superscript '^' outside a formula "
+                               "(near 'L = h2^2/2.'): LaTeX reads it only in math, so write it "
+                               "between $ signs"),
+    ("'the weights w_1 and $w_2$'", "problem q1: statement: a subscript '_' outside a formula "
+                                    "(near 'the weights w_1'): LaTeX reads it only in math, so write "
+                                    "it between $ signs (or \\_ for the character)"),
+])
+def test_a_script_outside_a_formula_is_one_line(statement, message, tmp_path):
+    """LaTeX stops with "Missing $ inserted" only after the key is written: refused before."""
+    path = tmp_path / "p.toml"
+    path.write_text(STATEMENT.format(statement))
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"symderiv: {path}: {message}"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("statement", [
+    r"'$h_2^2/2$ and $$w_1$$ and \(x_1\) and \[x^2\]'",
+    r"'''\begin{align*} a_1 &= b^2 \end{align*} file\_name, 50\% % a comment with x_1'''",
+])
+def test_scripts_inside_formulas_and_escaped_are_accepted(statement, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(STATEMENT.format(statement))
+    result = CliRunner().invoke(main, ["solve", str(path), "--json"])
+    assert result.exit_code == 0, result.output
