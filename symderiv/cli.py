@@ -56,6 +56,13 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _say("interrupted")
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (symderiv check … | head): stop quietly, as Unix tools do
+            try:
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - flushed at exit, never read
+            except OSError:
+                pass
+            sys.exit(141)
         except Exception as exc:  # a bug of ours: one line, never a traceback for users
             if os.environ.get("SYMDERIV_DEBUG"):
                 raise

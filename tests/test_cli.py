@@ -212,3 +212,17 @@ def test_a_shape_in_the_json_key_has_a_latex_form():
 
     assert answer_entry("n x 1") == {"sympy": "n x 1", "latex": r"n \times 1"}
     assert answer_entry("D x C")["latex"] == r"D \times C"
+
+
+def test_a_closed_pipe_stops_quietly(monkeypatch, capsys):
+    """symderiv check … | head: the reader going away is no internal error."""
+    import click
+
+    def broken(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(click, "echo", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["list"])
+    assert exit_info.value.code == 141
+    assert "internal error" not in capsys.readouterr().err
