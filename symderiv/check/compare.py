@@ -35,6 +35,7 @@ from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
+from .relations import shape_member
 from .read import read_shape
 
 DECIMAL_RTOL = 1e-3
@@ -550,7 +551,7 @@ def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> 
                 "the limit depends on the sign of " + " and ".join(names) +
                 ": give it case by case",), "limit split by the sign of a parameter")
         if isinstance(expected, str):
-            return compare_shape(expected, text)
+            return compare_shape(expected, shape_member(text))
         if isinstance(expected, (list, tuple)):
             return compare_sequence(ctx, label, list(expected), reader.sequence(text), rtol)
         if isinstance(expected, sp.Set):

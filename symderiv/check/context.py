@@ -98,6 +98,46 @@ def _aliases(name: str) -> set[str]:
     return out
 
 
+def _matrix_functions(matrix: dict, functions: dict) -> None:
+    """In a matrix problem, σ(u_o^T v_c), \\operatorname{softmax}(U^T v_c), \\operatorname{diag}(s)
+    are the matrix namespace's functions (σ entry by entry, or of a 1 × 1 product as a number),
+    in LaTeX as in plain text (i13-general: additive)."""
+    for name, fn in matrix.items():
+        if len(name) > 1 and name.isalpha() and name.lower() not in functions:
+            functions[name.lower()] = (fn, fn)
+    if "sigmoid" in matrix:
+        for name in ("sigma", "logistic"):
+            functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
+
+
+# key symbols shortened from a Greek letter's name (Python reserves ``lambda``)
+_GREEK_SHORT = {"lam": ("lambda", "lamda"), "lmbda": ("lambda", "lamda"), "lamda": ("lambda",),
+                "eps": ("epsilon", "varepsilon")}
+
+
+def _notation_aliases(problem, alias: dict) -> dict:
+    """A key's symbol is answered by the name the question writes for it: the problem's
+    ``notation`` table (``lam = "\\lambda"``: λ is lam, ``vc = "\\boldsymbol{v}_c"``), and a
+    Greek letter's name the symbol shortens (lam ↔ lambda, lamda; i13-general: additive)."""
+    from .names import canonical_name
+
+    added: dict = {}
+    table = getattr(getattr(problem, "spec", None), "notation", None)
+    pairs = table if isinstance(table, tuple) else tuple(table.items()) if isinstance(table, dict) else ()
+    for name, latex in pairs:
+        if name == "function" or name not in alias or not isinstance(latex, str):
+            continue
+        written = canonical_name(latex)
+        if written and written not in alias:
+            added[written] = alias[written] = alias[name]
+    for short, names in _GREEK_SHORT.items():
+        if short in alias:
+            for written in names:
+                if written not in alias:
+                    added[written] = alias[written] = alias[short]
+    return added
+
+
 def build_context(problem, solution) -> Context:
     answers = {a.label: a.value for a in solution.answers}
     symbols: dict[str, sp.Basic] = {}
@@ -192,6 +232,11 @@ def build_context(problem, solution) -> Context:
                     return _relu(args[1] if args[0] == 0 else args[0])
                 return _max(*args)
             functions["max"] = (max_of, max_of)
+    if ops is not None:
+        _matrix_functions(ns.functions, functions)
+    for written, sym in _notation_aliases(problem, alias).items():
+        for namespace in (ns, display_ns):
+            namespace.symbols.setdefault(written, sym)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
     default = None

@@ -69,6 +69,8 @@ class Reader:
             if m:
                 return self._cases(m.group(1))
             return read_scalar(body, self.vocab)
+        # "lambda" is a Greek letter to a student, a reserved word to Python: read as "lamda"
+        text = re.sub(r"(?<![\w.])lambda(?!\w)", "lamda", text)
         try:
             value = parse_expression(text, self.namespace)
         except BadInput as exc:

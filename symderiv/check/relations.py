@@ -60,3 +60,17 @@ def split_relations(text: str, bounds: bool = False) -> list[Member]:
 def _canonical(sep: str) -> str:
     return {"==": "=", ":=": "=", "->": r"\to", "=>": r"\Rightarrow", "≈": r"\approx",
             "→": r"\to", "⇒": r"\Rightarrow"}.get(sep, sep)
+
+
+SHAPE_RELATIONS = (r"\in", "∈", "=", ":", r"\colon")
+
+
+def shape_member(text: str) -> str:
+    """The shape in ``\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}``,
+    ``\text{shape} = (n, 1)``, ``shape: n x 1``: what follows the last top-level ``\in``, ``=``
+    or ``:`` (the left-hand side names the gradient); the text itself when there is none."""
+    body = prepare(text)
+    pieces = split_top(body, SHAPE_RELATIONS)
+    if len(pieces) < 2 or not pieces[-1][0].strip():
+        return text
+    return pieces[-1][0].strip()
