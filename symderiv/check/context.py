@@ -110,6 +110,37 @@ def _matrix_functions(matrix: dict, functions: dict) -> None:
             functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
 
 
+IDENTITY = sp.Symbol("I_identity", commutative=True)
+
+
+def _sized(value, other, side: int):
+    """``value`` with the identity marker made the identity matrix that fits ``other``."""
+    if not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr) or not value.has(IDENTITY):
+        return value
+    if not isinstance(other, MatrixExpr):
+        return value
+    coeff, rest = sp.diff(value, IDENTITY), value.subs(IDENTITY, 0)
+    if coeff.has(IDENTITY) or rest != 0:
+        return value
+    return coeff * sp.Identity(other.shape[side])
+
+
+def _with_identity(ns, alias: dict):
+    """In a matrix problem that has no name I, ``I`` is the identity matrix of the size its
+    neighbour needs: ``(X^T X + \\lambda I)\\theta`` (i13-general: additive)."""
+    alias["I"] = IDENTITY
+    add, matmul = ns.add, ns.matmul
+
+    def add_sized(a, b):
+        return add(_sized(a, b, 0), _sized(b, a, 0))
+
+    def matmul_sized(a, b):
+        return matmul(_sized(a, b, 0), _sized(b, a, 1))
+
+    return dataclasses.replace(ns, symbols={**ns.symbols, "I": IDENTITY}, add=add_sized,
+                               matmul=matmul_sized)
+
+
 # key symbols shortened from a Greek letter's name (Python reserves ``lambda``)
 _GREEK_SHORT = {"lam": ("lambda", "lamda"), "lmbda": ("lambda", "lamda"), "lamda": ("lambda",),
                 "eps": ("epsilon", "varepsilon")}
@@ -234,6 +265,8 @@ def build_context(problem, solution) -> Context:
             functions["max"] = (max_of, max_of)
     if ops is not None:
         _matrix_functions(ns.functions, functions)
+        if problem.kind == "matrix_gradient" and "I" not in alias:
+            ns = display_ns = ops = _with_identity(ns, alias)
     for written, sym in _notation_aliases(problem, alias).items():
         for namespace in (ns, display_ns):
             namespace.symbols.setdefault(written, sym)

@@ -827,6 +827,10 @@ def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):
         if isinstance(node, sp.Pow):
             base = walk(node.args[0], level + 1)
             exponent = walk(node.args[1], level + 1)
+            if base == sp.E and vocab.matrix(exponent) and "exp" in vocab.functions:
+                # e^{-y w^T x}, e^{\boldsymbol{x}}: exp of a 1×1 product (a number) or entry by
+                # entry (i13-general: additive)
+                return vocab.functions["exp"][0](exponent)
             if vocab.ops is not None and vocab.ops.power is not None:
                 _check_exponent(base, exponent)
                 return vocab.ops.power(base, exponent)
