@@ -15,6 +15,7 @@ registry label: quantities are named in words (:func:`.names.words`).
 from __future__ import annotations
 
 import random
+import re
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
@@ -44,6 +45,9 @@ def diagnose_scalar(ctx, label: str, expected, got: Read, differ) -> list:
     sibling = _matching_sibling(ctx, label, g)
     if sibling:
         return [sibling]
+    itself = _limit_of_the_function(ctx, label, e, g)
+    if itself:
+        return itself
     if e.has(sp.oo, -sp.oo) or g.has(sp.oo, -sp.oo):
         return ["the key's answer is ", Math(e)]
     if e.is_number and not g.is_number:
@@ -155,6 +159,93 @@ def label_in_words(ctx, label: str) -> str:
 
 def _side(text: str) -> str:
     return {"+oo": "+∞", "-oo": "−∞", "oo": "+∞"}.get(text, text)
+
+
+# --- the limit of the function, not of its derivative ------------------------------------
+
+FUNCTION_LIMIT_SECONDS = 1.5
+_LIMIT_LABEL = re.compile(r"(?P<name>[^/]+)\.limit\((?P<side>[+-]?oo)\)")
+
+
+def _limit_of_the_function(ctx, label: str, e, g) -> list | None:
+    """``\infty`` for the limit of SiLU′ at +∞, −α for ELU′ at −∞, 1 for softsign′ at +∞: the
+    limit of the function itself, where the question asks for its derivative's."""
+    m = _LIMIT_LABEL.fullmatch(label)
+    problem = getattr(ctx, "problem", None)
+    if m is None or problem is None or problem.kind != "derivative":
+        return None
+    function = _function_of(ctx, m.group("name"))
+    if function is None:
+        return None
+    f, var, title = function
+    side = sp.oo if m.group("side") != "-oo" else -sp.oo
+    from ..budget import time_budget
+    from ..errors import SolveTimeout
+
+    try:
+        with time_budget(f"feedback/{label}", FUNCTION_LIMIT_SECONDS):
+            value = sp.limit(_far_branch(ctx, f, var, side), var, side)
+            if value.has(sp.oo, -sp.oo, sp.zoo) or g.has(sp.oo, -sp.oo, sp.zoo):
+                same = value == g
+            else:
+                same = not value.has(sp.AccumBounds, sp.Limit) and sp.simplify(value - g) == 0
+    except (SolveTimeout, TypeError, ValueError, NotImplementedError, AttributeError,
+            ArithmeticError, RecursionError):
+        return None
+    if not same or value == e:
+        return None
+    return [f"this is the limit of {title} itself at {_side(m.group('side'))}, not of its "
+            "derivative: the key's answer is ", Math(e)]
+
+
+def _far_branch(ctx, f, var, side):
+    """The formula of a piecewise ``f`` (ELU, Huber) that holds far out on ``side``."""
+    if not f.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign):
+        return f
+    pw = sp.piecewise_fold(f.rewrite(sp.Piecewise))
+    if not isinstance(pw, sp.Piecewise):
+        return f
+    rng = random.Random("far")
+    at = {s: ctx.domain(s).sample(rng) for s in pw.free_symbols if s != var}
+    at[var] = sp.Integer(10) ** 9 * (1 if side == sp.oo else -1)
+    for value, cond in pw.args:
+        if cond.subs(at) == sp.true:
+            return value
+    return f
+
+
+def _function_of(ctx, name: str):
+    """(the function named ``name`` in the key's derivative problem, its variable, its name in
+    words), or None."""
+    from ..library import registry
+
+    spec = ctx.problem.spec
+    fns = [fn for fn in getattr(spec, "functions", ()) if fn.name == name]
+    if not fns:
+        return None
+    fn = fns[0]
+    try:
+        var = ctx.scope.symbol(spec.var)
+        if fn.entry:
+            entry = registry()[fn.entry]
+            if entry.vector or entry.arity not in (1, 2):
+                return None
+            params = {p: ctx.scope.symbol(p) for p in entry.params}
+            f = entry.build(var, params) if entry.arity == 1 else \
+                entry.build(var, ctx.scope.symbol("y"), params)
+            title = entry.title or fn.title or name
+        elif fn.expr:
+            from ..derive.derivative import _build_inline
+
+            f = _build_inline(fn, ctx.scope, var)
+            title = fn.title or name
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - feedback is a courtesy: no function, no sentence
+        return None
+    if not isinstance(f, sp.Expr):
+        return None
+    return f, var, title
 
 
 # --- shapes of a wrong expression --------------------------------------------------------
@@ -314,11 +405,21 @@ def _sign_of_a_term(ctx, label: str, e, got: Read) -> list | None:
             return [node - 2 * t for t in node.args]
         return []
 
+    shown = got.display if isinstance(got.display, sp.Expr) else got.value
     for node, variant, value in _candidates(ctx, got, flips):
         if _agrees(ctx, label, e, value):
+            if node == shown and sp.count_ops(node) > LONG_SUM:
+                # a long sum: name the term, not the whole answer twice
+                term = next((t for t in node.args if node - 2 * t == variant), None)
+                if term is not None:
+                    return ["sign error in one term: the key's answer has ", Math(-term),
+                            " where this has ", Math(term)]
             return ["sign error in one term: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]
     return None
+
+
+LONG_SUM = 4  # operations: beyond it, a sum is quoted by its wrong term only
 
 
 def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
@@ -333,4 +434,64 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
         if _agrees(ctx, label, e, value):
             return ["an exponent is off by one: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]
+    return None
+
+
+# --- matrix expressions --------------------------------------------------------------------
+
+MAX_TERMS = 8
+
+
+def diagnose_matrix_expr(expected, got, same) -> list | None:
+    """A wrong matrix expression of the key's shape, as a teacher would mark it: a term of the
+    key's answer missing (``X^T(X\\theta - y)`` for ridge: "also has λθ"), one term too many, or
+    a transpose missing (``S^{-1}`` for ``S^{-T}``). ``same(a, b)`` compares two matrix
+    expressions at concrete sizes."""
+    def terms(m):
+        try:
+            return sp.MatAdd.make_args(sp.expand(m))
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            return (m,)
+
+    def fits(a, b) -> bool:
+        try:
+            return same(a, b)
+        except (TypeError, ValueError, AttributeError, NotImplementedError, sp.ShapeError):
+            return False
+
+    key_terms, got_terms = terms(expected), terms(got)
+    if 1 < len(key_terms) <= MAX_TERMS:
+        for t in key_terms:
+            if getattr(t, "shape", None) == expected.shape and fits(expected - t, got):
+                return ["a term is missing: the key's answer also has ", Math(t)]
+    if 1 < len(got_terms) <= MAX_TERMS:
+        for t in got_terms:
+            if getattr(t, "shape", None) == expected.shape and fits(got - t, expected):
+                return ["one term too many: the key's answer has no ", Math(t)]
+    if 1 < len(key_terms) <= MAX_TERMS:
+        for t in key_terms:
+            if getattr(t, "shape", None) != expected.shape:
+                continue
+            for c in (-1, 2, sp.Rational(1, 2)):
+                if fits(expected + (c - 1) * t, got):
+                    if c == -1:
+                        return ["sign error in one term: the key's answer has ", Math(t),
+                                " where this has ", Math(-t)]
+                    return ["one term is off by a factor of ", Math(c), ": the key's answer has ",
+                            Math(t), " where this has ", Math(c * t)]
+    if 1 < len(got_terms) <= MAX_TERMS:
+        for u in got_terms:
+            if getattr(u, "shape", None) == expected.shape and fits(got - 2 * u, expected):
+                return ["sign error in one term: the key's answer has ", Math(-u),
+                        " where this has ", Math(u)]
+    for M in sorted(got.atoms(sp.MatrixSymbol), key=lambda m: m.name):
+        if M.shape[0] != M.shape[1] and 1 in M.shape:
+            continue  # a vector transposed changes the shape: already said
+        try:
+            flipped = got.xreplace({M: M.T})
+        except (TypeError, ValueError, sp.ShapeError):
+            continue
+        if fits(expected, flipped):
+            return ["a transpose is missing: the key's answer has ", Math(M.T), " where this has ",
+                    Math(M)]
     return None
