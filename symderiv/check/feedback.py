@@ -448,10 +448,13 @@ def diagnose_matrix_expr(expected, got, same) -> list | None:
     a transpose missing (``S^{-1}`` for ``S^{-T}``). ``same(a, b)`` compares two matrix
     expressions at concrete sizes."""
     def terms(m):
+        """The terms as written, then expanded (Xᵀ(y − Xθ) is one term, and two)."""
         try:
-            return sp.MatAdd.make_args(sp.expand(m))
+            expanded = sp.MatAdd.make_args(sp.expand(m))
         except (TypeError, ValueError, AttributeError, NotImplementedError):
-            return (m,)
+            expanded = ()
+        written = sp.MatAdd.make_args(m)
+        return tuple(dict.fromkeys(written + expanded)) if len(written) > 1 else expanded or written
 
     def fits(a, b) -> bool:
         try:
