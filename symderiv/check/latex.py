@@ -479,17 +479,11 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             inner, k = _group(text, k)
         else:
             inner, k = text[k: k + 1], k + 1
-        # \hat{\boldsymbol{y}}: the accent of a bold name (i13-general: additive)
-        word = re.sub(r"^\\(?:%s)\s*\{\s*(\\?[A-Za-z]+)\s*\}$" % "|".join(sorted(BOLD)), r"\1",
-                      inner.strip()).lstrip("\\")
+        word = inner.strip().lstrip("\\")
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
-        value, shown = _named(vocab, sym)
-        after = _transposed(text, k, value, shown, ph, vocab, out)  # \hat y^T
-        if after is not None:
-            return after
-        out.append(ph.add(value, shown))
+        out.append(ph.add(*_named(vocab, sym)))
         return k
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
