@@ -211,7 +211,8 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
             return Outcome("incorrect", got.display,
                            ("off by a constant factor: the key's answer is ", Math(c),
                             " times this"), "numeric")
-    specific = diagnose_matrix_expr(expected, g, lambda a, b: _same_matrix_expr(a, b, label))
+    specific = diagnose_matrix_expr(expected, g, lambda a, b: _same_matrix_expr(a, b, label),
+                                    ctx)
     return Outcome("incorrect", got.display,
                    tuple(specific or ("differs from the key's answer entry by entry at a "
                                       "concrete size",)), "numeric")

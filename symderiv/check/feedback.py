@@ -168,7 +168,7 @@ _LIMIT_LABEL = re.compile(r"(?P<name>[^/]+)\.limit\((?P<side>[+-]?oo)\)")
 
 
 def _limit_of_the_function(ctx, label: str, e, g) -> list | None:
-    """``\infty`` for the limit of SiLU′ at +∞, −α for ELU′ at −∞, 1 for softsign′ at +∞: the
+    r"""``\infty`` for the limit of SiLU′ at +∞, −α for ELU′ at −∞, 1 for softsign′ at +∞: the
     limit of the function itself, where the question asks for its derivative's."""
     m = _LIMIT_LABEL.fullmatch(label)
     problem = getattr(ctx, "problem", None)
@@ -442,7 +442,30 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
 MAX_TERMS = 8
 
 
-def diagnose_matrix_expr(expected, got, same) -> list | None:
+def diagnose_matrix_expr(expected, got, same, ctx=None) -> list | None:
+    found = _diagnose_matrix_expr(expected, got, same)
+    if not found or ctx is None:
+        return found
+    names = _written_names(ctx)
+    return [Math(p.value.xreplace(names)) if isinstance(p, Math) and names else p for p in found]
+
+
+def _written_names(ctx) -> dict:
+    """The key's scalar symbols as the question writes them (lam is λ in the notation table)."""
+    from .names import canonical_name
+
+    table = getattr(getattr(getattr(ctx, "problem", None), "spec", None), "notation", None)
+    pairs = table if isinstance(table, tuple) else ()
+    out = {}
+    for name, latex in pairs:
+        sym = ctx.symbols.get(name)
+        written = canonical_name(latex) if isinstance(latex, str) else None
+        if isinstance(sym, sp.Symbol) and written and written != name and written.isalpha():
+            out[sym] = sp.Symbol(written, **sym.assumptions0)
+    return out
+
+
+def _diagnose_matrix_expr(expected, got, same) -> list | None:
     """A wrong matrix expression of the key's shape, as a teacher would mark it: a term of the
     key's answer missing (``X^T(X\\theta - y)`` for ridge: "also has λθ"), one term too many, or
     a transpose missing (``S^{-1}`` for ``S^{-T}``). ``same(a, b)`` compares two matrix

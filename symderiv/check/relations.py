@@ -66,7 +66,7 @@ SHAPE_RELATIONS = (r"\in", "∈", "=", ":", r"\colon")
 
 
 def shape_member(text: str) -> str:
-    """The shape in ``\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}``,
+    r"""The shape in ``\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}``,
     ``\text{shape} = (n, 1)``, ``shape: n x 1``: what follows the last top-level ``\in``, ``=``
     or ``:`` (the left-hand side names the gradient); the text itself when there is none."""
     body = prepare(text)
