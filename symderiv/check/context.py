@@ -110,6 +110,47 @@ def _matrix_functions(matrix: dict, functions: dict) -> None:
             functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
 
 
+def _statement_functions(problem, scope, functions: dict) -> None:
+    """The functions a derivative question differentiates, by their names: SiLU′ written
+    σ(x) + \\mathrm{SiLU}(x)(1 − σ(x)), ELU′ as \\mathrm{ELU}(x) + α, swish′ through
+    \\mathrm{swish}_\\beta(x), \\mathrm{Huber}_\\delta(x, y) (i13-general: additive). A name the
+    reader already knows (tanh, σ) keeps its meaning."""
+    from ..library import registry
+
+    spec = problem.spec
+    known = registry()
+    for fn in getattr(spec, "functions", ()):
+        try:
+            var = scope.symbol(spec.var)
+            entry = known[fn.entry] if fn.entry else None
+            if entry is not None:
+                if entry.vector or entry.arity not in (1, 2):
+                    continue
+                params = {p: scope.symbol(p) for p in entry.params}
+                y = scope.symbol("y")
+                f = entry.build(var, params) if entry.arity == 1 else entry.build(var, y, params)
+                names = {fn.name, entry.name}
+            elif fn.expr:
+                from ..derive.derivative import _build_inline
+
+                f, y, names = _build_inline(fn, scope, var), None, {fn.name}
+            else:
+                continue
+        except Exception:  # noqa: BLE001 - a name the reader cannot build is simply not known
+            continue
+
+        def build(*args, _f=f, _var=var, _y=y):
+            if len(args) == 1:
+                return _f.subs(_var, args[0])
+            if len(args) == 2 and _y is not None:
+                return _f.subs({_var: args[0], _y: args[1]}, simultaneous=True)
+            raise ValueError("wrong number of arguments")
+        for name in names:
+            word = name.lower().replace("_", "")
+            if word.isalpha() and len(word) > 2 and word not in functions:
+                functions[word] = (build, build)
+
+
 IDENTITY = sp.Symbol("I_identity", commutative=True)
 
 
@@ -263,6 +304,8 @@ def build_context(problem, solution) -> Context:
                     return _relu(args[1] if args[0] == 0 else args[0])
                 return _max(*args)
             functions["max"] = (max_of, max_of)
+    if problem.kind == "derivative":
+        _statement_functions(problem, scope, functions)
     if ops is not None:
         _matrix_functions(ns.functions, functions)
         if problem.kind == "matrix_gradient" and "I" not in alias:

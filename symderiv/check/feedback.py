@@ -442,8 +442,20 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
 MAX_TERMS = 8
 
 
+MATRIX_FEEDBACK_SECONDS = 1.0  # CPU: each comparison builds the answer at two concrete sizes
+
+
 def diagnose_matrix_expr(expected, got, same, ctx=None) -> list | None:
-    found = _diagnose_matrix_expr(expected, got, same)
+    """What a teacher marks on a wrong matrix expression (see :func:`_diagnose_matrix_expr`),
+    in the question's names; None when nothing specific is found within its CPU budget."""
+    from ..budget import time_budget
+    from ..errors import SolveTimeout
+
+    try:
+        with time_budget("feedback", MATRIX_FEEDBACK_SECONDS):
+            found = _diagnose_matrix_expr(expected, got, same)
+    except SolveTimeout:
+        return None
     if not found or ctx is None:
         return found
     names = _written_names(ctx)
