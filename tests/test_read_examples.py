@@ -53,6 +53,8 @@ RIGHT = [
     (CS229, "1a/shape", r"$$\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}$$"),
     (CS229, "4/shape", r"\frac{\partial L}{\partial \mathbf{W}} \in \mathbb{R}^{d \times k}"),
     (CS229, "4/shape", "shape: d x k"),
+    (CS229, "1b/shape", r"\mathbb{R}^n"),
+    (CS229, "5/gradient", r"\mathbf{S}^{-\top}"),
     # Mathpix's cases, a comma or a full stop after a case; the optimum's star
     (CS231N, "2/elu.derivative", r"$$\mathrm{ELU}^{\prime}(x)=\left\{\begin{array}{ll} 1, & x>0 \\ \alpha e^{x}, & x \leq 0 \end{array}\right.$$"),
     (CS231N, "2/elu.derivative", r"\begin{cases} 1, & x > 0, \\ \alpha e^{x}, & x \leq 0. \end{cases}"),
@@ -113,6 +115,7 @@ WRONG = [
     (CS229, "4/gradient", r"\frac{2}{n}X^T(XW - Y)",
      "off by a constant factor: the key's answer is 1/2 times this"),
     (CS229, "1a/shape", "1 \\times n", "this is the transposed shape; the key's is n × 1"),
+    (CS229, "4/shape", r"\mathbb{R}^{d}", "the key's shape is d × k"),
     (CS224N, "1/softmax.jacobian", r"\hat y \hat y^T - \operatorname{diag}(\hat y)",
      "sign error: every entry has the wrong sign"),
     (DSC, "3/conclusion", "q = 2\\mu", "not equivalent to the key's q = μ"),

@@ -71,6 +71,10 @@ def shape_member(text: str) -> str:
     or ``:`` (the left-hand side names the gradient); the text itself when there is none."""
     body = prepare(text)
     pieces = split_top(body, SHAPE_RELATIONS)
-    if len(pieces) < 2 or not pieces[-1][0].strip():
-        return text
-    return pieces[-1][0].strip()
+    shape = pieces[-1][0].strip() if len(pieces) > 1 and pieces[-1][0].strip() else body
+    # \mathbb{R}^n, ℝⁿ: a vector of n entries, a column (n × 1)
+    vector = re.fullmatch(r"(?:\\mathbb\s*\{?\s*R\s*\}?|ℝ)\s*\^\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))",
+                          shape)
+    if vector:
+        return f"{vector.group(1) or vector.group(2)} x 1"
+    return shape if len(pieces) > 1 else text
