@@ -581,13 +581,13 @@ _BARE_ARGUMENT = re.compile(r"(?:[0-9.]+|[A-Za-z](?:_\{[^{}]*\}|_\w)?|\\(?:%s)(?
 def _call(fname, text, j, ph, vocab, depth, out) -> int:
     """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder."""
     j = _skip_spaces(text, j)
+    power = None
     if text.startswith("_", j) and fname in vocab.functions:
         # \mathrm{swish}_\beta(x), \mathrm{Huber}_\delta(x, y): the parameter in the name's
         # subscript (i13-general: additive)
         sub = re.compile(r"_\s*(?:\{[^{}]{1,20}\}|\\[A-Za-z]+|[A-Za-z0-9])\s*").match(text, j)
         if sub and text[sub.end(): sub.end() + 1] in {"(", "^"}:
             j = sub.end()
-    power = None
     if j < len(text) and text[j] == "^":
         k = _skip_spaces(text, j + 1)
         if k < len(text) and text[k] == "{":
