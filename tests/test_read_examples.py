@@ -87,7 +87,7 @@ WRONG = [
     (CS231N, "2/elu.limit(-oo)", r"-\alpha",
      "this is the limit of ELU itself at −∞, not of its derivative: the key's answer is 0"),
     (CS231N, "1/softsign.limit(+oo)", "1",
-     "this is the limit of Softsign itself at +∞, not of its derivative: the key's answer is 0"),
+     "this is the limit of softsign itself at +∞, not of its derivative: the key's answer is 0"),
     (DSC, "2/logistic.limit(-oo)", r"\infty",
      "this is the limit of Logistic loss itself at −∞, not of its derivative: the key's "
      "answer is -1"),

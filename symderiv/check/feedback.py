@@ -245,6 +245,8 @@ def _function_of(ctx, name: str):
         return None
     if not isinstance(f, sp.Expr):
         return None
+    if " " not in title and not any(c.isupper() for c in title[1:]):
+        title = title.lower()  # tanh, softsign; SiLU, ELU as written
     return f, var, title
 
 
@@ -442,7 +444,15 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
 MAX_TERMS = 8
 
 
-MATRIX_FEEDBACK_SECONDS = 1.0  # CPU: each comparison builds the answer at two concrete sizes
+MATRIX_FEEDBACK_SECONDS = 2.5  # CPU, a safety net: the search is bounded by MAX_COMPARISONS
+# each comparison builds both sides at two concrete sizes; a count (fewer for large
+# expressions, whose comparisons are slow), so that the feedback does not depend on the machine
+MAX_COMPARISONS, MAX_COMPARISONS_LARGE, LARGE_OPS = 16, 4, 40
+COUPLED = ("softmax", "logsumexp")
+
+
+class _Enough(Exception):
+    """The search for a specific sentence has made its comparisons."""
 
 
 def diagnose_matrix_expr(expected, got, same, ctx=None) -> list | None:
@@ -451,10 +461,25 @@ def diagnose_matrix_expr(expected, got, same, ctx=None) -> list | None:
     from ..budget import time_budget
     from ..errors import SolveTimeout
 
+    calls = [0]
+    try:  # functions (softmax, σ, exp) and entrywise products are slow to build at a size
+        large = any(m.atoms(sp.Function) or m.has(sp.HadamardProduct) for m in (expected, got)) \
+            or sp.count_ops(expected) + sp.count_ops(got) > LARGE_OPS
+    except (TypeError, ValueError, AttributeError):
+        large = True
+    limit = MAX_COMPARISONS_LARGE if large else MAX_COMPARISONS
+    if any(name in str(m) for m in (expected, got) for name in COUPLED):
+        return None  # softmax couples every entry: each comparison costs a second or so
+
+    def counted(a, b):
+        calls[0] += 1
+        if calls[0] > limit:
+            raise _Enough
+        return same(a, b)
     try:
         with time_budget("feedback", MATRIX_FEEDBACK_SECONDS):
-            found = _diagnose_matrix_expr(expected, got, same)
-    except SolveTimeout:
+            found = _diagnose_matrix_expr(expected, got, counted)
+    except (SolveTimeout, _Enough):
         return None
     if not found or ctx is None:
         return found
@@ -506,6 +531,11 @@ def _diagnose_matrix_expr(expected, got, same) -> list | None:
         for t in got_terms:
             if getattr(t, "shape", None) == expected.shape and fits(got - t, expected):
                 return ["one term too many: the key's answer has no ", Math(t)]
+    if 1 < len(got_terms) <= MAX_TERMS:
+        for u in got_terms:
+            if getattr(u, "shape", None) == expected.shape and fits(got - 2 * u, expected):
+                return ["sign error in one term: the key's answer has ", Math(-u),
+                        " where this has ", Math(u)]
     if 1 < len(key_terms) <= MAX_TERMS:
         for t in key_terms:
             if getattr(t, "shape", None) != expected.shape:
@@ -517,11 +547,6 @@ def _diagnose_matrix_expr(expected, got, same) -> list | None:
                                 " where this has ", Math(-t)]
                     return ["one term is off by a factor of ", Math(c), ": the key's answer has ",
                             Math(t), " where this has ", Math(c * t)]
-    if 1 < len(got_terms) <= MAX_TERMS:
-        for u in got_terms:
-            if getattr(u, "shape", None) == expected.shape and fits(got - 2 * u, expected):
-                return ["sign error in one term: the key's answer has ", Math(-u),
-                        " where this has ", Math(u)]
     for M in sorted(got.atoms(sp.MatrixSymbol), key=lambda m: m.name):
         if M.shape[0] != M.shape[1] and 1 in M.shape:
             continue  # a vector transposed changes the shape: already said
