@@ -27,10 +27,23 @@ MIN_TOTAL_AGREEMENT = 79.0
 MAX_UNPARSEABLE = 17.0
 
 
+SEEDS = ("ama564_a1", "cs189_hw", "dsga1008_hw1", "nndl_hw1")
+# Beyond the seeds: five keys of problems/examples/ (474 answers), measured on their own sample
+# 2026-11-24: cs231n 100%, cs229 100%, dsc40a 100%, cs224n 95.8%, matrix softmax/logistic 78.0%
+# (⊙, 𝟏ᵀ and \hat{\boldsymbol{y}} are read on the i13-latexnet branch).
+MIN_AGREEMENT.update({"cs231n_activations": 99.0, "cs229_matrix_calculus": 99.0,
+                      "dsc40a_loss_functions": 99.0, "cs224n_word2vec": 95.0,
+                      "matrix_softmax_logistic": 76.0})
+
+
 def _sample(entries):
-    """Every wrong answer (none may be accepted) and every 4th answer of the corpus: the whole
-    corpus costs about 80 s of CPU, this 43 s."""
-    return [e for k, e in enumerate(entries) if e.human == "incorrect" or k % 4 == 0]
+    """Every wrong answer (none may be accepted) and every 4th answer, counted over the seed
+    keys' files and over the other keys' files apart (so that a new corpus file leaves the
+    seeds' sample as it was): the whole corpus costs about 130 s of CPU, this about 70 s."""
+    def pick(part):
+        return [e for k, e in enumerate(part) if e.human == "incorrect" or k % 4 == 0]
+    return pick([e for e in entries if e.file in SEEDS]) + \
+        pick([e for e in entries if e.file not in SEEDS])
 
 
 def _bench():

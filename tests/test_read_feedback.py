@@ -22,8 +22,11 @@ FEEDBACK = [
      "is a where x < 0 and 1 where x > 0"),
     ("1a/leaky_relu.derivative", r"\begin{cases} 1 & x > 0 \\ 0 & x < 0 \end{cases}", None,
      "right where x > 0, but not where x < 0: there the key's answer is a, not 0"),
-    # a coincidence of the number 1 is not "the key's value of leaky_relu.limit(+oo)"
-    ("1a/tanh.limit(+oo)", "1", None, "the key's answer is 0"),
+    # a coincidence of the number 1 is not "the key's value of leaky_relu.limit(+oo)": it is the
+    # limit of tanh itself
+    ("1a/tanh.limit(+oo)", "1", None,
+     "this is the limit of tanh itself at +∞, not of its derivative: the key's answer is 0"),
+    ("1a/tanh.limit(-oo)", "4", None, "the key's answer is 0"),
     ("1a/leaky_relu.limit(+oo)", "a", None,
      "this is the limit at −∞, not at +∞: the two limits are swapped?"),
     ("1b/forward.loss", "1.33", None, "this is the key's answer to another part: ŷ"),

@@ -26,8 +26,7 @@ PRODUCTS = [
      "shape mismatch in X·Xᵀ·w: m×m times n×1"),
     ("Q2.1/gradient", "Ax + A^Tx + z", "correct", ""),
     ("Q2.1/gradient", r"Ax + A^\top x + z", "correct", ""),
-    ("Q2.1/gradient", "Ax + A^Tx", "incorrect",
-     "differs from the key's answer entry by entry at a concrete size"),
+    ("Q2.1/gradient", "Ax + A^Tx", "incorrect", "a term is missing: the key's answer also has z"),
     ("Q2.1/gradient", r"A^{y}x", "incorrect",
      "a matrix to the power y: a matrix power must be a whole number (for a transpose write A^T)"),
 ]

@@ -39,3 +39,19 @@ def test_a_chain_is_short():
     assert len(split_relations(" = ".join(["x"] * 12))) == 12
     with _pytest.raises(Unreadable, match="too many relations in one answer"):
         split_relations(" = ".join(["x"] * 13))
+
+
+@pytest.mark.parametrize("text, shape", [
+    (r"$$\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}$$", r"\mathbb{R}^{n \times 1}"),
+    (r"\frac{\partial L}{\partial \mathbf{W}} \in \mathbb{R}^{d \times k}", r"\mathbb{R}^{d \times k}"),
+    ("shape: d x k", "d x k"),
+    (r"\text{shape} = (n, 1)", "(n, 1)"),
+    (r"\mathbb{R}^n", "n x 1"),
+    (r"\nabla f \in \mathbb{R}^{d}", "d x 1"),
+    ("n x 1", "n x 1"),
+    ("(n, 1)", "(n, 1)"),
+])
+def test_shape_member(text, shape):
+    from symderiv.check.relations import shape_member
+
+    assert shape_member(text) == shape

@@ -32,9 +32,10 @@ from ..errors import SolveTimeout
 from .context import Context
 from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-exported)
 from .chain import grade_chain, last_after
-from .feedback import diagnose_scalar
+from .feedback import diagnose_matrix_expr, diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
+from .relations import shape_member
 from .read import read_shape
 
 DECIMAL_RTOL = 1e-3
@@ -210,9 +211,11 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
             return Outcome("incorrect", got.display,
                            ("off by a constant factor: the key's answer is ", Math(c),
                             " times this"), "numeric")
+    specific = diagnose_matrix_expr(expected, g, lambda a, b: _same_matrix_expr(a, b, label),
+                                    ctx)
     return Outcome("incorrect", got.display,
-                   ("differs from the key's answer entry by entry at a concrete size",),
-                   "numeric")
+                   tuple(specific or ("differs from the key's answer entry by entry at a "
+                                      "concrete size",)), "numeric")
 
 
 def _same_matrix_expr(a, b, label: str) -> bool:
@@ -550,7 +553,7 @@ def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> 
                 "the limit depends on the sign of " + " and ".join(names) +
                 ": give it case by case",), "limit split by the sign of a parameter")
         if isinstance(expected, str):
-            return compare_shape(expected, text)
+            return compare_shape(expected, shape_member(text))
         if isinstance(expected, (list, tuple)):
             return compare_sequence(ctx, label, list(expected), reader.sequence(text), rtol)
         if isinstance(expected, sp.Set):

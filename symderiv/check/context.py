@@ -98,6 +98,118 @@ def _aliases(name: str) -> set[str]:
     return out
 
 
+def _matrix_functions(matrix: dict, functions: dict) -> None:
+    """In a matrix problem, σ(u_o^T v_c), \\operatorname{softmax}(U^T v_c), \\operatorname{diag}(s)
+    are the matrix namespace's functions (σ entry by entry, or of a 1 × 1 product as a number),
+    in LaTeX as in plain text (i13-general: additive)."""
+    for name, fn in matrix.items():
+        if len(name) > 1 and name.isalpha() and name.lower() not in functions:
+            functions[name.lower()] = (fn, fn)
+    if "sigmoid" in matrix:
+        for name in ("sigma", "logistic"):
+            functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
+
+
+def _statement_functions(problem, scope, functions: dict) -> None:
+    """The functions a derivative question differentiates, by their names: SiLU′ written
+    σ(x) + \\mathrm{SiLU}(x)(1 − σ(x)), ELU′ as \\mathrm{ELU}(x) + α, swish′ through
+    \\mathrm{swish}_\\beta(x), \\mathrm{Huber}_\\delta(x, y) (i13-general: additive). A name the
+    reader already knows (tanh, σ) keeps its meaning."""
+    from ..library import registry
+
+    spec = problem.spec
+    known = registry()
+    for fn in getattr(spec, "functions", ()):
+        try:
+            var = scope.symbol(spec.var)
+            entry = known[fn.entry] if fn.entry else None
+            if entry is not None:
+                if entry.vector or entry.arity not in (1, 2):
+                    continue
+                params = {p: scope.symbol(p) for p in entry.params}
+                y = scope.symbol("y")
+                f = entry.build(var, params) if entry.arity == 1 else entry.build(var, y, params)
+                names = {fn.name, entry.name}
+            elif fn.expr:
+                from ..derive.derivative import _build_inline
+
+                f, y, names = _build_inline(fn, scope, var), None, {fn.name}
+            else:
+                continue
+        except Exception:  # noqa: BLE001 - a name the reader cannot build is simply not known
+            continue
+
+        def build(*args, _f=f, _var=var, _y=y):
+            if len(args) == 1:
+                return _f.subs(_var, args[0])
+            if len(args) == 2 and _y is not None:
+                return _f.subs({_var: args[0], _y: args[1]}, simultaneous=True)
+            raise ValueError("wrong number of arguments")
+        for name in names:
+            word = name.lower().replace("_", "")
+            if word.isalpha() and len(word) > 2 and word not in functions:
+                functions[word] = (build, build)
+
+
+IDENTITY = sp.Symbol("I_identity", commutative=True)
+
+
+def _sized(value, other, side: int):
+    """``value`` with the identity marker made the identity matrix that fits ``other``."""
+    if not isinstance(value, sp.Expr) or isinstance(value, MatrixExpr) or not value.has(IDENTITY):
+        return value
+    if not isinstance(other, MatrixExpr):
+        return value
+    coeff, rest = sp.diff(value, IDENTITY), value.subs(IDENTITY, 0)
+    if coeff.has(IDENTITY) or rest != 0:
+        return value
+    return coeff * sp.Identity(other.shape[side])
+
+
+def _with_identity(ns, alias: dict):
+    """In a matrix problem that has no name I, ``I`` is the identity matrix of the size its
+    neighbour needs: ``(X^T X + \\lambda I)\\theta`` (i13-general: additive)."""
+    alias["I"] = IDENTITY
+    add, matmul = ns.add, ns.matmul
+
+    def add_sized(a, b):
+        return add(_sized(a, b, 0), _sized(b, a, 0))
+
+    def matmul_sized(a, b):
+        return matmul(_sized(a, b, 0), _sized(b, a, 1))
+
+    return dataclasses.replace(ns, symbols={**ns.symbols, "I": IDENTITY}, add=add_sized,
+                               matmul=matmul_sized)
+
+
+# key symbols shortened from a Greek letter's name (Python reserves ``lambda``)
+_GREEK_SHORT = {"lam": ("lambda", "lamda"), "lmbda": ("lambda", "lamda"), "lamda": ("lambda",),
+                "eps": ("epsilon", "varepsilon")}
+
+
+def _notation_aliases(problem, alias: dict) -> dict:
+    """A key's symbol is answered by the name the question writes for it: the problem's
+    ``notation`` table (``lam = "\\lambda"``: λ is lam, ``vc = "\\boldsymbol{v}_c"``), and a
+    Greek letter's name the symbol shortens (lam ↔ lambda, lamda; i13-general: additive)."""
+    from .names import canonical_name
+
+    added: dict = {}
+    table = getattr(getattr(problem, "spec", None), "notation", None)
+    pairs = table if isinstance(table, tuple) else tuple(table.items()) if isinstance(table, dict) else ()
+    for name, latex in pairs:
+        if name == "function" or name not in alias or not isinstance(latex, str):
+            continue
+        written = canonical_name(latex)
+        if written and written not in alias:
+            added[written] = alias[written] = alias[name]
+    for short, names in _GREEK_SHORT.items():
+        if short in alias:
+            for written in names:
+                if written not in alias:
+                    added[written] = alias[written] = alias[short]
+    return added
+
+
 def build_context(problem, solution) -> Context:
     answers = {a.label: a.value for a in solution.answers}
     symbols: dict[str, sp.Basic] = {}
@@ -192,6 +304,15 @@ def build_context(problem, solution) -> Context:
                     return _relu(args[1] if args[0] == 0 else args[0])
                 return _max(*args)
             functions["max"] = (max_of, max_of)
+    if problem.kind == "derivative":
+        _statement_functions(problem, scope, functions)
+    if ops is not None:
+        _matrix_functions(ns.functions, functions)
+        if problem.kind == "matrix_gradient" and "I" not in alias:
+            ns = display_ns = ops = _with_identity(ns, alias)
+    for written, sym in _notation_aliases(problem, alias).items():
+        for namespace in (ns, display_ns):
+            namespace.symbols.setdefault(written, sym)
     for name in applied:
         functions.setdefault(name, (sp.Function(name), sp.Function(name)))
     default = None

@@ -15,6 +15,7 @@ registry label: quantities are named in words (:func:`.names.words`).
 from __future__ import annotations
 
 import random
+import re
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
@@ -44,6 +45,9 @@ def diagnose_scalar(ctx, label: str, expected, got: Read, differ) -> list:
     sibling = _matching_sibling(ctx, label, g)
     if sibling:
         return [sibling]
+    itself = _limit_of_the_function(ctx, label, e, g)
+    if itself:
+        return itself
     if e.has(sp.oo, -sp.oo) or g.has(sp.oo, -sp.oo):
         return ["the key's answer is ", Math(e)]
     if e.is_number and not g.is_number:
@@ -155,6 +159,95 @@ def label_in_words(ctx, label: str) -> str:
 
 def _side(text: str) -> str:
     return {"+oo": "+∞", "-oo": "−∞", "oo": "+∞"}.get(text, text)
+
+
+# --- the limit of the function, not of its derivative ------------------------------------
+
+FUNCTION_LIMIT_SECONDS = 1.5
+_LIMIT_LABEL = re.compile(r"(?P<name>[^/]+)\.limit\((?P<side>[+-]?oo)\)")
+
+
+def _limit_of_the_function(ctx, label: str, e, g) -> list | None:
+    r"""``\infty`` for the limit of SiLU′ at +∞, −α for ELU′ at −∞, 1 for softsign′ at +∞: the
+    limit of the function itself, where the question asks for its derivative's."""
+    m = _LIMIT_LABEL.fullmatch(label)
+    problem = getattr(ctx, "problem", None)
+    if m is None or problem is None or problem.kind != "derivative":
+        return None
+    function = _function_of(ctx, m.group("name"))
+    if function is None:
+        return None
+    f, var, title = function
+    side = sp.oo if m.group("side") != "-oo" else -sp.oo
+    from ..budget import time_budget
+    from ..errors import SolveTimeout
+
+    try:
+        with time_budget(f"feedback/{label}", FUNCTION_LIMIT_SECONDS):
+            value = sp.limit(_far_branch(ctx, f, var, side), var, side)
+            if value.has(sp.oo, -sp.oo, sp.zoo) or g.has(sp.oo, -sp.oo, sp.zoo):
+                same = value == g
+            else:
+                same = not value.has(sp.AccumBounds, sp.Limit) and sp.simplify(value - g) == 0
+    except (SolveTimeout, TypeError, ValueError, NotImplementedError, AttributeError,
+            ArithmeticError, RecursionError):
+        return None
+    if not same or value == e:
+        return None
+    return [f"this is the limit of {title} itself at {_side(m.group('side'))}, not of its "
+            "derivative: the key's answer is ", Math(e)]
+
+
+def _far_branch(ctx, f, var, side):
+    """The formula of a piecewise ``f`` (ELU, Huber) that holds far out on ``side``."""
+    if not f.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign):
+        return f
+    pw = sp.piecewise_fold(f.rewrite(sp.Piecewise))
+    if not isinstance(pw, sp.Piecewise):
+        return f
+    rng = random.Random("far")
+    at = {s: ctx.domain(s).sample(rng) for s in pw.free_symbols if s != var}
+    at[var] = sp.Integer(10) ** 9 * (1 if side == sp.oo else -1)
+    for value, cond in pw.args:
+        if cond.subs(at) == sp.true:
+            return value
+    return f
+
+
+def _function_of(ctx, name: str):
+    """(the function named ``name`` in the key's derivative problem, its variable, its name in
+    words), or None."""
+    from ..library import registry
+
+    spec = ctx.problem.spec
+    fns = [fn for fn in getattr(spec, "functions", ()) if fn.name == name]
+    if not fns:
+        return None
+    fn = fns[0]
+    try:
+        var = ctx.scope.symbol(spec.var)
+        if fn.entry:
+            entry = registry()[fn.entry]
+            if entry.vector or entry.arity not in (1, 2):
+                return None
+            params = {p: ctx.scope.symbol(p) for p in entry.params}
+            f = entry.build(var, params) if entry.arity == 1 else \
+                entry.build(var, ctx.scope.symbol("y"), params)
+            title = entry.title or fn.title or name
+        elif fn.expr:
+            from ..derive.derivative import _build_inline
+
+            f = _build_inline(fn, ctx.scope, var)
+            title = fn.title or name
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - feedback is a courtesy: no function, no sentence
+        return None
+    if not isinstance(f, sp.Expr):
+        return None
+    if " " not in title and not any(c.isupper() for c in title[1:]):
+        title = title.lower()  # tanh, softsign; SiLU, ELU as written
+    return f, var, title
 
 
 # --- shapes of a wrong expression --------------------------------------------------------
@@ -314,11 +407,21 @@ def _sign_of_a_term(ctx, label: str, e, got: Read) -> list | None:
             return [node - 2 * t for t in node.args]
         return []
 
+    shown = got.display if isinstance(got.display, sp.Expr) else got.value
     for node, variant, value in _candidates(ctx, got, flips):
         if _agrees(ctx, label, e, value):
+            if node == shown and sp.count_ops(node) > LONG_SUM:
+                # a long sum: name the term, not the whole answer twice
+                term = next((t for t in node.args if node - 2 * t == variant), None)
+                if term is not None:
+                    return ["sign error in one term: the key's answer has ", Math(-term),
+                            " where this has ", Math(term)]
             return ["sign error in one term: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]
     return None
+
+
+LONG_SUM = 4  # operations: beyond it, a sum is quoted by its wrong term only
 
 
 def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
@@ -333,4 +436,125 @@ def _exponent_off_by_one(ctx, label: str, e, got: Read) -> list | None:
         if _agrees(ctx, label, e, value):
             return ["an exponent is off by one: the key's answer has ", Math(variant),
                     " where this has ", Math(node)]
+    return None
+
+
+# --- matrix expressions --------------------------------------------------------------------
+
+MAX_TERMS = 8
+
+
+MATRIX_FEEDBACK_SECONDS = 2.5  # CPU, a safety net: the search is bounded by MAX_COMPARISONS
+# each comparison builds both sides at two concrete sizes; a count (fewer for large
+# expressions, whose comparisons are slow), so that the feedback does not depend on the machine
+MAX_COMPARISONS, MAX_COMPARISONS_LARGE, LARGE_OPS = 16, 4, 40
+COUPLED = ("softmax", "logsumexp")
+
+
+class _Enough(Exception):
+    """The search for a specific sentence has made its comparisons."""
+
+
+def diagnose_matrix_expr(expected, got, same, ctx=None) -> list | None:
+    """What a teacher marks on a wrong matrix expression (see :func:`_diagnose_matrix_expr`),
+    in the question's names; None when nothing specific is found within its CPU budget."""
+    from ..budget import time_budget
+    from ..errors import SolveTimeout
+
+    calls = [0]
+    try:  # functions (softmax, σ, exp) and entrywise products are slow to build at a size
+        large = any(m.atoms(sp.Function) or m.has(sp.HadamardProduct) for m in (expected, got)) \
+            or sp.count_ops(expected) + sp.count_ops(got) > LARGE_OPS
+    except (TypeError, ValueError, AttributeError):
+        large = True
+    limit = MAX_COMPARISONS_LARGE if large else MAX_COMPARISONS
+    if any(name in str(m) for m in (expected, got) for name in COUPLED):
+        return None  # softmax couples every entry: each comparison costs a second or so
+
+    def counted(a, b):
+        calls[0] += 1
+        if calls[0] > limit:
+            raise _Enough
+        return same(a, b)
+    try:
+        with time_budget("feedback", MATRIX_FEEDBACK_SECONDS):
+            found = _diagnose_matrix_expr(expected, got, counted)
+    except (SolveTimeout, _Enough):
+        return None
+    if not found or ctx is None:
+        return found
+    names = _written_names(ctx)
+    return [Math(p.value.xreplace(names)) if isinstance(p, Math) and names else p for p in found]
+
+
+def _written_names(ctx) -> dict:
+    """The key's scalar symbols as the question writes them (lam is λ in the notation table)."""
+    from .names import canonical_name
+
+    table = getattr(getattr(getattr(ctx, "problem", None), "spec", None), "notation", None)
+    pairs = table if isinstance(table, tuple) else ()
+    out = {}
+    for name, latex in pairs:
+        sym = ctx.symbols.get(name)
+        written = canonical_name(latex) if isinstance(latex, str) else None
+        if isinstance(sym, sp.Symbol) and written and written != name and written.isalpha():
+            out[sym] = sp.Symbol(written, **sym.assumptions0)
+    return out
+
+
+def _diagnose_matrix_expr(expected, got, same) -> list | None:
+    """A wrong matrix expression of the key's shape, as a teacher would mark it: a term of the
+    key's answer missing (``X^T(X\\theta - y)`` for ridge: "also has λθ"), one term too many, or
+    a transpose missing (``S^{-1}`` for ``S^{-T}``). ``same(a, b)`` compares two matrix
+    expressions at concrete sizes."""
+    def terms(m):
+        """The terms as written, then expanded (Xᵀ(y − Xθ) is one term, and two)."""
+        try:
+            expanded = sp.MatAdd.make_args(sp.expand(m))
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            expanded = ()
+        written = sp.MatAdd.make_args(m)
+        return tuple(dict.fromkeys(written + expanded)) if len(written) > 1 else expanded or written
+
+    def fits(a, b) -> bool:
+        try:
+            return same(a, b)
+        except (TypeError, ValueError, AttributeError, NotImplementedError, sp.ShapeError):
+            return False
+
+    key_terms, got_terms = terms(expected), terms(got)
+    if 1 < len(key_terms) <= MAX_TERMS:
+        for t in key_terms:
+            if getattr(t, "shape", None) == expected.shape and fits(expected - t, got):
+                return ["a term is missing: the key's answer also has ", Math(t)]
+    if 1 < len(got_terms) <= MAX_TERMS:
+        for t in got_terms:
+            if getattr(t, "shape", None) == expected.shape and fits(got - t, expected):
+                return ["one term too many: the key's answer has no ", Math(t)]
+    if 1 < len(got_terms) <= MAX_TERMS:
+        for u in got_terms:
+            if getattr(u, "shape", None) == expected.shape and fits(got - 2 * u, expected):
+                return ["sign error in one term: the key's answer has ", Math(-u),
+                        " where this has ", Math(u)]
+    if 1 < len(key_terms) <= MAX_TERMS:
+        for t in key_terms:
+            if getattr(t, "shape", None) != expected.shape:
+                continue
+            for c in (-1, 2, sp.Rational(1, 2)):
+                if fits(expected + (c - 1) * t, got):
+                    if c == -1:
+                        return ["sign error in one term: the key's answer has ", Math(t),
+                                " where this has ", Math(-t)]
+                    return ["one term is off by a factor of ", Math(c), ": the key's answer has ",
+                            Math(t), " where this has ", Math(c * t)]
+    for M in sorted(got.atoms(sp.MatrixSymbol), key=lambda m: m.name):
+        if M.shape[0] != M.shape[1] and 1 in M.shape:
+            continue  # a vector transposed changes the shape: already said
+        try:
+            flipped = got.xreplace({M: M.T})
+        except (TypeError, ValueError, sp.ShapeError):
+            continue
+        if fits(expected, flipped):
+            return ["a transpose is missing: the key's answer has ", Math(M.T), " where this has ",
+                    Math(M)]
     return None

@@ -72,7 +72,18 @@ def _statement_names(statement: str, var: str) -> set[str]:
         word = m.group(1).lstrip("\\")
         if word not in {"frac", "left", "right", "exp", "log", "ln", "sum"}:
             out.add(word)
-    return out
+    return out | _accented_names(statement, var)
+
+
+# \hat y = \operatorname{softmax}(\theta), \hat y_i = \frac{e^{\theta_i}}{…}: the statement's name for
+# the components, an accented letter (i13-general: additive)
+_ACCENTED = re.compile(r"\\(hat|bar|tilde)\s*\{?\s*(?:" + _FONTS + r"?\{\s*)?([A-Za-z])\s*\}?\s*\}?\s*"
+                       r"(?:_\s*\{?\s*i\s*\}?\s*)?=\s*(?:\\operatorname\s*\{\s*softmax\s*\}|"
+                       r"\\mathrm\s*\{\s*softmax\s*\}|softmax|\\frac\s*\{\s*e\s*\^)")
+
+
+def _accented_names(statement: str, var: str) -> set[str]:
+    return {m.group(2) + m.group(1) for m in _ACCENTED.finditer(statement or "")}
 
 
 # --- the written-out matrix in s_1 … s_n --------------------------------------------------
@@ -162,6 +173,11 @@ def _last_member(body: str) -> str | None:
 def _name_alternatives(names: set[str]) -> str:
     alts = []
     for name in sorted(names, key=len, reverse=True):
+        accent = re.fullmatch(r"([A-Za-z])(hat|bar|tilde)", name)
+        if accent:  # yhat written \hat y, \hat{y}, \hat{\boldsymbol{y}}
+            letter, mark = accent.groups()
+            alts.append(r"\\" + mark + r"\s*(?:\{\s*(?:" + _FONTS + r"\{\s*" + letter + r"\s*\}|" + letter
+                        + r")\s*\}|" + letter + r"(?![A-Za-z]))")
         esc = re.escape(name)
         alts.append(_FONTS + r"?\{\s*\\?" + esc + r"\s*\}")
         alts.append(r"(?<![A-Za-z\\])\\?" + esc + r"(?![A-Za-z])")

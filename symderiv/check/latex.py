@@ -582,6 +582,12 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
     """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder."""
     j = _skip_spaces(text, j)
     power = None
+    if text.startswith("_", j) and fname in vocab.functions:
+        # \mathrm{swish}_\beta(x), \mathrm{Huber}_\delta(x, y): the parameter in the name's
+        # subscript (i13-general: additive)
+        sub = re.compile(r"_\s*(?:\{[^{}]{1,20}\}|\\[A-Za-z]+|[A-Za-z0-9])\s*").match(text, j)
+        if sub and text[sub.end(): sub.end() + 1] in {"(", "^"}:
+            j = sub.end()
     if j < len(text) and text[j] == "^":
         k = _skip_spaces(text, j + 1)
         if k < len(text) and text[k] == "{":
@@ -821,6 +827,10 @@ def _rebuild(expr, ph: Placeholders, vocab: Vocabulary, *, display: bool):
         if isinstance(node, sp.Pow):
             base = walk(node.args[0], level + 1)
             exponent = walk(node.args[1], level + 1)
+            if base == sp.E and vocab.matrix(exponent) and "exp" in vocab.functions:
+                # e^{-y w^T x}, e^{\boldsymbol{x}}: exp of a 1×1 product (a number) or entry by
+                # entry (i13-general: additive)
+                return vocab.functions["exp"][0](exponent)
             if vocab.ops is not None and vocab.ops.power is not None:
                 _check_exponent(base, exponent)
                 return vocab.ops.power(base, exponent)

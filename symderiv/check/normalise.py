@@ -43,6 +43,10 @@ SYNONYMS = [  # (pattern, replacement), applied in order
     (r"\\(mathrm|text|operatorname|textrm|mathit)\s*\{\s*e\s*\}", "e"),
     (r"\\(dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac"),
     (r"\\(intercal|top)(?![A-Za-z])", r"\\top "),
+    # S^{-T}, \mathbf{S}^{-\top}: a matrix's inverse transposed (a capital or bold name; e^{-T}
+    # and t^{-T} are powers) (i13-general: a new row)
+    (r"((?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*[A-Za-z]\s*\})|(?<![A-Za-z\\])[A-Z])\s*\^\s*"
+     r"\{\s*-\s*(?:T|\\top)\s*\}", r"(\1^{-1})^{\\top}"),
 ]
 # "7 \text{ iterations}", "7 steps": a count's unit word after a number
 UNITS = re.compile(r"(?<=[\d}])\s*(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(iterations?|steps?|updates?|"

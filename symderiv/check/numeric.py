@@ -30,16 +30,29 @@ def _close(a: complex, b: complex, tol: float) -> bool:
 
 def sample_points(ctx, exprs: list[sp.Basic], rng: random.Random,
                   count: int = POINTS) -> list[dict]:
-    """Random points of the domain, each away from every kink of ``exprs``."""
+    """Random points of the domain, each away from every kink of ``exprs``.
+
+    When the expressions have kinks (|u|, max, Heaviside, piecewise conditions), the points
+    cover every region the kinks cut the sampled part of the domain into that random points
+    reach: one point per region first (the sign pattern of the kinks' arguments), then the
+    rest. Without that, a piecewise answer wrong on one branch only (the Huber loss's derivative
+    with δ instead of −δ for x < y − δ) could be compared at points that all miss that branch.
+    """
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
-    kinks = [k for e in exprs for k in kink_arguments(e)]
-    points: list[dict] = []
+    kinks = list(dict.fromkeys(k for e in exprs for k in kink_arguments(e)))
+    if not kinks:
+        return [{s: ctx.domain(s).sample(rng) for s in symbols} for _ in range(count)]
+    candidates: list[tuple[tuple, dict]] = []
     for _ in range(count * 8):
-        if len(points) >= count:
-            break
         at = {s: ctx.domain(s).sample(rng) for s in symbols}
-        if all((v := _num(k.subs(at))) is None or abs(v) > 1e-6 for k in kinks):
-            points.append(at)
-    return points
-
-
+        values = [_num(k.subs(at)) for k in kinks]
+        if all(v is None or abs(v) > 1e-6 for v in values):
+            signs = tuple(None if v is None else v.real > 0 for v in values)
+            candidates.append((signs, at))
+    seen: set = set()
+    first, rest = [], []
+    for signs, at in candidates:
+        (rest if signs in seen else first).append(at)
+        seen.add(signs)
+    wanted = max(count, min(len(first), 2 * count))
+    return (first + rest)[:wanted]

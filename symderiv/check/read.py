@@ -39,6 +39,9 @@ _WRAPPED_ENV = re.compile(r"\s*[(\[]\s*(\\begin\{(?:[pbBvV]?matrix|array)\}.*\\e
 _BRACKETED = re.compile(r"\s*[(\[](.*)[)\]]\s*" + _TRANSPOSE + r"?\s*", re.S)
 _ENTRY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+|\\frac\{[+-]?\d+\}\{\d+\}|\d+/\d+)")
 CASES_ENV = re.compile(r"^\\begin\{cases\}(.*)\\end\{cases\}$", re.S)
+# Mathpix's cases: \left\{\begin{array}{ll} 1, & x>0 \\ … \end{array}\right. (normalised to
+# \{\begin{array}{ll} … \end{array})
+BRACE_ARRAY = re.compile(r"^\\\{\s*\\begin\{array\}\{[lcr|]*\}(.*)\\end\{array\}\s*(?:\\\}|\.)?$", re.S)
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,12 @@ class Reader:
             return Read(sp.oo, sp.oo)
         if latex or _looks_latex(text):
             body = normalise(text)
-            m = CASES_ENV.match(body)
+            m = CASES_ENV.match(body) or BRACE_ARRAY.match(body)
             if m:
                 return self._cases(m.group(1))
             return read_scalar(body, self.vocab)
+        # "lambda" is a Greek letter to a student, a reserved word to Python: read as "lamda"
+        text = re.sub(r"(?<![\w.])lambda(?!\w)", "lamda", text)
         try:
             value = parse_expression(text, self.namespace)
         except BadInput as exc:
@@ -107,6 +112,8 @@ class Reader:
             cells = row.split("&")
             if len(cells) != 2:
                 raise Unreadable("each case needs a value & a condition")
+            # a comma or full stop ends a case's value or condition: "1, & x > 0, \\"
+            cells = [re.sub(r"(?:\s|\\[,;:!]|\\q?quad)*[,.;]?\s*$", "", c.strip()) for c in cells]
             value = self.expr(cells[0], latex=True)
             cond_text = re.sub(r"\\text\s*\{\s*(if|for|when|where)\s*\}|^\s*(if|for|when)\b",
                                " ", cells[1]).strip()
@@ -132,7 +139,9 @@ class Reader:
                           tuple(op for op, _ in RELATIONS))
         if len(parts) != 2 or parts[1][1] not in {"=", "=="}:
             raise Unreadable("expected an equation: left side = right side")
-        lhs, rhs = self.expr(parts[0][0]), self.expr(parts[1][0])
+        # q^* = \mu: the star marks the optimal q, the same quantity
+        left = re.sub(r"\^\s*(?:\{\s*(?:\*|\\ast|\\star)\s*\}|\*(?!\*)|\\ast|\\star)", "", parts[0][0])
+        lhs, rhs = self.expr(left), self.expr(parts[1][0])
         return Read(sp.Eq(lhs.value, rhs.value, evaluate=False),
                     sp.Eq(lhs.display, rhs.display, evaluate=False))
 

@@ -60,3 +60,21 @@ def split_relations(text: str, bounds: bool = False) -> list[Member]:
 def _canonical(sep: str) -> str:
     return {"==": "=", ":=": "=", "->": r"\to", "=>": r"\Rightarrow", "≈": r"\approx",
             "→": r"\to", "⇒": r"\Rightarrow"}.get(sep, sep)
+
+
+SHAPE_RELATIONS = (r"\in", "∈", "=", ":", r"\colon")
+
+
+def shape_member(text: str) -> str:
+    r"""The shape in ``\nabla_{\boldsymbol{x}} f \in \mathbb{R}^{n \times 1}``,
+    ``\text{shape} = (n, 1)``, ``shape: n x 1``: what follows the last top-level ``\in``, ``=``
+    or ``:`` (the left-hand side names the gradient); the text itself when there is none."""
+    body = prepare(text)
+    pieces = split_top(body, SHAPE_RELATIONS)
+    shape = pieces[-1][0].strip() if len(pieces) > 1 and pieces[-1][0].strip() else body
+    # \mathbb{R}^n, ℝⁿ: a vector of n entries, a column (n × 1)
+    vector = re.fullmatch(r"(?:\\mathbb\s*\{?\s*R\s*\}?|ℝ)\s*\^\s*(?:\{\s*([A-Za-z0-9]+)\s*\}|([A-Za-z0-9]))",
+                          shape)
+    if vector:
+        return f"{vector.group(1) or vector.group(2)} x 1"
+    return shape if len(pieces) > 1 else text
