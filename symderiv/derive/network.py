@@ -1081,7 +1081,7 @@ def _softmax_ce_steps(problem: Problem, spec: MLPSpec, names: Names,
         Step(sp.Sum(sp.Mul(-yy[i] / yh[i], yh[i] * (sp.KroneckerDelta(i, j) - yh[j]), evaluate=False), (i, 1, K)),
              "chain rule through every output", None),
         Step(-sp.Sum(yy[i] * (sp.KroneckerDelta(i, j) - yh[j]), (i, 1, K)), "the factor cancels", None),
-        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term i = j", None),
+        Step(-yy[j] + yh[j] * sp.Sum(yy[i], (i, 1, K)), "the Kronecker delta keeps the term", sp.Eq(i, j)),
         Step(yh[j] - yy[j], "the targets sum to 1", None),
     )
     n = K if isinstance(K, int) else 3   # a numeric network: its own width (the sums run to K)
