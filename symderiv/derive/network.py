@@ -460,6 +460,9 @@ def _fn(name: str, commutative: bool = False):
     return sp.Function(name, commutative=commutative)
 
 
+_IX: dict[tuple, str] = {}   # a layer index as LaTeX (i + 1, 2 i - 1): a pure function of its key
+
+
 class Names:
     """LaTeX names of the network's quantities in the question's notation."""
 
@@ -472,7 +475,10 @@ class Names:
     def ix(k, off: int = 0, mult: int = 1) -> str:
         if isinstance(k, int):
             return str(mult * k + off)
-        return sp.latex(mult * sp.Symbol(k) + off)
+        key = (k, off, mult)
+        if key not in _IX:   # printed once per process: every name of a key goes through here
+            _IX[key] = sp.latex(mult * sp.Symbol(k) + off)
+        return _IX[key]
 
     def _fill(self, pattern: str, k, off: int = 0) -> str:
         return _PLACEHOLDER.sub(lambda m: "{" + self.ix(k, off) + "}", pattern)
