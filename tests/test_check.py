@@ -397,6 +397,7 @@ def test_numbers_in_the_answers_file_are_read_as_written(tmp_path, write_toml, k
 
 
 @pytest.mark.pdf
+@pytest.mark.slow   # grades the whole seed submission and compiles its feedback document
 def test_seed_feedback_pdf(tmp_path):
     result = CliRunner().invoke(main, ["check", str(PROBLEMS / "ama564_a1.toml"), str(SEED),
                                        "--pdf", "-o", str(tmp_path)])
