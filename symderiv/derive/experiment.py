@@ -6,7 +6,8 @@ one seeded training run gave, and the key says so. What is verified is the machi
 - the gradients come from the engine's own back-propagation formulas, the ones the ``mlp``
   kind derives and checks (``network.solve`` on the same network, symbolic widths), each
   published formula (``forward.z1``, ``backward.dL/dz2``, ``grad.W1`` …) compiled to NumPy with
-  ``sympy.lambdify`` through a printer that evaluates it for a whole batch at once;
+  ``sympy.lambdify`` through a printer that evaluates it for a whole batch at once (one
+  function per training step, the batch stored by columns: one matrix product per layer);
 - before training, the compiled gradients are compared with central finite differences of the
   compiled loss on one batch (every parameter entry); a gradient that disagrees means the part
   is not solved, with the parameter and the size of the disagreement;
@@ -490,6 +491,36 @@ def _numpy_printer():
     return BatchPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
 
 
+def _columns_printer(params):
+    """The per-sample formulas for a whole batch stored by columns: every vector is an array
+    (n, B), one column per sample, so a product with a weight matrix is one matrix product for
+    the batch. Only the forms back-propagation takes are printed (a transposed per-sample vector
+    only as the last factor of a parameter's gradient, see ``compile_formulas``): anything else
+    raises NotImplementedError and the per-sample compilation is used."""
+    printer = _numpy_printer()
+    base = type(printer)
+
+    class ColumnPrinter(base):
+        def _print_Transpose(self, expr):
+            if isinstance(expr.arg, sp.MatrixSymbol) and expr.arg.name in params:
+                return f"({expr.arg.name}).T"
+            raise NotImplementedError("a transposed per-sample quantity inside a formula")
+
+    return ColumnPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+
+
+def _outer_sum(u, v):
+    """Σ over the batch of u_b v_bᵀ, divided by B: the mean of the per-sample products."""
+    return (u @ v.T) / u.shape[1]
+
+
+def _column_mean(v):
+    """The mean over the batch (the columns) of a per-sample vector."""
+    import numpy as np
+
+    return np.add.reduce(v, axis=1, keepdims=True) / v.shape[1]
+
+
 def _left_at_kinks(expr: sp.Expr, z: sp.Symbol) -> sp.Expr:
     """The derivative's value at a kink is the left one (ReLU′(0) = 0, as the mlp kind and
     PyTorch use): Heaviside(u) is Heaviside(u, 0) and a piece for z < c also holds at z = c."""
@@ -559,6 +590,7 @@ class Compiled:
     step: object = None    # the whole forward and backward pass as one function (the same formulas)
     ahead: object = None   # the forward pass to ŷ as one function
     params: tuple = ()     # the parameters' names in the order step and ahead take them
+    columns: object = None  # step with the batch stored by columns (vectors (n, B)), or None
 
 
 def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> Compiled:
@@ -648,11 +680,37 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
                        printer=printer, cse=lambda e: (steps_fwd + steps_back, e))
     ahead = sp.lambdify([sp.Symbol(n) for n in ("x",) + params], sp.MatrixSymbol("yhat", 1, 1),
                         modules=[helpers, "numpy"], printer=printer, cse=lambda e: (steps_fwd, e))
+    columns = _columns_step(params, steps_fwd, steps_back, hoisted_grads,
+                            {**helpers, "outer_sum": _outer_sum, "column_mean": _column_mean})
     return Compiled(activation, forward, loss, dloss, backward, grads,
                     functions[f"act_{activation}"], functions[f"act_{spec.output}"],
                     functions[f"prime_{activation}"],
                     {k: v for k, v in formulas.items() if k.startswith(("forward.", "backward.", "grad."))},
-                    step, ahead, params)
+                    step, ahead, params, columns)
+
+
+def _columns_step(params, steps_fwd, steps_back, hoisted_grads, helpers):
+    """The training step of ``compile_formulas`` with the batch stored by columns (vectors
+    (n, B)): the same formulas, hoisted the same way; a parameter's gradient u vᵀ (a per-sample
+    outer product) is the matrix product of the batch's columns divided by B, any other (a
+    per-sample vector: a bias) the mean of the columns. None when a formula has another form."""
+    outs = []
+    for name in params:
+        g = hoisted_grads[name]
+        last = g.args[-1] if isinstance(g, sp.MatMul) else None
+        if isinstance(last, sp.Transpose) and isinstance(last.arg, sp.MatrixSymbol) and last.arg.name not in params:
+            rest = g.args[:-1]
+            left = rest[0] if len(rest) == 1 else sp.MatMul(*rest)
+            outs.append(_Call("outer_sum", left, last.arg))
+        else:
+            outs.append(_Call("column_mean", g))
+    args = [sp.Symbol(n) for n in ("x", "y") + params]
+    try:
+        return sp.lambdify(args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"],
+                           printer=_columns_printer(set(params)),
+                           cse=lambda e: (steps_fwd + steps_back, e))
+    except NotImplementedError:
+        return None
 
 
 def _like(value, shape_of):
@@ -705,6 +763,9 @@ def gradients(c: Compiled, Ws, bs, X, Y, with_loss: bool = True):
     gradient) and its gradient (a list of arrays, W1, b1, W2, …) by the compiled published
     formulas (``c.step``: the forward pass, ∂ℓ/∂ŷ, the backward pass and the mean of each
     parameter's gradient over the batch, in one call)."""
+    if c.columns is not None:   # one matrix product per layer for the whole batch
+        _, *grads = c.columns(X.T, Y.T, *_params(Ws, bs))
+        return (mean_loss(c, Ws, bs, X, Y) if with_loss else None), grads
     y = Y[:, :, None]
     yhat, *grads = c.step(X[:, :, None], y, *_params(Ws, bs))
     loss = float(c.loss(yhat, y).mean()) if with_loss else None
