@@ -614,12 +614,15 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
         functions[f"prime_{name}"] = (lambda fn: lambda u: _like(fn(u), u))(prime)
     printer = _numpy_printer()
 
-    def compile_one(expr):
+    def compile_one(expr, now: bool = True):
         # the arguments are the matrix symbols' names (x, W1, z1, dL_dyhat …); the printer
-        # writes each matrix symbol as its name, so the generated code reads them
+        # writes each matrix symbol as its name, so the generated code reads them. The backward
+        # quantities one by one are compiled when first called (training uses the step below)
         names = sorted({m.name for m in expr.atoms(sp.MatrixSymbol)})
-        fn = sp.lambdify([sp.Symbol(n) for n in names], expr, modules=[functions, "numpy"], printer=printer)
-        return fn, names
+
+        def make():
+            return sp.lambdify([sp.Symbol(n) for n in names], expr, modules=[functions, "numpy"], printer=printer)
+        return (make() if now else _on_first_call(make)), names
 
     L = len(spec.layers) - 1
     forward = []
@@ -658,13 +661,13 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
             continue
         name = "dL_d" + label[len("backward.dL/d"):]
         hoisted = _hoist(expr, known)
-        backward.append((name,) + compile_one(hoisted))
+        backward.append((name,) + compile_one(hoisted, now=False))
         assigned.append((sp.MatrixSymbol(name, 1, 1), hoisted))
         known.append((expr, sp.MatrixSymbol(name, *expr.shape)))
     for label, expr in formulas.items():
         if label.startswith("grad."):
             hoisted_grads[label[len("grad."):]] = hoisted = _hoist(expr, known)
-            grads.append((label[len("grad."):],) + compile_one(hoisted))
+            grads.append((label[len("grad."):],) + compile_one(hoisted, now=False))
     # the same formulas, hoisted the same way, as one function each for a training step and
     # for a forward pass: the quantities are assigned in the order above (z1, h1, …, ŷ, ∂ℓ/∂ŷ,
     # ∂ℓ/∂z_L, …), so every array operation is the one the separate functions performed
@@ -676,8 +679,9 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
     outs = [_Call("mean0", hoisted_grads[name]) for name in params]
     helpers = {**functions, "dloss": dloss, "mean0": _mean0}
     args = [sp.Symbol(n) for n in ("x", "y") + params]
-    step = sp.lambdify(args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"],
-                       printer=printer, cse=lambda e: (steps_fwd + steps_back, e))
+    step = _on_first_call(lambda: sp.lambdify(   # (training uses ``columns`` when it compiles)
+        args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"], printer=printer,
+        cse=lambda e: (steps_fwd + steps_back, e)))
     ahead = sp.lambdify([sp.Symbol(n) for n in ("x",) + params], sp.MatrixSymbol("yhat", 1, 1),
                         modules=[helpers, "numpy"], printer=printer, cse=lambda e: (steps_fwd, e))
     columns = _columns_step(params, steps_fwd, steps_back, hoisted_grads,
@@ -721,6 +725,17 @@ def _like(value, shape_of):
     if type(value) is np.ndarray and value.dtype == np.float64 and value.shape == np.shape(shape_of):
         return value
     return np.broadcast_to(np.asarray(value, dtype=float), np.shape(shape_of))
+
+
+def _on_first_call(make):
+    """A function that is ``make()`` (a compiled formula), compiled when first called."""
+    compiled = []
+
+    def call(*args):
+        if not compiled:
+            compiled.append(make())
+        return compiled[0](*args)
+    return call
 
 
 def _mean0(value):
