@@ -22,3 +22,19 @@ def cache() -> dict:
 def clear() -> None:
     for store in _CACHES:
         store.clear()
+
+
+def snapshot() -> list[dict]:
+    """The contents of every cache, to be put back by ``restore`` (tests: a test that replaces
+    an engine function runs on empty caches, and the results derived before it, by the real
+    functions, are kept for the tests after it)."""
+    return [dict(store) for store in _CACHES]
+
+
+def restore(saved: list[dict]) -> None:
+    """Every cache back to ``saved`` (a cache made since the snapshot is emptied): what was
+    derived in between is forgotten."""
+    for i, store in enumerate(_CACHES):
+        store.clear()
+        if i < len(saved):
+            store.update(saved[i])

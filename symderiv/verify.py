@@ -54,9 +54,16 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
     """
     if expr.is_Rational:
         return complex(expr.p / expr.q)  # correctly rounded (SymPy's complex() of 17/50 is not)
-    fn = mp_lambdify([], expr)
-    with mpmath.workdps(dps):
-        return complex(fn())
+    key = (expr, dps)
+    value = _MP_VALUES.get(key)
+    if value is None:   # the same entry is compared in several tables of a key: compiled once
+        fn = mp_lambdify([], expr)
+        with mpmath.workdps(dps):
+            value = _MP_VALUES[key] = complex(fn())
+    return value
+
+
+_MP_VALUES: dict = memo.cache()
 
 
 _COMPILED: dict = memo.cache()

@@ -32,15 +32,18 @@ def write_toml(tmp_path):
 @pytest.fixture(autouse=True)
 def _fresh_caches_around_replacements(request):
     """A test that replaces an engine function (monkeypatch) must see its replacement run,
-    not a result cached by an earlier test; and what it derived must not outlive it."""
+    not a result cached by an earlier test; and what it derived must not outlive it. The
+    caches are emptied for the test and put back as they were before it after it, so the
+    keys that the tests before it solved (by the real functions) are not solved again."""
     if "monkeypatch" not in request.fixturenames:
         yield
         return
     from symderiv import memo
 
+    saved = memo.snapshot()
     memo.clear()
     yield
-    memo.clear()
+    memo.restore(saved)
 
 
 # The key cache of `symderiv check` (symderiv/check/keycache.py) is off in the tests, subprocesses

@@ -1,5 +1,6 @@
 """Contexts of the seed keys, solved once per test process (shared by tests/test_read_*.py)."""
 
+from dataclasses import replace
 from functools import lru_cache
 
 from symderiv.check.compare import DECIMAL_RTOL, compare
@@ -12,11 +13,21 @@ from .conftest import ROOT
 
 
 @lru_cache(maxsize=None)
+def _problem_set(name: str):
+    return load(ROOT / "problems" / f"{name}.toml")
+
+
+@lru_cache(maxsize=None)
+def context(name: str, pid: str):
+    """The context of one part, with only that part solved (a test of one graph answer does
+    not train the file's networks); solve_set's own cache shares it with whole-file solves."""
+    ps = _problem_set(name)
+    (sol,) = solve_set(replace(ps, problems=tuple(p for p in ps.problems if p.id == pid)))
+    return build_context(sol.problem, sol)
+
+
 def contexts(name: str) -> dict:
-    out = {}
-    for sol in solve_set(load(ROOT / "problems" / f"{name}.toml")):
-        out[sol.problem.id] = build_context(sol.problem, sol)
-    return out
+    return {p.id: context(name, p.id) for p in _problem_set(name).problems}
 
 
 KEY_OF = {"1a": "ama564_a1", "1b": "ama564_a1", "2": "ama564_a1", "3": "ama564_a1",
@@ -26,7 +37,7 @@ KEY_OF = {"1a": "ama564_a1", "1b": "ama564_a1", "2": "ama564_a1", "3": "ama564_a
 
 def judge(full_label: str, text: str, rtol: float = DECIMAL_RTOL, key: str | None = None):
     pid, label = full_label.split("/", 1)
-    ctx = contexts(key or KEY_OF[pid])[pid]
+    ctx = context(key or KEY_OF[pid], pid)
     return compare(ctx, label, ctx.answers[label], text, rtol)
 
 

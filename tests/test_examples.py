@@ -22,7 +22,7 @@ from .conftest import EXAMPLES, ROOT
 DIR = ROOT / "problems" / "examples"
 SLOW = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic",  # the heaviest to solve:
         "matrix_softmax_logistic", "hessians_normal_equations",     # the fast loop skips them
-        "udl_activation_experiment"}
+        "udl_activation_experiment", "written_proofs"}
 
 
 def _param(path):
@@ -559,6 +559,7 @@ WRONG_STEPS = {   # problem id: (a line of the file, the same line made wrong)
 }
 
 
+@pytest.mark.slow   # the whole file (six proofs, ~3 s CPU); the fast loop keeps the wrong steps below
 def test_written_proofs():
     key = _key("written_proofs")
     assert set(key) == set(WRONG_STEPS)

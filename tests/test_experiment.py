@@ -394,3 +394,33 @@ def test_compiled_derivative_is_the_left_one_at_a_kink(activation, constants, ex
 ])
 def test_measured_numbers_are_written_to_three_digits(value, shown):
     assert experiment.sci(value) == shown
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "tanh"])
+def test_batch_by_columns_gives_the_per_sample_gradients(activation, write_toml):
+    # training multiplies the whole batch at once (vectors (n, B)); the per-sample compilation
+    # of the same formulas (vectors (B, n, 1), mean of the per-sample outer products) and a
+    # hand-written back-propagation give the same gradients
+    spec_text = small(activations=f'["{activation}"]')
+    problem = load(write_toml(spec_text)).problems[0]
+    formulas, _ = experiment.derived_formulas(problem, problem.spec, activation)
+    c = experiment.compile_formulas(problem.spec, activation, formulas)
+    assert c.columns is not None
+    rng = np.random.default_rng(5)
+    Ws = [rng.normal(size=(3, 1)), rng.normal(size=(1, 3))]
+    bs = [rng.normal(size=(3, 1)), rng.normal(size=(1, 1))]
+    X, Y = rng.normal(size=(8, 1)), rng.normal(size=(8, 1))
+    _, by_columns = experiment.gradients(c, Ws, bs, X, Y, with_loss=False)
+    per_sample = c.step(X[:, :, None], Y[:, :, None], *[p for pair in zip(Ws, bs) for p in pair])[1:]
+    # by hand: ℓ = ½‖ŷ − y‖², ŷ = W2 f(W1 x + b1) + b2
+    f, fp = {"identity": (lambda u: u, lambda u: np.ones_like(u)),
+             "relu": (lambda u: np.maximum(u, 0), lambda u: (u > 0) * 1.0),
+             "tanh": (np.tanh, lambda u: 1 - np.tanh(u) ** 2)}[activation]
+    Z1 = Ws[0] @ X.T + bs[0]
+    H1 = f(Z1)
+    D2 = Ws[1] @ H1 + bs[1] - Y.T
+    D1 = (Ws[1].T @ D2) * fp(Z1)
+    hand = [D1 @ X / 8, D1.mean(axis=1, keepdims=True), D2 @ H1.T / 8, D2.mean(axis=1, keepdims=True)]
+    for a, b, h in zip(by_columns, per_sample, hand):
+        assert a.shape == b.shape == h.shape
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-14) and np.allclose(a, h, rtol=1e-12, atol=1e-14)

@@ -7,14 +7,14 @@ import sympy as sp
 from symderiv.check.base import Unreadable
 from symderiv.check.conditions import read_condition
 
-from .read_keys import contexts
+from .read_keys import context
 
 a, x = sp.Symbol("a", positive=True), sp.Symbol("x", real=True)  # the key's own (a ∈ (0, 1))
 
 
 @pytest.fixture(scope="module")
 def read():
-    return contexts("ama564_a1")["1a"].reader.expr
+    return context("ama564_a1", "1a").reader.expr
 
 
 @pytest.mark.parametrize("text, holds, fails", [

@@ -6,7 +6,8 @@ one seeded training run gave, and the key says so. What is verified is the machi
 - the gradients come from the engine's own back-propagation formulas, the ones the ``mlp``
   kind derives and checks (``network.solve`` on the same network, symbolic widths), each
   published formula (``forward.z1``, ``backward.dL/dz2``, ``grad.W1`` …) compiled to NumPy with
-  ``sympy.lambdify`` through a printer that evaluates it for a whole batch at once;
+  ``sympy.lambdify`` through a printer that evaluates it for a whole batch at once (one
+  function per training step, the batch stored by columns: one matrix product per layer);
 - before training, the compiled gradients are compared with central finite differences of the
   compiled loss on one batch (every parameter entry); a gradient that disagrees means the part
   is not solved, with the parameter and the size of the disagreement;
@@ -479,12 +480,45 @@ def _numpy_printer():
         def _print_MatrixSymbol(self, expr):
             return expr.name
 
+        def _print__Call(self, expr):
+            return f"{expr.args[0].name}({', '.join(self._print(a) for a in expr.args[1:])})"
+
         def _unsupported(self, expr):
             raise NotImplementedError(f"{type(expr).__name__} in a formula compiled for training")
 
         _print_Jacobian = _print_Diag = _print_Loss = _print_Identity = _unsupported
 
     return BatchPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+
+
+def _columns_printer(params):
+    """The per-sample formulas for a whole batch stored by columns: every vector is an array
+    (n, B), one column per sample, so a product with a weight matrix is one matrix product for
+    the batch. Only the forms back-propagation takes are printed (a transposed per-sample vector
+    only as the last factor of a parameter's gradient, see ``compile_formulas``): anything else
+    raises NotImplementedError and the per-sample compilation is used."""
+    printer = _numpy_printer()
+    base = type(printer)
+
+    class ColumnPrinter(base):
+        def _print_Transpose(self, expr):
+            if isinstance(expr.arg, sp.MatrixSymbol) and expr.arg.name in params:
+                return f"({expr.arg.name}).T"
+            raise NotImplementedError("a transposed per-sample quantity inside a formula")
+
+    return ColumnPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+
+
+def _outer_sum(u, v):
+    """Σ over the batch of u_b v_bᵀ, divided by B: the mean of the per-sample products."""
+    return (u @ v.T) / u.shape[1]
+
+
+def _column_mean(v):
+    """The mean over the batch (the columns) of a per-sample vector."""
+    import numpy as np
+
+    return np.add.reduce(v, axis=1, keepdims=True) / v.shape[1]
 
 
 def _left_at_kinks(expr: sp.Expr, z: sp.Symbol) -> sp.Expr:
@@ -503,7 +537,40 @@ def _left_at_kinks(expr: sp.Expr, z: sp.Symbol) -> sp.Expr:
 
 
 def _scalar_fn(expr: sp.Expr, args):
-    return sp.lambdify(args, expr, modules=[_NUMPY_EXTRAS, "numpy"])
+    return sp.lambdify(args, expr, modules=[_NUMPY_EXTRAS, "numpy"], printer=_scalar_printer())
+
+
+def _scalar_printer():
+    """lambdify's own NumPy printer, except that a piecewise formula is a chain of
+    ``numpy.where`` (the first true condition wins, as in ``numpy.select``, with the same values:
+    a float array, NaN where no condition holds), about four times faster than ``select`` on
+    the small arrays of a training step."""
+    from sympy.logic.boolalg import ITE, simplify_logic
+    from sympy.printing.numpy import NumPyPrinter
+
+    class ScalarPrinter(NumPyPrinter):
+        def _print_Piecewise(self, expr):
+            def cond(c):
+                return self._print(simplify_logic(c) if c.has(ITE) else c)
+            pieces = list(expr.args)
+            if pieces[-1].cond == True:   # noqa: E712 (SymPy's true)
+                text = self._print(pieces.pop().expr)
+            else:
+                text = self._print(sp.S.NaN)
+            for piece in reversed(pieces):
+                text = f"{self._module_format(self._module + '.where')}({cond(piece.cond)}, {self._print(piece.expr)}, {text})"
+            return f"(1.0*{text})"
+
+    return ScalarPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                          "user_functions": {k: k for k in _NUMPY_EXTRAS}})
+
+
+class _Call(sp.Basic):
+    """A call of one of the training helpers (``dloss``, ``mean0``) inside a compiled step: the
+    printer writes ``name(operand, …)``; it is never evaluated by SymPy."""
+
+    def __new__(cls, name: str, *operands):
+        return sp.Basic.__new__(cls, sp.Symbol(name), *operands)
 
 
 @dataclass
@@ -520,6 +587,10 @@ class Compiled:
     out: object            # the output activation, from the registry
     prime: object          # the compiled derivative of the hidden activation (the left one at a kink)
     formulas: dict         # label → the published formula that was compiled
+    step: object = None    # the whole forward and backward pass as one function (the same formulas)
+    ahead: object = None   # the forward pass to ŷ as one function
+    params: tuple = ()     # the parameters' names in the order step and ahead take them
+    columns: object = None  # step with the batch stored by columns (vectors (n, B)), or None
 
 
 def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> Compiled:
@@ -540,16 +611,18 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
         zs = [s for s in closed.free_symbols if s.name == "z"]
         closed = _left_at_kinks(closed.xreplace({zs[0]: z}) if zs else closed, z)
         prime = _scalar_fn(closed, [z])
-        functions[f"prime_{name}"] = (lambda fn: lambda u: np.broadcast_to(
-            np.asarray(fn(u), dtype=float), np.shape(u)))(prime)
+        functions[f"prime_{name}"] = (lambda fn: lambda u: _like(fn(u), u))(prime)
     printer = _numpy_printer()
 
-    def compile_one(expr):
+    def compile_one(expr, now: bool = True):
         # the arguments are the matrix symbols' names (x, W1, z1, dL_dyhat …); the printer
-        # writes each matrix symbol as its name, so the generated code reads them
+        # writes each matrix symbol as its name, so the generated code reads them. The backward
+        # quantities one by one are compiled when first called (training uses the step below)
         names = sorted({m.name for m in expr.atoms(sp.MatrixSymbol)})
-        fn = sp.lambdify([sp.Symbol(n) for n in names], expr, modules=[functions, "numpy"], printer=printer)
-        return fn, names
+
+        def make():
+            return sp.lambdify([sp.Symbol(n) for n in names], expr, modules=[functions, "numpy"], printer=printer)
+        return (make() if now else _on_first_call(make)), names
 
     L = len(spec.layers) - 1
     forward = []
@@ -567,7 +640,7 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
     dl_fn = _scalar_fn(dl, [yh, yy])
 
     def dloss(yhat, y):
-        return np.broadcast_to(np.asarray(dl_fn(yhat, y), dtype=float), np.shape(yhat))
+        return _like(dl_fn(yhat, y), yhat)
 
     entry = LOSSES[spec.loss]
     per_entry = _scalar_fn(entry.build(yh, yy, {p: consts[p] for p in entry.params}), [yh, yy])
@@ -581,20 +654,97 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
     # named in it (∂ℓ/∂z₂ inside ∂ℓ/∂W₂ is the array dL_dz2, not the formula again)
     known: list[tuple[sp.Basic, sp.Basic]] = []
     backward, grads = [], []
+    assigned = []   # (quantity, hoisted formula) of the backward pass, in order
+    hoisted_grads = {}
     for label, expr in formulas.items():
         if not label.startswith("backward."):
             continue
         name = "dL_d" + label[len("backward.dL/d"):]
         hoisted = _hoist(expr, known)
-        backward.append((name,) + compile_one(hoisted))
+        backward.append((name,) + compile_one(hoisted, now=False))
+        assigned.append((sp.MatrixSymbol(name, 1, 1), hoisted))
         known.append((expr, sp.MatrixSymbol(name, *expr.shape)))
     for label, expr in formulas.items():
         if label.startswith("grad."):
-            grads.append((label[len("grad."):],) + compile_one(_hoist(expr, known)))
+            hoisted_grads[label[len("grad."):]] = hoisted = _hoist(expr, known)
+            grads.append((label[len("grad."):],) + compile_one(hoisted, now=False))
+    # the same formulas, hoisted the same way, as one function each for a training step and
+    # for a forward pass: the quantities are assigned in the order above (z1, h1, …, ŷ, ∂ℓ/∂ŷ,
+    # ∂ℓ/∂z_L, …), so every array operation is the one the separate functions performed
+    params = tuple(n for k in range(1, L + 1) for n in (f"W{k}", f"b{k}"))
+    # (the names on the left are only printed: their shapes do not matter)
+    steps_fwd = [(sp.MatrixSymbol(name, 1, 1), formulas["forward." + name]) for name, _, _ in forward]
+    steps_back = [(sp.MatrixSymbol("dL_dyhat", 1, 1),
+                   _Call("dloss", sp.MatrixSymbol("yhat", 1, 1), sp.MatrixSymbol("y", 1, 1)))] + assigned
+    outs = [_Call("mean0", hoisted_grads[name]) for name in params]
+    helpers = {**functions, "dloss": dloss, "mean0": _mean0}
+    args = [sp.Symbol(n) for n in ("x", "y") + params]
+    step = _on_first_call(lambda: sp.lambdify(   # (training uses ``columns`` when it compiles)
+        args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"], printer=printer,
+        cse=lambda e: (steps_fwd + steps_back, e)))
+    ahead = sp.lambdify([sp.Symbol(n) for n in ("x",) + params], sp.MatrixSymbol("yhat", 1, 1),
+                        modules=[helpers, "numpy"], printer=printer, cse=lambda e: (steps_fwd, e))
+    columns = _columns_step(params, steps_fwd, steps_back, hoisted_grads,
+                            {**helpers, "outer_sum": _outer_sum, "column_mean": _column_mean})
     return Compiled(activation, forward, loss, dloss, backward, grads,
                     functions[f"act_{activation}"], functions[f"act_{spec.output}"],
                     functions[f"prime_{activation}"],
-                    {k: v for k, v in formulas.items() if k.startswith(("forward.", "backward.", "grad."))})
+                    {k: v for k, v in formulas.items() if k.startswith(("forward.", "backward.", "grad."))},
+                    step, ahead, params, columns)
+
+
+def _columns_step(params, steps_fwd, steps_back, hoisted_grads, helpers):
+    """The training step of ``compile_formulas`` with the batch stored by columns (vectors
+    (n, B)): the same formulas, hoisted the same way; a parameter's gradient u vᵀ (a per-sample
+    outer product) is the matrix product of the batch's columns divided by B, any other (a
+    per-sample vector: a bias) the mean of the columns. None when a formula has another form."""
+    outs = []
+    for name in params:
+        g = hoisted_grads[name]
+        last = g.args[-1] if isinstance(g, sp.MatMul) else None
+        if isinstance(last, sp.Transpose) and isinstance(last.arg, sp.MatrixSymbol) and last.arg.name not in params:
+            rest = g.args[:-1]
+            left = rest[0] if len(rest) == 1 else sp.MatMul(*rest)
+            outs.append(_Call("outer_sum", left, last.arg))
+        else:
+            outs.append(_Call("column_mean", g))
+    args = [sp.Symbol(n) for n in ("x", "y") + params]
+    try:
+        return sp.lambdify(args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"],
+                           printer=_columns_printer(set(params)),
+                           cse=lambda e: (steps_fwd + steps_back, e))
+    except NotImplementedError:
+        return None
+
+
+def _like(value, shape_of):
+    """``value`` (a formula's result: an array, or a constant such as 1) as a float array of the
+    shape of ``shape_of``."""
+    import numpy as np
+
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.shape == np.shape(shape_of):
+        return value
+    return np.broadcast_to(np.asarray(value, dtype=float), np.shape(shape_of))
+
+
+def _on_first_call(make):
+    """A function that is ``make()`` (a compiled formula), compiled when first called."""
+    compiled = []
+
+    def call(*args):
+        if not compiled:
+            compiled.append(make())
+        return compiled[0](*args)
+    return call
+
+
+def _mean0(value):
+    """A parameter's gradient over a batch: the mean of the per-sample gradients (B, m, n).
+    (What ``value.mean(axis=0)`` computes, the sum over the batch divided by its size, without
+    its Python overhead: the same numbers to the bit.)"""
+    import numpy as np
+
+    return np.add.reduce(value, axis=0) / value.shape[0] if value.ndim == 3 else value
 
 
 def _hoist(expr, known):
@@ -619,32 +769,30 @@ def forward_pass(c: Compiled, Ws, bs, X):
     return env
 
 
+def _params(Ws, bs) -> list:
+    return [p for pair in zip(Ws, bs) for p in pair]
+
+
 def gradients(c: Compiled, Ws, bs, X, Y, with_loss: bool = True):
     """The mean loss over the batch (None without ``with_loss``: training needs only the
     gradient) and its gradient (a list of arrays, W1, b1, W2, …) by the compiled published
-    formulas."""
-    env = forward_pass(c, Ws, bs, X)
-    env["y"] = Y[:, :, None]
-    env["dL_dyhat"] = c.dloss(env["yhat"], env["y"])
-    for name, fn, names in c.backward:
-        env[name] = _call(fn, names, env)
-    out = {}
-    for name, fn, names in c.grads:
-        value = _call(fn, names, env)
-        out[name] = value.mean(axis=0) if value.ndim == 3 else value
-    L = len(Ws)
-    order = [n for k in range(1, L + 1) for n in (f"W{k}", f"b{k}")]
-    loss = float(c.loss(env["yhat"], env["y"]).mean()) if with_loss else None
-    return loss, [out[n] for n in order]
+    formulas (``c.step``: the forward pass, ∂ℓ/∂ŷ, the backward pass and the mean of each
+    parameter's gradient over the batch, in one call)."""
+    if c.columns is not None:   # one matrix product per layer for the whole batch
+        _, *grads = c.columns(X.T, Y.T, *_params(Ws, bs))
+        return (mean_loss(c, Ws, bs, X, Y) if with_loss else None), grads
+    y = Y[:, :, None]
+    yhat, *grads = c.step(X[:, :, None], y, *_params(Ws, bs))
+    loss = float(c.loss(yhat, y).mean()) if with_loss else None
+    return loss, grads
 
 
 def mean_loss(c: Compiled, Ws, bs, X, Y) -> float:
-    env = forward_pass(c, Ws, bs, X)
-    return float(c.loss(env["yhat"], Y[:, :, None]).mean())
+    return float(c.loss(c.ahead(X[:, :, None], *_params(Ws, bs)), Y[:, :, None]).mean())
 
 
 def predict(c: Compiled, Ws, bs, X):
-    return forward_pass(c, Ws, bs, X)["yhat"][:, :, 0]
+    return c.ahead(X[:, :, None], *_params(Ws, bs))[:, :, 0]
 
 
 def _plain_predict(c: Compiled, Ws, bs, X):

@@ -24,6 +24,7 @@ as PyTorch does); the key says so where it happens.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -471,6 +472,9 @@ def _fn(name: str, commutative: bool = False):
     return sp.Function(name, commutative=commutative)
 
 
+_IX: dict[tuple, str] = {}   # a layer index as LaTeX (i + 1, 2 i - 1): a pure function of its key
+
+
 class Names:
     """LaTeX names of the network's quantities in the question's notation."""
 
@@ -483,7 +487,10 @@ class Names:
     def ix(k, off: int = 0, mult: int = 1) -> str:
         if isinstance(k, int):
             return str(mult * k + off)
-        return sp.latex(mult * sp.Symbol(k) + off)
+        key = (k, off, mult)
+        if key not in _IX:   # printed once per process: every name of a key goes through here
+            _IX[key] = sp.latex(mult * sp.Symbol(k) + off)
+        return _IX[key]
 
     def _fill(self, pattern: str, k, off: int = 0) -> str:
         return _PLACEHOLDER.sub(lambda m: "{" + self.ix(k, off) + "}", pattern)
@@ -1735,8 +1742,9 @@ def _check_symbolic(problem: Problem, spec: MLPSpec, names: Names, fx: Functions
                 check_shown(problem.id, f"elementwise derivative {lhs.name}", rhs, w.env[lhs.name], w)
         # the published strings are the displayed formulas (checked on both networks) over
         # plain names: their translation is checked on the first network
+        shared = _PublishedScope(spec, names, fx, widths, w) if attempt == 0 else None
         for p in published if attempt == 0 else ():
-            _check_published(problem.id, p, widths, w, spec, names, fx)
+            _check_published(problem.id, p, widths, w, spec, names, fx, shared)
         definitions = _definitions(spec, names, fx, net, w, problem.id)
     # the closed forms f′(z), g′(z) against the derivative of the registry's function
     for lhs, rhs in elementwise:
@@ -1897,8 +1905,36 @@ def _symbolic_answer(spec: MLPSpec, names: Names, fx: Functions, p: Published) -
     return Answer(p.label, value, p.shown)
 
 
+class _PublishedScope:
+    """What every published formula of one network is read back and evaluated with (the plain
+    names' table and functions, the reader's namespace at ``widths``, the concrete values of
+    ``w`` as immutable matrices): built once per network, not once per formula."""
+
+    def __init__(self, spec: MLPSpec, names: Names, fx: Functions, widths, w: World):
+        self.spec, self.names, self.fx, self.widths, self.w = spec, names, fx, widths, w
+
+    @functools.cached_property
+    def table(self) -> dict:
+        return _plain_table(self.spec, self.names, self.fx, self.spec.layers)
+
+    @functools.cached_property
+    def functions(self) -> dict:
+        return _plain_functions(self.spec, self.fx)
+
+    @functools.cached_property
+    def namespace(self):
+        return netexpr.namespace(self.widths, self.spec.output_of_hidden)
+
+    @functools.cached_property
+    def values(self) -> dict:
+        env = self.w.env
+        return {name: sp.ImmutableMatrix(env[shown])
+                for shown, name in _plain_of(self.names, self.spec.depth, self.spec.output_of_hidden).items()
+                if shown in env and isinstance(env[shown], sp.MatrixBase)}
+
+
 def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPSpec, names: Names,
-                     fx: Functions) -> None:
+                     fx: Functions, shared: _PublishedScope | None = None) -> None:
     """The published string, read back as the checker reads it, evaluated on the concrete
     network ``w`` (widths ``widths``) and compared with the quantity it names."""
     from ..export import sympy_string
@@ -1932,17 +1968,14 @@ def _check_published(problem_id: str, p: Published, widths, w: World, spec: MLPS
         if not _agree(got, w.env[p.quantity]):
             raise VerificationFailed(problem_id, where, "does not equal the quantity it names")
         return
-    try:
-        value = _to_plain(p.shown, _plain_table(spec, names, fx, spec.layers), _plain_functions(spec, fx))
+    shared = shared or _PublishedScope(spec, names, fx, widths, w)
+    try:   # (the table and the namespace are built here, on first use: a KeyError is this failure)
+        value = _to_plain(p.shown, shared.table, shared.functions)
         text = sympy_string(value)
-        back = parse_expression(text, netexpr.namespace(widths, spec.output_of_hidden))
+        back = parse_expression(text, shared.namespace)
     except (KeyError, BadInput) as exc:
         raise VerificationFailed(problem_id, where, f"cannot be written over the plain names ({exc})") from None
-    plain = _plain_of(names, spec.depth, spec.output_of_hidden)
-    values = {}
-    for shown, name in plain.items():
-        if shown in w.env and isinstance(w.env[shown], sp.MatrixBase):
-            values[name] = sp.ImmutableMatrix(w.env[shown])
+    values = shared.values
     subs = {M: values[M.name] for M in back.atoms(sp.MatrixSymbol) if M.name in values}
     try:
         with netexpr.bound({k: v for k, v in w.consts.items() if not isinstance(v, sp.Symbol)}):

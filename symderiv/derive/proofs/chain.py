@@ -1300,6 +1300,12 @@ def check_chain(lines: list[str], *, given: dict[str, str] | None = None,
     Raises:
         BadInput: a line cannot be read (the message names the line).
     """
+    key = None
+    if context is None:   # the same chain under the same tables: the same verdicts (seeded points)
+        key = (tuple(lines), tuple(by or ()), seed) + tuple(
+            tuple(sorted((table or {}).items())) for table in (given, symbols, sequences, notation))
+        if key in _CHAINS:
+            return _CHAINS[key]
     ctx = context or make_context(symbols, given, sequences, notation)
     hyp = ("hyp " + ", ".join(ctx.given)) if ctx.given else "algebra"
     steps = []
@@ -1310,7 +1316,15 @@ def check_chain(lines: list[str], *, given: dict[str, str] | None = None,
             steps.append(parse_step(i, plain, stated or (hyp if i > 1 or split_relation(plain)[1] else None), ctx))
         except BadInput as exc:
             raise BadInput(f"line {i}: {exc.message}") from None
-    return ChainResult(tuple(check_lines(ctx, steps, seed)))
+    result = ChainResult(tuple(check_lines(ctx, steps, seed)))
+    if key is not None:
+        _CHAINS[key] = result
+    return result
+
+
+# a chain's verdicts, per process: a registered theorem's steps are checked in every key (and
+# every variant) that uses it, with the same lines and tables (memo.clear() empties it)
+_CHAINS: dict = memo.cache()
 
 
 # --- LaTeX → plain math (for students' lines) ----------------------------------------------
