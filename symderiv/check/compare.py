@@ -34,6 +34,7 @@ from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-ex
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
+from .network import entry_of, expand, squares_are_lengths
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .read import read_shape
 
@@ -92,6 +93,11 @@ def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
 
 
 def compare_scalar(ctx: Context, label: str, expected, got: Read, rtol: float) -> Outcome:
+    if isinstance(got.value, MatrixExpr) and getattr(ctx, "expansions", None):
+        # ŷ − y for the key's ŷ_j − y_j: a vector answer read entry by entry
+        entry = entry_of(ctx, got.value)
+        if entry is not None:
+            got = Read(entry, entry, got.decimals)
     if isinstance(got.value, sp.MatrixBase):
         if got.value.shape == (1, 1):
             got = Read(got.value[0, 0], got.display[0, 0] if isinstance(
@@ -179,12 +185,35 @@ def compare_matrix(ctx: Context, label: str, expected: sp.Matrix, got: sp.Matrix
 
 
 def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcome:
-    """Matrix expressions: compared entry by entry at concrete sizes with random matrices."""
+    """Matrix expressions: compared entry by entry at concrete sizes with random matrices.
+
+    In a symbolic network every name on both sides is first replaced by its definition (the
+    student's ``\\hat y - y`` and the key's ``dL_dyhat`` are the same vector); a number where
+    the key's answer is the loss (1 × 1) is that 1 × 1 matrix; a vector (or a number) where the
+    key's answer is a diagonal Jacobian ∂h/∂z is read as its diagonal, as a grader reads
+    "∂ŷ/∂z₃ = σ(z₃)(1 − σ(z₃))"."""
     g = got.value
+    notes: tuple = ()
+    if getattr(ctx, "expansions", None):
+        expected, g = expand(ctx, expected), expand(ctx, g)
+        if isinstance(g, sp.Expr) and not isinstance(g, (MatrixExpr, sp.MatrixBase)) \
+                and expected.shape == (1, 1):
+            g = sp.ImmutableMatrix([[g]])
+        diagonal = _diagonal_reading(expected, g, label)
+        if diagonal is not None:
+            g, notes = diagonal
+        got = Read(g, got.display, got.decimals)
     if not isinstance(g, (MatrixExpr, sp.MatrixBase)):
         return Outcome("incorrect", got.display,
                        ("a scalar, but the key's answer is a matrix of shape ",
                         Math(sp.Symbol(f"{sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}")),))
+    if g.shape != expected.shape and expected.shape == (1, 1) and g.shape[1] == 1 \
+            and getattr(ctx, "expansions", None):
+        # −y log ŷ − (1 − y) log(1 − ŷ) for the loss: the loss of each output, summed
+        total = sp.MatMul(sp.OneMatrix(1, g.shape[0]), g)
+        if _same_matrix_expr(expected, total, label):
+            return Outcome("correct", got.display, ("read as the sum over the outputs",),
+                           "numeric")
     if g.shape != expected.shape:
         if g.shape == expected.shape[::-1]:
             if _same_matrix_expr(expected, g.T, label):
@@ -197,7 +226,7 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
                        (f"shape {sp.sstr(g.shape[0])}×{sp.sstr(g.shape[1])}, but the key's "
                         f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}",))
     if _same_matrix_expr(expected, g, label):
-        return Outcome("correct", got.display, (), "numeric")
+        return Outcome("correct", got.display, notes, "numeric")
     if _same_matrix_expr(expected, -g, label):
         return Outcome("incorrect", got.display,
                        ("sign error: this is the negative of the key's answer",), "numeric")
@@ -213,6 +242,24 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
     return Outcome("incorrect", got.display,
                    ("differs from the key's answer entry by entry at a concrete size",),
                    "numeric")
+
+
+def _diagonal_reading(expected, g, label: str):
+    """(diag(g), note) when the key's answer is a square diagonal matrix (∂h/∂z of an
+    entrywise activation, the identity) and ``g`` is a vector of its width or a number."""
+    if not (isinstance(expected, MatrixExpr) and expected.shape[0] == expected.shape[1]
+            and expected.shape != (1, 1)):
+        return None
+    from ..derive.netexpr import Diag
+
+    n = expected.shape[0]
+    if isinstance(g, MatrixExpr) and g.shape[1] == 1 and g.shape[0] == n:
+        return Diag(g), ("read as the diagonal of ∂h/∂z (the Jacobian of an entrywise "
+                         "function is diagonal)",)
+    if isinstance(g, sp.Expr) and not isinstance(g, (MatrixExpr, sp.MatrixBase)) \
+            and not g.free_symbols:
+        return g * sp.Identity(n), ("read as ", Math(g), " times the identity")
+    return None
 
 
 def _same_matrix_expr(a, b, label: str) -> bool:
@@ -593,7 +640,9 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
                                           _concrete_trials(ctx, expected, label))
                 if entries is not None:
                     return _entries_outcome(expected, *entries)
-            return compare_matrix_expr(ctx, label, expected, reader.expr(text))
+            with squares_are_lengths(expected.shape == (1, 1)):
+                got = reader.expr(text)
+            return compare_matrix_expr(ctx, label, expected, got)
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:
         if str(exc).startswith(WELL_READ_BUT_WRONG):

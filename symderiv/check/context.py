@@ -53,6 +53,11 @@ class Context:
     symbols: dict[str, sp.Basic]
     reader: Reader
     notation: dict[str, Any] = dataclasses.field(default_factory=dict)  # the statement's names
+    # a symbolic network: each name's definition in the sample and the parameters, put in on
+    # both sides before comparing; and the statement's names → the key's (z3 → z2 with the
+    # DS-GA numbering), for reading a left-hand side
+    expansions: dict = dataclasses.field(default_factory=dict)
+    renames: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def domain(self, sym: sp.Symbol) -> Domain:
         if sym.name in self.scope.domains:
@@ -136,16 +141,33 @@ def build_context(problem, solution) -> Context:
 
     functions = _functions()
     ops = None
+    expansions: dict = {}
+    renames: dict[str, str] = {}
     is_matrix = lambda e: False  # noqa: E731
     if problem.kind == "mlp" and not problem.spec.numeric:
         # a symbolic network's formulas are matrix expressions over x, W1, z1, dL_dz1 …
         from ..derive.netexpr import namespace as network_namespace
 
+        from . import network
+
         base = network_namespace(problem.spec.layers, problem.spec.output_of_hidden)
         for name, sym in base.symbols.items():
             symbols.setdefault(name, sym)
             alias.setdefault(name, sym)
-        ns = display_ns = dataclasses.replace(base, symbols={**alias, **base.symbols}, make_symbol=resolve)
+        # the statement's names for the network's quantities win over the key's plain names
+        # (z_2 is the hidden output with the DS-GA numbering, a_2 with CS189's)
+        renames = network.statement_names(problem.spec)
+        for said, plain in renames.items():
+            if plain in base.symbols:
+                for a in _aliases(said):
+                    alias[a] = base.symbols[plain]
+        width = str(problem.spec.layers[-1])
+        for a in (f"I_{width}", f"I{width}", f"I_{{{width}}}"):
+            alias.setdefault(a, base.symbols["I"])
+        expansions = network.expansions(problem.spec, base.symbols)
+        base = network.namespace(problem.spec, base)
+        ns = display_ns = dataclasses.replace(
+            base, symbols={**base.symbols, **alias}, make_symbol=resolve)
         ops = ns
         is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
     elif problem.kind == "matrix_gradient":
@@ -178,6 +200,11 @@ def build_context(problem, solution) -> Context:
         for name, fn in ns.functions.items():
             if name.lower() in functions or name in functions:
                 functions[name.lower()] = (fn, fn)
+        if problem.kind == "mlp":
+            # diag, hadamard, Heaviside, f and g, relu_prime … as in plain text
+            for name, fn in ns.functions.items():
+                functions.setdefault(name.lower(), (fn, fn))
+            applied |= {n for n in ("f", "g") if n in ns.functions}
         spec = problem.spec
         hidden_fn = getattr(getattr(spec, "notation", None), "hidden_fn", "")
         hidden = getattr(spec, "hidden", None)
@@ -221,4 +248,4 @@ def build_context(problem, solution) -> Context:
 
     notation = publish(problem, solution, reader.expr,
                        lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
-    return Context(problem, answers, scope, symbols, reader, notation)
+    return Context(problem, answers, scope, symbols, reader, notation, expansions, renames)

@@ -1,0 +1,288 @@
+"""A symbolic network's answers: the names a key publishes and how a matrix expression is read.
+
+A student answers a symbolic ``mlp`` key (DS-GA 1008 HW1, CS189 2(d)-(f)) in the statement's
+notation and in the ways a teacher reads without comment. This module gives the checker's
+reader for such a key:
+
+* **the statement's names** for the network's quantities, mapped to the key's plain names
+  (:func:`statement_names`): with ``index = "step"`` (DS-GA) z₁ = W⁽¹⁾x + b⁽¹⁾, z₂ = f(z₁),
+  z₃ = W⁽²⁾z₂ + b⁽²⁾, ŷ = g(z₃), so the student's z₂ is the key's h1 and z₃ its z2; with
+  ``index = "input"`` (CS189) a₁ = x, a₂ = h1, and a_{L+1} = ŷ; ∂ℓ/∂z₃ follows its name;
+* **every name's definition** (:func:`expansions`, from :func:`..derive.netexpr.definitions`):
+  before comparing, both the key's answer and the student's have each name replaced by its
+  definition in x, y and the parameters, so ``\\hat y - y`` is ∂ℓ/∂ŷ of the squared loss and
+  ``W^{(2)} z_2 + b^{(2)}`` is the output pre-activation, whatever names either side uses;
+* **functions entry by entry** (:func:`namespace`): the statement's activations f and g
+  (``f(z_1)``, ``f_prime(z_1)``), ``relu``, ``sigmoid``, ``exp``, ``log``, ``max(0, v)``,
+  ``Heaviside(v)`` (the ReLU derivative, 0 at 0 as the key's), ``hadamard(a, b)``,
+  ``diag(v)``, ``norm(v)`` (``norm(v)**2`` = vᵀv), ``I`` / ``I_K``; a product or a quotient of
+  two vectors of one shape (``yhat*(1 - yhat)``, ``(yhat - y)/(yhat*(1 - yhat))``) is read
+  entry by entry, as a grader reads it (an outer product needs a transpose, so the two readings
+  never compete); a vector to a power is entrywise, except the square of a vector where the
+  key's answer is the loss (a number): ``½(ŷ − y)²`` is ½‖ŷ − y‖².
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import re
+
+import sympy as sp
+from sympy.matrices.expressions import MatrixExpr
+
+from ..errors import BadInput
+from ..parse import Namespace
+
+# the key's answer is a number (the loss): the square of a vector is its squared length
+_SQUARE_IS_LENGTH: contextvars.ContextVar[bool] = contextvars.ContextVar("square_is_length",
+                                                                         default=False)
+
+
+@contextlib.contextmanager
+def squares_are_lengths(on: bool):
+    token = _SQUARE_IS_LENGTH.set(on)
+    try:
+        yield
+    finally:
+        _SQUARE_IS_LENGTH.reset(token)
+
+
+def _is_matrix(e) -> bool:
+    return isinstance(e, MatrixExpr)
+
+
+def _is_vector(e) -> bool:
+    return _is_matrix(e) and e.shape[1] == 1 and e.shape[0] != 1
+
+
+def _same_shape(a, b) -> bool:
+    return all(sp.simplify(p - q) == 0 for p, q in zip(a.shape, b.shape))
+
+
+def _plain(name: str) -> str:
+    return re.sub(r"[\\{}\s]|mathbf|boldsymbol|vec|bm", "", name or "")
+
+
+def statement_names(spec) -> dict[str, str]:
+    """The statement's names → the key's plain names (only where they differ)."""
+    notation = spec.notation
+    pre = _plain(notation.pre) or "z"
+    post = _plain(notation.post) or "h"
+    depth = len(spec.layers) - 1
+    stacked = bool(getattr(spec, "output_of_hidden", False))
+    out: dict[str, str] = {}
+    if notation.index == "step" and pre.isalpha():
+        j = 1
+        for k in range(1, depth + 1):
+            out[f"{pre}{j}"] = f"z{k}"
+            j += 1
+            if k < depth or stacked:
+                out[f"{pre}{j}"] = f"h{k}"
+                j += 1
+    elif notation.index == "input" and post.isalpha():
+        out[f"{post}1"] = "x"
+        for k in range(1, depth + 1):
+            if k < depth or stacked:
+                out[f"{post}{k + 1}"] = f"h{k}"
+        if not stacked:
+            out[f"{post}{depth + 1}"] = "yhat"
+        if pre != "z" and pre.isalpha():
+            out.update({f"{pre}{k}": f"z{k}" for k in range(1, depth + 1)})
+    else:
+        if post != "h" and post.isalpha():
+            out.update({f"{post}{k}": f"h{k}" for k in range(1, depth + (1 if stacked else 0))})
+        if pre != "z" and pre.isalpha():
+            out.update({f"{pre}{k}": f"z{k}" for k in range(1, depth + 1)})
+    out = {a: b for a, b in out.items() if a != b}
+    out.update({f"dL_d{a}": f"dL_d{b}" for a, b in list(out.items()) if b not in {"x", "yhat"}
+                or b == "yhat"})
+    return out
+
+
+def expansions(spec, symbols: dict) -> dict:
+    """{the key's MatrixSymbol: its definition in x, y, W1, b1 …}, each fully expanded."""
+    from ..derive.netexpr import definitions
+
+    defs = definitions(spec.layers, spec.hidden, spec.output, spec.loss,
+                       bool(getattr(spec, "output_of_hidden", False)))
+    out: dict = {}
+    for name, value in defs.items():
+        if name in symbols:
+            out[symbols[name]] = value
+    return out
+
+
+def expand(ctx, expr):
+    """``expr`` with every network name replaced by its definition."""
+    table = getattr(ctx, "expansions", None)
+    if not table or not isinstance(expr, sp.Basic):
+        return expr
+    for _ in range(4):
+        new = expr.xreplace(table)
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+def namespace(spec, base: Namespace) -> Namespace:
+    """The reader's namespace for a symbolic network: the published one (:mod:`..derive.netexpr`)
+    with functions entry by entry, the statement's f and g, and vector products read as a
+    grader reads them."""
+    from ..derive.matrix import Elementwise, _add, _divide, _matmul, _power
+    from ..derive.netexpr import Activation, ActivationPrime, Diag, Hadamard
+
+    fns = dict(base.functions)
+    hidden, output = spec.hidden, spec.output
+
+    def hadamard(a, b):
+        if _is_matrix(a) and _is_matrix(b) and a.shape != (1, 1) and b.shape != (1, 1):
+            if not _same_shape(a, b):
+                raise BadInput(f"shape mismatch in the entrywise product of {sp.sstr(a)} and "
+                               f"{sp.sstr(b)}: {_shape(a)} and {_shape(b)}")
+            return Hadamard(a, b)
+        return matmul(a, b)
+
+    def matmul(a, b):
+        if _is_vector(a) and _is_vector(b) and _same_shape(a, b):
+            # (ŷ − y)(1 − ŷ), σ(z)(1 − σ(z)): two vectors of one shape side by side are
+            # multiplied entry by entry (their outer product would need a transpose)
+            return Hadamard(a, b)
+        return _matmul(a, b)
+
+    def divide(a, b):
+        if _is_matrix(b) and b.shape == (1, 1):
+            b = sp.Trace(b)
+        return _divide(a, b)
+
+    def power(b, e):
+        if _is_matrix(e) and e.shape != (1, 1) and not _is_matrix(b):
+            if b == sp.E:  # e^{-(W x + b)}: exp entry by entry
+                return Elementwise("exp", e)
+            raise BadInput(f"{sp.sstr(b)} to the power of a vector: write exp(v) entry by entry")
+        if _is_vector(b):
+            if e == 2 and _SQUARE_IS_LENGTH.get():
+                vt = sp.Transpose(b) if isinstance(b, sp.MatAdd) else b.T
+                return sp.MatMul(vt, b)
+            if isinstance(e, sp.Expr) and e.is_number:
+                return sp.HadamardPower(b, e)
+        return _power(b, e)
+
+    def entrywise(name, scalar):
+        def call(*args):
+            if len(args) == 1 and _is_matrix(args[0]) and args[0].shape != (1, 1):
+                return Elementwise(name, args[0])
+            return scalar(*[sp.Trace(a) if _is_matrix(a) else a for a in args])
+        return call
+
+    for name in ("exp", "log", "ln", "sqrt", "sin", "cos"):
+        if name in fns:
+            fns[name] = entrywise("log" if name == "ln" else name, fns[name])
+
+    def heaviside(*args):
+        (v,) = args[:1]
+        if _is_matrix(v) and v.shape != (1, 1):
+            return ActivationPrime("relu", v)   # 1[v > 0] entry by entry, 0 at 0
+        return sp.Heaviside(v, 0)
+
+    relu = fns.get("relu")
+
+    def max_of(*args):
+        if len(args) == 2 and 0 in args and any(_is_matrix(a) for a in args) and relu:
+            return relu(args[1] if args[0] == 0 else args[0])
+        return sp.Max(*[sp.Trace(a) if _is_matrix(a) else a for a in args])
+
+    def diag(v):
+        if _is_matrix(v) and v.shape[1] == 1:
+            return Diag(v)
+        raise BadInput("diag() takes a vector")
+
+    def norm(v):
+        if not _is_matrix(v):
+            return sp.Abs(v)
+        vt = sp.Transpose(v) if isinstance(v, sp.MatAdd) else v.T
+        return sp.sqrt(sp.Trace(sp.MatMul(vt, v)))
+
+    fns.update({"hadamard": hadamard, "Heaviside": heaviside, "heaviside": heaviside,
+                "step": heaviside, "max": max_of, "Max": max_of, "diag": diag, "norm": norm})
+    # the statement's activations: f (hidden) and g (output), unless it names them otherwise
+    notation = spec.notation
+    for letter, act, given in (("f", hidden, notation.hidden_fn), ("g", output, notation.output_fn)):
+        if given.strip() or act not in fns:
+            continue
+        fns[letter] = fns[act]
+        prime = fns.get(f"{act}_prime")
+        if prime is not None:
+            fns[f"{letter}_prime"] = prime
+        elif act == "identity":
+            fns[f"{letter}_prime"] = lambda a: (sp.OneMatrix(*a.shape) if _is_matrix(a) else 1)
+    if "sigmoid" in fns:  # σ(v): the logistic sigmoid, entry by entry
+        fns["sigma"] = fns["sigmoid"]
+        if "sigmoid_prime" in fns:
+            fns["sigma_prime"] = fns["sigmoid_prime"]
+    if notation.hidden_fn.strip() == r"\sigma" and hidden in fns:
+        fns["sigma"] = fns[hidden]
+        if f"{hidden}_prime" in fns:
+            fns["sigma_prime"] = fns[f"{hidden}_prime"]
+    return dataclasses.replace(base, functions=fns, matmul=matmul, hadamard=hadamard,
+                               divide=divide, power=power)
+
+
+def _shape(m) -> str:
+    return f"{sp.sstr(m.shape[0])}×{sp.sstr(m.shape[1])}"
+
+
+def entry_of(ctx, value, index: str = "j"):
+    """A vector answer read entry by entry, for a key written for one entry (∂ℓ/∂ŷ_j in yhat_j
+    and y_j): each vector name v becomes the key's v_j; None when that cannot be done (a matrix
+    product mixes entries, or the key has no v_j)."""
+    from ..derive.matrix import SCALAR, Elementwise
+    from ..derive.netexpr import Activation, ActivationPrime, Hadamard, constants
+    from ..library.activations import ACTIVATIONS
+
+    symbols = getattr(ctx, "symbols", {}) or {}
+
+    class _No(Exception):
+        pass
+
+    def walk(e):
+        if not _is_matrix(e):
+            if isinstance(e, sp.Basic) and e.args:
+                return e.func(*[walk(a) for a in e.args])
+            return e
+        if isinstance(e, sp.MatrixSymbol):
+            s = symbols.get(f"{e.name}_{index}")
+            if s is None or not _is_vector(e):
+                raise _No
+            return s
+        if isinstance(e, sp.OneMatrix):
+            return sp.Integer(1)
+        if isinstance(e, sp.MatAdd):
+            return sp.Add(*[walk(a) for a in e.args])
+        if isinstance(e, sp.MatMul):
+            parts = [walk(a) if _is_matrix(a) else a for a in e.args]
+            if sum(1 for a in e.args if _is_matrix(a)) > 1:
+                raise _No
+            return sp.Mul(*parts)
+        if isinstance(e, (sp.HadamardProduct, Hadamard)):
+            ops = e.operands if isinstance(e, Hadamard) else e.args
+            return sp.Mul(*[walk(a) for a in ops])
+        if isinstance(e, sp.HadamardPower):
+            return walk(e.args[0]) ** e.args[1]
+        if isinstance(e, Elementwise):
+            return SCALAR[e.name][0](walk(e.arg))
+        if isinstance(e, Activation) and not ACTIVATIONS[e.fname].vector:
+            entry = ACTIVATIONS[e.fname]
+            return entry.build(walk(e.operands[0]), constants(entry))
+        if isinstance(e, ActivationPrime):
+            entry = ACTIVATIONS[e.fname]
+            t = sp.Dummy("t", real=True)
+            return sp.diff(entry.build(t, constants(entry)), t).subs(t, walk(e.operands[0]))
+        raise _No
+
+    try:
+        return walk(value)
+    except (_No, KeyError, TypeError, ValueError):
+        return None
