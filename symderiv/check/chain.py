@@ -104,8 +104,24 @@ def _only_a_name(ctx, text: str, label: str | None = None) -> str | None:
         return name if key is not None and renamed(ctx, quantity) == key else None
     notation = getattr(ctx, "notation", {}) or {}
     if name in notation or name.replace("_", "") in notation:
+        if label and _defined_as(ctx, label, name):
+            return None  # y_p = a_4 in the statement: a₄ is y_p's value there
         return name
     return None
+
+
+def _defined_as(ctx, label: str, name: str) -> bool:
+    """Is the labelled node of a computation graph defined as exactly this other name
+    (``yp = "a4"``)?"""
+    import re
+
+    problem = getattr(ctx, "problem", None)
+    m = re.fullmatch(r"forward\.(\w+)", label)
+    if m is None or getattr(problem, "kind", None) != "graph":
+        return False
+    nodes = dict(getattr(problem.spec, "nodes", ()) or ())
+    text = str(nodes.get(m.group(1), "")).strip()
+    return text.replace("_", "") == name.replace("_", "") and text.replace("_", "") != m.group(1)
 
 
 def _reason(step) -> str:
