@@ -165,6 +165,8 @@ def build_context(problem, solution) -> Context:
         for a in (f"I_{width}", f"I{width}", f"I_{{{width}}}"):
             alias.setdefault(a, base.symbols["I"])
         expansions = network.expansions(problem.spec, base.symbols)
+        for name, value in network.jacobian_names(answers, renames).items():
+            alias.setdefault(name, value)
         base = network.namespace(problem.spec, base)
         ns = display_ns = dataclasses.replace(
             base, symbols={**base.symbols, **alias}, make_symbol=resolve)

@@ -101,6 +101,25 @@ def statement_names(spec) -> dict[str, str]:
     return out
 
 
+def jacobian_names(answers: dict, renames: dict[str, str]) -> dict[str, object]:
+    """The key's elementwise Jacobians by name, for ∂ŷ/∂z₃ and ∂z₂/∂z₁ written as factors:
+    ``elementwise.dh1/dz1`` is ``dh1_dz1`` and, in the statement's names, ``dz2_dz1`` (DS-GA) or
+    ``da2_dz1`` (CS189). A plain name that means something else in the statement is left out."""
+    back: dict[str, list[str]] = {}
+    for said, plain in renames.items():
+        back.setdefault(plain, []).append(said)
+    out: dict[str, object] = {}
+    for label, value in answers.items():
+        m = re.fullmatch(r"elementwise\.d(\w+)/d(\w+)", label)
+        if not m or not isinstance(value, MatrixExpr):
+            continue
+        top, bottom = m.groups()
+        for t in back.get(top, []) + ([top] if top not in renames else []):
+            for b in back.get(bottom, []) + ([bottom] if bottom not in renames else []):
+                out.setdefault(f"d{t}_d{b}", value)
+    return out
+
+
 def expansions(spec, symbols: dict) -> dict:
     """{the key's MatrixSymbol: its definition in x, y, W1, b1 …}, each fully expanded."""
     from ..derive.netexpr import definitions
@@ -136,6 +155,7 @@ def namespace(spec, base: Namespace) -> Namespace:
 
     fns = dict(base.functions)
     hidden, output = spec.hidden, spec.output
+    said = _said_names(spec)
 
     def hadamard(a, b):
         if _is_matrix(a) and _is_matrix(b) and a.shape != (1, 1) and b.shape != (1, 1):
@@ -150,7 +170,18 @@ def namespace(spec, base: Namespace) -> Namespace:
             # (ŷ − y)(1 − ŷ), σ(z)(1 − σ(z)): two vectors of one shape side by side are
             # multiplied entry by entry (their outer product would need a transpose)
             return Hadamard(a, b)
-        return _matmul(a, b)
+        if _is_vector(a) and _is_matrix(b) and b.shape[0] == a.shape[0] \
+                and b.shape[1] == a.shape[0]:
+            # ∂ℓ/∂ŷ · ∂ŷ/∂z₃, the chain rule written in the order it is said: a gradient (a
+            # column) times a diagonal Jacobian is the gradient scaled entry by entry
+            if isinstance(b, sp.Identity):
+                return a
+            if isinstance(b, Diag):
+                return Hadamard(a, b.operands[0])
+        try:
+            return _matmul(a, b)
+        except BadInput:
+            raise BadInput(_mismatch(a, b, said)) from None
 
     def divide(a, b):
         if _is_matrix(b) and b.shape == (1, 1):
@@ -232,6 +263,49 @@ def namespace(spec, base: Namespace) -> Namespace:
 
 def _shape(m) -> str:
     return f"{sp.sstr(m.shape[0])}×{sp.sstr(m.shape[1])}"
+
+
+def _said_names(spec) -> dict[str, str]:
+    """The key's plain names → how the statement writes them (h1 → z₂ with the DS-GA
+    numbering), for feedback."""
+    from .names import pretty
+
+    back = {plain: said for said, plain in statement_names(spec).items()
+            if not said.startswith("dL_d")}
+    return {plain: pretty(said) for plain, said in back.items()}
+
+
+def _named(e, said: dict[str, str]) -> str | None:
+    from .names import pretty
+
+    if isinstance(e, sp.MatrixSymbol):
+        if e.name.startswith("dL_d"):
+            return "∂ℓ/∂" + said.get(e.name[4:], pretty(e.name[4:]))
+        return said.get(e.name, pretty(e.name))
+    if isinstance(e, sp.Transpose) and isinstance(e.arg, sp.MatrixSymbol):
+        inner = _named(e.arg, said)
+        return inner + "ᵀ" if inner else None
+    return None
+
+
+def _mismatch(a, b, said: dict[str, str]) -> str:
+    """A product whose shapes do not fit, in words, with the likely slip: a missing transpose
+    (W⁽²⁾ for W⁽²⁾ᵀ in front of a gradient, x for xᵀ after one)."""
+    def what(e):
+        name = _named(e, said)
+        kind = "a vector" if 1 in e.shape else "a matrix"
+        return f"{name} ({_shape(e)})" if name else f"{kind} of shape {_shape(e)}"
+
+    text = f"shape mismatch: {what(a)} times {what(b)} cannot be multiplied"
+    name_b = _named(b, said)
+    if _is_vector(a) and _is_matrix(b) and b.shape[0] == a.shape[0] and name_b:
+        if name_b.endswith("ᵀ"):
+            return text + f"; did you mean {name_b[:-1]} (no transpose)?"
+        return text + f"; did you mean {name_b}ᵀ, in front: {name_b}ᵀ times the gradient?"
+    if _is_vector(a) and _is_vector(b) and name_b:
+        return text + f"; did you mean {name_b}ᵀ (an outer product, shape " \
+            f"{sp.sstr(a.shape[0])}×{sp.sstr(b.shape[0])})?"
+    return text
 
 
 def entry_of(ctx, value, index: str = "j"):

@@ -20,7 +20,7 @@ from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
 from .conditions import OR_WORDS, RELATIONS, read_condition
-from .latex import Vocabulary, read_scalar
+from .latex import Vocabulary, _plain_message, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
@@ -72,6 +72,9 @@ class Reader:
         try:
             value = parse_expression(text, self.namespace)
         except BadInput as exc:
+            if exc.message.startswith(("shape mismatch", "a matrix to the power")):
+                # read, and the shapes do not fit: not a misreading to retry as implicit products
+                raise Unreadable(_plain_message(exc.message)) from None
             try:  # 2x, a x: implicit products read as LaTeX would read them
                 return read_scalar(text, self.vocab)
             except Unreadable:
