@@ -167,6 +167,9 @@ def build_context(problem, solution) -> Context:
         expansions = network.expansions(problem.spec, base.symbols)
         for name, value in network.jacobian_names(answers, renames).items():
             alias.setdefault(name, value)
+        for name, value in network.activation_jacobians(problem.spec, base.symbols,
+                                                        renames).items():
+            alias.setdefault(name, value)
         base = network.namespace(problem.spec, base)
         ns = display_ns = dataclasses.replace(
             base, symbols={**base.symbols, **alias}, make_symbol=resolve)
@@ -248,6 +251,70 @@ def build_context(problem, solution) -> Context:
                 if scalar and display_ns is not ns:
                     display_ns.symbols[a] = sp.Symbol(name, real=True)
 
+    raw_nodes = _graph_definitions(problem, ns)
     notation = publish(problem, solution, reader.expr,
                        lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
+    for name, value in _graph_gradients(problem, raw_nodes).items():
+        if name not in taken:
+            define(name, value)
+            notation[name] = value
     return Context(problem, answers, scope, symbols, reader, notation, expansions, renames)
+
+
+def _graph_definitions(problem, ns) -> dict[str, sp.Expr]:
+    """A computation graph's nodes, each in terms of the nodes before it (as symbols)."""
+    if problem.kind != "graph":
+        return {}
+    from ..errors import BadInput
+    from ..parse import parse_expression
+
+    names = [name for name, _ in problem.spec.nodes]
+    local = Namespace(symbols={k: v for k, v in ns.symbols.items() if k not in names},
+                      functions=ns.functions, make_symbol=lambda n: sp.Symbol(n, real=True))
+    out: dict[str, sp.Expr] = {}
+    for name, text in problem.spec.nodes:
+        try:
+            out[name] = parse_expression(text, local)
+        except BadInput:
+            return {}
+    return out
+
+
+def _graph_gradients(problem, nodes: dict[str, sp.Expr]) -> dict[str, sp.Expr]:
+    """∂out/∂v for every node v of a computation graph, in the inputs: ``dL_da4`` for
+    ∂MSE/∂a₄ written as a factor (the sum over the paths from v to the output)."""
+    if not nodes:
+        return {}
+    output = problem.spec.output
+    symbol = {n: sp.Symbol(n, real=True) for n in nodes}
+
+    def through(keep: str | None) -> sp.Expr:
+        expr = symbol[output] if output != keep else symbol[keep]
+        for _ in range(len(nodes) + 1):
+            table = {symbol[n]: d for n, d in nodes.items() if n != keep}
+            new = expr.xreplace(table)
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    full = {}
+    for n in nodes:
+        e = symbol[n]
+        for _ in range(len(nodes) + 1):
+            new = e.xreplace({symbol[m]: d for m, d in nodes.items()})
+            if new == e:
+                break
+            e = new
+        full[n] = e
+    out: dict[str, sp.Expr] = {}
+    for n in nodes:
+        if n == output:
+            continue
+        try:
+            d = sp.diff(through(n), symbol[n]).xreplace({symbol[n]: full[n]})
+        except (TypeError, ValueError, NotImplementedError):
+            continue
+        # the derivative at a kink is the left one (ReLU′(0) = 0), as in the key
+        out[f"dL_d{n}"] = d.replace(sp.Heaviside, lambda a, *rest: sp.Heaviside(a, 0))
+    return out

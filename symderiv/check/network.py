@@ -101,6 +101,50 @@ def statement_names(spec) -> dict[str, str]:
     return out
 
 
+def activation_jacobians(spec, symbols: dict, renames: dict[str, str]) -> dict[str, object]:
+    """∂σ(z₂)/∂z₂ written as a factor: ``dsigma_dz2``, ``df_dz1``, ``drelu_dz1`` for the
+    Jacobian of the activation the name stands for (f the hidden one, g the output one, σ the
+    hidden one when the notation says so, or the function's own name), at each pre-activation
+    (in the statement's names): diag(f′(z)), the identity, or J_softmax(z)."""
+    from ..derive.netexpr import ActivationPrime, Diag, Jacobian
+    from ..library.activations import ACTIVATIONS
+
+    notation = spec.notation
+    acts = {spec.hidden: {spec.hidden}, spec.output: {spec.output}}
+    names: dict[str, str] = {}
+    for act in (spec.hidden, spec.output):
+        names[act] = act
+    if not notation.hidden_fn.strip():
+        names["f"] = spec.hidden
+    if not notation.output_fn.strip():
+        names["g"] = spec.output
+    names["sigma"] = spec.hidden if notation.hidden_fn.strip() == r"\sigma" else "sigmoid"
+    del acts
+    back: dict[str, list[str]] = {}
+    for said, plain in renames.items():
+        back.setdefault(plain, []).append(said)
+    out: dict[str, object] = {}
+    depth = len(spec.layers) - 1
+    for k in range(1, depth + 1):
+        z = symbols.get(f"z{k}")
+        if z is None:
+            continue
+        spellings = back.get(f"z{k}", []) + ([f"z{k}"] if f"z{k}" not in renames else [])
+        for fname, act in names.items():
+            entry = ACTIVATIONS.get(act)
+            if entry is None:
+                continue
+            if act == "identity":
+                value = sp.Identity(z.shape[0])
+            elif entry.vector:
+                value = Jacobian(act, z)
+            else:
+                value = Diag(ActivationPrime(act, z))
+            for spelled in spellings:
+                out.setdefault(f"d{fname}_d{spelled}", value)
+    return out
+
+
 def jacobian_names(answers: dict, renames: dict[str, str]) -> dict[str, object]:
     """The key's elementwise Jacobians by name, for ∂ŷ/∂z₃ and ∂z₂/∂z₁ written as factors:
     ``elementwise.dh1/dz1`` is ``dh1_dz1`` and, in the statement's names, ``dz2_dz1`` (DS-GA) or

@@ -104,6 +104,12 @@ class Reader:
                 if isinstance(s, sp.Symbol) and not self.vocab.known(s.name)]
 
     def _cases(self, body: str) -> Read:
+        try:
+            vector = self._vector_cases(body)
+        except BadInput as exc:
+            raise Unreadable(_plain_message(exc.message)) from None
+        if vector is not None:
+            return vector
         pieces, shown = [], []
         decimals = 0
         for row in _rows(body):
@@ -124,6 +130,54 @@ class Reader:
         if not pieces:
             raise Unreadable("the cases environment is empty")
         return Read(sp.Piecewise(*pieces), sp.Piecewise(*shown), decimals)
+
+    def _vector_cases(self, body: str) -> Read | None:
+        """Cases on the sign of a vector, read entry by entry: ``1`` if z₁ > 0, ``0``
+        otherwise is the indicator 𝟏[z₁ > 0] of each entry (the ReLU derivative, 0 at 0).
+        None when the cases are not on a vector (then they are read as a Piecewise)."""
+        ops = self.vocab.ops
+        if ops is None or ops.hadamard is None:
+            return None
+        from sympy.matrices.expressions import MatrixExpr
+
+        from ..derive.netexpr import ActivationPrime
+
+        rows = [row.split("&") for row in _rows(body)]
+        if not rows or any(len(r) != 2 for r in rows):
+            return None
+        pieces, rest = [], None
+        for value_text, cond_text in rows:
+            cond_text = re.sub(r"\\text\s*\{\s*(if|for|when|where)\s*\}|^\s*(if|for|when)\b",
+                               " ", cond_text).strip().rstrip(".,")
+            value = self.expr(re.sub(r",\s*$", "", value_text.strip()), latex=True).value
+            if re.fullmatch(r"(\\text\s*\{\s*)?(otherwise|else|elsewhere)\s*\}?", cond_text):
+                rest = value
+                continue
+            m = re.fullmatch(r"(.+?)\s*(>|<|\\gt|\\lt|\\geq?|\\leq?|\\geqslant|\\leqslant)\s*0",
+                             cond_text, re.S)
+            if not m:
+                return None
+            try:
+                u = self.expr(m.group(1), latex=True).value
+            except Unreadable:
+                return None
+            if not (isinstance(u, MatrixExpr) and u.shape[1] == 1 and u.shape != (1, 1)):
+                return None
+            positive = m.group(2) in {">", r"\gt", r"\ge", r"\geq", r"\geqslant"}
+            pieces.append((value, ActivationPrime("relu", u if positive else -u)))
+        if not pieces:
+            return None
+        shape = pieces[0][1].shape
+        total = None
+        covered = None
+        for value, indicator in pieces:
+            term = ops.hadamard(value, indicator)
+            total = term if total is None else ops.add(total, term)
+            covered = indicator if covered is None else ops.add(covered, indicator)
+        if rest is not None:
+            others = ops.add(sp.OneMatrix(*shape), -covered)
+            total = ops.add(total, ops.hadamard(rest, others))
+        return Read(total, total)
 
     # -- conditions and sets --------------------------------------------------------------
 
