@@ -118,7 +118,8 @@ def activation_jacobians(spec, symbols: dict, renames: dict[str, str]) -> dict[s
         names["f"] = spec.hidden
     if not notation.output_fn.strip():
         names["g"] = spec.output
-    names["sigma"] = spec.hidden if notation.hidden_fn.strip() == r"\sigma" else "sigmoid"
+    generic = notation.hidden_fn.strip() == r"\sigma"
+    names["sigma"] = "sigmoid"
     del acts
     back: dict[str, list[str]] = {}
     for said, plain in renames.items():
@@ -130,7 +131,13 @@ def activation_jacobians(spec, symbols: dict, renames: dict[str, str]) -> dict[s
         if z is None:
             continue
         spellings = back.get(f"z{k}", []) + ([f"z{k}"] if f"z{k}" not in renames else [])
+        # σ where the statement writes σ for "the activation" (CS189): the one that follows
+        # z_k, the hidden one inside and the output one at the last layer
+        applied = spec.output if k == depth and not getattr(spec, "output_of_hidden", False) \
+            else spec.hidden
         for fname, act in names.items():
+            if fname == "sigma" and generic:
+                act = applied
             entry = ACTIVATIONS.get(act)
             if entry is None:
                 continue
@@ -316,7 +323,15 @@ def _said_names(spec) -> dict[str, str]:
 
     back = {plain: said for said, plain in statement_names(spec).items()
             if not said.startswith("dL_d")}
-    return {plain: pretty(said) for plain, said in back.items()}
+    out = {plain: pretty(said) for plain, said in back.items()}
+    # W⁽²⁾ where the statement numbers the layers by a superscript (the default W^{(i)})
+    pattern = spec.notation.weights or "W^{(i)}"
+    if re.search(r"\^\s*\{?\s*\(\s*i\s*\)", pattern):
+        sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+        for k in range(1, len(spec.layers)):
+            for letter in ("W", "b"):
+                out[f"{letter}{k}"] = f"{letter}⁽{str(k).translate(sup)}⁾"
+    return out
 
 
 def _named(e, said: dict[str, str]) -> str | None:
@@ -346,9 +361,11 @@ def _mismatch(a, b, said: dict[str, str]) -> str:
         if name_b.endswith("ᵀ"):
             return text + f"; did you mean {name_b[:-1]} (no transpose)?"
         return text + f"; did you mean {name_b}ᵀ, in front: {name_b}ᵀ times the gradient?"
-    if _is_vector(a) and _is_vector(b) and name_b:
-        return text + f"; did you mean {name_b}ᵀ (an outer product, shape " \
-            f"{sp.sstr(a.shape[0])}×{sp.sstr(b.shape[0])})?"
+    if _is_vector(a) and _is_vector(b):
+        outer = f"an outer product, shape {sp.sstr(a.shape[0])}×{sp.sstr(b.shape[0])}"
+        if name_b:
+            return text + f"; did you mean {name_b}ᵀ ({outer})?"
+        return text + f"; did you mean the second factor transposed ({outer})?"
     return text
 
 
