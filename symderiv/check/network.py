@@ -357,10 +357,14 @@ def _mismatch(a, b, said: dict[str, str]) -> str:
 
     text = f"shape mismatch: {what(a)} times {what(b)} cannot be multiplied"
     name_b = _named(b, said)
+    name_a = _named(a, said)
     if _is_vector(a) and _is_matrix(b) and b.shape[0] == a.shape[0] and name_b:
         if name_b.endswith("ᵀ"):
             return text + f"; did you mean {name_b[:-1]} (no transpose)?"
         return text + f"; did you mean {name_b}ᵀ, in front: {name_b}ᵀ times the gradient?"
+    if isinstance(a, sp.MatrixSymbol) and 1 not in a.shape and _is_matrix(b) \
+            and a.shape[0] == b.shape[0] and name_a:
+        return text + f"; did you mean {name_a}ᵀ?"
     if _is_vector(a) and _is_vector(b):
         outer = f"an outer product, shape {sp.sstr(a.shape[0])}×{sp.sstr(b.shape[0])}"
         if name_b:

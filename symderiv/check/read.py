@@ -77,7 +77,9 @@ class Reader:
                 raise Unreadable(_plain_message(exc.message)) from None
             try:  # 2x, a x: implicit products read as LaTeX would read them
                 return read_scalar(text, self.vocab)
-            except Unreadable:
+            except Unreadable as second:
+                if str(second).startswith(("shape mismatch", "a matrix to the power")):
+                    raise  # W_2 a_1: read, and the shapes do not fit
                 raise Unreadable(exc.message) from None
         if not isinstance(value, sp.Basic):
             raise Unreadable("not an expression")
