@@ -125,6 +125,7 @@ CASES = [
     ("2def/grad.W2", C, "(yhat - y)*a2", "incorrect", "did you mean a₂ᵀ"),
     ("2def/grad.W2", C, "dL_da3*dsigma_dz2*a2", "incorrect", "did you mean a₂ᵀ"),
     ("2def/grad.b2", C, "dL_da3*dsigma_dz2", "correct", ""),
+    ("2def/grad.b2", C, "dL_da3*drelu_dz2", "incorrect", ""),
     ("2def/grad.b1", C, "dL_da2*dsigma_dz1", "correct", ""),
     ("2def/grad.b1", C, "dL_da2", "incorrect", ""),
     ("2def/elementwise.dyhat/dz2", C, "I_k", "correct", ""),
