@@ -156,3 +156,60 @@ def test_every_right_answer_has_a_wrong_neighbour():
         verdicts = {v for lab, k, _, v, _ in CASES if (lab, k) == (label, key)}
         if "correct" in verdicts:
             assert "incorrect" in verdicts, label
+
+
+def _submission(name: str) -> dict[str, str]:
+    import tomllib
+
+    from .conftest import ROOT
+
+    path = ROOT / "problems" / "submissions" / f"{name}_student.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))["answers"]
+
+
+def _graded(key: str) -> dict:
+    from .read_keys import contexts
+
+    ctxs = contexts(key)
+    out = {}
+    for full, text in _submission(key).items():
+        pid, label = full.split("/", 1)
+        assert pid in ctxs and label in ctxs[pid].answers, f"{full}: not a label of the key"
+        out[full] = judge(full, str(text), key=key)
+    return out
+
+
+def test_seed_003_backward_tables_are_wrong_and_named():
+    """Seed 003 (DS-GA 1008): W⁽²⁾ without its transpose in every backward table, x for xᵀ and
+    z₂ for z₂ᵀ; the sigmoid forward tables, the elementwise derivatives and the BCE loss are
+    right."""
+    graded = _graded(D)
+    for part in ("1.1bcd", "1.2a", "1.2b"):
+        for row in ("grad.W1", "grad.b1"):
+            outcome = graded[f"{part}/{row}"]
+            assert outcome.verdict == "incorrect"
+            assert "did you mean W⁽²⁾ᵀ, in front" in feedback_text(outcome.feedback)
+    for part in ("1.2a", "1.2b"):
+        outcome = graded[f"{part}/grad.W2"]
+        assert outcome.verdict == "incorrect"
+        assert "transposed (an outer product, shape K×d)" in feedback_text(outcome.feedback)
+    assert graded["1.1bcd/grad.W2"].verdict != "correct"
+    for full in ("1.2a/forward.h1", "1.2a/forward.z2", "1.2a/forward.yhat", "1.2a/forward.loss",
+                 "1.2b/forward.loss", "1.2b/elementwise.dL/dyhat", "1.2a/elementwise.dyhat/dz2",
+                 "1.2a/elementwise.dh1/dz1", "1.1bcd/elementwise.dyhat/dz2",
+                 "1.1bcd/elementwise.dL/dyhat", "1.1bcd/elementwise.dh1/dz1"):
+        assert graded[full].verdict == "correct", (full, feedback_text(graded[full].feedback))
+
+
+def test_seed_004_missing_transposes_and_wrong_third_path():
+    """Seed 004 (CS189): ∂MSE/∂W_i written as a column (a_i for a_iᵀ); in Problem 3 the third
+    path goes through a₂ and every path leaves out w₄; the layer outputs are right."""
+    graded = _graded(C)
+    for full, name in (("2def/grad.W2", "a₂ᵀ"), ("2def/grad.W1", "a₁ᵀ")):
+        outcome = graded[full]
+        assert outcome.verdict == "incorrect"
+        assert f"did you mean {name} (an outer product" in feedback_text(outcome.feedback)
+    assert graded["3/dE/dx"].verdict == "incorrect"
+    for full in ("3/forward.a1", "3/forward.a2", "3/forward.a3", "3/forward.a4", "3/forward.yp",
+                 "2c/linear.derivative", "2c/relu.derivative", "2c/tanh.derivative"):
+        assert graded[full].verdict == "correct", (full, feedback_text(graded[full].feedback))
