@@ -379,15 +379,33 @@ def describe(value: Any) -> str:
     if isinstance(value, sp.Piecewise):  # a if x < 0; 1 if x > 0
         return "; ".join(describe(v) + ("" if c == sp.true else " if " + describe(c))
                          for v, c in value.args)
-    from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
-
-    text = PlainPrinter().doprint(value)
+    text = _AnswerPrinter().doprint(value)
     text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
     text = text.replace("**", "^")
     text = re.sub(r"\b([A-Za-z])(hat|bar)\b", lambda m: unicodedata.normalize(
         "NFC", m.group(1) + ("\u0302" if m.group(2) == "hat" else "\u0304")), text)
     return re.sub(r"\b(" + "|".join(_GREEK_LETTERS) + r")\b(?!\()",
                   lambda m: _GREEK_LETTERS[m.group(1)], text)
+
+
+def _answer_printer_class():
+    from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
+
+    class AnswerPrinter(PlainPrinter):
+        """Plain text as a student writes it: an entrywise power of a vector as a power or a
+        quotient (``1/(exp(-W1*x - b1) + 1)``), not ``HadamardPower(…)``."""
+
+        def _print_HadamardPower(self, expr):
+            base, exp = self._print(expr.base), expr.exp
+            if exp == -1:
+                return f"1/({base})"
+            return f"({base})^{self._print(exp)}"
+
+    return AnswerPrinter
+
+
+def _AnswerPrinter():
+    return _answer_printer_class()()
 
 
 _GREEK_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",
