@@ -73,7 +73,14 @@ class Reader:
             value = parse_expression(text, self.namespace)
         except BadInput as exc:
             if exc.message.startswith(("shape mismatch", "a matrix to the power")):
-                # read, and the shapes do not fit: not a misreading to retry as implicit products
+                # read, and the shapes do not fit; Ax + A^Tx + z may still read as a product of
+                # names the key knows, but not (yhat - y)*z2 as y·h·a·t …
+                try:
+                    alternative = read_scalar(text, self.vocab)
+                except Unreadable:
+                    alternative = None
+                if alternative is not None and not self._unknown(alternative.value):
+                    return alternative
                 raise Unreadable(_plain_message(exc.message)) from None
             try:  # 2x, a x: implicit products read as LaTeX would read them
                 return read_scalar(text, self.vocab)
