@@ -34,7 +34,7 @@ from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-ex
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
-from .network import entry_of, expand, squares_are_lengths
+from .network import entry_of, expand, gradient_shape_note, squares_are_lengths
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .read import read_shape
 
@@ -224,7 +224,8 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
                                ("this is the transpose of the key's answer",), "numeric")
         return Outcome("incorrect", got.display,
                        (f"shape {sp.sstr(g.shape[0])}×{sp.sstr(g.shape[1])}, but the key's "
-                        f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}",))
+                        f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}"
+                        + gradient_shape_note(ctx, label),))
     if _same_matrix_expr(expected, g, label):
         return Outcome("correct", got.display, notes, "numeric")
     if _same_matrix_expr(expected, -g, label):

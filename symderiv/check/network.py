@@ -425,3 +425,18 @@ def entry_of(ctx, value, index: str = "j"):
         return walk(value)
     except (_No, KeyError, TypeError, ValueError):
         return None
+
+
+def gradient_shape_note(ctx, label: str) -> str:
+    """``: ∂ℓ/∂W⁽²⁾ has the shape of W⁽²⁾`` for a parameter's gradient in a symbolic network
+    (the rule a wrong shape breaks), in the statement's names; "" otherwise."""
+    problem = getattr(ctx, "problem", None)
+    m = re.fullmatch(r"grad\.(\w+)", label)
+    if m is None or not getattr(ctx, "expansions", None) or getattr(problem, "kind", "") != "mlp":
+        return ""
+    said = _said_names(problem.spec)
+    from .names import pretty
+
+    name = said.get(m.group(1), pretty(m.group(1)))
+    loss = _plain(problem.spec.notation.loss).replace("mathrm", "").replace("ell", "ℓ") or "ℓ"
+    return f": ∂{loss}/∂{name} has the shape of {name}"
