@@ -82,6 +82,15 @@ CASES = [
     ("1.2a/grad.W1", D, r"\frac{\partial \ell}{\partial W^{(1)}} = \frac{\partial \ell}{\partial z_1} x^{\top}",
      "correct", ""),
     ("1.2a/grad.W1", D, r"\frac{\partial \ell}{\partial z_1} x", "incorrect", "did you mean xᵀ"),
+    # a name for the quantity itself says nothing; another quantity's name is its value
+    ("1.1bcd/backward.dL/dz1", D, "dL_dz1", "incorrect", "only names the quantity asked for"),
+    ("1.1bcd/backward.dL/dz1", D, r"\frac{\partial \ell}{\partial z_1}", "incorrect",
+     "only names the quantity asked for"),
+    ("1.2a/backward.dL/dz2", D, "dL_dz3", "incorrect", "only names the quantity asked for"),
+    ("1.1bcd/grad.b1", D, "dL_dz1", "correct", ""),
+    ("1.1bcd/grad.b1", D, "dL_dz2", "incorrect", ""),
+    ("1.1bcd/forward.z1", D, "z_1", "incorrect", "only names z₁"),
+    ("1.1bcd/forward.z1", D, r"W^{(1)} x + b^{(1)}", "correct", ""),
     # -- elementwise derivatives: a diagonal Jacobian, or its diagonal, or the identity -------
     ("1.1bcd/elementwise.dh1/dz1", D, "diag(Heaviside(z1))", "correct", ""),
     ("1.1bcd/elementwise.dh1/dz1", D,
@@ -90,6 +99,7 @@ CASES = [
     ("1.1bcd/elementwise.dh1/dz1", D,
      r"\begin{cases} 1, & \text{if } z_1 < 0 \\ 0, & \text{otherwise} \end{cases}", "incorrect", ""),
     ("1.1bcd/elementwise.dh1/dz1", D, "diag(Heaviside(-z1))", "incorrect", ""),
+    ("1.1bcd/elementwise.dh1/dz1", D, "dz2_dz1", "incorrect", "only names the quantity asked for"),
     ("1.1bcd/elementwise.dyhat/dz2", D, "I_K", "correct", ""),
     ("1.1bcd/elementwise.dyhat/dz2", D, r"$$\frac{\partial \hat{y}}{\partial z_3} = 1$$", "correct",
      "times the identity"),

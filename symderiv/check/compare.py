@@ -34,7 +34,7 @@ from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-ex
 from .chain import grade_chain, last_after
 from .feedback import diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
-from .network import entry_of, expand, gradient_shape_note, squares_are_lengths
+from .network import entry_of, expand, gradient_shape_note, names_itself, squares_are_lengths
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .read import read_shape
 
@@ -643,6 +643,9 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
                     return _entries_outcome(expected, *entries)
             with squares_are_lengths(expected.shape == (1, 1)):
                 got = reader.expr(text)
+            if names_itself(ctx, label, text, got.value):
+                return Outcome("incorrect", got.display, (
+                    "this only names the quantity asked for; write what it equals",))
             return compare_matrix_expr(ctx, label, expected, got)
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:

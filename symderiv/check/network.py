@@ -440,3 +440,28 @@ def gradient_shape_note(ctx, label: str) -> str:
     name = said.get(m.group(1), pretty(m.group(1)))
     loss = _plain(problem.spec.notation.loss).replace("mathrm", "").replace("ell", "ℓ") or "ℓ"
     return f": ∂{loss}/∂{name} has the shape of {name}"
+
+
+def names_itself(ctx, label: str, text: str, value) -> bool:
+    """Is the answer only the labelled quantity's own name (``dL_dz1`` or
+    ``\\frac{\\partial \\ell}{\\partial z_1}`` for ∂ℓ/∂z₁, ``z_1`` for z₁, ``dz2_dz1`` for
+    ∂z₂/∂z₁)? With every name put in for its definition it would equal the key's answer."""
+    if not getattr(ctx, "expansions", None):
+        return False
+    from .names import recognise
+
+    body = text.strip().strip("$").strip()
+    if not (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", body) or recognise(body) is not None):
+        return False
+    own = set()
+    m = re.fullmatch(r"forward\.(\w+)", label)
+    if m:
+        own.add(m.group(1))
+    m = re.fullmatch(r"(?:backward\.dL/d|grad\.)(\w+)", label)
+    if m:
+        own.add(f"dL_d{m.group(1)}")
+    if isinstance(value, sp.MatrixSymbol) and value.name in own:
+        return True
+    if re.fullmatch(r"elementwise\.d\w+/d\w+", label):
+        return value == ctx.answers.get(label)
+    return False
