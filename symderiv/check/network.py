@@ -96,8 +96,7 @@ def statement_names(spec) -> dict[str, str]:
         if pre != "z" and pre.isalpha():
             out.update({f"{pre}{k}": f"z{k}" for k in range(1, depth + 1)})
     out = {a: b for a, b in out.items() if a != b}
-    out.update({f"dL_d{a}": f"dL_d{b}" for a, b in list(out.items()) if b not in {"x", "yhat"}
-                or b == "yhat"})
+    out.update({f"dL_d{a}": f"dL_d{b}" for a, b in list(out.items())})  # ∂ℓ/∂z₃, ∂ℓ/∂a₂
     return out
 
 
@@ -463,5 +462,9 @@ def names_itself(ctx, label: str, text: str, value) -> bool:
     if isinstance(value, sp.MatrixSymbol) and value.name in own:
         return True
     if re.fullmatch(r"elementwise\.d\w+/d\w+", label):
-        return value == ctx.answers.get(label)
+        # dz2_dz1, \frac{\partial z_2}{\partial z_1}: the Jacobian's name, not J_softmax(z2)
+        said = recognise(body)
+        named = re.fullmatch(r"d[A-Za-z]\w*_d[A-Za-z]\w*", body) or (said is not None
+                                                                   and said[0] == "d")
+        return bool(named) and value == ctx.answers.get(label)
     return False
