@@ -291,8 +291,8 @@ def namespace(spec, base: Namespace) -> Namespace:
     # the statement's activations: f (hidden) and g (output), unless it names them otherwise
     notation = spec.notation
     for letter, act, given in (("f", hidden, notation.hidden_fn), ("g", output, notation.output_fn)):
-        if given.strip() or act not in fns:
-            continue
+        if given.strip() or act not in fns or letter in {_plain(notation.pre), _plain(notation.post)}:
+            continue  # named otherwise, or the letter of a layer's vectors (UDL's f_k = Ω_k h + β_k)
         fns[letter] = fns[act]
         prime = fns.get(f"{act}_prime")
         if prime is not None:
