@@ -323,6 +323,7 @@ def _said_names(spec) -> dict[str, str]:
     back = {plain: said for said, plain in statement_names(spec).items()
             if not said.startswith("dL_d")}
     out = {plain: pretty(said) for plain, said in back.items()}
+    out["__loss__"] = _loss_name(spec)
     # W⁽²⁾ where the statement numbers the layers by a superscript (the default W^{(i)})
     pattern = spec.notation.weights or "W^{(i)}"
     if re.search(r"\^\s*\{?\s*\(\s*i\s*\)", pattern):
@@ -338,7 +339,7 @@ def _named(e, said: dict[str, str]) -> str | None:
 
     if isinstance(e, sp.MatrixSymbol):
         if e.name.startswith("dL_d"):
-            return "∂ℓ/∂" + said.get(e.name[4:], pretty(e.name[4:]))
+            return f"∂{said.get('__loss__', 'ℓ')}/∂" + said.get(e.name[4:], pretty(e.name[4:]))
         return said.get(e.name, pretty(e.name))
     if isinstance(e, sp.Transpose) and isinstance(e.arg, sp.MatrixSymbol):
         inner = _named(e.arg, said)
@@ -437,8 +438,15 @@ def gradient_shape_note(ctx, label: str) -> str:
     from .names import pretty
 
     name = said.get(m.group(1), pretty(m.group(1)))
-    loss = _plain(problem.spec.notation.loss).replace("mathrm", "").replace("ell", "ℓ") or "ℓ"
-    return f": ∂{loss}/∂{name} has the shape of {name}"
+    return f": ∂{_loss_name(problem.spec)}/∂{name} has the shape of {name}"
+
+
+def _loss_name(spec) -> str:
+    """The statement's loss for feedback: ℓ, L, MSE."""
+    text = re.sub(r"\\(mathrm|operatorname|text|mathcal)\s*\{([^{}]*)\}", r"\2",
+                  spec.notation.loss or r"\ell")
+    text = text.replace(r"\ell", "ℓ")
+    return re.sub(r"[\\{}\s]", "", text) or "ℓ"
 
 
 def names_itself(ctx, label: str, text: str, value) -> bool:
