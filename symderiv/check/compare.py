@@ -264,25 +264,62 @@ def _diagonal_reading(expected, g, label: str):
 
 
 def _same_matrix_expr(a, b, label: str) -> bool:
+    """Equal entry by entry at two concrete sizes with random matrices. The draws are the same
+    in every process (the matrices in name order), and a draw where the argument of a kink
+    (ReLU, its derivative, an indicator) has entries of one sign only is drawn again: with
+    every entry of z₃ positive, 𝟏[z₃ > 0] would be the identity's diagonal."""
     rng = random.Random(f"matrix/{label}")
     dims = sorted({d for m in (a, b) for M in m.atoms(sp.MatrixSymbol) for d in M.shape
                    if isinstance(d, sp.Symbol)}, key=lambda s: s.name)
+    matrices = sorted(a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol), key=lambda M: M.name)
+    free = sorted((s for s in (a.free_symbols | b.free_symbols) if isinstance(s, sp.Symbol)),
+                  key=lambda s: s.name)
+    kinks = _kink_arguments(a) + _kink_arguments(b)
     for trial in range(2):
         sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
-        subs = {}
-        for M in a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol):
-            r, c = (_dim(x, sizes) for x in M.shape)
-            subs[M] = sp.Matrix(int(r), int(c),
-                                lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
-        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
-                   for s in (a.free_symbols | b.free_symbols)
-                   if isinstance(s, sp.Symbol) and s not in sizes}
+        for attempt in range(12):
+            subs = {}
+            for M in matrices:
+                r, c = (_dim(x, sizes) for x in M.shape)
+                subs[M] = sp.Matrix(int(r), int(c),
+                                    lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+            scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                       for s in free if s not in sizes}
+            if not kinks or _both_signs(kinks, sizes, subs, scalars):
+                break
         try:
             ea = _explicit(a, sizes, subs, scalars)
             eb = _explicit(b, sizes, subs, scalars)
         except (TypeError, ValueError, sp.ShapeError):
             return False
         if ea.shape != eb.shape or not _same_entries(ea, eb):
+            return False
+    return True
+
+
+def _kink_arguments(m) -> list:
+    """The vector arguments of ReLU, its derivative and the indicators in a matrix expression."""
+    from ..derive.matrix import Elementwise
+    from ..derive.netexpr import Activation, ActivationPrime
+
+    if not isinstance(m, sp.Basic):
+        return []
+    out = []
+    for node in sp.preorder_traversal(m):
+        if isinstance(node, (Activation, ActivationPrime)) and node.fname in {"relu", "leaky_relu"}:
+            out.append(node.operands[0])
+        elif isinstance(node, Elementwise) and node.name in {"relu", "step"}:
+            out.append(node.arg)
+    return out
+
+
+def _both_signs(kinks, sizes, subs, scalars) -> bool:
+    for u in kinks:
+        try:
+            values = [complex(sp.N(v)).real for v in _explicit(u, sizes, subs, scalars)]
+        except (TypeError, ValueError, sp.ShapeError):
+            continue
+        if len(values) > 1 and (all(v > 0 for v in values) or all(v < 0 for v in values)):
             return False
     return True
 
@@ -321,13 +358,15 @@ def _concrete_trials(ctx: Context, expected, label: str) -> list:
     for trial in range(2):
         sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
         subs = {}
-        for M in set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)):
+        for M in sorted(set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)),
+                        key=lambda M: M.name):
             r, c = (_dim(x, sizes) for x in M.shape)
             subs[M] = sp.Matrix(int(r), int(c),
                                 lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
         scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
-                   for m in exprs for s in m.free_symbols
-                   if isinstance(s, sp.Symbol) and s not in sizes}
+                   for s in sorted({s for m in exprs for s in m.free_symbols
+                                    if isinstance(s, sp.Symbol)}, key=lambda s: s.name)
+                   if s not in sizes}
         try:
             explicit = _explicit(expected, sizes, subs, scalars)
             matrices = {M.name: _explicit(M, sizes, subs, scalars) for M in subs}
