@@ -48,6 +48,9 @@ UNICODE_MATH = {
     "√": r"\surd", "±": r"\pm", "∀": r"\forall", "∃": r"\exists", "⊤": r"\top",
     "ℓ": r"\ell", "∘": r"\circ", "⊗": r"\otimes", "∅": r"\emptyset", "ℝ": r"\mathbb{R}",
     "≡": r"\equiv", "∝": r"\propto", "⟨": r"\langle", "⟩": r"\rangle",
+    # a layer's superscript in feedback: W⁽²⁾
+    "⁽": r"^{(}", "⁾": r"^{)}", "⁰": r"^{0}", "⁴": r"^{4}", "⁵": r"^{5}", "⁶": r"^{6}",
+    "⁷": r"^{7}", "⁸": r"^{8}", "⁹": r"^{9}",
 }
 _TEXT_UNICODE = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "‘": "`", "’": "'",
                  "“": "``", "”": "''", "\u00a0": "~"}

@@ -30,11 +30,15 @@ def keys():
     ("nndl_hw1", "Q2.1/gradient", "2*A*x + z", "incorrect"),
     ("nndl_hw1", "Q3/gradient", "2*(W*x + b - y)*x.T", "correct"),
     ("nndl_hw1", "Q3/gradient", "(W*x + b - y)*x.T", "incorrect"),
-    # the key: hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1))
+    # the key: hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1)); an
+    # answer speaks the statement's numbering (z_3 = W^{(2)} z_2 + b^{(2)}), where the key's
+    # plain z2 is z3
     ("dsga1008_hw1", "1.2a/grad.b1",
-     "hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1))", "correct"),
+     "hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z3)), sigmoid_prime(z1))", "correct"),
     ("dsga1008_hw1", "1.2a/grad.b1",
-     "hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid(z1))", "incorrect"),
+     "hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1))", "incorrect"),
+    ("dsga1008_hw1", "1.2a/grad.b1",
+     "hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z3)), sigmoid(z1))", "incorrect"),
     ("dsga1008_hw1", "1.2a/grad.b1",
      "hadamard(W2.T*hadamard(yhat - y, hadamard(yhat, 1 - yhat)), "
      "hadamard(sigmoid(z1), 1 - sigmoid(z1)))", None),

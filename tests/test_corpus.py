@@ -21,10 +21,13 @@ CORPUS = ROOT / "tests" / "data" / "corpus"
 # 531 of 1040; the whole corpus is graded by benchmarks/corpus.py): 2026-11-24, agreement
 # ama564 100%, nndl 99.1%, dsga1008 54.1%, cs189 76.9% (the symbolic networks' tables are the
 # gap), total 79.1%, unparseable 16.4%, wrong accepted 0 (with A = B ⇒ C = D graded by C = D).
+# With the network tables read in the statement's names (check/network.py): dsga1008 73.0%,
+# cs189 85.2%, total 87.4%, unparseable 12.1% (the rest is LaTeX the reader does not know yet:
+# \odot, [u]^+, \|v\|, 1[z > 0] of a vector).
 # Raise them as the reader improves.
-MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 53.0, "cs189_hw": 76.0}
-MIN_TOTAL_AGREEMENT = 79.0
-MAX_UNPARSEABLE = 17.0
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 72.0, "cs189_hw": 84.0}
+MIN_TOTAL_AGREEMENT = 87.0
+MAX_UNPARSEABLE = 13.0
 
 
 SEEDS = ("ama564_a1", "cs189_hw", "dsga1008_hw1", "nndl_hw1")

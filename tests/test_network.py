@@ -4,6 +4,7 @@ shape errors."""
 
 import dataclasses
 import json
+import re
 import random
 from fractions import Fraction
 
@@ -804,11 +805,14 @@ def test_symbolic_mlp_json_answers_round_trip_through_the_checker(tmp_path, writ
     path = write_toml(DSGA_12.split("[[problem]]")[0] + "[[problem]]" + DSGA_12.split("[[problem]]")[1])
     key = _key(path)
     a = next(p for p in key["problems"] if p["id"] == "1.2a")["answers"]
-    lines = ["[answers]"] + [f'"1.2a/{k}" = {json.dumps(v["sympy"])}' for k, v in a.items()
+    # an answer speaks the statement's numbering (index = "step": z_3 = W^{(2)} z_2 + b^{(2)}),
+    # where the key's plain z2 is z3 (its h1 is read as it is)
+    stated = {k: re.sub(r"\bz2\b", "z3", v["sympy"]) for k, v in a.items()}
+    lines = ["[answers]"] + [f'"1.2a/{k}" = {json.dumps(v)}' for k, v in stated.items()
                              if k not in ("grad.W2", "grad.W1", "backward.dL/dz2")]
-    lines += ['"1.2a/grad.W2" = "h1*hadamard(dL_dyhat, sigmoid_prime(z2)).T"',
-              '"1.2a/grad.W1" = "2*hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z2)), sigmoid_prime(z1))*x.T"',
-              '"1.2a/backward.dL/dz2" = "hadamard(dL_dyhat, sigmoid(z2))"']
+    lines += ['"1.2a/grad.W2" = "h1*hadamard(dL_dyhat, sigmoid_prime(z3)).T"',
+              '"1.2a/grad.W1" = "2*hadamard(W2.T*hadamard(dL_dyhat, sigmoid_prime(z3)), sigmoid_prime(z1))*x.T"',
+              '"1.2a/backward.dL/dz2" = "hadamard(dL_dyhat, sigmoid(z3))"']
     answers = tmp_path / "a.toml"
     answers.write_text("\n".join(lines) + "\n")
     from symderiv.check import check

@@ -37,7 +37,7 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
     implied = [k for k, m in enumerate(members) if k > 0 and m.relation == r"\Rightarrow"]
     if implied:
         members = [Member(members[implied[-1]].text, "")] + members[implied[-1] + 1:]
-    named = _only_a_name(ctx, members[-1].text)
+    named = _only_a_name(ctx, members[-1].text, label)
     if named is not None:  # 1.33 = \hat{y}: the value first, the name last
         values = [k for k, m in enumerate(members) if m.text and recognise(m.text) is None]
         if values:
@@ -91,16 +91,37 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
     return final
 
 
-def _only_a_name(ctx, text: str) -> str | None:
+def _only_a_name(ctx, text: str, label: str | None = None) -> str | None:
     """``\\hat{y}`` alone for ŷ: a name the statement gives a value, not the value itself."""
     quantity = recognise(text)
     if quantity is None or quantity[0] != "value":
         return None
     name = quantity[1]
+    if getattr(ctx, "expansions", None):
+        # a symbolic network: a name is a value (z₃ for ŷ when g is the identity), and
+        # only the labelled quantity's own name says nothing
+        key = of_label(label, ctx.problem) if label else None
+        return name if key is not None and renamed(ctx, quantity) == key else None
     notation = getattr(ctx, "notation", {}) or {}
     if name in notation or name.replace("_", "") in notation:
+        if label and _defined_as(ctx, label, name):
+            return None  # y_p = a_4 in the statement: a₄ is y_p's value there
         return name
     return None
+
+
+def _defined_as(ctx, label: str, name: str) -> bool:
+    """Is the labelled node of a computation graph defined as exactly this other name
+    (``yp = "a4"``)?"""
+    import re
+
+    problem = getattr(ctx, "problem", None)
+    m = re.fullmatch(r"forward\.(\w+)", label)
+    if m is None or getattr(problem, "kind", None) != "graph":
+        return False
+    nodes = dict(getattr(problem.spec, "nodes", ()) or ())
+    text = str(nodes.get(m.group(1), "")).strip()
+    return text.replace("_", "") == name.replace("_", "") and text.replace("_", "") != m.group(1)
 
 
 def _reason(step) -> str:
@@ -110,10 +131,32 @@ def _reason(step) -> str:
     return f" ({text})" if text and len(text) < 120 else ""
 
 
+def renamed(ctx, quantity):
+    """A quantity in the key's plain names: with the DS-GA numbering the statement's z₂ is the
+    key's h1 and ∂ℓ/∂z₃ its ∂L/∂z2; CS189's a₂ is h1 (``ctx.renames``)."""
+    table = getattr(ctx, "renames", None) or {}
+    if not table or quantity is None:
+        return quantity
+
+    def plain(name):
+        if name is None:
+            return None
+        return table.get(name, table.get(name.replace("_", ""), name))
+
+    if quantity[0] == "value":
+        return ("value", plain(quantity[1]))
+    if quantity[0] == "d":
+        return ("d", quantity[1], plain(quantity[2]))
+    if quantity[0] == "lim":
+        return ("lim", quantity[1], renamed(ctx, quantity[2]))
+    return quantity
+
+
 def _check_name(ctx, label, expected, said, key_quantity, final, judge):
     """None when the name is fine (or not the key's); else an outcome or a note."""
     if key_quantity is None:
         return None
+    said = renamed(ctx, said)
     same_kind = said[0] == key_quantity[0]
     if same_kind and not conflict(said, key_quantity):
         return None

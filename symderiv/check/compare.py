@@ -34,6 +34,7 @@ from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-ex
 from .chain import grade_chain, last_after
 from .feedback import diagnose_matrix_expr, diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
+from .network import entry_of, expand, gradient_shape_note, names_itself, squares_are_lengths
 from .numeric import POINTS, REL_TOL, _close, _num, sample_points  # noqa: F401
 from .relations import shape_member
 from .read import read_shape
@@ -93,6 +94,11 @@ def same_scalar(ctx: Context, label: str, expected: sp.Expr, got: Read,
 
 
 def compare_scalar(ctx: Context, label: str, expected, got: Read, rtol: float) -> Outcome:
+    if isinstance(got.value, MatrixExpr) and getattr(ctx, "expansions", None):
+        # ŷ − y for the key's ŷ_j − y_j: a vector answer read entry by entry
+        entry = entry_of(ctx, got.value)
+        if entry is not None:
+            got = Read(entry, entry, got.decimals)
     if isinstance(got.value, sp.MatrixBase):
         if got.value.shape == (1, 1):
             got = Read(got.value[0, 0], got.display[0, 0] if isinstance(
@@ -180,12 +186,35 @@ def compare_matrix(ctx: Context, label: str, expected: sp.Matrix, got: sp.Matrix
 
 
 def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcome:
-    """Matrix expressions: compared entry by entry at concrete sizes with random matrices."""
+    """Matrix expressions: compared entry by entry at concrete sizes with random matrices.
+
+    In a symbolic network every name on both sides is first replaced by its definition (the
+    student's ``\\hat y - y`` and the key's ``dL_dyhat`` are the same vector); a number where
+    the key's answer is the loss (1 × 1) is that 1 × 1 matrix; a vector (or a number) where the
+    key's answer is a diagonal Jacobian ∂h/∂z is read as its diagonal, as a grader reads
+    "∂ŷ/∂z₃ = σ(z₃)(1 − σ(z₃))"."""
     g = got.value
+    notes: tuple = ()
+    if getattr(ctx, "expansions", None):
+        expected, g = expand(ctx, expected), expand(ctx, g)
+        if isinstance(g, sp.Expr) and not isinstance(g, (MatrixExpr, sp.MatrixBase)) \
+                and expected.shape == (1, 1):
+            g = sp.ImmutableMatrix([[g]])
+        diagonal = _diagonal_reading(expected, g, label)
+        if diagonal is not None:
+            g, notes = diagonal
+        got = Read(g, got.display, got.decimals)
     if not isinstance(g, (MatrixExpr, sp.MatrixBase)):
         return Outcome("incorrect", got.display,
                        ("a scalar, but the key's answer is a matrix of shape ",
                         Math(sp.Symbol(f"{sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}")),))
+    if g.shape != expected.shape and expected.shape == (1, 1) and g.shape[1] == 1 \
+            and getattr(ctx, "expansions", None):
+        # −y log ŷ − (1 − y) log(1 − ŷ) for the loss: the loss of each output, summed
+        total = sp.MatMul(sp.OneMatrix(1, g.shape[0]), g)
+        if _same_matrix_expr(expected, total, label):
+            return Outcome("correct", got.display, ("read as the sum over the outputs",),
+                           "numeric")
     if g.shape != expected.shape:
         if g.shape == expected.shape[::-1]:
             if _same_matrix_expr(expected, g.T, label):
@@ -196,9 +225,10 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
                                ("this is the transpose of the key's answer",), "numeric")
         return Outcome("incorrect", got.display,
                        (f"shape {sp.sstr(g.shape[0])}×{sp.sstr(g.shape[1])}, but the key's "
-                        f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}",))
+                        f"answer is {sp.sstr(expected.shape[0])}×{sp.sstr(expected.shape[1])}"
+                        + gradient_shape_note(ctx, label),))
     if _same_matrix_expr(expected, g, label):
-        return Outcome("correct", got.display, (), "numeric")
+        return Outcome("correct", got.display, notes, "numeric")
     if _same_matrix_expr(expected, -g, label):
         return Outcome("incorrect", got.display,
                        ("sign error: this is the negative of the key's answer",), "numeric")
@@ -218,26 +248,81 @@ def compare_matrix_expr(ctx: Context, label: str, expected, got: Read) -> Outcom
                                       "concrete size",)), "numeric")
 
 
+def _diagonal_reading(expected, g, label: str):
+    """(diag(g), note) when the key's answer is a square diagonal matrix (∂h/∂z of an
+    entrywise activation, the identity) and ``g`` is a vector of its width or a number."""
+    if not (isinstance(expected, MatrixExpr) and expected.shape[0] == expected.shape[1]
+            and expected.shape != (1, 1)):
+        return None
+    from ..derive.netexpr import Diag
+
+    n = expected.shape[0]
+    if isinstance(g, MatrixExpr) and g.shape[1] == 1 and g.shape[0] == n:
+        return Diag(g), ("read as the diagonal of ∂h/∂z (the Jacobian of an entrywise "
+                         "function is diagonal)",)
+    if isinstance(g, sp.Expr) and not isinstance(g, (MatrixExpr, sp.MatrixBase)) \
+            and not g.free_symbols:
+        return g * sp.Identity(n), ("read as ", Math(g), " times the identity")
+    return None
+
+
 def _same_matrix_expr(a, b, label: str) -> bool:
+    """Equal entry by entry at two concrete sizes with random matrices. The draws are the same
+    in every process (the matrices in name order), and a draw where the argument of a kink
+    (ReLU, its derivative, an indicator) has entries of one sign only is drawn again: with
+    every entry of z₃ positive, 𝟏[z₃ > 0] would be the identity's diagonal."""
     rng = random.Random(f"matrix/{label}")
     dims = sorted({d for m in (a, b) for M in m.atoms(sp.MatrixSymbol) for d in M.shape
                    if isinstance(d, sp.Symbol)}, key=lambda s: s.name)
+    matrices = sorted(a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol), key=lambda M: M.name)
+    free = sorted((s for s in (a.free_symbols | b.free_symbols) if isinstance(s, sp.Symbol)),
+                  key=lambda s: s.name)
+    kinks = _kink_arguments(a) + _kink_arguments(b)
     for trial in range(2):
         sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
-        subs = {}
-        for M in a.atoms(sp.MatrixSymbol) | b.atoms(sp.MatrixSymbol):
-            r, c = (_dim(x, sizes) for x in M.shape)
-            subs[M] = sp.Matrix(int(r), int(c),
-                                lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
-        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
-                   for s in (a.free_symbols | b.free_symbols)
-                   if isinstance(s, sp.Symbol) and s not in sizes}
+        for attempt in range(12):
+            subs = {}
+            for M in matrices:
+                r, c = (_dim(x, sizes) for x in M.shape)
+                subs[M] = sp.Matrix(int(r), int(c),
+                                    lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
+            scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                       for s in free if s not in sizes}
+            if not kinks or _both_signs(kinks, sizes, subs, scalars):
+                break
         try:
             ea = _explicit(a, sizes, subs, scalars)
             eb = _explicit(b, sizes, subs, scalars)
         except (TypeError, ValueError, sp.ShapeError):
             return False
         if ea.shape != eb.shape or not _same_entries(ea, eb):
+            return False
+    return True
+
+
+def _kink_arguments(m) -> list:
+    """The vector arguments of ReLU, its derivative and the indicators in a matrix expression."""
+    from ..derive.matrix import Elementwise
+    from ..derive.netexpr import Activation, ActivationPrime
+
+    if not isinstance(m, sp.Basic):
+        return []
+    out = []
+    for node in sp.preorder_traversal(m):
+        if isinstance(node, (Activation, ActivationPrime)) and node.fname in {"relu", "leaky_relu"}:
+            out.append(node.operands[0])
+        elif isinstance(node, Elementwise) and node.name in {"relu", "step"}:
+            out.append(node.arg)
+    return out
+
+
+def _both_signs(kinks, sizes, subs, scalars) -> bool:
+    for u in kinks:
+        try:
+            values = [complex(sp.N(v)).real for v in _explicit(u, sizes, subs, scalars)]
+        except (TypeError, ValueError, sp.ShapeError):
+            continue
+        if len(values) > 1 and (all(v > 0 for v in values) or all(v < 0 for v in values)):
             return False
     return True
 
@@ -276,13 +361,15 @@ def _concrete_trials(ctx: Context, expected, label: str) -> list:
     for trial in range(2):
         sizes = {d: 2 + (k + trial) % 3 for k, d in enumerate(dims)}
         subs = {}
-        for M in set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)):
+        for M in sorted(set().union(*(m.atoms(sp.MatrixSymbol) for m in exprs)),
+                        key=lambda M: M.name):
             r, c = (_dim(x, sizes) for x in M.shape)
             subs[M] = sp.Matrix(int(r), int(c),
                                 lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
         scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
-                   for m in exprs for s in m.free_symbols
-                   if isinstance(s, sp.Symbol) and s not in sizes}
+                   for s in sorted({s for m in exprs for s in m.free_symbols
+                                    if isinstance(s, sp.Symbol)}, key=lambda s: s.name)
+                   if s not in sizes}
         try:
             explicit = _explicit(expected, sizes, subs, scalars)
             matrices = {M.name: _explicit(M, sizes, subs, scalars) for M in subs}
@@ -596,7 +683,12 @@ def _judge_member(ctx: Context, label: str, expected: Any, text: str, rtol: floa
                                           _concrete_trials(ctx, expected, label))
                 if entries is not None:
                     return _entries_outcome(expected, *entries)
-            return compare_matrix_expr(ctx, label, expected, reader.expr(text))
+            with squares_are_lengths(expected.shape == (1, 1)):
+                got = reader.expr(text)
+            if names_itself(ctx, label, text, got.value):
+                return Outcome("incorrect", got.display, (
+                    "this only names the quantity asked for; write what it equals",))
+            return compare_matrix_expr(ctx, label, expected, got)
         return compare_scalar(ctx, label, expected, reader.expr(text), rtol)
     except Unreadable as exc:
         if str(exc).startswith(WELL_READ_BUT_WRONG):

@@ -53,6 +53,11 @@ class Context:
     symbols: dict[str, sp.Basic]
     reader: Reader
     notation: dict[str, Any] = dataclasses.field(default_factory=dict)  # the statement's names
+    # a symbolic network: each name's definition in the sample and the parameters, put in on
+    # both sides before comparing; and the statement's names → the key's (z3 → z2 with the
+    # DS-GA numbering), for reading a left-hand side
+    expansions: dict = dataclasses.field(default_factory=dict)
+    renames: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def domain(self, sym: sp.Symbol) -> Domain:
         if sym.name in self.scope.domains:
@@ -248,16 +253,38 @@ def build_context(problem, solution) -> Context:
 
     functions = _functions()
     ops = None
+    expansions: dict = {}
+    renames: dict[str, str] = {}
     is_matrix = lambda e: False  # noqa: E731
     if problem.kind == "mlp" and not problem.spec.numeric:
         # a symbolic network's formulas are matrix expressions over x, W1, z1, dL_dz1 …
         from ..derive.netexpr import namespace as network_namespace
 
+        from . import network
+
         base = network_namespace(problem.spec.layers, problem.spec.output_of_hidden)
         for name, sym in base.symbols.items():
             symbols.setdefault(name, sym)
             alias.setdefault(name, sym)
-        ns = display_ns = dataclasses.replace(base, symbols={**alias, **base.symbols}, make_symbol=resolve)
+        # the statement's names for the network's quantities win over the key's plain names
+        # (z_2 is the hidden output with the DS-GA numbering, a_2 with CS189's)
+        renames = network.statement_names(problem.spec)
+        for said, plain in renames.items():
+            if plain in base.symbols:
+                for a in _aliases(said):
+                    alias[a] = base.symbols[plain]
+        width = str(problem.spec.layers[-1])
+        for a in (f"I_{width}", f"I{width}", f"I_{{{width}}}"):
+            alias.setdefault(a, base.symbols["I"])
+        expansions = network.expansions(problem.spec, base.symbols)
+        for name, value in network.jacobian_names(answers, renames).items():
+            alias.setdefault(name, value)
+        for name, value in network.activation_jacobians(problem.spec, base.symbols,
+                                                        renames).items():
+            alias.setdefault(name, value)
+        base = network.namespace(problem.spec, base)
+        ns = display_ns = dataclasses.replace(
+            base, symbols={**base.symbols, **alias}, make_symbol=resolve)
         ops = ns
         is_matrix = lambda e: isinstance(e, (MatrixExpr, sp.MatrixBase))  # noqa: E731
     elif problem.kind == "matrix_gradient":
@@ -290,6 +317,11 @@ def build_context(problem, solution) -> Context:
         for name, fn in ns.functions.items():
             if name.lower() in functions or name in functions:
                 functions[name.lower()] = (fn, fn)
+        if problem.kind == "mlp":
+            # diag, hadamard, Heaviside, f and g, relu_prime … as in plain text
+            for name, fn in ns.functions.items():
+                functions.setdefault(name.lower(), (fn, fn))
+            applied |= {n for n in ("f", "g") if n in ns.functions}
         spec = problem.spec
         hidden_fn = getattr(getattr(spec, "notation", None), "hidden_fn", "")
         hidden = getattr(spec, "hidden", None)
@@ -340,6 +372,70 @@ def build_context(problem, solution) -> Context:
                 if scalar and display_ns is not ns:
                     display_ns.symbols[a] = sp.Symbol(name, real=True)
 
+    raw_nodes = _graph_definitions(problem, ns)
     notation = publish(problem, solution, reader.expr,
                        lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
-    return Context(problem, answers, scope, symbols, reader, notation)
+    for name, value in _graph_gradients(problem, raw_nodes).items():
+        if name not in taken:
+            define(name, value)
+            notation[name] = value
+    return Context(problem, answers, scope, symbols, reader, notation, expansions, renames)
+
+
+def _graph_definitions(problem, ns) -> dict[str, sp.Expr]:
+    """A computation graph's nodes, each in terms of the nodes before it (as symbols)."""
+    if problem.kind != "graph":
+        return {}
+    from ..errors import BadInput
+    from ..parse import parse_expression
+
+    names = [name for name, _ in problem.spec.nodes]
+    local = Namespace(symbols={k: v for k, v in ns.symbols.items() if k not in names},
+                      functions=ns.functions, make_symbol=lambda n: sp.Symbol(n, real=True))
+    out: dict[str, sp.Expr] = {}
+    for name, text in problem.spec.nodes:
+        try:
+            out[name] = parse_expression(text, local)
+        except BadInput:
+            return {}
+    return out
+
+
+def _graph_gradients(problem, nodes: dict[str, sp.Expr]) -> dict[str, sp.Expr]:
+    """∂out/∂v for every node v of a computation graph, in the inputs: ``dL_da4`` for
+    ∂MSE/∂a₄ written as a factor (the sum over the paths from v to the output)."""
+    if not nodes:
+        return {}
+    output = problem.spec.output
+    symbol = {n: sp.Symbol(n, real=True) for n in nodes}
+
+    def through(keep: str | None) -> sp.Expr:
+        expr = symbol[output] if output != keep else symbol[keep]
+        for _ in range(len(nodes) + 1):
+            table = {symbol[n]: d for n, d in nodes.items() if n != keep}
+            new = expr.xreplace(table)
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    full = {}
+    for n in nodes:
+        e = symbol[n]
+        for _ in range(len(nodes) + 1):
+            new = e.xreplace({symbol[m]: d for m, d in nodes.items()})
+            if new == e:
+                break
+            e = new
+        full[n] = e
+    out: dict[str, sp.Expr] = {}
+    for n in nodes:
+        if n == output:
+            continue
+        try:
+            d = sp.diff(through(n), symbol[n]).xreplace({symbol[n]: full[n]})
+        except (TypeError, ValueError, NotImplementedError):
+            continue
+        # the derivative at a kink is the left one (ReLU′(0) = 0), as in the key
+        out[f"dL_d{n}"] = d.replace(sp.Heaviside, lambda a, *rest: sp.Heaviside(a, 0))
+    return out

@@ -20,7 +20,7 @@ from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
 from .conditions import OR_WORDS, RELATIONS, read_condition
-from .latex import Vocabulary, read_scalar
+from .latex import Vocabulary, _plain_message, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
@@ -77,9 +77,21 @@ class Reader:
         try:
             value = parse_expression(text, self.namespace)
         except BadInput as exc:
+            if exc.message.startswith(("shape mismatch", "a matrix to the power")):
+                # read, and the shapes do not fit; Ax + A^Tx + z may still read as a product of
+                # names the key knows, but not (yhat - y)*z2 as y·h·a·t …
+                try:
+                    alternative = read_scalar(text, self.vocab)
+                except Unreadable:
+                    alternative = None
+                if alternative is not None and not self._unknown(alternative.value):
+                    return alternative
+                raise Unreadable(_plain_message(exc.message)) from None
             try:  # 2x, a x: implicit products read as LaTeX would read them
                 return read_scalar(text, self.vocab)
-            except Unreadable:
+            except Unreadable as second:
+                if str(second).startswith(("shape mismatch", "a matrix to the power")):
+                    raise  # W_2 a_1: read, and the shapes do not fit
                 raise Unreadable(exc.message) from None
         if not isinstance(value, sp.Basic):
             raise Unreadable("not an expression")
@@ -106,6 +118,12 @@ class Reader:
                 if isinstance(s, sp.Symbol) and not self.vocab.known(s.name)]
 
     def _cases(self, body: str) -> Read:
+        try:
+            vector = self._vector_cases(body)
+        except BadInput as exc:
+            raise Unreadable(_plain_message(exc.message)) from None
+        if vector is not None:
+            return vector
         pieces, shown = [], []
         decimals = 0
         for row in _rows(body):
@@ -128,6 +146,54 @@ class Reader:
         if not pieces:
             raise Unreadable("the cases environment is empty")
         return Read(sp.Piecewise(*pieces), sp.Piecewise(*shown), decimals)
+
+    def _vector_cases(self, body: str) -> Read | None:
+        """Cases on the sign of a vector, read entry by entry: ``1`` if z₁ > 0, ``0``
+        otherwise is the indicator 𝟏[z₁ > 0] of each entry (the ReLU derivative, 0 at 0).
+        None when the cases are not on a vector (then they are read as a Piecewise)."""
+        ops = self.vocab.ops
+        if ops is None or ops.hadamard is None:
+            return None
+        from sympy.matrices.expressions import MatrixExpr
+
+        from ..derive.netexpr import ActivationPrime
+
+        rows = [row.split("&") for row in _rows(body)]
+        if not rows or any(len(r) != 2 for r in rows):
+            return None
+        pieces, rest = [], None
+        for value_text, cond_text in rows:
+            cond_text = re.sub(r"\\text\s*\{\s*(if|for|when|where)\s*\}|^\s*(if|for|when)\b",
+                               " ", cond_text).strip().rstrip(".,")
+            value = self.expr(re.sub(r",\s*$", "", value_text.strip()), latex=True).value
+            if re.fullmatch(r"(\\text\s*\{\s*)?(otherwise|else|elsewhere)\s*\}?", cond_text):
+                rest = value
+                continue
+            m = re.fullmatch(r"(.+?)\s*(>|<|\\gt|\\lt|\\geq?|\\leq?|\\geqslant|\\leqslant)\s*0",
+                             cond_text, re.S)
+            if not m:
+                return None
+            try:
+                u = self.expr(m.group(1), latex=True).value
+            except Unreadable:
+                return None
+            if not (isinstance(u, MatrixExpr) and u.shape[1] == 1 and u.shape != (1, 1)):
+                return None
+            positive = m.group(2) in {">", r"\gt", r"\ge", r"\geq", r"\geqslant"}
+            pieces.append((value, ActivationPrime("relu", u if positive else -u)))
+        if not pieces:
+            return None
+        shape = pieces[0][1].shape
+        total = None
+        covered = None
+        for value, indicator in pieces:
+            term = ops.hadamard(value, indicator)
+            total = term if total is None else ops.add(total, term)
+            covered = indicator if covered is None else ops.add(covered, indicator)
+        if rest is not None:
+            others = ops.add(sp.OneMatrix(*shape), -covered)
+            total = ops.add(total, ops.hadamard(rest, others))
+        return Read(total, total)
 
     # -- conditions and sets --------------------------------------------------------------
 
@@ -329,15 +395,33 @@ def describe(value: Any) -> str:
     if isinstance(value, sp.Piecewise):  # a if x < 0; 1 if x > 0
         return "; ".join(describe(v) + ("" if c == sp.true else " if " + describe(c))
                          for v, c in value.args)
-    from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
-
-    text = PlainPrinter().doprint(value)
+    text = _AnswerPrinter().doprint(value)
     text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
     text = text.replace("**", "^")
     text = re.sub(r"\b([A-Za-z])(hat|bar)\b", lambda m: unicodedata.normalize(
         "NFC", m.group(1) + ("\u0302" if m.group(2) == "hat" else "\u0304")), text)
     return re.sub(r"\b(" + "|".join(_GREEK_LETTERS) + r")\b(?!\()",
                   lambda m: _GREEK_LETTERS[m.group(1)], text)
+
+
+def _answer_printer_class():
+    from ..export import PlainPrinter  # prints a 1 × 1 trace wᵀx as (w.T*x)
+
+    class AnswerPrinter(PlainPrinter):
+        """Plain text as a student writes it: an entrywise power of a vector as a power or a
+        quotient (``1/(exp(-W1*x - b1) + 1)``), not ``HadamardPower(…)``."""
+
+        def _print_HadamardPower(self, expr):
+            base, exp = self._print(expr.base), expr.exp
+            if exp == -1:
+                return f"1/({base})"
+            return f"({base})^{self._print(exp)}"
+
+    return AnswerPrinter
+
+
+def _AnswerPrinter():
+    return _answer_printer_class()()
 
 
 _GREEK_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε",

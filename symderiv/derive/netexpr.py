@@ -320,3 +320,78 @@ def namespace(layers, stacked: bool = False) -> Namespace:
                      make_symbol=lambda name: sp.Symbol(name, real=True),
                      transpose=lambda m: m.T if is_matrix(m) else m,
                      matmul=_matmul, add=_add, power=_power)
+
+
+class LossGradient(_Call):
+    """∂ℓ/∂ŷ of a named loss, entry by entry (a vector of the prediction's shape)."""
+
+    suffix = "_gradient"
+
+    def _latex(self, printer, exp=None):
+        inner = ", ".join(printer._print(a) for a in self.operands)
+        name = self.fname.replace("_", r"\_")
+        return rf"\nabla \operatorname{{{name}}}\left({inner}\right)"
+
+    def _evaluate(self, values):
+        A, Y = values
+        if A.shape != Y.shape:
+            raise sp.ShapeError(f"prediction {A.shape} and target {Y.shape}")
+        u = sp.symbols(f"u0:{A.rows}", real=True)
+        loss = vector_loss(self.fname, sp.Matrix(u), Y, evaluation_constants(LOSSES[self.fname]))
+        at = dict(zip(u, A))
+        return sp.Matrix([sp.diff(loss, t).xreplace(at) for t in u])
+
+
+def definitions(layers, hidden: str, output: str, loss: str,
+                stacked: bool = False) -> dict[str, MatrixExpr]:
+    """Every plain name of a symbolic network (:func:`plain_names`) but the sample and the
+    parameters, as a matrix expression in ``x``, ``y``, ``W1``, ``b1`` … alone: z₁ = W₁x + b₁,
+    h₁ = f(z₁), …, ŷ = g(z_L), ∂ℓ/∂ŷ = the loss's gradient, then back through the layers
+    (∂ℓ/∂z_L, ∂ℓ/∂h_k = W_{k+1}ᵀ ∂ℓ/∂z_{k+1}, ∂ℓ/∂z_k = ∂ℓ/∂h_k ⊙ f′(z_k), ∂ℓ/∂W_k =
+    ∂ℓ/∂z_k h_{k−1}ᵀ, ∂ℓ/∂b_k = ∂ℓ/∂z_k, ∂ℓ/∂x = W₁ᵀ ∂ℓ/∂z₁). The checker puts these in for
+    the names on both sides before comparing, so that ``yhat - y`` is ∂ℓ/∂ŷ of the squared loss
+    and ``W2*h1 + b2`` is z₂ whatever names the key's own formula uses."""
+    syms = symbols(layers, stacked)
+    depth = len(layers) - 1
+    out: dict[str, MatrixExpr] = {}
+
+    def through(name: str, d_out, at):
+        """The gradient before an activation, given the gradient after it."""
+        entry = ACTIVATIONS[name]
+        if name == "identity":
+            return d_out
+        if entry.vector:
+            return Jacobian(name, at).T * d_out
+        return Hadamard(d_out, ActivationPrime(name, at))
+
+    def act(name: str, at):
+        return at if name == "identity" else Activation(name, at)
+
+    h = syms["x"]
+    for k in range(1, depth + 1):
+        z = syms[f"W{k}"] * h + syms[f"b{k}"]
+        out[f"z{k}"] = z
+        if k < depth or stacked:
+            h = act(hidden, z)
+            out[f"h{k}"] = h
+    top = h if stacked else out[f"z{depth}"]
+    yhat = act(output, top)
+    out["yhat"] = yhat
+    d = LossGradient(loss, yhat, syms["y"])
+    out["dL_dyhat"] = d
+    d = through(output, d, top)
+    if stacked:
+        out[f"dL_dh{depth}"] = d
+        d = through(hidden, d, out[f"z{depth}"])
+    for k in range(depth, 0, -1):
+        out[f"dL_dz{k}"] = d
+        before = syms["x"] if k == 1 else out[f"h{k - 1}"]
+        out[f"dL_dW{k}"] = d * before.T
+        out[f"dL_db{k}"] = d
+        up = syms[f"W{k}"].T * d
+        if k == 1:
+            out["dL_dx"] = up
+        else:
+            out[f"dL_dh{k - 1}"] = up
+            d = through(hidden, up, out[f"z{k - 1}"])
+    return out
