@@ -107,11 +107,15 @@ def _matrix_functions(matrix: dict, functions: dict) -> None:
     """In a matrix problem, σ(u_o^T v_c), \\operatorname{softmax}(U^T v_c), \\operatorname{diag}(s)
     are the matrix namespace's functions (σ entry by entry, or of a 1 × 1 product as a number),
     in LaTeX as in plain text (i13-general: additive)."""
+    from ..derive.teacher import SIGMA
+
     for name, fn in matrix.items():
         if len(name) > 1 and name.isalpha() and name.lower() not in functions:
             functions[name.lower()] = (fn, fn)
     if "sigmoid" in matrix:
         for name in ("sigma", "logistic"):
+            if name in functions and functions[name][1] is not SIGMA:
+                continue   # the statement's σ is its own activation (hidden_fn = "\sigma")
             functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
 
 
