@@ -188,6 +188,93 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
     """Replace everything the grammar cannot read by placeholders (see the module doc)."""
     if depth > MAX_NESTING:
         raise Unreadable("the answer is nested too deeply")
+    if _ELEMENTWISE_OP.search(text):
+        terms = split_top(text, ("+", "-"), _binary_sign)
+        if any(len(split_top(term, _ELEMENTWISE)) > 1 for term, _ in terms):
+            out = []
+            for term, sign in terms:
+                out.append(sign)
+                if len(split_top(term, _ELEMENTWISE)) > 1:
+                    out.append(_elementwise_term(term, ph, vocab, depth))
+                else:
+                    out.append(_rewrite_flat(term, ph, vocab, depth))
+            return explicit_products(" ".join(out))
+    return explicit_products(_rewrite_flat(text, ph, vocab, depth))
+
+
+# --- the elementwise product a ⊙ b ---------------------------------------------------------
+#
+# ⊙ (and ∘ between vectors) has the precedence of a product and groups to the left, as in the
+# plain reading (parse.py reads ⊙ as an operator of the level of *): W^T d ⊙ f'(z) x^T is
+# ((Wᵀd) ⊙ f'(z)) xᵀ. A term is split at its top-level ⊙; the text before the first one is read
+# whole, and each ⊙ takes the first factor after it.
+
+_ELEMENTWISE = (r"\odot", r"\circ")
+_ELEMENTWISE_OP = re.compile(r"\\(odot|circ)(?![A-Za-z])")
+_FIRST_ATOM = re.compile(r"\s*(Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
+                         r"(\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S))?")
+
+
+def _binary_sign(text: str, i: int, sep: str) -> bool:
+    """A + or − between two terms (not the sign of the first one, nor after an operator)."""
+    before = text[:i].rstrip()
+    if not before:
+        return False
+    if before[-1] in "+-*/^_=(,{[&":
+        return False
+    return not re.search(r"\\(cdot|times|div|odot|circ)$", before)
+
+
+def _elementwise_term(term: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
+    pieces = split_top(term, _ELEMENTWISE)
+    head = pieces[0][0]
+    if not head.strip():
+        raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+    acc = _read_flat(_rewrite_flat(head, ph, vocab, depth + 1), ph, vocab)
+    for piece, op in pieces[1:]:
+        flat = explicit_products(_rewrite_flat(piece, ph, vocab, depth + 1))
+        m = _FIRST_ATOM.match(flat)
+        if m is None:
+            raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+        first = _read_flat(m.group(0), ph, vocab)
+        acc = (_hadamard(acc[0], first[0], vocab, op), _hadamard(acc[1], first[1], vocab, op))
+        rest = flat[m.end():]
+        if rest.strip():
+            acc = _read_flat(ph.add(*acc) + rest, ph, vocab)
+    return ph.add(*acc)
+
+
+def _read_flat(source: str, ph: Placeholders, vocab: Vocabulary) -> tuple:
+    """Stages 2 and 3 for rewritten text whose placeholders live in ``ph``: (value, display)."""
+    source = explicit_products(source)
+    if not source.strip():
+        raise Unreadable("an expression is empty")
+    chosen = _disambiguate(_parse(source), ph, vocab)
+    return _rebuild(chosen, ph, vocab, display=False), _rebuild(chosen, ph, vocab, display=True)
+
+
+def _hadamard(a, b, vocab: Vocabulary, op: str = r"\odot"):
+    """``a ⊙ b``: the key's elementwise product for two vectors or matrices, the ordinary
+    product when one side is a number."""
+    a_matrix, b_matrix = vocab.matrix(a), vocab.matrix(b)
+    if a_matrix and b_matrix:
+        ops = vocab.ops
+        build = None if ops is None else (ops.hadamard or ops.functions.get("hadamard"))
+        if build is None:
+            raise Unreadable("an elementwise product (⊙) of two matrices is not understood here")
+        return build(a, b)
+    if op == r"\circ":
+        raise Unreadable("∘ is read as an elementwise product of two vectors; here it joins "
+                         "numbers or functions (write a product, or the composition applied)")
+    if vocab.ops is not None and vocab.ops.matmul is not None:
+        return vocab.ops.matmul(a, b)
+    return a * b
+
+
+def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
+    """The rewrite proper: the text with placeholders, before the products are made explicit."""
+    if depth > MAX_NESTING:
+        raise Unreadable("the answer is nested too deeply")
     out: list[str] = []
     i = 0
     n = len(text)
@@ -250,7 +337,7 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
             raise Unreadable(f"the character {ch!r} is not understood")
         out.append(ch)
         i += 1
-    return explicit_products("".join(out))
+    return "".join(out)
 
 
 _PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
@@ -548,17 +635,52 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     raise Unreadable(f"the command \\{name} is not understood")
 
 
+_DERIVATIVE_TOP = re.compile(r"\s*(\\partial(?![A-Za-z])|d|\\mathrm\s*\{\s*d\s*\}"
+                             r"|\\text\s*\{\s*d\s*\})")
+_LOSS_SHOWN = {"ell": "ℓ", "mathcal{L}": "ℒ", "l": "l", "L": "L", "J": "J", "E": "E"}
+
+
 def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
-    """``\\frac{\\partial L}{\\partial \\hat y}`` as the key's symbol ``dL_dyhat``, if it has one."""
-    if not re.match(r"\s*(\\partial|d(?![A-Za-z]))", top):
+    """``\\frac{\\partial \\ell}{\\partial \\hat y}`` inside an expression: the key's symbol for
+    that derivative (``dL_dyhat``; ``dyhat_dz2`` for a Jacobian), None when the fraction is not a
+    derivative; :class:`Unreadable` naming it when it is one the key does not name."""
+    m = _DERIVATIVE_TOP.match(top)
+    if m is None:
         return None
-    from .names import recognise
+    if not m.group(1).startswith("\\") and (vocab.known("d") or not _DERIVATIVE_TOP.match(bottom)):
+        return None  # d/dx only when d is not one of the key's names, and dy/2 is a quotient
+    from .names import LOSS_NAMES, canonical_name, pretty, recognise
 
     quantity = recognise(r"\frac{%s}{%s}" % (top, bottom))
-    if quantity is None or quantity[0] != "d" or quantity[2] is None:
-        return None
-    name = f"dL_d{quantity[2]}"
-    return vocab.resolve_symbol(name) if vocab.known(name) else None
+    if quantity is None or quantity[0] != "d" or quantity[2] is None or \
+            _DERIVATIVE_TOP.fullmatch(top):
+        if _DERIVATIVE_TOP.fullmatch(top):
+            raise Unreadable("a derivative operator such as d/dx is not understood inside an "
+                             "expression; write the derivative it gives")
+        raise Unreadable(f"the derivative \\frac{{{top.strip()}}}{{{bottom.strip()}}} is not "
+                         "understood")
+    of_text = top[m.end():].strip()
+    of = canonical_name(of_text) if of_text else None
+    loss = of is None or of in LOSS_NAMES
+    for wrt in _spellings(quantity[2], vocab):
+        name = f"dL_d{wrt}" if loss else f"d{of}_d{wrt}"
+        if vocab.known(name):
+            return vocab.resolve_symbol(name)
+    shown_of = _LOSS_SHOWN.get(of, "L") if loss else pretty(of)
+    raise Unreadable(f"∂{shown_of}/∂{pretty(quantity[2])} is not a quantity this key names; "
+                     "write its value")
+
+
+def _spellings(name: str, vocab: Vocabulary) -> list[str]:
+    """A variable's name and, when the key reads it as one of its own symbols, that symbol's
+    name (the statement's z₃ may be the key's z2)."""
+    out = [name]
+    if vocab.known(name):
+        value = vocab.resolve_symbol(name)
+        own = getattr(value, "name", None)
+        if isinstance(own, str) and own not in out:
+            out.append(own)
+    return out
 
 
 def _argument(text: str, j: int) -> tuple[str, int]:
