@@ -31,7 +31,7 @@ from sympy.core.function import AppliedUndef
 from ..errors import BadInput
 from ..parse import MAX_INT_DIGITS, power_refusal
 from .base import Read, Unreadable
-from .conditions import read_condition
+from .conditions import RELATIONS, read_condition
 from .normalise import MAX_LATEX, normalise, split_top
 
 __all__ = ["MAX_LATEX", "Read", "Unreadable", "Vocabulary", "normalise", "read_scalar",
@@ -282,6 +282,11 @@ def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) ->
         ch = text[i]
         if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
             m = _DECIMAL.match(text, i)
+            if ch == "1" and text[i + 1: i + 2] == "_" and (i == 0 or not text[i - 1].isalnum()):
+                k = _skip_spaces(text, i + 2)
+                if text[k: k + 1] == "{" and _has_relation(text, k):  # 1_{z > 0}
+                    i = _indicator(text, k, ph, vocab, depth, out)
+                    continue
             if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
                 literal = m.group(1)
                 ph.decimals += 1
@@ -305,6 +310,11 @@ def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) ->
                 if len(split_top(inside, (",",))) > 1:
                     raise Unreadable("a list or an interval is not an expression here")
                 read = read_scalar(inside, vocab, depth + 1)
+                positive = _POSITIVE_PART.match(text, end)
+                if positive:  # [u]^+, (u)^+, [u]_+: the positive part, ReLU entry by entry
+                    read = Read(_apply(vocab, "relu", read.value),
+                                _apply(vocab, "relu", read.display, display=True), read.decimals)
+                    end = positive.end()
                 if _transpose_at(text, end, vocab):
                     i = _transposed(text, end, read.value, read.display, ph, vocab, out)
                 else:
@@ -338,6 +348,19 @@ def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) ->
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+_POSITIVE_PART = re.compile(r"\s*[\^_]\s*(\+|\{\s*\+\s*\})")
+
+
+def _apply(vocab: Vocabulary, name: str, arg, display: bool = False):
+    """One of the reader's functions (``relu``, ``sigma`` …) applied, as ``name(arg)`` reads."""
+    if name not in vocab.functions:
+        raise Unreadable(f"{name} is not understood here")
+    try:
+        return vocab.functions[name][1 if display else 0](arg)
+    except (TypeError, ValueError) as exc:
+        raise Unreadable(f"{name}: {exc}") from None
 
 
 _PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
@@ -435,6 +458,8 @@ def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Voca
 def _named(vocab: Vocabulary, name: str) -> tuple[sp.Basic, sp.Basic]:
     """A name's (value, display): a name of the statement's notation is compared by its value
     and shown as written (ŷ − y, not 133/100 − 33/100)."""
+    if re.fullmatch(r"I_[A-Za-z0-9]+", name) and not vocab.known(name) and vocab.known("I"):
+        name = "I"  # I_K, I_n: the key's identity, its size as a subscript
     value = vocab.resolve_symbol(name)
     shown = vocab.shown(name)
     return value, (value if shown is None else shown)
@@ -467,6 +492,13 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     j = m.end()
     if word.lower() in vocab.functions and len(word) > 1:
         return _call(word.lower(), text, j, ph, vocab, depth, out)
+    if word == "norm" and text[_skip_spaces(text, j): _skip_spaces(text, j) + 1] == "(":
+        inside, k = _group(text, _skip_spaces(text, j))
+        read = read_scalar(inside, vocab, depth + 1)
+        powered = bool(re.match(r"\s*(\^|\*\*)", text[k:]))
+        ph.decimals += read.decimals
+        out.append(ph.add(_norm(read.value, vocab, powered), _norm(read.display, vocab, powered)))
+        return k
     k = _skip_spaces(text, j)
     if word in vocab.applied and text[k: k + 1] == "(":
         return _call(word, text, j, ph, vocab, depth, out)
@@ -540,7 +572,10 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             k = _skip_spaces(text, i + len(indicator))
             if text.startswith("_", k):
                 k = _skip_spaces(text, k + 1)
-            return _indicator(text, k, ph, vocab, depth, out)
+            if (text[k: k + 1] in {"(", "[", "{"} or text.startswith(r"\{", k)) \
+                    and _has_relation(text, k):
+                return _indicator(text, k, ph, vocab, depth, out)
+            break  # \mathbf{I} alone: a name (the identity)
     if name in BOLD:
         k = _skip_spaces(text, j)
         inner, k = _group(text, k)
@@ -581,6 +616,8 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if named and named.group(1).lower() in vocab.functions and \
             text[_skip_spaces(text, named.end()): _skip_spaces(text, named.end()) + 1] in {"(", "^"}:
         return _call(named.group(1).lower(), text, named.end(), ph, vocab, depth, out)
+    if name == "|":  # ‖v‖, ‖v‖₂, ‖v‖²
+        return _norm_bars(text, j, ph, vocab, depth, out)
     if name == "{":  # \{ … \} as a bracket
         inside, end = _group(text, i)
         read = read_scalar(inside, vocab, depth + 1)
@@ -638,6 +675,46 @@ def _command(text, i, ph, vocab, depth, out) -> int:
 _DERIVATIVE_TOP = re.compile(r"\s*(\\partial(?![A-Za-z])|d|\\mathrm\s*\{\s*d\s*\}"
                              r"|\\text\s*\{\s*d\s*\})")
 _LOSS_SHOWN = {"ell": "ℓ", "mathcal{L}": "ℒ", "l": "l", "L": "L", "J": "J", "E": "E"}
+
+
+_NORM_INDEX = re.compile(r"\s*_\s*(\{\s*(2|F)\s*\}|2|F)(?![A-Za-z0-9])")
+
+
+def _norm_bars(text, j, ph, vocab, depth, out) -> int:
+    """``\\|v\\|`` (also ``\\lVert v \\rVert``, ``\\left\\| v \\right\\|``, ``‖v‖``) with an
+    optional ``_2`` (``_F`` for a matrix): the Euclidean norm, as ``norm(v)`` reads."""
+    end = text.find(r"\|", j)
+    if end < 0:
+        raise Unreadable("a norm ‖ … ‖ is not closed")
+    inside = read_scalar(text[j:end], vocab, depth + 1)
+    k = end + 2
+    index = _NORM_INDEX.match(text, k)
+    if index is not None:
+        k = index.end()
+    elif re.match(r"\s*_", text[k:]):
+        raise Unreadable("only the Euclidean norm ‖v‖ (or ‖v‖₂) is understood")
+    squared = bool(re.match(r"\s*\^", text[k:]))
+    value = _norm(inside.value, vocab, squared)
+    display = _norm(inside.display, vocab, squared)
+    ph.decimals += inside.decimals
+    out.append(ph.add(value, display))
+    return k
+
+
+def _norm(v, vocab: Vocabulary, powered: bool = False):
+    """The Euclidean norm: |v| for a number, √(vᵀv) for a vector (‖v‖² is vᵀv), the Frobenius
+    norm √tr(AᵀA) for a matrix. ``powered``: a power follows (the key's own norm, when it has
+    one, is resolved by that power)."""
+    if not vocab.matrix(v):
+        return sp.Abs(v)
+    ops = vocab.ops
+    own = None if ops is None else ops.functions.get("norm")
+    if own is not None:
+        marker = own(v)
+        return marker if powered else sp.sqrt(ops.power(marker, sp.Integer(2)))
+    if ops is None or ops.matmul is None or ops.power is None:
+        raise Unreadable("the norm of a matrix is not understood here")
+    return ops.power(ops.matmul(ops.transpose(v), v), sp.Rational(1, 2))
 
 
 def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
@@ -740,11 +817,47 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
 
 
 def _indicator(text, j, ph, vocab, depth, out) -> int:
+    """``\\mathbb{1}[u > v]``: 1 where the condition holds, 0 elsewhere; for a vector condition
+    the key's step function entry by entry (as ``Heaviside(u - v)`` reads)."""
     inside, j = _group(text, j)
+    chain = split_top(inside, tuple(op for op, _ in RELATIONS))
+    if len(chain) == 2 and chain[1][1] in _ORDER:
+        a, b = (read_scalar(p, vocab, depth + 1) for p, _ in chain)
+        if vocab.matrix(a.value) or vocab.matrix(b.value):
+            upper, lower = (a, b) if _ORDER[chain[1][1]] else (b, a)
+            value, display = (_step(_difference(hi, lo, vocab), vocab)
+                              for hi, lo in ((upper.value, lower.value),
+                                             (upper.display, lower.display)))
+            out.append(ph.add(value, display))
+            return j
     cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
     value = sp.Piecewise((1, cond.value), (0, True))
     out.append(ph.add(value, value))
     return j
+
+
+# the order relations, True where the left side is the larger
+_ORDER = {">": True, ">=": True, r"\ge": True, r"\geq": True, r"\geqslant": True, "≥": True,
+          "<": False, "<=": False, r"\le": False, r"\leq": False, r"\leqslant": False, "≤": False}
+
+
+def _difference(a, b, vocab: Vocabulary):
+    if b == 0:
+        return a
+    if vocab.ops is not None and vocab.ops.add is not None:
+        return vocab.ops.add(a, -b)
+    return a - b
+
+
+def _step(u, vocab: Vocabulary):
+    """The unit step of ``u`` (0 at 0), as the key's ``Heaviside`` reads it."""
+    ops = vocab.ops
+    build = ops.functions.get("Heaviside") if ops is not None else None
+    try:
+        return build(u) if build is not None else sp.Heaviside(u, 0)
+    except (TypeError, ValueError):
+        raise Unreadable("an indicator 1[…] of a vector condition is not understood here") \
+            from None
 
 
 # --- stages 2 and 3: parsing and rebuilding -------------------------------------------------

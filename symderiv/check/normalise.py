@@ -31,13 +31,14 @@ UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "
            "π": r"\pi ", "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}", "→": r"\to ",
            "⇒": r"\Rightarrow ", "⟹": r"\Rightarrow ", "≈": r"\approx ", "∂": r"\partial ",
            "∇": r"\nabla ", "ᵀ": "^T ", "²": "^2 ", "³": "^3 ", "′": "'", "…": r"\ldots ",
-           "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma "}
+           "‖": r"\| ", "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma "}
 SYNONYMS = [  # (pattern, replacement), applied in order
     (r"\\(lt)(?![A-Za-z])", "<"), (r"\\(gt)(?![A-Za-z])", ">"),
     (r"\\(rightarrow|longrightarrow|mapsto)(?![A-Za-z])", r"\\to "),
     (r"\\(implies|Longrightarrow|Rightarrow)(?![A-Za-z])", r"\\Rightarrow "),
     (r"\\(simeq|thickapprox)(?![A-Za-z])", r"\\approx "),
     (r"\\(dots|cdots|ldots|dotsc|dotsb)(?![A-Za-z])", r"\\ldots "),
+    (r"\\(lVert|rVert|Vert)(?![A-Za-z])", r"\\| "),
     (r"\\(mid|vert|lvert|rvert)(?![A-Za-z])", "|"),
     (r"\\(leqq|leqslant)(?![A-Za-z])", r"\\le "), (r"\\(geqq|geqslant)(?![A-Za-z])", r"\\ge "),
     (r"\\(mathrm|text|operatorname|textrm|mathit)\s*\{\s*e\s*\}", "e"),
@@ -82,7 +83,7 @@ def normalise(text: str) -> str:
                r"|enspace|thinspace|medspace|thickspace)(?![A-Za-z])", " ", s)
     s = re.sub(r"\\(hspace|vspace|phantom)\*?\s*\{[^{}]*\}", " ", s)
     s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
-    s = s.replace("~", " ")
+    s = s.replace("~", " ").replace("**", "^")  # x**2 in a plain answer read as LaTeX
     for pattern, replacement in SYNONYMS:
         s = re.sub(pattern, replacement, s)
     s = re.sub(r"(\\text\s*\{\s*[.,;]\s*\}|[.,;])\s*$", "", s).strip()

@@ -9,6 +9,7 @@ an equation, a shape, or an expression (with ``\\begin{cases}`` for piecewise an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
 from .conditions import OR_WORDS, RELATIONS, read_condition
-from .latex import Vocabulary, read_scalar
+from .latex import Vocabulary, _norm, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
@@ -70,7 +71,7 @@ class Reader:
                 return self._cases(m.group(1))
             return read_scalar(body, self.vocab)
         try:
-            value = parse_expression(text, self.namespace)
+            value = parse_expression(text, self._plain(self.namespace))
         except BadInput as exc:
             try:  # 2x, a x: implicit products read as LaTeX would read them
                 return read_scalar(text, self.vocab)
@@ -91,10 +92,26 @@ class Reader:
         display = value
         if self.display_namespace is not None and self.display_namespace is not self.namespace:
             try:
-                display = parse_expression(text, self.display_namespace)
+                display = parse_expression(text, self._plain(self.display_namespace))
             except BadInput:
                 display = value
         return Read(value, display, _decimals(text))
+
+    def _plain(self, namespace: Namespace) -> Namespace:
+        """The namespace for plain math, with ``norm(v)`` read as ``\\|v\\|`` is when the key's
+        namespace has no norm of its own."""
+        if "norm" in namespace.functions:
+            return namespace
+        vocab = self.vocab
+
+        def norm(*args):
+            if len(args) != 1:
+                raise BadInput("norm() takes one argument")
+            try:
+                return _norm(args[0], vocab)
+            except Unreadable as exc:
+                raise BadInput(str(exc)) from None
+        return dataclasses.replace(namespace, functions={**namespace.functions, "norm": norm})
 
     def _unknown(self, value) -> list:
         return [s for s in getattr(value, "free_symbols", ())
