@@ -447,12 +447,14 @@ def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Voca
     m = _transpose_at(text, k, vocab)
     if not m:
         return None
-    if vocab.ops is not None and vocab.ops.transpose is not None:
-        value, display = vocab.ops.transpose(value), vocab.ops.transpose(display)
-    elif vocab.matrix(value):
-        value, display = value.T, display.T
-    out.append(ph.add(value, display))
+    out.append(ph.add(_transpose(value, vocab), _transpose(display, vocab)))
     return m.end()
+
+
+def _transpose(value, vocab: Vocabulary):
+    if vocab.ops is not None and vocab.ops.transpose is not None:
+        return vocab.ops.transpose(value)
+    return value.T if vocab.matrix(value) else value
 
 
 def _named(vocab: Vocabulary, name: str) -> tuple[sp.Basic, sp.Basic]:
@@ -492,6 +494,8 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     j = m.end()
     if word.lower() in vocab.functions and len(word) > 1:
         return _call(word.lower(), text, j, ph, vocab, depth, out)
+    if _key_function(word, vocab) and text[_skip_spaces(text, j): _skip_spaces(text, j) + 1] == "(":
+        return _call(word, text, j, ph, vocab, depth, out)  # diag(v), hadamard(a, b)
     if word == "norm" and text[_skip_spaces(text, j): _skip_spaces(text, j) + 1] == "(":
         inside, k = _group(text, _skip_spaces(text, j))
         read = read_scalar(inside, vocab, depth + 1)
@@ -502,6 +506,12 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     k = _skip_spaces(text, j)
     if word in vocab.applied and text[k: k + 1] == "(":
         return _call(word, text, j, ph, vocab, depth, out)
+    if len(word) == 1 and _primed(text, j):  # f'(z_1)
+        if word in vocab.functions:
+            return _call(word, text, j, ph, vocab, depth, out)
+        if not vocab.known(word):
+            raise Unreadable(f"{word}'(…): {word} is not a function this key names (write the "
+                             "activation's name, or its derivative)")
     at = _AT_ITERATE.match(text, k) if len(word) == 1 else None
     if at and vocab.known(f"{word}_{at.group(1)}") and word not in vocab.applied:
         out.append(ph.add(vocab.resolve_symbol(f"{word}_{at.group(1)}")))
@@ -539,11 +549,14 @@ def _superscript(text, i, ph, vocab, depth, out) -> int:
         if stripped in {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\mathsf T",
                         r"\prime", "'"}:
             raise Unreadable("a transpose must follow a name or a bracket")
-        m = re.fullmatch(r"\((\d{1,3})\)", stripped)
+        m = re.fullmatch(r"\((\d{1,3})\)\s*(\\top|\\intercal|T)?", stripped)
         if m and out and out[-1].strip():
-            # W^{(1)}: a layer index, part of the name
+            # W^{(1)}: a layer index, part of the name; W^{(2)\top}: and a transpose
             previous = out.pop().strip()
-            out.append(ph.add(*_named(vocab, _plain_name(previous, ph) + m.group(1))))
+            value, shown = _named(vocab, _plain_name(previous, ph) + m.group(1))
+            if m.group(2):
+                value, shown = _transpose(value, vocab), _transpose(shown, vocab)
+            out.append(ph.add(value, shown))
             return k
         out.append("^{" + _rewrite(inner, ph, vocab, depth + 1) + "}")
         return k
@@ -577,11 +590,13 @@ def _command(text, i, ph, vocab, depth, out) -> int:
                 return _indicator(text, k, ph, vocab, depth, out)
             break  # \mathbf{I} alone: a name (the identity)
     if name in BOLD:
-        k = _skip_spaces(text, j)
-        inner, k = _group(text, k)
+        inner, k = _argument(text, j)  # \mathbf{x}, \boldsymbol w
         word = inner.strip()
         if word.lower() in vocab.functions:
             return _call(word.lower(), text, k, ph, vocab, depth, out)
+        if _key_function(word, vocab) and text[_skip_spaces(text, k): _skip_spaces(text, k) + 1] \
+                == "(":  # \operatorname{diag}(v)
+            return _call(word, text, k, ph, vocab, depth, out)
         if name in {"mathrm", "mathit", "operatorname", "text", "textrm", "textit"} \
                 and word in {"d", "if", "and", "or"}:
             raise Unreadable(f"{word!r} is not understood here")
@@ -601,7 +616,9 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             inner, k = _group(text, k)
         else:
             inner, k = text[k: k + 1], k + 1
-        word = inner.strip().lstrip("\\")
+        # \hat{\vec{y}}, \hat{\mathbf{y}}: the bold or arrow adds nothing to the name
+        word = re.sub(r"^\\(%s)\s*\{?\s*(\w)\s*\}?$" % "|".join(sorted(BOLD)), r"\2",
+                      inner.strip()).lstrip("\\")
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
@@ -610,7 +627,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
     k = _skip_spaces(text, j)
-    if name in GREEK and name in vocab.functions and text[k: k + 1] == "(":
+    if name in GREEK and name in vocab.functions and (text[k: k + 1] == "(" or _primed(text, k)):
         return _call(name, text, j, ph, vocab, depth, out)
     named = _NAMED_ACTIVATION.match(text, j) if name == "sigma" else None
     if named and named.group(1).lower() in vocab.functions and \
@@ -774,12 +791,19 @@ def _argument(text: str, j: int) -> tuple[str, int]:
 
 
 _BARE_ARGUMENT = re.compile(r"(?:[0-9.]+|[A-Za-z](?:_\{[^{}]*\}|_\w)?|\\(?:%s)(?![A-Za-z])"
+                            r"|\\(?:hat|bar|tilde|widehat|overline)\s*(?:\{\s*[A-Za-z]\s*\}|[A-Za-z])"
+                            r"(?:_\{[^{}]*\}|_\w)?"
                             r"|\^\{[^{}]*\}|\^\w)+" % "|".join(GREEK))
 
 
 def _call(fname, text, j, ph, vocab, depth, out) -> int:
-    """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder."""
+    """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder.
+    ``name'(args)`` (``name^{\\prime}``) is the function's derivative applied to the arguments;
+    a transpose may follow the call."""
     j = _skip_spaces(text, j)
+    prime = _PRIME_MARK.match(text, j)
+    if prime:
+        j = _skip_spaces(text, prime.end())
     power = None
     if j < len(text) and text[j] == "^":
         k = _skip_spaces(text, j + 1)
@@ -804,7 +828,13 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         args = [Read(vocab.default_argument, vocab.default_argument)]
     else:
         raise Unreadable(f"{fname} needs an argument")
-    value_of, display_of = vocab.functions[fname]
+    value_of, display_of = vocab.functions[fname] if fname in vocab.functions else \
+        (vocab.ops.functions[fname],) * 2
+    if prime and depth == 0 and not "".join(out).strip() and not text[j:].strip():
+        # σ'(x) as the whole answer names the derivative asked for; it does not give it
+        raise Unreadable(f"{fname}' only names a derivative; write what it equals")
+    if prime:
+        value_of = display_of = _derivative_of(fname, value_of, vocab)
     try:
         value = value_of(*[a.value for a in args])
         display = display_of(*[a.display for a in args])
@@ -812,8 +842,51 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         raise Unreadable(f"{fname}: {exc}") from None
     if power is not None:
         value, display = _checked_power(value, power.value), display ** power.display
+    after = _transposed(text, j, value, display, ph, vocab, out)  # \max(0, z_1)^\top
+    if after is not None:
+        return after
     out.append(ph.add(value, display))
     return j
+
+
+def _key_function(word: str, vocab: Vocabulary) -> bool:
+    """A function of the key's matrix namespace by its name (``diag``, ``hadamard``, ``trace``),
+    written as a word of two letters or more."""
+    return len(word) > 1 and vocab.ops is not None and word in vocab.ops.functions \
+        and not word.startswith("_")
+
+
+_PRIME_MARK = re.compile(r"\s*('|\^\s*\{\s*(\\prime|')\s*\}|\^\s*\\prime(?![A-Za-z])"
+                         r"|\\prime(?![A-Za-z]))")
+
+
+def _primed(text: str, k: int) -> bool:
+    """Does ``f'(`` (``f^{\\prime}(``) follow at ``k``: a derivative applied to an argument?"""
+    m = _PRIME_MARK.match(text, k)
+    return bool(m) and text[_skip_spaces(text, m.end()): _skip_spaces(text, m.end()) + 1] == "("
+
+
+def _derivative_of(fname: str, fn, vocab: Vocabulary):
+    """The derivative of one of the reader's functions, as a function: the key's own
+    ``relu_prime``/``sigmoid_prime`` (entry by entry on a vector) where it has one, else the
+    derivative of the scalar function."""
+    ops = vocab.ops
+    if ops is not None:
+        names = [n for n, candidate in ops.functions.items() if candidate is fn]
+        names += [fname, {"sigma": "sigmoid"}.get(fname, fname)]
+        for name in names:
+            if name + "_prime" in ops.functions:
+                return ops.functions[name + "_prime"]
+
+    def derivative(*args):
+        if len(args) != 1:
+            raise Unreadable(f"{fname}' takes one argument")
+        (u,) = args
+        if vocab.matrix(u):
+            raise Unreadable(f"the derivative {fname}' of a vector is not understood here")
+        t = sp.Dummy("t", real=True)
+        return sp.diff(fn(t), t).subs(t, u)
+    return derivative
 
 
 def _indicator(text, j, ph, vocab, depth, out) -> int:
