@@ -830,6 +830,12 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         raise Unreadable(f"{fname} needs an argument")
     value_of, display_of = vocab.functions[fname] if fname in vocab.functions else \
         (vocab.ops.functions[fname],) * 2
+    if fname == "sigma" and vocab.ops is not None and "sigmoid" in vocab.ops.functions \
+            and not prime and any(vocab.matrix(a.value) for a in args) \
+            and value_of not in vocab.ops.functions.values():
+        # σ(z₁) of a vector, where σ is not the statement's hidden activation: the logistic
+        # sigmoid entry by entry, as sigmoid(z1) reads
+        value_of = display_of = vocab.ops.functions["sigmoid"]
     if prime and depth == 0 and not "".join(out).strip() and not text[j:].strip():
         # σ'(x) as the whole answer names the derivative asked for; it does not give it
         raise Unreadable(f"{fname}' only names a derivative; write what it equals")
@@ -947,9 +953,11 @@ def shorthand(text: str, vocab: Vocabulary) -> str:
             continue
         command = re.compile(r"\\%s(?![A-Za-z])" % name)
         alone = [m for m in command.finditer(text)
-                 if not re.match(r"\s*(\(|\^|_)", text[m.end():])]
+                 if not re.match(r"\s*(\(|\^|_|')", text[m.end():])]
         if alone:
-            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))" % (name, re.escape(str(x))))
+            # σ'(x), σ^{\prime}(x) are applied already
+            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))(?!\s*')"
+                                 r"(?!\s*\^\s*\{?\s*\\prime)" % (name, re.escape(str(x))))
             text = applied.sub(lambda m: m.group(0) + "(" + str(x) + ")", text)
     return text
 
