@@ -19,12 +19,13 @@ CORPUS = ROOT / "tests" / "data" / "corpus"
 
 # Measured on the suite's sample (every wrong answer and every 4th answer of the corpus:
 # 531 of 1040; the whole corpus is graded by benchmarks/corpus.py): 2026-11-24, agreement
-# ama564 100%, nndl 99.1%, dsga1008 54.1%, cs189 76.9% (the symbolic networks' tables are the
-# gap), total 79.1%, unparseable 16.4%, wrong accepted 0 (with A = B ⇒ C = D graded by C = D).
+# ama564 100%, nndl 99.1%, dsga1008 66.5%, cs189 83.3% (the symbolic networks' tables are the
+# gap), total 84.7%, unparseable 9.2%, wrong accepted 0 (network LaTeX read: ⊙, ∂ℓ/∂ŷ as a
+# factor, norms, (u)⁺, primes; it was 79.1% and 16.4% unparseable).
 # Raise them as the reader improves.
-MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 53.0, "cs189_hw": 76.0}
-MIN_TOTAL_AGREEMENT = 79.0
-MAX_UNPARSEABLE = 17.0
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 65.0, "cs189_hw": 82.0}
+MIN_TOTAL_AGREEMENT = 84.0
+MAX_UNPARSEABLE = 10.0
 
 
 def _sample(entries):
