@@ -55,6 +55,9 @@ SAME_AS_PLAIN = [
      "hadamard(W2.T*(yhat - y), Heaviside(z1))", False),
     (RELU_NET, r"\operatorname{diag}(\mathbb{1}[z_1 > 0])", "diag(Heaviside(z1))", False),
     (RELU_NET, r"\mathbb{I}(z_1 < 0)", "Heaviside(-z1)", False),
+    (RELU_NET, r"\begin{cases} 1, & \text{if } z_1 > 0 \\ 0, & \text{otherwise} \end{cases}",
+     "Heaviside(z1)", False),
+    (RELU_NET, r"\begin{cases} 0 & z_1 \le 0 \\ 1 & z_1 > 0 \end{cases}", "Heaviside(z1)", False),
     # ∂ℓ/∂ŷ as a factor: the key's intermediate quantity
     (RELU_NET, r"{W^{(2)}}^{T}\frac{\partial \ell}{\partial \hat{y}}", "W2.T*dL_dyhat", True),
     (RELU_NET, r"\frac{\partial L}{\partial z_1} x^T", "dL_dz1*x.T", True),
@@ -125,6 +128,8 @@ SCALAR_VALUES = [
     (r"2\sigma'(x)", 2 * sp.diff(SIGMOID, x)),
     (r"\tanh^{\prime}(x) + 1", 2 - sp.tanh(x) ** 2),
     (r"x \quad \text{(see part a)}", x),
+    (r"|x - 1| \odot |x + 1| - 1", sp.Abs(x - 1) * sp.Abs(x + 1) - 1),
+    (r"\|x + 1\| \odot 2", 2 * sp.Abs(x + 1)),
 ]
 
 
@@ -160,6 +165,12 @@ REFUSED = [
      "f'(…): f is not a function this key names (write the activation's name, or its derivative)"),
     (RELU_NET, r"$$\text{(Same as 1.1)}$$", "“Same as 1.1” refers to another answer: write the answer itself"),
     (RELU_NET, r"z_1 \odot x", "hadamard() takes two matrices of one shape"),
+    (RELU_NET, r"-\sum_j \left[y_j \log \hat y_j\right]", "a sum over an index (\\sum_j …) is "
+     "not understood here; write it with the vectors themselves"),
+    # the step function of a vector (the key's Heaviside refuses a vector today)
+    (RELU_NET, r"\mathbb{1}[z_1 > 0]", "an indicator 1[…] of a vector condition is not understood here"),
+    (RELU_NET, r"\begin{cases} 1 & z_1 > 0 \\ 0 & \text{otherwise} \end{cases}",
+     "an indicator 1[…] of a vector condition is not understood here"),
 ]
 
 

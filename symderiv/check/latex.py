@@ -222,6 +222,9 @@ def _binary_sign(text: str, i: int, sep: str) -> bool:
         return False
     if before[-1] in "+-*/^_=(,{[&":
         return False
+    norms = before.count(r"\|")
+    if norms % 2 or (before.count("|") - 2 * norms) % 2:
+        return False  # inside ‖…‖ or |…|
     return not re.search(r"\\(cdot|times|div|odot|circ)$", before)
 
 
@@ -686,6 +689,9 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
+    if name in {"sum", "prod"}:
+        raise Unreadable(f"a {'sum' if name == 'sum' else 'product'} over an index (\\{name}_j …) "
+                         "is not understood here; write it with the vectors themselves")
     raise Unreadable(f"the command \\{name} is not understood")
 
 
@@ -899,20 +905,30 @@ def _indicator(text, j, ph, vocab, depth, out) -> int:
     """``\\mathbb{1}[u > v]``: 1 where the condition holds, 0 elsewhere; for a vector condition
     the key's step function entry by entry (as ``Heaviside(u - v)`` reads)."""
     inside, j = _group(text, j)
-    chain = split_top(inside, tuple(op for op, _ in RELATIONS))
-    if len(chain) == 2 and chain[1][1] in _ORDER:
-        a, b = (read_scalar(p, vocab, depth + 1) for p, _ in chain)
-        if vocab.matrix(a.value) or vocab.matrix(b.value):
-            upper, lower = (a, b) if _ORDER[chain[1][1]] else (b, a)
-            value, display = (_step(_difference(hi, lo, vocab), vocab)
-                              for hi, lo in ((upper.value, lower.value),
-                                             (upper.display, lower.display)))
-            out.append(ph.add(value, display))
-            return j
+    vector = vector_indicator(inside, vocab, depth + 1)
+    if vector is not None:
+        out.append(ph.add(*vector))
+        return j
     cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
     value = sp.Piecewise((1, cond.value), (0, True))
     out.append(ph.add(value, value))
     return j
+
+
+def vector_indicator(condition: str, vocab: Vocabulary, depth: int = 1,
+                     negate: bool = False) -> tuple | None:
+    """The indicator of an order condition on a vector (``z_1 > 0``) as the key's step function
+    entry by entry, (value, display); None when the condition is not one on a vector.
+    ``negate``: the indicator of the opposite condition."""
+    chain = split_top(condition, tuple(op for op, _ in RELATIONS))
+    if len(chain) != 2 or chain[1][1] not in _ORDER:
+        return None
+    a, b = (read_scalar(p, vocab, depth) for p, _ in chain)
+    if not (vocab.matrix(a.value) or vocab.matrix(b.value)):
+        return None
+    upper, lower = (a, b) if _ORDER[chain[1][1]] != negate else (b, a)
+    return tuple(_step(_difference(hi, lo, vocab), vocab)
+                 for hi, lo in ((upper.value, lower.value), (upper.display, lower.display)))
 
 
 # the order relations, True where the left side is the larger
