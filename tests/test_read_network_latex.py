@@ -75,6 +75,9 @@ SAME_AS_PLAIN = [
      "W2*relu(W1*x + b1) + b2", True),
     (RELU_NET, r"(z_1)^{+}", "relu(z1)", True),
     (RELU_NET, r"\left[z_1\right]_+", "relu(z1)", True),
+    (RELU_NET, r"W^{(2)} z_1^{+} + b^{(2)}", "W2*relu(z1) + b2", True),
+    # division: the key's own (entry by entry where the key has one), as a/b reads
+    (("nndl_hw1", "Q2.3"), r"\frac{X^T(Xw - y)}{m}", "X.T*(X*w - y)/m", True),
     # primes: the activation's derivative applied
     (RELU_NET, r"\operatorname{diag}(\operatorname{ReLU}'(z_1))", "diag(relu_prime(z1))", True),
     (SIGMOID_NET, r"\operatorname{diag}(\sigma^{\prime}(z_1))", "diag(sigmoid_prime(z1))", True),
@@ -121,6 +124,8 @@ SCALAR_VALUES = [
     (r"\lVert x - 1 \rVert", sp.Abs(x - 1)),
     (r"(x)^+", sp.Max(0, x)),
     (r"[x - 1]_+ + 1", sp.Max(0, x - 1) + 1),
+    (r"x^{+} - x^+", sp.Integer(0)),
+    (r"2 x^+", 2 * sp.Max(0, x)),
     (r"1_{x>0}", sp.Piecewise((1, x > 0), (0, True))),
     (r"\mathbf{1}\{x > 0\}", sp.Piecewise((1, x > 0), (0, True))),
     (r"\mathbb{1}[x > 0] x", x * sp.Piecewise((1, x > 0), (0, True))),

@@ -546,6 +546,18 @@ def _has_relation(text: str, j: int) -> bool:
 
 def _superscript(text, i, ph, vocab, depth, out) -> int:
     j = _skip_spaces(text, i + 1)
+    positive = _POSITIVE_PART.match(text, i)
+    if positive and out and out[-1].strip():  # z_1^+: the positive part of a name
+        previous = out.pop().strip()
+        index = ph.lookup(previous)
+        if index is not None:
+            value, shown = ph.values[index], ph.displays[index]
+        elif re.fullmatch(r"[A-Za-z]", previous):
+            value, shown = _named(vocab, previous)
+        else:
+            raise Unreadable("the positive part ^+ must follow a name or a bracket")
+        out.append(ph.add(_apply(vocab, "relu", value), _apply(vocab, "relu", shown, display=True)))
+        return positive.end()
     if j < len(text) and text[j] == "{":
         inner, k = _group(text, j)
         stripped = inner.strip()
@@ -661,7 +673,10 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         a, b = read_scalar(top, vocab, depth + 1), read_scalar(bottom, vocab, depth + 1)
         if b.value == 0:
             raise Unreadable("division by zero")
-        if vocab.ops is not None and vocab.ops.matmul is not None:
+        if vocab.ops is not None and vocab.ops.divide is not None:
+            # the key's division (entry by entry by a vector), as a/b reads in plain text
+            value, display = vocab.ops.divide(a.value, b.value), vocab.ops.divide(a.display, b.display)
+        elif vocab.ops is not None and vocab.ops.matmul is not None:
             value = vocab.ops.matmul(a.value, vocab.ops.power(b.value, sp.Integer(-1)))
             display = vocab.ops.matmul(a.display, vocab.ops.power(b.display, sp.Integer(-1)))
         else:
