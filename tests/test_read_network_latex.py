@@ -55,9 +55,6 @@ SAME_AS_PLAIN = [
      "hadamard(W2.T*(yhat - y), Heaviside(z1))", False),
     (RELU_NET, r"\operatorname{diag}(\mathbb{1}[z_1 > 0])", "diag(Heaviside(z1))", False),
     (RELU_NET, r"\mathbb{I}(z_1 < 0)", "Heaviside(-z1)", False),
-    (RELU_NET, r"\begin{cases} 1, & \text{if } z_1 > 0 \\ 0, & \text{otherwise} \end{cases}",
-     "Heaviside(z1)", False),
-    (RELU_NET, r"\begin{cases} 0 & z_1 \le 0 \\ 1 & z_1 > 0 \end{cases}", "Heaviside(z1)", False),
     # ∂ℓ/∂ŷ as a factor: the key's intermediate quantity
     (RELU_NET, r"{W^{(2)}}^{T}\frac{\partial \ell}{\partial \hat{y}}", "W2.T*dL_dyhat", True),
     (RELU_NET, r"\frac{\partial L}{\partial z_1} x^T", "dL_dz1*x.T", True),
@@ -174,8 +171,6 @@ REFUSED = [
      "not understood here; write it with the vectors themselves"),
     # the step function of a vector (the key's Heaviside refuses a vector today)
     (RELU_NET, r"\mathbb{1}[z_1 > 0]", "an indicator 1[…] of a vector condition is not understood here"),
-    (RELU_NET, r"\begin{cases} 1 & z_1 > 0 \\ 0 & \text{otherwise} \end{cases}",
-     "an indicator 1[…] of a vector condition is not understood here"),
 ]
 
 

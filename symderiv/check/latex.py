@@ -749,7 +749,10 @@ def _norm(v, vocab: Vocabulary, powered: bool = False):
     own = None if ops is None else ops.functions.get("norm")
     if own is not None:
         marker = own(v)
-        return marker if powered else sp.sqrt(ops.power(marker, sp.Integer(2)))
+        if powered or not isinstance(marker, AppliedUndef):
+            return marker
+        # the matrix namespace's norm(v) is a marker its power resolves: ‖v‖ is √(‖v‖²)
+        return sp.sqrt(ops.power(marker, sp.Integer(2)))
     if ops is None or ops.matmul is None or ops.power is None:
         raise Unreadable("the norm of a matrix is not understood here")
     return ops.power(ops.matmul(ops.transpose(v), v), sp.Rational(1, 2))

@@ -21,7 +21,7 @@ from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
 from .conditions import OR_WORDS, RELATIONS, read_condition
-from .latex import Vocabulary, _norm, read_scalar, vector_indicator
+from .latex import Vocabulary, _norm, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
@@ -118,9 +118,6 @@ class Reader:
                 if isinstance(s, sp.Symbol) and not self.vocab.known(s.name)]
 
     def _cases(self, body: str) -> Read:
-        step = self._vector_cases(body)
-        if step is not None:
-            return step
         pieces, shown = [], []
         decimals = 0
         for row in _rows(body):
@@ -141,22 +138,6 @@ class Reader:
         if not pieces:
             raise Unreadable("the cases environment is empty")
         return Read(sp.Piecewise(*pieces), sp.Piecewise(*shown), decimals)
-
-    def _vector_cases(self, body: str) -> Read | None:
-        """``\\begin{cases} 1 & z_1 > 0 \\\\ 0 & \\text{otherwise} \\end{cases}`` with a vector
-        z₁: the indicator entry by entry, as ``\\mathbb{1}[z_1 > 0]`` reads (None otherwise)."""
-        rows = [row.split("&") for row in _rows(body)]
-        if self.vocab.ops is None or len(rows) != 2 or any(len(r) != 2 for r in rows):
-            return None
-        values = [re.sub(r"[\s,]", "", r[0]) for r in rows]
-        if sorted(values) != ["0", "1"]:
-            return None
-        first = values.index("1") if _condition_text(rows[1][1]) in {"", "otherwise"} else 0
-        cond = _condition_text(rows[first][1])
-        if cond in {"", "otherwise"}:
-            return None
-        found = vector_indicator(cond, self.vocab, negate=values[first] == "0")
-        return None if found is None else Read(*found)
 
     # -- conditions and sets --------------------------------------------------------------
 
@@ -277,16 +258,6 @@ class Reader:
         if len(items) > 1 and items[-1].strip() in {r"\ldots", "...", "…"}:
             items = items[:-1]  # "0, 50, 75, \ldots": the values given
         return [self.expr(p) for p in items]
-
-
-def _condition_text(cell: str) -> str:
-    """A cases row's condition without its words: ``\\text{if } z > 0`` → ``z > 0``,
-    ``\\text{otherwise}`` → ``otherwise``."""
-    cond = re.sub(r"\\text\s*\{\s*(if|for|when|where)\s*\}|^\s*(if|for|when)\b", " ", cell).strip()
-    cond = re.sub(r"\\text\s*\{\s*(if|for|when)\s+([^}]*)\}", r"\2", cond).strip()
-    if re.fullmatch(r"(\\text\s*\{\s*)?(otherwise|else|elsewhere)\s*\}?", cond):
-        return "otherwise"
-    return cond
 
 
 def _refuse_matrix_powers(value) -> None:
