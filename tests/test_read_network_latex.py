@@ -49,6 +49,7 @@ SAME_AS_PLAIN = [
      "hadamard(W2.T*(yhat - y), sigmoid_prime(z1))*x.T", True),
     (RELU_NET, r"z_1 \circ z_1 - z_1", "hadamard(z1, z1) - z1", True),
     (RELU_NET, r"\hat y - y \odot \hat y", "yhat - hadamard(y, yhat)", True),
+    (RELU_NET, r"z_1 \odot x", "hadamard(z1, x)", False),  # shapes that do not fit
     # the indicator of a vector condition is the key's step function (both refuse until the
     # key's Heaviside takes a vector)
     (RELU_NET, r"\left({W^{(2)}}^{\top}(\hat y - y)\right) \odot \mathbb{1}[z_1 > 0]",
@@ -105,10 +106,13 @@ def test_latex_reads_as_its_plain_transliteration(where, latex, plain, reads):
 
 
 def test_norm_squared_is_the_dot_product():
+    """‖v‖² is vᵀv: the trace of a 1×1 product (a number), as the key's norm(v)**2."""
     kind, value = reading(RELU_NET, r"\|\hat y - y\|^2")
+    assert kind == "read" and isinstance(value, sp.Trace)
+    product = value.args[0]
+    assert product.shape == (1, 1) and isinstance(product, sp.MatMul)
     W = contexts(RELU_NET[0])[RELU_NET[1]].symbols
-    v = W["yhat"] - W["y"]
-    assert kind == "read" and value == sp.Trace((v.T * v))
+    assert product.free_symbols == {W["yhat"], W["y"]}
 
 
 x = sp.Symbol("x", real=True)
@@ -151,8 +155,8 @@ def test_scalar_indicator_is_the_step_function():
 
 # (where, answer, the message)
 REFUSED = [
-    (RELU_NET, r"\frac{\partial \ell}{\partial \hat y} \frac{\partial \hat y}{\partial z_3}",
-     "∂ŷ/∂z₃ is not a quantity this key names; write its value"),
+    (RELU_NET, r"\frac{\partial \ell}{\partial \hat y} \frac{\partial \hat y}{\partial z_7}",
+     "∂ŷ/∂z₇ is not a quantity this key names; write its value"),
     (RELU_NET, r"\frac{\partial \ell}{\partial z_7}", "∂ℓ/∂z₇ is not a quantity this key names; write its value"),
     (SCALAR, r"\frac{d}{dx} x^2", "a derivative operator such as d/dx is not understood inside an "
                                   "expression; write the derivative it gives"),
@@ -163,14 +167,11 @@ REFUSED = [
     (SCALAR, r"\odot x", "an elementwise product (⊙) needs a factor on each side"),
     (SCALAR, r"\sigma'(x)", "sigma' only names a derivative; write what it equals"),
     (RELU_NET, r"\operatorname{ReLU}'(z)", "relu' only names a derivative; write what it equals"),
-    (RELU_NET, r"\operatorname{diag}(f'(z_1))",
-     "f'(…): f is not a function this key names (write the activation's name, or its derivative)"),
+    (RELU_NET, r"\operatorname{diag}(q'(z_1))",
+     "q'(…): q is not a function this key names (write the activation's name, or its derivative)"),
     (RELU_NET, r"$$\text{(Same as 1.1)}$$", "“Same as 1.1” refers to another answer: write the answer itself"),
-    (RELU_NET, r"z_1 \odot x", "hadamard() takes two matrices of one shape"),
     (RELU_NET, r"-\sum_j \left[y_j \log \hat y_j\right]", "a sum over an index (\\sum_j …) is "
      "not understood here; write it with the vectors themselves"),
-    # the step function of a vector (the key's Heaviside refuses a vector today)
-    (RELU_NET, r"\mathbb{1}[z_1 > 0]", "an indicator 1[…] of a vector condition is not understood here"),
 ]
 
 
