@@ -115,6 +115,15 @@ def test_norm_squared_is_the_dot_product():
     assert product.free_symbols == {W["yhat"], W["y"]}
 
 
+@pytest.mark.parametrize("latex", [r"\sum_j (\hat y_j - y_j)", r"\sum_{j=1}^{K} \left[\hat y_j - y_j\right]"])
+def test_a_sum_over_an_index_adds_up_the_entries(latex):
+    """∑_j (ŷ_j − y_j): the summand read with the vectors (y_j is y), its entries added up."""
+    ctx = contexts(RELU_NET[0])[RELU_NET[1]]
+    v = ctx.reader.expr("yhat - y").value
+    ones = sp.OneMatrix(1, v.shape[0])
+    assert reading(RELU_NET, latex) == ("read", ctx.reader.vocab.ops.matmul(ones, v))
+
+
 x = sp.Symbol("x", real=True)
 SIGMOID = 1 / (1 + sp.exp(-x))
 
@@ -170,7 +179,9 @@ REFUSED = [
     (RELU_NET, r"\operatorname{diag}(q'(z_1))",
      "q'(…): q is not a function this key names (write the activation's name, or its derivative)"),
     (RELU_NET, r"$$\text{(Same as 1.1)}$$", "“Same as 1.1” refers to another answer: write the answer itself"),
-    (RELU_NET, r"-\sum_j \left[y_j \log \hat y_j\right]", "a sum over an index (\\sum_j …) is "
+    (SCALAR, r"-\sum_j \left[x_j \log x_j\right]", "a sum over an index (\\sum_j …) is "
+     "not understood here; write it with the vectors themselves"),
+    (RELU_NET, r"\sum_j 2", "a sum over an index (\\sum_j …) is "
      "not understood here; write it with the vectors themselves"),
 ]
 

@@ -704,6 +704,8 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
+    if name == "sum" and vocab.ops is not None and vocab.ops.matmul is not None:
+        return _sum_of_entries(text, j, ph, vocab, depth, out)
     if name in {"sum", "prod"}:
         raise Unreadable(f"a {'sum' if name == 'sum' else 'product'} over an index (\\{name}_j …) "
                          "is not understood here; write it with the vectors themselves")
@@ -756,6 +758,41 @@ def _norm(v, vocab: Vocabulary, powered: bool = False):
     if ops is None or ops.matmul is None or ops.power is None:
         raise Unreadable("the norm of a matrix is not understood here")
     return ops.power(ops.matmul(ops.transpose(v), v), sp.Rational(1, 2))
+
+
+_SUM_INDEX = re.compile(r"\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*[^{}]*)?\}|([a-z]))"
+                        r"(?:\s*\^\s*(?:\{[^{}]*\}|\w))?")
+
+
+def _sum_of_entries(text, j, ph, vocab, depth, out) -> int:
+    """``\\sum_j [y_j \\log \\hat y_j + …]`` (also ``\\sum_{j=1}^{K}``) in a vector problem:
+    the summand read with the vectors themselves (``y_j`` is y), its entries added up (as
+    ``ones(1, K)*v``). The summand is the bracket that follows, or the rest of the term."""
+    m = _SUM_INDEX.match(text, j)
+    refusal = Unreadable(r"a sum over an index (\sum_j …) is not understood here; write it "
+                         "with the vectors themselves")
+    if m is None:
+        raise refusal
+    index = m.group(1) or m.group(2)
+    k = _skip_spaces(text, m.end())
+    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
+        body, end = _group(text, k)
+    else:
+        body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
+        end = k + len(body)
+    body = re.sub(r"_\s*(\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index), " ", body)
+    read = read_scalar(body, vocab, depth + 1)
+    if not (vocab.matrix(read.value) and read.value.shape[1] == 1 and read.value.shape[0] != 1):
+        raise refusal
+    own = vocab.ops.functions.get("sum")
+    if own is not None:
+        value, display = own(read.value), own(read.display)
+    else:
+        ones = sp.OneMatrix(1, read.value.shape[0])
+        value, display = vocab.ops.matmul(ones, read.value), vocab.ops.matmul(ones, read.display)
+    ph.decimals += read.decimals
+    out.append(ph.add(value, display))
+    return end
 
 
 def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
