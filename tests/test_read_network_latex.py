@@ -217,3 +217,52 @@ def test_a_word_that_is_not_the_keys_function_is_not_called():
     # \operatorname{eval}(x): an unknown name times x, nothing is called
     kind, value = reading(RELU_NET, r"\operatorname{eval}(x)")
     assert kind == "refused" or {s.name for s in value.free_symbols} <= {"eval", "x"}
+
+
+# an answer that only restates the question: (answer, label, the statement's renames, said)
+RESTATING = [
+    (r"\frac{\partial \ell}{\partial W^{(1)}}", "grad.W1", {}, ("d", None, "W1")),
+    ("dL/dW1", "grad.W1", {}, ("d", None, "W1")),
+    (r"$$\nabla_{W^{(1)}} \ell$$", "grad.W1", {}, ("d", None, "W1")),
+    (r"$$\frac{\partial \ell}{\partial W^{(1)}} = \frac{\partial \ell}{\partial z_1} x^T$$",
+     "grad.W1", {}, None),
+    (r"\frac{\partial \ell}{\partial z_1} x^T", "grad.W1", {}, None),
+    (r"\frac{\partial \ell}{\partial \hat y}", "backward.dL/dz2", {}, None),
+    (r"\frac{\partial \ell}{\partial z_3}", "backward.dL/dz2", {"z3": "z2"}, ("d", None, "z3")),
+    (r"\frac{\partial \ell}{\partial z_2}", "backward.dL/dz2", {"z2": "h1", "z3": "z2"}, None),
+    (r"\frac{\partial z_2}{\partial z_1}", "elementwise.dh1/dz1", {"z2": "h1"}, ("d", "z2", "z1")),
+    (r"\frac{\partial z_2}{\partial z_1} = \operatorname{diag}(\mathbb{1}[z_1 > 0])",
+     "elementwise.dh1/dz1", {"z2": "h1"}, None),
+    (r"\frac{\partial \hat y}{\partial z_3}", "elementwise.dh1/dz1", {"z2": "h1"}, None),
+    (r"\frac{d}{dx}\text{sigmoid}(x)", "sigmoid.derivative", {}, ("d", "sigmoid", "x")),
+    (r"\frac{d}{dx}\tanh(x)", "sigmoid.derivative", {}, None),
+]
+
+
+@pytest.mark.parametrize("text, label, renames, said", RESTATING, ids=[r[0][:40] for r in RESTATING])
+def test_an_answer_that_only_names_the_question(text, label, renames, said):
+    from symderiv.check.names import only_names_the_question
+
+    assert only_names_the_question(text, label, None, renames) == said
+
+
+def test_grade_does_not_accept_a_restated_question(monkeypatch):
+    """Where the reader knows the quantity's value, ∂ℓ/∂W⁽¹⁾ compares equal to the key; grade
+    turns that into a verdict a teacher gives."""
+    from symderiv.check import grade as grading
+    from symderiv.check.base import Outcome
+    from symderiv.check.report import feedback_text
+
+    monkeypatch.setattr(grading, "compare", lambda *args: Outcome("correct", sp.Integer(1), ()))
+    ctx = contexts(RELU_NET[0])[RELU_NET[1]]
+    restated = grading.grade(ctx, "1.1bcd/grad.W1", "grad.W1", None,
+                             r"\frac{\partial \ell}{\partial W^{(1)}}")
+    assert (restated.verdict, feedback_text(restated.feedback)) == (
+        "incorrect", "this only names ∂L/∂W₁, which the question asks for; write what it equals")
+    jacobian = grading.grade(ctx, "1.1bcd/elementwise.dh1/dz1", "elementwise.dh1/dz1", None,
+                             r"\frac{\partial h_1}{\partial z_1}")
+    assert feedback_text(jacobian.feedback) == ("this only names ∂h₁/∂z₁, which the question asks "
+                                                "for; write what it equals")
+    answered = grading.grade(ctx, "1.1bcd/grad.W1", "grad.W1", None,
+                             r"\frac{\partial \ell}{\partial z_1} x^T")
+    assert answered.verdict == "correct"

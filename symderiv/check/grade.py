@@ -48,7 +48,7 @@ def grade(ctx, full: str, label: str, value: Any, text: str, rtol: float | None 
 def _restating(ctx, label: str, text: str, outcome: Outcome) -> Outcome:
     """``\\frac{\\partial \\ell}{\\partial W^{(1)}}`` alone for ∂L/∂W⁽¹⁾ reads as the key's own
     quantity, so it compares equal; it restates the question and is not an answer."""
-    from .names import only_names_the_question, words
+    from .names import FUNCTION_WORDS, only_names_the_question, pretty, words
 
     try:
         said = only_names_the_question(text, label, getattr(ctx, "problem", None),
@@ -57,8 +57,11 @@ def _restating(ctx, label: str, text: str, outcome: Outcome) -> Outcome:
         return outcome
     if said is None:
         return outcome
+    of = said[1]
+    named = words(said) if of is None or of in FUNCTION_WORDS.values() else \
+        f"∂{pretty(of)}/∂{pretty(said[2])}"
     return Outcome("incorrect", outcome.got,
-                   (f"this only names {words(said)}, which the question asks for; write what "
+                   (f"this only names {named}, which the question asks for; write what "
                     "it equals",))
 
 

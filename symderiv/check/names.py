@@ -51,11 +51,11 @@ def canonical_name(text: str) -> str | None:
     s = re.sub(r"\\(bar|overline)\s*\{?\s*([A-Za-z])\s*\}?", r"\2bar", s)
     s = re.sub(r"\(\s*[^()]*\)$", "", s).strip()  # f(x; θ) → f
     m = re.fullmatch(r"(\\?[A-Za-z]+(?:\{[A-Z]\})?)\s*(?:\^\s*\{?\s*[(\[]\s*(\d+)\s*[)\]]\s*\}?"
-                     r"|_\s*\{?\s*([A-Za-z0-9]+)\s*\}?)?", s)
+                     r"|_\s*\{?\s*([A-Za-z0-9]+)\s*\}?|(\d+))?", s)
     if not m:
         return None
     base = m.group(1).lstrip("\\")
-    index = m.group(2) or m.group(3) or ""
+    index = m.group(2) or m.group(3) or m.group(4) or ""  # W^{(1)}, W_1, W1
     return base + index
 
 
@@ -178,8 +178,8 @@ def only_names_the_question(text: str, label: str, problem=None,
         key = ("d", m.group(1), m.group(2))
         if said[1] is None or _simple(plain(said[1])) != _simple(key[1]):
             return None
-    elif key is None or key[0] != "d" or key[2] is None or said[1] is not None and key[1] is None \
-            and said[1] in FUNCTION_WORDS.values():
+    elif key is None or key[0] != "d" or key[2] is None or \
+            conflict(("d", said[1], plain(said[2])), key):
         return None
     if _simple(plain(said[2])) != _simple(key[2]):
         return None
