@@ -181,6 +181,8 @@ REFUSED = [
     (RELU_NET, r"$$\text{(Same as 1.1)}$$", "“Same as 1.1” refers to another answer: write the answer itself"),
     (SCALAR, r"-\sum_j \left[x_j \log x_j\right]", "a sum over an index (\\sum_j …) is "
      "not understood here; write it with the vectors themselves"),
+    (RELU_NET, r"(\,\cdot\,)^+", "(·) stands for a function's argument: write the function "
+     "applied, e.g. (W^{(1)}x + b^{(1)})^+"),
     (RELU_NET, r"\sum_j 2", "a sum over an index (\\sum_j …) is "
      "not understood here; write it with the vectors themselves"),
 ]

@@ -312,6 +312,9 @@ def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) ->
                 # cannot read three factors in a row, (x+1)(x+2)(x+3), nor x(x+1) as a product
                 if len(split_top(inside, (",",))) > 1:
                     raise Unreadable("a list or an interval is not an expression here")
+                if inside.strip() in {r"\cdot", r"\bullet", "·", "."}:  # f = (·)^+
+                    raise Unreadable("(·) stands for a function's argument: write the function "
+                                     "applied, e.g. (W^{(1)}x + b^{(1)})^+")
                 read = read_scalar(inside, vocab, depth + 1)
                 positive = _POSITIVE_PART.match(text, end)
                 if positive:  # [u]^+, (u)^+, [u]_+: the positive part, ReLU entry by entry
