@@ -37,32 +37,10 @@ def grade(ctx, full: str, label: str, value: Any, text: str, rtol: float | None 
         outcome = Outcome("unparseable", None,
                           (f"symderiv could not read this answer ({type(exc).__name__}); "
                            "please report it",))
-    if outcome.verdict == "correct":
-        outcome = _restating(ctx, label, text, outcome)
     if outcome.got is not None and _too_large(outcome.got):
         outcome = Outcome("unparseable", None, ("a number in the answer is too large "
                                                 "(more than about 600 digits)",))
     return outcome
-
-
-def _restating(ctx, label: str, text: str, outcome: Outcome) -> Outcome:
-    """``\\frac{\\partial \\ell}{\\partial W^{(1)}}`` alone for ∂L/∂W⁽¹⁾ reads as the key's own
-    quantity, so it compares equal; it restates the question and is not an answer."""
-    from .names import FUNCTION_WORDS, only_names_the_question, pretty, words
-
-    try:
-        said = only_names_the_question(text, label, getattr(ctx, "problem", None),
-                                       getattr(ctx, "renames", None))
-    except Exception:  # noqa: BLE001 - a name the recogniser cannot place is no restatement
-        return outcome
-    if said is None:
-        return outcome
-    of = said[1]
-    named = words(said) if of is None or of in FUNCTION_WORDS.values() else \
-        f"∂{pretty(of)}/∂{pretty(said[2])}"
-    return Outcome("incorrect", outcome.got,
-                   (f"this only names {named}, which the question asks for; write what "
-                    "it equals",))
 
 
 def _too_large(value) -> bool:

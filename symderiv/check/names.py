@@ -148,44 +148,6 @@ def of_label(label: str, problem=None) -> tuple | None:
     return None
 
 
-def only_names_the_question(text: str, label: str, problem=None,
-                            renames: dict | None = None) -> tuple | None:
-    """The quantity when the answer's last member is nothing but the name of the derivative the
-    question asks for (``\\frac{\\partial \\ell}{\\partial W^{(1)}}`` for ∂L/∂W⁽¹⁾, ``dL/dz1``):
-    a reader that knows that quantity's value reads the name as the value, but the answer
-    only restates the question. None otherwise (another quantity's name is a real answer:
-    ``\\frac{\\partial \\ell}{\\partial \\hat y}`` for ∂L/∂z₃ when g is the identity)."""
-    from .base import Unreadable
-    from .relations import split_relations
-
-    try:
-        members = split_relations(text)
-    except Unreadable:
-        return None
-    if not members or not members[-1].text:
-        return None
-    said = recognise(members[-1].text)
-    if said is None or said[0] != "d" or said[2] is None:
-        return None
-    table = renames or {}
-
-    def plain(name):
-        return None if name is None else table.get(name, table.get(name.replace("_", ""), name))
-
-    key = of_label(label, problem)
-    m = re.fullmatch(r"elementwise\.d(\w+)/d(\w+)", label)
-    if m:  # a Jacobian: ∂h1/∂z1 (the statement's ∂z₂/∂z₁)
-        key = ("d", m.group(1), m.group(2))
-        if said[1] is None or _simple(plain(said[1])) != _simple(key[1]):
-            return None
-    elif key is None or key[0] != "d" or key[2] is None or \
-            conflict(("d", said[1], plain(said[2])), key):
-        return None
-    if _simple(plain(said[2])) != _simple(key[2]):
-        return None
-    return said
-
-
 def conflict(said: tuple, key: tuple) -> bool:
     """Do two quantities say something definite that differs?"""
     if said is None or key is None or said[0] != key[0]:
