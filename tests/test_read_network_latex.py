@@ -60,6 +60,8 @@ SAME_AS_PLAIN = [
     (RELU_NET, r"{W^{(2)}}^{T}\frac{\partial \ell}{\partial \hat{y}}", "W2.T*dL_dyhat", True),
     (RELU_NET, r"\frac{\partial L}{\partial z_1} x^T", "dL_dz1*x.T", True),
     (RELU_NET, r"\frac{\partial \text{MSE}}{\partial \mathbf{z}_1}", "dL_dz1", True),
+    (RELU_NET, r"{W^{(2)}}^T \nabla_{\hat y} L", "W2.T*dL_dyhat", True),
+    (RELU_NET, r"\nabla_{z_1} \ell \, x^T", "dL_dz1*x.T", True),
     # norms: |v| of a number, √(vᵀv) of a vector; plain norm(v) alike
     (RELU_NET, r"\frac12\|\hat y - y\|^2", "0.5*norm(yhat - y)**2", True),
     (RELU_NET, r"\ell = \frac{1}{2}\left\|\hat{y} - y\right\|^{2}".split("= ", 1)[1],
@@ -183,6 +185,8 @@ REFUSED = [
      "not understood here; write it with the vectors themselves"),
     (RELU_NET, r"(\,\cdot\,)^+", "(·) stands for a function's argument: write the function "
      "applied, e.g. (W^{(1)}x + b^{(1)})^+"),
+    (RELU_NET, r"\nabla f", "\\nabla is read as a gradient of the loss, \\nabla_{w} L"),
+    (RELU_NET, r"\nabla_{z_7} \ell", "∂L/∂z₇ is not a quantity this key names; write its value"),
     (RELU_NET, r"\sum_j 2", "a sum over an index (\\sum_j …) is "
      "not understood here; write it with the vectors themselves"),
 ]

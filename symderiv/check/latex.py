@@ -651,6 +651,8 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if named and named.group(1).lower() in vocab.functions and \
             text[_skip_spaces(text, named.end()): _skip_spaces(text, named.end()) + 1] in {"(", "^"}:
         return _call(named.group(1).lower(), text, named.end(), ph, vocab, depth, out)
+    if name == "nabla" and vocab.ops is not None:  # ∇_{W⁽¹⁾} ℓ
+        return _gradient(text, i, ph, vocab, out)
     if name == "|":  # ‖v‖, ‖v‖₂, ‖v‖²
         return _norm_bars(text, j, ph, vocab, depth, out)
     if name == "{":  # \{ … \} as a bracket
@@ -807,7 +809,7 @@ def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
         return None
     if not m.group(1).startswith("\\") and (vocab.known("d") or not _DERIVATIVE_TOP.match(bottom)):
         return None  # d/dx only when d is not one of the key's names, and dy/2 is a quotient
-    from .names import LOSS_NAMES, canonical_name, pretty, recognise
+    from .names import canonical_name, recognise
 
     quantity = recognise(r"\frac{%s}{%s}" % (top, bottom))
     if quantity is None or quantity[0] != "d" or quantity[2] is None or \
@@ -818,15 +820,42 @@ def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
         raise Unreadable(f"the derivative \\frac{{{top.strip()}}}{{{bottom.strip()}}} is not "
                          "understood")
     of_text = top[m.end():].strip()
-    of = canonical_name(of_text) if of_text else None
+    return _key_derivative(canonical_name(of_text) if of_text else None, quantity[2], vocab)
+
+
+def _key_derivative(of: str | None, wrt: str, vocab: Vocabulary):
+    """The key's symbol for ∂of/∂wrt (``dL_dz1`` for a loss, ``dyhat_dz3`` for a Jacobian), or
+    :class:`Unreadable` naming the derivative when the key has none."""
+    from .names import LOSS_NAMES, pretty
+
     loss = of is None or of in LOSS_NAMES
-    for wrt in _spellings(quantity[2], vocab):
-        name = f"dL_d{wrt}" if loss else f"d{of}_d{wrt}"
+    for spelling in _spellings(wrt, vocab):
+        name = f"dL_d{spelling}" if loss else f"d{of}_d{spelling}"
         if vocab.known(name):
             return vocab.resolve_symbol(name)
     shown_of = _LOSS_SHOWN.get(of, "L") if loss else pretty(of)
-    raise Unreadable(f"∂{shown_of}/∂{pretty(quantity[2])} is not a quantity this key names; "
+    raise Unreadable(f"∂{shown_of}/∂{pretty(wrt)} is not a quantity this key names; "
                      "write its value")
+
+
+_GRADIENT = re.compile(r"\\nabla\s*_\s*(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}|\\?[A-Za-z])\s*"
+                       r"(\\ell|\\mathcal\s*\{\s*L\s*\}|\\(?:text|mathrm|operatorname)\s*\{\s*MSE\s*\}"
+                       r"|MSE|L|J|E|l)(?![A-Za-z])")
+
+
+def _gradient(text, i, ph, vocab, out) -> int:
+    """``\\nabla_{W^{(1)}} \\ell`` inside an expression: the key's ∂L/∂W1, as the fraction reads."""
+    from .names import canonical_name
+
+    m = _GRADIENT.match(text, i)
+    if m is None:
+        raise Unreadable(r"\nabla is read as a gradient of the loss, \nabla_{w} L")
+    wrt_text = m.group(1)[1:-1] if m.group(1).startswith("{") else m.group(1)
+    wrt = canonical_name(wrt_text)
+    if wrt is None:
+        raise Unreadable(f"the gradient in {wrt_text!r} is not understood")
+    out.append(ph.add(_key_derivative(None, wrt, vocab)))
+    return m.end()
 
 
 def _spellings(name: str, vocab: Vocabulary) -> list[str]:
