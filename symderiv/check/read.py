@@ -21,7 +21,7 @@ from ..errors import BadInput
 from ..parse import Namespace, parse_expression
 from .base import Read, Unreadable
 from .conditions import OR_WORDS, RELATIONS, read_condition
-from .latex import Vocabulary, _norm, read_scalar
+from .latex import Vocabulary, read_scalar
 from .normalise import looks_latex as _looks_latex, normalise, split_top
 
 EMPTY = {r"\emptyset", r"\varnothing", r"\{\}", "∅", "{}", "none", "never", "empty"}
@@ -98,10 +98,12 @@ class Reader:
         return Read(value, display, _decimals(text))
 
     def _plain(self, namespace: Namespace) -> Namespace:
-        """The namespace for plain math, with ``norm(v)`` read as ``\\|v\\|`` is when the key's
+        """The namespace for plain math, with ``norm(v)`` read as ``\\|v\\|`` is read, when the key's
         namespace has no norm of its own."""
         if "norm" in namespace.functions:
             return namespace
+        from .latex import _norm
+
         vocab = self.vocab
 
         def norm(*args):
