@@ -9,7 +9,11 @@ product). So a string goes through three stages:
    named function call becomes a *placeholder* symbol ``Z_{zz…}`` whose value we build
    ourselves (arguments are read recursively). Any control sequence left that is not on a
    short whitelist makes the answer unreadable, so ``\\input``, ``\\write18``, ``\\def`` … never
-   get further than this function (and TeX never sees a student's string at all).
+   get further than this function (and TeX never sees a student's string at all). A term
+   with an elementwise product ``a \\odot b`` is split at it first (:func:`_elementwise_term`);
+   norms, positive parts, indicators, primes, ``\\frac{\\partial \\ell}{\\partial z}`` and
+   ``\\sum_j`` over a vector's entries become placeholders built with the key's own functions,
+   so each reads as its plain transliteration does.
 2. **Parse** with the grammar, unevaluated, and pick among ambiguous readings the one that
    uses the key's names (a reading that calls an unknown function loses to a product).
 3. **Rebuild** bottom-up with size checks before each power is evaluated, so ``2^{2^{100}}``
