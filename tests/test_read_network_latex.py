@@ -90,6 +90,9 @@ SAME_AS_PLAIN = [
     (RELU_NET, r"\hat{\vec{y}} - \vec{y}", "yhat - y", True),
     (RELU_NET, r"\boldsymbol x \boldsymbol x^\top", "x*x.T", True),
     (RELU_NET, r"\mathbf{I}", "I", True),
+    # plain text read as LaTeX (a key's function unknown to the plain namespace): names whole
+    (RELU_NET, r"W_1 x + b_1", "W1x + b1", True),
+    (RELU_NET, r"\operatorname{diag}(z_1) W_2^T", "diag(z1)*W2.T", True),
     (RELU_NET, r"\mathbf{I}_{K}", "I", True),
 ]
 

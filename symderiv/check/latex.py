@@ -528,6 +528,16 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
         return at.end()
     if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
         return _indicator(text, j, ph, vocab, depth, out)
+    whole = re.compile(r"[A-Za-z]+\d+(?![\d_])|[A-Za-z]+(?![A-Za-z\d_])").match(text, i)
+    if whole and len(whole.group(0)) > 1 and vocab.known(whole.group(0)):
+        # W1, z1, yhat (W1x is W1·x): a name of the key written whole (plain text read as
+        # LaTeX), not the product of its letters
+        value, shown = _named(vocab, whole.group(0))
+        after = _transposed(text, whole.end(), value, shown, ph, vocab, out)
+        if after is not None:
+            return after
+        out.append(ph.add(value, shown))
+        return whole.end()
     if len(word) > 1:
         # a run of letters is a product of single letters, except words a student may use
         if word.lower() in {"and", "or", "if", "otherwise", "else"}:
