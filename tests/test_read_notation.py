@@ -25,7 +25,8 @@ def test_statement_definitions(statement, definitions):
 
 @pytest.mark.parametrize("key, pid, published", [
     ("ama564_a1", "1b", {"y": "33/100", "z2": "133/100", "yhat": "133/100", "L": "1/2"}),
-    ("nndl_hw1", "Q3", {"z": "W*x + b"}),
+    # L = ‖z − y‖²: the norm reads (as the key's own norm(v)**2 does)
+    ("nndl_hw1", "Q3", {"z": "W*x + b", "L": "Trace((W*x + b - y).T*(W*x + b - y))"}),
     ("ama564_a1", "1a", {}),
 ])
 def test_published_names(key, pid, published):

@@ -9,7 +9,11 @@ product). So a string goes through three stages:
    named function call becomes a *placeholder* symbol ``Z_{zz…}`` whose value we build
    ourselves (arguments are read recursively). Any control sequence left that is not on a
    short whitelist makes the answer unreadable, so ``\\input``, ``\\write18``, ``\\def`` … never
-   get further than this function (and TeX never sees a student's string at all).
+   get further than this function (and TeX never sees a student's string at all). A term
+   with an elementwise product ``a \\odot b`` is split at it first (:func:`_elementwise_term`);
+   norms, positive parts, indicators, primes, ``\\frac{\\partial \\ell}{\\partial z}`` and
+   ``\\sum_j`` over a vector's entries become placeholders built with the key's own functions,
+   so each reads as its plain transliteration does.
 2. **Parse** with the grammar, unevaluated, and pick among ambiguous readings the one that
    uses the key's names (a reading that calls an unknown function loses to a product).
 3. **Rebuild** bottom-up with size checks before each power is evaluated, so ``2^{2^{100}}``
@@ -31,7 +35,7 @@ from sympy.core.function import AppliedUndef
 from ..errors import BadInput
 from ..parse import MAX_INT_DIGITS, power_refusal
 from .base import Read, Unreadable
-from .conditions import read_condition
+from .conditions import RELATIONS, read_condition
 from .normalise import MAX_LATEX, normalise, split_top
 
 __all__ = ["MAX_LATEX", "Read", "Unreadable", "Vocabulary", "normalise", "read_scalar",
@@ -188,6 +192,96 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
     """Replace everything the grammar cannot read by placeholders (see the module doc)."""
     if depth > MAX_NESTING:
         raise Unreadable("the answer is nested too deeply")
+    if _ELEMENTWISE_OP.search(text):
+        terms = split_top(text, ("+", "-"), _binary_sign)
+        if any(len(split_top(term, _ELEMENTWISE)) > 1 for term, _ in terms):
+            out = []
+            for term, sign in terms:
+                out.append(sign)
+                if len(split_top(term, _ELEMENTWISE)) > 1:
+                    out.append(_elementwise_term(term, ph, vocab, depth))
+                else:
+                    out.append(_rewrite_flat(term, ph, vocab, depth))
+            return explicit_products(" ".join(out))
+    return explicit_products(_rewrite_flat(text, ph, vocab, depth))
+
+
+# --- the elementwise product a ⊙ b ---------------------------------------------------------
+#
+# ⊙ (and ∘ between vectors) has the precedence of a product and groups to the left, as in the
+# plain reading (parse.py reads ⊙ as an operator of the level of *): W^T d ⊙ f'(z) x^T is
+# ((Wᵀd) ⊙ f'(z)) xᵀ. A term is split at its top-level ⊙; the text before the first one is read
+# whole, and each ⊙ takes the first factor after it.
+
+_ELEMENTWISE = (r"\odot", r"\circ")
+_ELEMENTWISE_OP = re.compile(r"\\(odot|circ)(?![A-Za-z])")
+_FIRST_ATOM = re.compile(r"\s*(Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
+                         r"(\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S))?")
+
+
+def _binary_sign(text: str, i: int, sep: str) -> bool:
+    """A + or − between two terms (not the sign of the first one, nor after an operator)."""
+    before = text[:i].rstrip()
+    if not before:
+        return False
+    if before[-1] in "+-*/^_=(,{[&":
+        return False
+    norms = before.count(r"\|")
+    if norms % 2 or (before.count("|") - 2 * norms) % 2:
+        return False  # inside ‖…‖ or |…|
+    return not re.search(r"\\(cdot|times|div|odot|circ)$", before)
+
+
+def _elementwise_term(term: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
+    pieces = split_top(term, _ELEMENTWISE)
+    head = pieces[0][0]
+    if not head.strip():
+        raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+    acc = _read_flat(_rewrite_flat(head, ph, vocab, depth + 1), ph, vocab)
+    for piece, op in pieces[1:]:
+        flat = explicit_products(_rewrite_flat(piece, ph, vocab, depth + 1))
+        m = _FIRST_ATOM.match(flat)
+        if m is None:
+            raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+        first = _read_flat(m.group(0), ph, vocab)
+        acc = (_hadamard(acc[0], first[0], vocab, op), _hadamard(acc[1], first[1], vocab, op))
+        rest = flat[m.end():]
+        if rest.strip():
+            acc = _read_flat(ph.add(*acc) + rest, ph, vocab)
+    return ph.add(*acc)
+
+
+def _read_flat(source: str, ph: Placeholders, vocab: Vocabulary) -> tuple:
+    """Stages 2 and 3 for rewritten text whose placeholders live in ``ph``: (value, display)."""
+    source = explicit_products(source)
+    if not source.strip():
+        raise Unreadable("an expression is empty")
+    chosen = _disambiguate(_parse(source), ph, vocab)
+    return _rebuild(chosen, ph, vocab, display=False), _rebuild(chosen, ph, vocab, display=True)
+
+
+def _hadamard(a, b, vocab: Vocabulary, op: str = r"\odot"):
+    """``a ⊙ b``: the key's elementwise product for two vectors or matrices, the ordinary
+    product when one side is a number."""
+    a_matrix, b_matrix = vocab.matrix(a), vocab.matrix(b)
+    if a_matrix and b_matrix:
+        ops = vocab.ops
+        build = None if ops is None else (ops.hadamard or ops.functions.get("hadamard"))
+        if build is None:
+            raise Unreadable("an elementwise product (⊙) of two matrices is not understood here")
+        return build(a, b)
+    if op == r"\circ":
+        raise Unreadable("∘ is read as an elementwise product of two vectors; here it joins "
+                         "numbers or functions (write a product, or the composition applied)")
+    if vocab.ops is not None and vocab.ops.matmul is not None:
+        return vocab.ops.matmul(a, b)
+    return a * b
+
+
+def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
+    """The rewrite proper: the text with placeholders, before the products are made explicit."""
+    if depth > MAX_NESTING:
+        raise Unreadable("the answer is nested too deeply")
     out: list[str] = []
     i = 0
     n = len(text)
@@ -195,6 +289,11 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
         ch = text[i]
         if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
             m = _DECIMAL.match(text, i)
+            if ch == "1" and text[i + 1: i + 2] == "_" and (i == 0 or not text[i - 1].isalnum()):
+                k = _skip_spaces(text, i + 2)
+                if text[k: k + 1] == "{" and _has_relation(text, k):  # 1_{z > 0}
+                    i = _indicator(text, k, ph, vocab, depth, out)
+                    continue
             if m and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
                 literal = m.group(1)
                 ph.decimals += 1
@@ -217,7 +316,15 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
                 # cannot read three factors in a row, (x+1)(x+2)(x+3), nor x(x+1) as a product
                 if len(split_top(inside, (",",))) > 1:
                     raise Unreadable("a list or an interval is not an expression here")
+                if inside.strip() in {r"\cdot", r"\bullet", "·", "."}:  # f = (·)^+
+                    raise Unreadable("(·) stands for a function's argument: write the function "
+                                     "applied, e.g. (W^{(1)}x + b^{(1)})^+")
                 read = read_scalar(inside, vocab, depth + 1)
+                positive = _POSITIVE_PART.match(text, end)
+                if positive:  # [u]^+, (u)^+, [u]_+: the positive part, ReLU entry by entry
+                    read = Read(_apply(vocab, "relu", read.value),
+                                _apply(vocab, "relu", read.display, display=True), read.decimals)
+                    end = positive.end()
                 if _transpose_at(text, end, vocab):
                     i = _transposed(text, end, read.value, read.display, ph, vocab, out)
                 else:
@@ -250,7 +357,20 @@ def _rewrite(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) -> str:
             raise Unreadable(f"the character {ch!r} is not understood")
         out.append(ch)
         i += 1
-    return explicit_products("".join(out))
+    return "".join(out)
+
+
+_POSITIVE_PART = re.compile(r"\s*[\^_]\s*(\+|\{\s*\+\s*\})")
+
+
+def _apply(vocab: Vocabulary, name: str, arg, display: bool = False):
+    """One of the reader's functions (``relu``, ``sigma`` …) applied, as ``name(arg)`` reads."""
+    if name not in vocab.functions:
+        raise Unreadable(f"{name} is not understood here")
+    try:
+        return vocab.functions[name][1 if display else 0](arg)
+    except (TypeError, ValueError) as exc:
+        raise Unreadable(f"{name}: {exc}") from None
 
 
 _PLACEHOLDER_TOKEN = re.compile(r"Z_\{zz[a-z]+\}")
@@ -337,17 +457,21 @@ def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Voca
     m = _transpose_at(text, k, vocab)
     if not m:
         return None
-    if vocab.ops is not None and vocab.ops.transpose is not None:
-        value, display = vocab.ops.transpose(value), vocab.ops.transpose(display)
-    elif vocab.matrix(value):
-        value, display = value.T, display.T
-    out.append(ph.add(value, display))
+    out.append(ph.add(_transpose(value, vocab), _transpose(display, vocab)))
     return m.end()
+
+
+def _transpose(value, vocab: Vocabulary):
+    if vocab.ops is not None and vocab.ops.transpose is not None:
+        return vocab.ops.transpose(value)
+    return value.T if vocab.matrix(value) else value
 
 
 def _named(vocab: Vocabulary, name: str) -> tuple[sp.Basic, sp.Basic]:
     """A name's (value, display): a name of the statement's notation is compared by its value
     and shown as written (ŷ − y, not 133/100 − 33/100)."""
+    if re.fullmatch(r"I_[A-Za-z0-9]+", name) and not vocab.known(name) and vocab.known("I"):
+        name = "I"  # I_K, I_n: the key's identity, its size as a subscript
     value = vocab.resolve_symbol(name)
     shown = vocab.shown(name)
     return value, (value if shown is None else shown)
@@ -380,15 +504,40 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     j = m.end()
     if word.lower() in vocab.functions and len(word) > 1:
         return _call(word.lower(), text, j, ph, vocab, depth, out)
+    if _key_function(word, vocab) and text[_skip_spaces(text, j): _skip_spaces(text, j) + 1] == "(":
+        return _call(word, text, j, ph, vocab, depth, out)  # diag(v), hadamard(a, b)
+    if word == "norm" and text[_skip_spaces(text, j): _skip_spaces(text, j) + 1] == "(":
+        inside, k = _group(text, _skip_spaces(text, j))
+        read = read_scalar(inside, vocab, depth + 1)
+        powered = bool(re.match(r"\s*(\^|\*\*)", text[k:]))
+        ph.decimals += read.decimals
+        out.append(ph.add(_norm(read.value, vocab, powered), _norm(read.display, vocab, powered)))
+        return k
     k = _skip_spaces(text, j)
     if word in vocab.applied and text[k: k + 1] == "(":
         return _call(word, text, j, ph, vocab, depth, out)
+    if len(word) == 1 and _primed(text, j):  # f'(z_1)
+        if word in vocab.functions:
+            return _call(word, text, j, ph, vocab, depth, out)
+        if not vocab.known(word):
+            raise Unreadable(f"{word}'(…): {word} is not a function this key names (write the "
+                             "activation's name, or its derivative)")
     at = _AT_ITERATE.match(text, k) if len(word) == 1 else None
     if at and vocab.known(f"{word}_{at.group(1)}") and word not in vocab.applied:
         out.append(ph.add(vocab.resolve_symbol(f"{word}_{at.group(1)}")))
         return at.end()
     if word == "I" and j < len(text) and text[j] in "({" and _has_relation(text, j):
         return _indicator(text, j, ph, vocab, depth, out)
+    whole = re.compile(r"[A-Za-z]+\d+(?![\d_])|[A-Za-z]+(?![A-Za-z\d_])").match(text, i)
+    if whole and len(whole.group(0)) > 1 and vocab.known(whole.group(0)):
+        # W1, z1, yhat (W1x is W1·x): a name of the key written whole (plain text read as
+        # LaTeX), not the product of its letters
+        value, shown = _named(vocab, whole.group(0))
+        after = _transposed(text, whole.end(), value, shown, ph, vocab, out)
+        if after is not None:
+            return after
+        out.append(ph.add(value, shown))
+        return whole.end()
     if len(word) > 1:
         # a run of letters is a product of single letters, except words a student may use
         if word.lower() in {"and", "or", "if", "otherwise", "else"}:
@@ -414,17 +563,32 @@ def _has_relation(text: str, j: int) -> bool:
 
 def _superscript(text, i, ph, vocab, depth, out) -> int:
     j = _skip_spaces(text, i + 1)
+    positive = _POSITIVE_PART.match(text, i)
+    if positive and out and out[-1].strip():  # z_1^+: the positive part of a name
+        previous = out.pop().strip()
+        index = ph.lookup(previous)
+        if index is not None:
+            value, shown = ph.values[index], ph.displays[index]
+        elif re.fullmatch(r"[A-Za-z]", previous):
+            value, shown = _named(vocab, previous)
+        else:
+            raise Unreadable("the positive part ^+ must follow a name or a bracket")
+        out.append(ph.add(_apply(vocab, "relu", value), _apply(vocab, "relu", shown, display=True)))
+        return positive.end()
     if j < len(text) and text[j] == "{":
         inner, k = _group(text, j)
         stripped = inner.strip()
         if stripped in {"T", r"\top", r"\intercal", r"\mathsf{T}", r"\mathrm{T}", r"\mathsf T",
                         r"\prime", "'"}:
             raise Unreadable("a transpose must follow a name or a bracket")
-        m = re.fullmatch(r"\((\d{1,3})\)", stripped)
+        m = re.fullmatch(r"\((\d{1,3})\)\s*(\\top|\\intercal|T)?", stripped)
         if m and out and out[-1].strip():
-            # W^{(1)}: a layer index, part of the name
+            # W^{(1)}: a layer index, part of the name; W^{(2)\top}: and a transpose
             previous = out.pop().strip()
-            out.append(ph.add(*_named(vocab, _plain_name(previous, ph) + m.group(1))))
+            value, shown = _named(vocab, _plain_name(previous, ph) + m.group(1))
+            if m.group(2):
+                value, shown = _transpose(value, vocab), _transpose(shown, vocab)
+            out.append(ph.add(value, shown))
             return k
         out.append("^{" + _rewrite(inner, ph, vocab, depth + 1) + "}")
         return k
@@ -453,13 +617,18 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             k = _skip_spaces(text, i + len(indicator))
             if text.startswith("_", k):
                 k = _skip_spaces(text, k + 1)
-            return _indicator(text, k, ph, vocab, depth, out)
+            if (text[k: k + 1] in {"(", "[", "{"} or text.startswith(r"\{", k)) \
+                    and _has_relation(text, k):
+                return _indicator(text, k, ph, vocab, depth, out)
+            break  # \mathbf{I} alone: a name (the identity)
     if name in BOLD:
-        k = _skip_spaces(text, j)
-        inner, k = _group(text, k)
+        inner, k = _argument(text, j)  # \mathbf{x}, \boldsymbol w
         word = inner.strip()
         if word.lower() in vocab.functions:
             return _call(word.lower(), text, k, ph, vocab, depth, out)
+        if _key_function(word, vocab) and text[_skip_spaces(text, k): _skip_spaces(text, k) + 1] \
+                == "(":  # \operatorname{diag}(v)
+            return _call(word, text, k, ph, vocab, depth, out)
         if name in {"mathrm", "mathit", "operatorname", "text", "textrm", "textit"} \
                 and word in {"d", "if", "and", "or"}:
             raise Unreadable(f"{word!r} is not understood here")
@@ -479,7 +648,9 @@ def _command(text, i, ph, vocab, depth, out) -> int:
             inner, k = _group(text, k)
         else:
             inner, k = text[k: k + 1], k + 1
-        word = inner.strip().lstrip("\\")
+        # \hat{\vec{y}}, \hat{\mathbf{y}}: the bold or arrow adds nothing to the name
+        word = re.sub(r"^\\(%s)\s*\{?\s*(\w)\s*\}?$" % "|".join(sorted(BOLD)), r"\2",
+                      inner.strip()).lstrip("\\")
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
@@ -488,12 +659,16 @@ def _command(text, i, ph, vocab, depth, out) -> int:
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
     k = _skip_spaces(text, j)
-    if name in GREEK and name in vocab.functions and text[k: k + 1] == "(":
+    if name in GREEK and name in vocab.functions and (text[k: k + 1] == "(" or _primed(text, k)):
         return _call(name, text, j, ph, vocab, depth, out)
     named = _NAMED_ACTIVATION.match(text, j) if name == "sigma" else None
     if named and named.group(1).lower() in vocab.functions and \
             text[_skip_spaces(text, named.end()): _skip_spaces(text, named.end()) + 1] in {"(", "^"}:
         return _call(named.group(1).lower(), text, named.end(), ph, vocab, depth, out)
+    if name == "nabla" and vocab.ops is not None:  # ∇_{W⁽¹⁾} ℓ
+        return _gradient(text, i, ph, vocab, out)
+    if name == "|":  # ‖v‖, ‖v‖₂, ‖v‖²
+        return _norm_bars(text, j, ph, vocab, depth, out)
     if name == "{":  # \{ … \} as a bracket
         inside, end = _group(text, i)
         read = read_scalar(inside, vocab, depth + 1)
@@ -517,7 +692,10 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         a, b = read_scalar(top, vocab, depth + 1), read_scalar(bottom, vocab, depth + 1)
         if b.value == 0:
             raise Unreadable("division by zero")
-        if vocab.ops is not None and vocab.ops.matmul is not None:
+        if vocab.ops is not None and vocab.ops.divide is not None:
+            # the key's division (entry by entry by a vector), as a/b reads in plain text
+            value, display = vocab.ops.divide(a.value, b.value), vocab.ops.divide(a.display, b.display)
+        elif vocab.ops is not None and vocab.ops.matmul is not None:
             value = vocab.ops.matmul(a.value, vocab.ops.power(b.value, sp.Integer(-1)))
             display = vocab.ops.matmul(a.display, vocab.ops.power(b.display, sp.Integer(-1)))
         else:
@@ -545,20 +723,165 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
+    if name == "sum" and vocab.ops is not None and vocab.ops.matmul is not None:
+        return _sum_of_entries(text, j, ph, vocab, depth, out)
+    if name in {"sum", "prod"}:
+        raise Unreadable(f"a {'sum' if name == 'sum' else 'product'} over an index (\\{name}_j …) "
+                         "is not understood here; write it with the vectors themselves")
     raise Unreadable(f"the command \\{name} is not understood")
 
 
+_DERIVATIVE_TOP = re.compile(r"\s*(\\partial(?![A-Za-z])|d|\\mathrm\s*\{\s*d\s*\}"
+                             r"|\\text\s*\{\s*d\s*\})")
+_LOSS_SHOWN = {"ell": "ℓ", "mathcal{L}": "ℒ", "l": "l", "L": "L", "J": "J", "E": "E"}
+
+
+_NORM_INDEX = re.compile(r"\s*_\s*(\{\s*(2|F)\s*\}|2|F)(?![A-Za-z0-9])")
+
+
+def _norm_bars(text, j, ph, vocab, depth, out) -> int:
+    """``\\|v\\|`` (also ``\\lVert v \\rVert``, ``\\left\\| v \\right\\|``, ``‖v‖``) with an
+    optional ``_2`` (``_F`` for a matrix): the Euclidean norm, as ``norm(v)`` reads."""
+    end = text.find(r"\|", j)
+    if end < 0:
+        raise Unreadable("a norm ‖ … ‖ is not closed")
+    inside = read_scalar(text[j:end], vocab, depth + 1)
+    k = end + 2
+    index = _NORM_INDEX.match(text, k)
+    if index is not None:
+        k = index.end()
+    elif re.match(r"\s*_", text[k:]):
+        raise Unreadable("only the Euclidean norm ‖v‖ (or ‖v‖₂) is understood")
+    squared = bool(re.match(r"\s*\^", text[k:]))
+    value = _norm(inside.value, vocab, squared)
+    display = _norm(inside.display, vocab, squared)
+    ph.decimals += inside.decimals
+    out.append(ph.add(value, display))
+    return k
+
+
+def _norm(v, vocab: Vocabulary, powered: bool = False):
+    """The Euclidean norm: |v| for a number, √(vᵀv) for a vector (‖v‖² is vᵀv), the Frobenius
+    norm √tr(AᵀA) for a matrix. ``powered``: a power follows (the key's own norm, when it has
+    one, is resolved by that power)."""
+    if not vocab.matrix(v):
+        return sp.Abs(v)
+    ops = vocab.ops
+    own = None if ops is None else ops.functions.get("norm")
+    if own is not None:
+        marker = own(v)
+        if powered or not isinstance(marker, AppliedUndef):
+            return marker
+        # the matrix namespace's norm(v) is a marker its power resolves: ‖v‖ is √(‖v‖²)
+        return sp.sqrt(ops.power(marker, sp.Integer(2)))
+    if ops is None or ops.matmul is None or ops.power is None:
+        raise Unreadable("the norm of a matrix is not understood here")
+    return ops.power(ops.matmul(ops.transpose(v), v), sp.Rational(1, 2))
+
+
+_SUM_INDEX = re.compile(r"\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*[^{}]*)?\}|([a-z]))"
+                        r"(?:\s*\^\s*(?:\{[^{}]*\}|\w))?")
+
+
+def _sum_of_entries(text, j, ph, vocab, depth, out) -> int:
+    """``\\sum_j [y_j \\log \\hat y_j + …]`` (also ``\\sum_{j=1}^{K}``) in a vector problem:
+    the summand read with the vectors themselves (``y_j`` is y), its entries added up (as
+    ``ones(1, K)*v``). The summand is the bracket that follows, or the rest of the term."""
+    m = _SUM_INDEX.match(text, j)
+    refusal = Unreadable(r"a sum over an index (\sum_j …) is not understood here; write it "
+                         "with the vectors themselves")
+    if m is None:
+        raise refusal
+    index = m.group(1) or m.group(2)
+    k = _skip_spaces(text, m.end())
+    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
+        body, end = _group(text, k)
+    else:
+        body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
+        end = k + len(body)
+    body = re.sub(r"_\s*(\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index), " ", body)
+    read = read_scalar(body, vocab, depth + 1)
+    if not (vocab.matrix(read.value) and read.value.shape[1] == 1 and read.value.shape[0] != 1):
+        raise refusal
+    own = vocab.ops.functions.get("sum")
+    if own is not None:
+        value, display = own(read.value), own(read.display)
+    else:
+        ones = sp.OneMatrix(1, read.value.shape[0])
+        value, display = vocab.ops.matmul(ones, read.value), vocab.ops.matmul(ones, read.display)
+    ph.decimals += read.decimals
+    out.append(ph.add(value, display))
+    return end
+
+
 def _derivative_name(top: str, bottom: str, vocab: Vocabulary):
-    """``\\frac{\\partial L}{\\partial \\hat y}`` as the key's symbol ``dL_dyhat``, if it has one."""
-    if not re.match(r"\s*(\\partial|d(?![A-Za-z]))", top):
+    """``\\frac{\\partial \\ell}{\\partial \\hat y}`` inside an expression: the key's symbol for
+    that derivative (``dL_dyhat``; ``dyhat_dz2`` for a Jacobian), None when the fraction is not a
+    derivative; :class:`Unreadable` naming it when it is one the key does not name."""
+    m = _DERIVATIVE_TOP.match(top)
+    if m is None:
         return None
-    from .names import recognise
+    if not m.group(1).startswith("\\") and (vocab.known("d") or not _DERIVATIVE_TOP.match(bottom)):
+        return None  # d/dx only when d is not one of the key's names, and dy/2 is a quotient
+    from .names import canonical_name, recognise
 
     quantity = recognise(r"\frac{%s}{%s}" % (top, bottom))
-    if quantity is None or quantity[0] != "d" or quantity[2] is None:
-        return None
-    name = f"dL_d{quantity[2]}"
-    return vocab.resolve_symbol(name) if vocab.known(name) else None
+    if quantity is None or quantity[0] != "d" or quantity[2] is None or \
+            _DERIVATIVE_TOP.fullmatch(top):
+        if _DERIVATIVE_TOP.fullmatch(top):
+            raise Unreadable("a derivative operator such as d/dx is not understood inside an "
+                             "expression; write the derivative it gives")
+        raise Unreadable(f"the derivative \\frac{{{top.strip()}}}{{{bottom.strip()}}} is not "
+                         "understood")
+    of_text = top[m.end():].strip()
+    return _key_derivative(canonical_name(of_text) if of_text else None, quantity[2], vocab)
+
+
+def _key_derivative(of: str | None, wrt: str, vocab: Vocabulary):
+    """The key's symbol for ∂of/∂wrt (``dL_dz1`` for a loss, ``dyhat_dz3`` for a Jacobian), or
+    :class:`Unreadable` naming the derivative when the key has none."""
+    from .names import LOSS_NAMES, pretty
+
+    loss = of is None or of in LOSS_NAMES
+    for spelling in _spellings(wrt, vocab):
+        name = f"dL_d{spelling}" if loss else f"d{of}_d{spelling}"
+        if vocab.known(name):
+            return vocab.resolve_symbol(name)
+    shown_of = _LOSS_SHOWN.get(of, "L") if loss else pretty(of)
+    raise Unreadable(f"∂{shown_of}/∂{pretty(wrt)} is not a quantity this key names; "
+                     "write its value")
+
+
+_GRADIENT = re.compile(r"\\nabla\s*_\s*(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}|\\?[A-Za-z])\s*"
+                       r"(\\ell|\\mathcal\s*\{\s*L\s*\}|\\(?:text|mathrm|operatorname)\s*\{\s*MSE\s*\}"
+                       r"|MSE|L|J|E|l)(?![A-Za-z])")
+
+
+def _gradient(text, i, ph, vocab, out) -> int:
+    """``\\nabla_{W^{(1)}} \\ell`` inside an expression: the key's ∂L/∂W1, as the fraction reads."""
+    from .names import canonical_name
+
+    m = _GRADIENT.match(text, i)
+    if m is None:
+        raise Unreadable(r"\nabla is read as a gradient of the loss, \nabla_{w} L")
+    wrt_text = m.group(1)[1:-1] if m.group(1).startswith("{") else m.group(1)
+    wrt = canonical_name(wrt_text)
+    if wrt is None:
+        raise Unreadable(f"the gradient in {wrt_text!r} is not understood")
+    out.append(ph.add(_key_derivative(None, wrt, vocab)))
+    return m.end()
+
+
+def _spellings(name: str, vocab: Vocabulary) -> list[str]:
+    """A variable's name and, when the key reads it as one of its own symbols, that symbol's
+    name (the statement's z₃ may be the key's z2)."""
+    out = [name]
+    if vocab.known(name):
+        value = vocab.resolve_symbol(name)
+        own = getattr(value, "name", None)
+        if isinstance(own, str) and own not in out:
+            out.append(own)
+    return out
 
 
 def _argument(text: str, j: int) -> tuple[str, int]:
@@ -575,12 +898,19 @@ def _argument(text: str, j: int) -> tuple[str, int]:
 
 
 _BARE_ARGUMENT = re.compile(r"(?:[0-9.]+|[A-Za-z](?:_\{[^{}]*\}|_\w)?|\\(?:%s)(?![A-Za-z])"
+                            r"|\\(?:hat|bar|tilde|widehat|overline)\s*(?:\{\s*[A-Za-z]\s*\}|[A-Za-z])"
+                            r"(?:_\{[^{}]*\}|_\w)?"
                             r"|\^\{[^{}]*\}|\^\w)+" % "|".join(GREEK))
 
 
 def _call(fname, text, j, ph, vocab, depth, out) -> int:
-    """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder."""
+    """``name^{k}(args)`` or ``name x``: read the arguments ourselves, leave a placeholder.
+    ``name'(args)`` (``name^{\\prime}``) is the function's derivative applied to the arguments;
+    a transpose may follow the call."""
     j = _skip_spaces(text, j)
+    prime = _PRIME_MARK.match(text, j)
+    if prime:
+        j = _skip_spaces(text, prime.end())
     power = None
     if text.startswith("_", j) and fname in vocab.functions:
         # \mathrm{swish}_\beta(x), \mathrm{Huber}_\delta(x, y): the parameter in the name's
@@ -611,7 +941,19 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         args = [Read(vocab.default_argument, vocab.default_argument)]
     else:
         raise Unreadable(f"{fname} needs an argument")
-    value_of, display_of = vocab.functions[fname]
+    value_of, display_of = vocab.functions[fname] if fname in vocab.functions else \
+        (vocab.ops.functions[fname],) * 2
+    if fname == "sigma" and vocab.ops is not None and "sigmoid" in vocab.ops.functions \
+            and not prime and any(vocab.matrix(a.value) for a in args) \
+            and value_of not in vocab.ops.functions.values():
+        # σ(z₁) of a vector, where σ is not the statement's hidden activation: the logistic
+        # sigmoid entry by entry, as sigmoid(z1) reads
+        value_of = display_of = vocab.ops.functions["sigmoid"]
+    if prime and depth == 0 and not "".join(out).strip() and not text[j:].strip():
+        # σ'(x) as the whole answer names the derivative asked for; it does not give it
+        raise Unreadable(f"{fname}' only names a derivative; write what it equals")
+    if prime:
+        value_of = display_of = _derivative_of(fname, value_of, vocab)
     try:
         value = value_of(*[a.value for a in args])
         display = display_of(*[a.display for a in args])
@@ -619,16 +961,105 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         raise Unreadable(f"{fname}: {exc}") from None
     if power is not None:
         value, display = _checked_power(value, power.value), display ** power.display
+    after = _transposed(text, j, value, display, ph, vocab, out)  # \max(0, z_1)^\top
+    if after is not None:
+        return after
     out.append(ph.add(value, display))
     return j
 
 
+def _key_function(word: str, vocab: Vocabulary) -> bool:
+    """A function of the key's matrix namespace by its name (``diag``, ``hadamard``, ``trace``),
+    written as a word of two letters or more."""
+    return len(word) > 1 and vocab.ops is not None and word in vocab.ops.functions \
+        and not word.startswith("_")
+
+
+_PRIME_MARK = re.compile(r"\s*('|\^\s*\{\s*(\\prime|')\s*\}|\^\s*\\prime(?![A-Za-z])"
+                         r"|\\prime(?![A-Za-z]))")
+
+
+def _primed(text: str, k: int) -> bool:
+    """Does ``f'(`` (``f^{\\prime}(``) follow at ``k``: a derivative applied to an argument?"""
+    m = _PRIME_MARK.match(text, k)
+    return bool(m) and text[_skip_spaces(text, m.end()): _skip_spaces(text, m.end()) + 1] == "("
+
+
+def _derivative_of(fname: str, fn, vocab: Vocabulary):
+    """The derivative of one of the reader's functions, as a function: the key's own
+    ``relu_prime``/``sigmoid_prime`` (entry by entry on a vector) where it has one, else the
+    derivative of the scalar function."""
+    ops = vocab.ops
+    if ops is not None:
+        names = [n for n, candidate in ops.functions.items() if candidate is fn]
+        names += [fname, {"sigma": "sigmoid"}.get(fname, fname)]
+        for name in names:
+            if name + "_prime" in ops.functions:
+                return ops.functions[name + "_prime"]
+
+    def derivative(*args):
+        if len(args) != 1:
+            raise Unreadable(f"{fname}' takes one argument")
+        (u,) = args
+        if vocab.matrix(u):
+            raise Unreadable(f"the derivative {fname}' of a vector is not understood here")
+        t = sp.Dummy("t", real=True)
+        return sp.diff(fn(t), t).subs(t, u)
+    return derivative
+
+
 def _indicator(text, j, ph, vocab, depth, out) -> int:
+    """``\\mathbb{1}[u > v]``: 1 where the condition holds, 0 elsewhere; for a vector condition
+    the key's step function entry by entry (as ``Heaviside(u - v)`` reads)."""
     inside, j = _group(text, j)
+    vector = vector_indicator(inside, vocab, depth + 1)
+    if vector is not None:
+        out.append(ph.add(*vector))
+        return j
     cond = read_condition(inside, lambda s: read_scalar(s, vocab, depth + 1))
     value = sp.Piecewise((1, cond.value), (0, True))
     out.append(ph.add(value, value))
     return j
+
+
+def vector_indicator(condition: str, vocab: Vocabulary, depth: int = 1,
+                     negate: bool = False) -> tuple | None:
+    """The indicator of an order condition on a vector (``z_1 > 0``) as the key's step function
+    entry by entry, (value, display); None when the condition is not one on a vector.
+    ``negate``: the indicator of the opposite condition."""
+    chain = split_top(condition, tuple(op for op, _ in RELATIONS))
+    if len(chain) != 2 or chain[1][1] not in _ORDER:
+        return None
+    a, b = (read_scalar(p, vocab, depth) for p, _ in chain)
+    if not (vocab.matrix(a.value) or vocab.matrix(b.value)):
+        return None
+    upper, lower = (a, b) if _ORDER[chain[1][1]] != negate else (b, a)
+    return tuple(_step(_difference(hi, lo, vocab), vocab)
+                 for hi, lo in ((upper.value, lower.value), (upper.display, lower.display)))
+
+
+# the order relations, True where the left side is the larger
+_ORDER = {">": True, ">=": True, r"\ge": True, r"\geq": True, r"\geqslant": True, "≥": True,
+          "<": False, "<=": False, r"\le": False, r"\leq": False, r"\leqslant": False, "≤": False}
+
+
+def _difference(a, b, vocab: Vocabulary):
+    if b == 0:
+        return a
+    if vocab.ops is not None and vocab.ops.add is not None:
+        return vocab.ops.add(a, -b)
+    return a - b
+
+
+def _step(u, vocab: Vocabulary):
+    """The unit step of ``u`` (0 at 0), as the key's ``Heaviside`` reads it."""
+    ops = vocab.ops
+    build = ops.functions.get("Heaviside") if ops is not None else None
+    try:
+        return build(u) if build is not None else sp.Heaviside(u, 0)
+    except (TypeError, ValueError):
+        raise Unreadable("an indicator 1[…] of a vector condition is not understood here") \
+            from None
 
 
 # --- stages 2 and 3: parsing and rebuilding -------------------------------------------------
@@ -645,9 +1076,11 @@ def shorthand(text: str, vocab: Vocabulary) -> str:
             continue
         command = re.compile(r"\\%s(?![A-Za-z])" % name)
         alone = [m for m in command.finditer(text)
-                 if not re.match(r"\s*(\(|\^|_)", text[m.end():])]
+                 if not re.match(r"\s*(\(|\^|_|')", text[m.end():])]
         if alone:
-            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))" % (name, re.escape(str(x))))
+            # σ'(x), σ^{\prime}(x) are applied already
+            applied = re.compile(r"\\%s(?![A-Za-z])(?!\s*\(\s*%s\s*\))(?!\s*')"
+                                 r"(?!\s*\^\s*\{?\s*\\prime)" % (name, re.escape(str(x))))
             text = applied.sub(lambda m: m.group(0) + "(" + str(x) + ")", text)
     return text
 

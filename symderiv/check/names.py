@@ -51,11 +51,11 @@ def canonical_name(text: str) -> str | None:
     s = re.sub(r"\\(bar|overline)\s*\{?\s*([A-Za-z])\s*\}?", r"\2bar", s)
     s = re.sub(r"\(\s*[^()]*\)$", "", s).strip()  # f(x; θ) → f
     m = re.fullmatch(r"(\\?[A-Za-z]+(?:\{[A-Z]\})?)\s*(?:\^\s*\{?\s*[(\[]\s*(\d+)\s*[)\]]\s*\}?"
-                     r"|_\s*\{?\s*([A-Za-z0-9]+)\s*\}?)?", s)
+                     r"|_\s*\{?\s*([A-Za-z0-9]+)\s*\}?|(\d+))?", s)
     if not m:
         return None
     base = m.group(1).lstrip("\\")
-    index = m.group(2) or m.group(3) or ""
+    index = m.group(2) or m.group(3) or m.group(4) or ""  # W^{(1)}, W_1, W1
     return base + index
 
 

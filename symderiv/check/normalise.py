@@ -31,15 +31,18 @@ UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "
            "π": r"\pi ", "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}", "→": r"\to ",
            "⇒": r"\Rightarrow ", "⟹": r"\Rightarrow ", "≈": r"\approx ", "∂": r"\partial ",
            "∇": r"\nabla ", "ᵀ": "^T ", "²": "^2 ", "³": "^3 ", "′": "'", "…": r"\ldots ",
-           "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma "}
+           "‖": r"\| ", "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma "}
 SYNONYMS = [  # (pattern, replacement), applied in order
     (r"\\(lt)(?![A-Za-z])", "<"), (r"\\(gt)(?![A-Za-z])", ">"),
     (r"\\(rightarrow|longrightarrow|mapsto)(?![A-Za-z])", r"\\to "),
-    (r"\\(implies|Longrightarrow|Rightarrow)(?![A-Za-z])", r"\\Rightarrow "),
+    (r"\\(implies|Longrightarrow|Rightarrow|Leftrightarrow|Longleftrightarrow|iff)(?![A-Za-z])",
+     r"\\Rightarrow "),
     (r"\\(simeq|thickapprox)(?![A-Za-z])", r"\\approx "),
     (r"\\(dots|cdots|ldots|dotsc|dotsb)(?![A-Za-z])", r"\\ldots "),
+    (r"\\(lVert|rVert|Vert)(?![A-Za-z])", r"\\| "),
     (r"\\(mid|vert|lvert|rvert)(?![A-Za-z])", "|"),
-    (r"\\(leqq|leqslant)(?![A-Za-z])", r"\\le "), (r"\\(geqq|geqslant)(?![A-Za-z])", r"\\ge "),
+    (r"\\(leqq|leqslant|leq)(?![A-Za-z])", r"\\le "),
+    (r"\\(geqq|geqslant|geq)(?![A-Za-z])", r"\\ge "),
     (r"\\(mathrm|text|operatorname|textrm|mathit)\s*\{\s*e\s*\}", "e"),
     (r"\\(dfrac|tfrac|cfrac)(?![A-Za-z])", r"\\frac"),
     (r"\\(intercal|top)(?![A-Za-z])", r"\\top "),
@@ -74,6 +77,8 @@ def normalise(text: str) -> str:
     s = _ENVIRONMENTS.sub(" ", s)
     s = re.sub(r"\\(tag|label)\s*\{[^{}]*\}", " ", s)
     for _ in range(3):  # "$$x$$." and "\[ x \]," : punctuation after the delimiters
+        s = re.sub(r"(\\(square|blacksquare|qed|Box)(?![A-Za-z])|\\text\s*\{\s*(QED|qed|Q\.E\.D\.)\s*\})"
+                   r"\s*(\$*)\s*$", r"\4", s).strip()
         s = re.sub(r"(\s|\\[,;:!]|\\quad|\\qquad)*([.,;:]\s*)?$", "", s).strip()
         for opener, closer in _DELIMITERS:
             if s.startswith(opener) and s.endswith(closer) and len(s) >= len(opener) + len(closer):
@@ -86,15 +91,34 @@ def normalise(text: str) -> str:
                r"|enspace|thinspace|medspace|thickspace)(?![A-Za-z])", " ", s)
     s = re.sub(r"\\(hspace|vspace|phantom)\*?\s*\{[^{}]*\}", " ", s)
     s = re.sub(r"(?<!\\)\\[,;:! ]", " ", s)
-    s = s.replace("~", " ")
+    s = s.replace("~", " ").replace("**", "^")  # x**2 in a plain answer read as LaTeX
     for pattern, replacement in SYNONYMS:
         s = re.sub(pattern, replacement, s)
+    s = _remark(s)
+    s = re.sub(r"^(\\Rightarrow|\\therefore)\s*(?=\S)", "", s)  # "⇒ F(q) = τ": nothing before
     s = re.sub(r"(\\text\s*\{\s*[.,;]\s*\}|[.,;])\s*$", "", s).strip()
     s = UNITS.sub("", s).strip()
     s = re.sub(r"\s+", " ", s)
     if not s:
         raise Unreadable("the answer is empty")
     return s
+
+
+_REMARK = re.compile(r"\\text\s*\{\s*\(([^{}()]*(?:\([^{}()]*\)[^{}()]*)*)\)\s*\}\s*$"
+                     r"|\\text\s*\{\s*((?:same as|see|as in)\b[^{}]*)\}\s*$", re.IGNORECASE)
+
+
+def _remark(s: str) -> str:
+    """A remark after the answer, ``\\hat y - y \\qquad \\text{(Same as 1.1)}``, is passed over;
+    a reference alone is not an answer."""
+    m = _REMARK.search(s)
+    if m is None:
+        return s
+    before = s[: m.start()].strip()
+    if not before:
+        said = (m.group(1) or m.group(2)).strip()
+        raise Unreadable(f"“{said}” refers to another answer: write the answer itself")
+    return before
 
 
 def _unwrap(s: str) -> str:

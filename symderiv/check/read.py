@@ -9,6 +9,7 @@ an equation, a shape, or an expression (with ``\\begin{cases}`` for piecewise an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ class Reader:
         # "lambda" is a Greek letter to a student, a reserved word to Python: read as "lamda"
         text = re.sub(r"(?<![\w.])lambda(?!\w)", "lamda", text)
         try:
-            value = parse_expression(text, self.namespace)
+            value = parse_expression(text, self._plain(self.namespace))
         except BadInput as exc:
             if exc.message.startswith(("shape mismatch", "a matrix to the power")):
                 # read, and the shapes do not fit; Ax + A^Tx + z may still read as a product of
@@ -108,10 +109,28 @@ class Reader:
         display = value
         if self.display_namespace is not None and self.display_namespace is not self.namespace:
             try:
-                display = parse_expression(text, self.display_namespace)
+                display = parse_expression(text, self._plain(self.display_namespace))
             except BadInput:
                 display = value
         return Read(value, display, _decimals(text))
+
+    def _plain(self, namespace: Namespace) -> Namespace:
+        """The namespace for plain math, with ``norm(v)`` read as ``\\|v\\|`` is read, when the key's
+        namespace has no norm of its own."""
+        if "norm" in namespace.functions:
+            return namespace
+        from .latex import _norm
+
+        vocab = self.vocab
+
+        def norm(*args):
+            if len(args) != 1:
+                raise BadInput("norm() takes one argument")
+            try:
+                return _norm(args[0], vocab)
+            except Unreadable as exc:
+                raise BadInput(str(exc)) from None
+        return dataclasses.replace(namespace, functions={**namespace.functions, "norm": norm})
 
     def _unknown(self, value) -> list:
         return [s for s in getattr(value, "free_symbols", ())
