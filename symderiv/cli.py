@@ -291,8 +291,9 @@ def check(key, answers, as_json, pdf, out_dir, rtol, timeout, student, lock_file
 
     load_answers(answers)  # a bad answers file fails before the slow part
     problem_set = _key_problem_set(key, student, lock_file, timeout)
+    # the key file itself goes through the key cache (check/keycache.py); a variant is built here
     report = run_check(key, answers, timeout=timeout or None, rtol=rtol, keep_going=keep_going,
-                       problem_set=problem_set)
+                       problem_set=problem_set if student is not None else None)
     scored = score(report, problem_set)
     report = only_counted_missing(report, scored)
     if pdf:

@@ -148,3 +148,22 @@ def test_a_key_with_an_unsolved_part_is_not_cached(cache, monkeypatch):
 
     keycache.solve_cached(Set(), KEY, 20.0, True)
     assert not (cache / "keys").exists() or list((cache / "keys").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_check_command_reuses_the_built_key(cache, monkeypatch):
+    """`symderiv check KEY ANSWERS` went past the cache (it handed the loaded key to the
+    checker as if it were a variant), so every student's check solved the key again."""
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+    from symderiv.solve import _SOLVED
+
+    calls = _count_solves(monkeypatch)
+    first = CliRunner().invoke(main, ["check", str(KEY), str(ANSWERS), "--json"])
+    assert first.exit_code == 0, first.output
+    assert len(calls) == 1 and len(list((cache / "keys").glob("*.bin"))) == 1
+    _SOLVED.clear()
+    second = CliRunner().invoke(main, ["check", str(KEY), str(ANSWERS), "--json"])
+    assert len(calls) == 1  # read back, not solved again
+    assert second.output == first.output
