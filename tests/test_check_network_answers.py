@@ -189,6 +189,7 @@ def _graded(key: str) -> dict:
     return out
 
 
+@pytest.mark.slow   # grades a whole seed submission (about 4.5 s)
 def test_seed_003_backward_tables_are_wrong_and_named():
     """Seed 003 (DS-GA 1008): W⁽²⁾ without its transpose in every backward table, x for xᵀ and
     z₂ for z₂ᵀ; the sigmoid forward tables, the elementwise derivatives and the BCE loss are
@@ -211,6 +212,7 @@ def test_seed_003_backward_tables_are_wrong_and_named():
         assert graded[full].verdict == "correct", (full, feedback_text(graded[full].feedback))
 
 
+@pytest.mark.slow   # grades a whole seed submission (about 4.5 s)
 def test_seed_004_missing_transposes_and_wrong_third_path():
     """Seed 004 (CS189): ∂MSE/∂W_i written as a column (a_i for a_iᵀ); in Problem 3 the third
     path goes through a₂ and every path leaves out w₄; the layer outputs are right."""
