@@ -359,8 +359,9 @@ def test_hessians_normal_equations():
     # logistic loss over a data matrix (mean): H = (1/m) Xᵀ diag(σ(u) ⊙ (1 − σ(u)) ⊙ y∘²) X, u = −y ⊙ Xw
     # (entry by entry against sympy.hessian in tests/test_hessian.py); the 1/m cancels in the Newton step
     u = "-(HadamardProduct(X*w, y))"
-    assert ans["6"]["hessian"] == (f"1/m*X.T*DiagMatrix(HadamardProduct(sigmoid({u}), -sigmoid({u}) + 1, "
-                                   "HadamardPower(y, 2)))*X")
+    # 1 − σ(u) is a column of ones minus σ(u): OneMatrix, which SymPy's str prints as 1
+    assert ans["6"]["hessian"] == (f"1/m*X.T*DiagMatrix(HadamardProduct(sigmoid({u}), -sigmoid({u}) + "
+                                   "OneMatrix(m, 1), HadamardPower(y, 2)))*X")
     assert ans["6"]["newton"].startswith("(X.T*DiagMatrix(") and "/m" not in ans["6"]["newton"]
 
 

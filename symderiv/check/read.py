@@ -78,6 +78,9 @@ class Reader:
         try:
             value = parse_expression(text, self._plain(self.namespace))
         except BadInput as exc:
+            if any(w in exc.message for w in ("too large", "too long", "too deeply")):
+                # refused for its size (9**240*9**240*…): no second reading
+                raise Unreadable(exc.message) from None
             if exc.message.startswith(("shape mismatch", "a matrix to the power")):
                 # read, and the shapes do not fit; Ax + A^Tx + z may still read as a product of
                 # names the key knows, but not (yhat - y)*z2 as y·h·a·t …
