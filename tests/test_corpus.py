@@ -24,8 +24,7 @@ CORPUS = ROOT / "tests" / "data" / "corpus"
 # total 98.6% of 777, unparseable 1.0%, wrong accepted 0. (Before: dsga1008 54.1%, cs189 76.9%.)
 # Raise them as the reader improves.
 MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 99.0, "cs189_hw": 99.0}
-MIN_TOTAL_AGREEMENT = 97.0
-MAX_UNPARSEABLE = 2.0
+MAX_UNPARSEABLE = 2.0   # per file, unless MAX_UNPARSEABLE_OF says otherwise
 
 
 SEEDS = ("ama564_a1", "cs189_hw", "dsga1008_hw1", "nndl_hw1")
@@ -35,6 +34,7 @@ SEEDS = ("ama564_a1", "cs189_hw", "dsga1008_hw1", "nndl_hw1")
 MIN_AGREEMENT.update({"cs231n_activations": 99.0, "cs229_matrix_calculus": 99.0,
                       "dsc40a_loss_functions": 99.0, "cs224n_word2vec": 95.0,
                       "matrix_softmax_logistic": 83.0})
+MAX_UNPARSEABLE_OF = {"cs224n_word2vec": 5.0, "matrix_softmax_logistic": 13.0}   # 4.2%, 11.9% today
 
 
 def _sample(entries):
@@ -95,17 +95,22 @@ def test_corpus_labels_are_the_keys_labels():
 
 
 @pytest.mark.slow
-def test_corpus_no_wrong_answer_accepted_and_agreement_holds():
+@pytest.mark.parametrize("stem", sorted(MIN_AGREEMENT))
+def test_corpus_no_wrong_answer_accepted_and_agreement_holds(stem):
+    """One corpus file at a time (the suite's workers share them out; all at once took 110 s on
+    one worker): no wrong answer accepted, agreement and the unparseable share at today's."""
     bench = _bench()
-    graded = bench.grade_entries(_sample(bench.load_corpus()))
+    sample = [e for e in _sample(bench.load_corpus()) if e.file == stem]
+    graded = bench.grade_entries(sample)
     accepted = [(g.entry.label, g.entry.text) for g in graded if g.wrong_accepted]
     assert accepted == []
-    for stem, floor in MIN_AGREEMENT.items():
-        part = [g for g in graded if g.entry.file == stem]
-        assert bench.figures(part).agreement >= floor, stem
-    total = bench.figures(graded)
-    assert total.agreement >= MIN_TOTAL_AGREEMENT
-    assert total.unparseable <= MAX_UNPARSEABLE
+    figures = bench.figures(graded)
+    assert figures.agreement >= MIN_AGREEMENT[stem], stem
+    assert figures.unparseable <= MAX_UNPARSEABLE_OF.get(stem, MAX_UNPARSEABLE), stem
+
+
+def test_every_corpus_file_has_a_floor():
+    assert {p.stem for p in CORPUS.glob("*.toml")} == set(MIN_AGREEMENT)
 
 
 def _burn():
