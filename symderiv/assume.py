@@ -176,10 +176,9 @@ class Scope:
 
     def with_defaults(self, defaults: dict[str, str]) -> "Scope":
         """A scope that also knows ``defaults`` (name → assumption) for names not set here."""
-        domains = dict(self.domains)
-        for name, text in defaults.items():
-            domains.setdefault(name, parse_assumption(name, text))
-        return Scope(domains)
+        scope = Scope(self.domains)
+        scope.adopt(defaults)
+        return scope
 
     def adopt(self, defaults: dict[str, str]) -> None:
         """Know ``defaults`` (name → assumption) from now on, for names not set yet: the

@@ -106,16 +106,12 @@ def _aliases(name: str) -> set[str]:
 def _matrix_functions(matrix: dict, functions: dict) -> None:
     """In a matrix problem, σ(u_o^T v_c), \\operatorname{softmax}(U^T v_c), \\operatorname{diag}(s)
     are the matrix namespace's functions (σ entry by entry, or of a 1 × 1 product as a number),
-    in LaTeX as in plain text (i13-general: additive)."""
-    from ..derive.teacher import SIGMA
-
+    in LaTeX as in plain text."""
     for name, fn in matrix.items():
         if len(name) > 1 and name.isalpha() and name.lower() not in functions:
             functions[name.lower()] = (fn, fn)
-    if "sigmoid" in matrix:
+    if "sigmoid" in matrix:   # (the statement's own σ, hidden_fn = "\sigma", is set after this)
         for name in ("sigma", "logistic"):
-            if name in functions and functions[name][1] is not SIGMA:
-                continue   # the statement's σ is its own activation (hidden_fn = "\sigma")
             functions[name] = (matrix["sigmoid"], matrix["sigmoid"])
 
 
@@ -321,6 +317,7 @@ def build_context(problem, solution) -> Context:
         for name, fn in ns.functions.items():
             if name.lower() in functions or name in functions:
                 functions[name.lower()] = (fn, fn)
+        _matrix_functions(ns.functions, functions)
         if problem.kind == "mlp":
             # diag, hadamard, Heaviside, f and g, relu_prime … as in plain text
             for name, fn in ns.functions.items():
@@ -342,10 +339,8 @@ def build_context(problem, solution) -> Context:
             functions["max"] = (max_of, max_of)
     if problem.kind == "derivative":
         _statement_functions(problem, scope, functions)
-    if ops is not None:
-        _matrix_functions(ns.functions, functions)
-        if problem.kind == "matrix_gradient" and "I" not in alias:
-            ns = display_ns = ops = _with_identity(ns, alias)
+    if problem.kind == "matrix_gradient" and "I" not in alias:
+        ns = display_ns = ops = _with_identity(ns, alias)
     for written, sym in _notation_aliases(problem, alias).items():
         for namespace in (ns, display_ns):
             namespace.symbols.setdefault(written, sym)

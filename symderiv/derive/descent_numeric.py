@@ -57,7 +57,8 @@ class NumericRun:
     # the exact limit and the radius r within which every step moves closer to it
     exact_limit: sp.Expr | None = None
     radius: sp.Rational | None = None
-    order: int = 2                     # the order of the first derivative of L not 0 at the limit
+    order: int | None = 2              # the order of the first derivative of L not 0 at the
+                                       # limit (None: not found up to the 12th)
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,8 @@ def _approach(d1: sp.Expr, x: sp.Symbol, alpha: sp.Rational, tail):
         return None
     radius = sp.Rational(str(mpmath.nstr(dist[-1] * (1 + mpmath.mpf(10) ** -6), 12)))
     ratio = sp.cancel(alpha * d1 / (x - star))
-    if ratio.has(sp.zoo, sp.nan) or (x - star) in [f for f in sp.Mul.make_args(sp.denom(ratio))]:
-        return None
+    if ratio.has(sp.zoo, sp.nan) or sp.denom(ratio).subs(x, star) == 0:
+        return None   # L′(x)/(x − x̄) not defined at x̄ (x̄ is no simple zero SymPy can cancel)
     interval = sp.Interval(star - radius, star + radius)
     try:
         low = sp.solveset(ratio <= 0, x, interval)
@@ -215,15 +216,20 @@ def _approach(d1: sp.Expr, x: sp.Symbol, alpha: sp.Rational, tail):
                 if not abs(g(pt) - c) < abs(pt - c):
                     raise VerificationFailed("?", "converges", "the step map does not move a point "
                                              "closer to the limit, though SymPy said it does")
-    order, k = None, 2
+    # L′ < 0 left of x̄ and > 0 right of it (the ratio is positive): x̄ is a strict local
+    # minimum, so the first derivative of L not 0 there has an even order and is positive
+    order = None
     derivative = sp.diff(d1, x)
-    while k <= 12:
-        if sp.simplify(derivative.subs(x, star)) != 0:
+    for k in range(2, 13):
+        value = sp.simplify(derivative.subs(x, star))
+        if value != 0:
+            if k % 2 or not value > 0:
+                raise VerificationFailed("?", "converges", "every step moves closer to the limit, "
+                                         "but the limit is not a minimum of L")
             order = k
             break
         derivative = sp.diff(derivative, x)
-        k += 1
-    return star, radius, order or 0
+    return star, radius, order
 
 
 def _no_stationary_point(d1: sp.Expr, x: sp.Symbol) -> bool:
@@ -236,12 +242,6 @@ def _no_stationary_point(d1: sp.Expr, x: sp.Symbol) -> bool:
                 and continuous_domain(d1, x, sp.S.Reals) == sp.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
         return False
-
-
-def _sign_at(d1, x, star, order) -> int:
-    """The sign of L^(order)(x̄)."""
-    value = sp.diff(d1, x, order - 1).subs(x, star)
-    return 1 if value > 0 else -1
 
 
 def _beyond(d, limit, x0, alpha, tol):
@@ -299,8 +299,7 @@ def solve(problem, spec: NumericSpec) -> Solution:
             if proved is not None:
                 exact, radius, order = proved
                 verdict, limit, at, cycle = "converges", mpmath.mpf(sp.Float(exact, 55)), None, ()
-                kind = ("local minimum" if order % 2 == 0 and _sign_at(d1, x, exact, order) > 0
-                        else "local maximum" if order % 2 == 0 else "stationary point")
+                kind = "local minimum"   # shown by the proof (see _approach)
         if spec.tolerance is not None and verdict == "converges":
             tol = mpmath.mpf(spec.tolerance.p) / spec.tolerance.q
             if exact is not None:

@@ -10,6 +10,7 @@ teacher writes, expanding one level of the tree per line.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import sympy as sp
@@ -230,7 +231,7 @@ def _exp_degree(expr: sp.Expr) -> int:
                 coeffs.append(c)
     if not coeffs:
         return 0
-    den = sp.ilcm(*[c.q for c in coeffs]) if len(coeffs) > 1 else coeffs[0].q
+    den = functools.reduce(sp.ilcm, (c.q for c in coeffs), 1)
     return int(max(abs(c) for c in coeffs) * den)
 
 
