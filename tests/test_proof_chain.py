@@ -309,3 +309,17 @@ def test_a_hypothesis_for_every_k_is_used_at_the_indices_of_the_line_only_for_an
     # T is a declared symbol: f(T) >= 0 says nothing about f(1)
     result = check_chain(["f(1) >= 0"], given={"h": "f(T) >= 0"}, symbols={"T": "positive"}, sequences=seqs)
     assert not result.ok
+
+
+def test_a_counterexample_under_the_assumptions_skips_the_sign_analysis():
+    a, b = sp.Dummy("a", real=True), sp.Dummy("b", real=True)
+    p = sp.Dummy("p", positive=True)
+    assert chain._refuted(a - b)                 # a = 1/2, b = 1 is a counterexample
+    assert chain._refuted(p - 2)
+    assert not chain._refuted(a ** 2 + b ** 2)   # none exists
+    assert not chain._refuted(p / (1 + p))
+    assert not chain._refuted((a - b) ** 2 * p)
+    # decided() is unchanged by it: true facts still shown, false ones still refused
+    assert chain.decided(chain.Fact(a ** 2 - 2 * a * b + b ** 2, "ge"))
+    assert not chain.decided(chain.Fact(a - b, "ge"))
+    assert chain.decided(chain.Fact(p / (1 + p), "gt"))

@@ -283,7 +283,7 @@ def _target_function(data: DataSpec, f: Fields | None = None):
     extra = sorted(s.name for s in expr.free_symbols if s != x)
     if extra:
         raise error(f"the target may only use {data.var}; unknown name {extra[0]!r}")
-    fn = sp.lambdify([x], expr, modules=[_NUMPY_EXTRAS, "numpy"])
+    fn = sp.lambdify([x], expr, modules=_numpy(_NUMPY_EXTRAS))
     return lambda v: np.broadcast_to(np.asarray(fn(v), dtype=float), np.shape(v))
 
 
@@ -294,6 +294,16 @@ def _vectorized(fn):
 
 
 _NUMPY_EXTRAS = {"erf": _vectorized(math.erf), "erfc": _vectorized(math.erfc)}
+
+
+def _numpy(*first) -> list:
+    """lambdify's ``modules`` for NumPy: ``first`` (our functions), then NumPy's namespace as
+    the module object (printed names qualified or not both resolve). The string "numpy" would
+    run ``from numpy import *``, which imports numpy.f2py and its dependencies (about 65 ms of
+    start-up a process, for nothing the generated code uses)."""
+    import numpy as np
+
+    return [*first, {"numpy": np}, np]
 
 
 def _read_csv(problem: Problem, f: Fields, name, layers) -> DataSpec:
@@ -537,7 +547,7 @@ def _left_at_kinks(expr: sp.Expr, z: sp.Symbol) -> sp.Expr:
 
 
 def _scalar_fn(expr: sp.Expr, args):
-    return sp.lambdify(args, expr, modules=[_NUMPY_EXTRAS, "numpy"], printer=_scalar_printer())
+    return sp.lambdify(args, expr, modules=_numpy(_NUMPY_EXTRAS), printer=_scalar_printer())
 
 
 def _scalar_printer():
@@ -621,7 +631,7 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
         names = sorted({m.name for m in expr.atoms(sp.MatrixSymbol)})
 
         def make():
-            return sp.lambdify([sp.Symbol(n) for n in names], expr, modules=[functions, "numpy"], printer=printer)
+            return sp.lambdify([sp.Symbol(n) for n in names], expr, modules=_numpy(functions), printer=printer)
         return (make() if now else _on_first_call(make)), names
 
     L = len(spec.layers) - 1
@@ -680,10 +690,10 @@ def compile_formulas(spec: ExperimentSpec, activation: str, formulas: dict) -> C
     helpers = {**functions, "dloss": dloss, "mean0": _mean0}
     args = [sp.Symbol(n) for n in ("x", "y") + params]
     step = _on_first_call(lambda: sp.lambdify(   # (training uses ``columns`` when it compiles)
-        args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"], printer=printer,
+        args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=_numpy(helpers), printer=printer,
         cse=lambda e: (steps_fwd + steps_back, e)))
     ahead = sp.lambdify([sp.Symbol(n) for n in ("x",) + params], sp.MatrixSymbol("yhat", 1, 1),
-                        modules=[helpers, "numpy"], printer=printer, cse=lambda e: (steps_fwd, e))
+                        modules=_numpy(helpers), printer=printer, cse=lambda e: (steps_fwd, e))
     columns = _columns_step(params, steps_fwd, steps_back, hoisted_grads,
                             {**helpers, "outer_sum": _outer_sum, "column_mean": _column_mean})
     return Compiled(activation, forward, loss, dloss, backward, grads,
@@ -710,7 +720,7 @@ def _columns_step(params, steps_fwd, steps_back, hoisted_grads, helpers):
             outs.append(_Call("column_mean", g))
     args = [sp.Symbol(n) for n in ("x", "y") + params]
     try:
-        return sp.lambdify(args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=[helpers, "numpy"],
+        return sp.lambdify(args, [sp.MatrixSymbol("yhat", 1, 1)] + outs, modules=_numpy(helpers),
                            printer=_columns_printer(set(params)),
                            cse=lambda e: (steps_fwd + steps_back, e))
     except NotImplementedError:

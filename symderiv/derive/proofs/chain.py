@@ -527,11 +527,14 @@ def decided(fact: Fact, scope: Scope | None = None) -> bool:
             except (TypeError, ValueError, NotImplementedError):
                 return False
         return False
-    try:
-        together = sp.cancel(sp.together(expr))
-    except (sp.PolynomialError, TypeError, ValueError):
-        together = expr
-    for form in ((expr,) if together == expr else (together, expr)):
+    forms = ()
+    if not _refuted(expr):
+        try:
+            together = sp.cancel(sp.together(expr))
+        except (sp.PolynomialError, TypeError, ValueError):
+            together = expr
+        forms = (expr,) if together == expr else (together, expr)
+    for form in forms:
         num, den = sp.fraction(form)
         sn, sd = _signs(num), _signs(den)
         if sn is None or sd is None or ZERO in sd:
@@ -543,6 +546,45 @@ def decided(fact: Fact, scope: Scope | None = None) -> bool:
         moved = _unbounded(expr, scope, strict=fact.kind == "gt")
         if moved is not None:
             return decided(Fact(moved, fact.kind), None)
+    return False
+
+
+_PROBES = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(2), sp.Rational(7, 3), sp.Rational(1, 10),
+           sp.Integer(5), sp.Integer(0), sp.Rational(-1, 2), sp.Integer(-1), sp.Integer(-3),
+           sp.Rational(13, 4), sp.Rational(-7, 5))
+_EXOTIC = ("even", "odd", "prime", "composite", "irrational", "zero", "noninteger")
+
+
+def _admits(sym: sp.Symbol, v: sp.Rational) -> bool:
+    """True when ``v`` is a value ``sym``'s assumptions allow."""
+    return not ((sym.is_positive and v <= 0) or (sym.is_nonnegative and v < 0)
+                or (sym.is_negative and v >= 0) or (sym.is_nonpositive and v > 0)
+                or (sym.is_nonzero and v == 0) or (sym.is_integer and not v.is_integer))
+
+
+def _refuted(expr: sp.Expr, tries: int = 10) -> bool:
+    """True when a point the symbols' assumptions allow makes ``expr`` negative: then no sign
+    analysis can show ``expr ≥ 0`` (it is sound), and `decided` skips it. Only a speed-up: a
+    counterexample is searched among a few rational points (fixed seed), evaluated to 30 digits
+    and counted only when clearly below zero; finding none proves nothing."""
+    symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
+    if not symbols or len(symbols) > 8:
+        return False
+    for sym in symbols:
+        if not sym.is_real or any(getattr(sym, "is_" + a) for a in _EXOTIC):
+            return False
+    rng = random.Random(len(symbols))
+    names = tuple(symbols)
+    for n in range(tries):
+        values = {}
+        for i, sym in enumerate(symbols):
+            choices = [v for v in _PROBES if _admits(sym, v)]
+            if not choices:
+                return False
+            values[sym] = choices[(n + i) % len(choices)] if n < 3 else rng.choice(choices)
+        v = _evaluate(expr, {k: values[k] for k in names})
+        if v is not None and v < -1e-12 * (1 + abs(v)):
+            return True
     return False
 
 
