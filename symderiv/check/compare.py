@@ -27,6 +27,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
+from .. import memo
 from ..budget import time_budget
 from ..errors import SolveTimeout
 from .context import Context
@@ -412,11 +413,29 @@ def _entries_outcome(expected, same: bool, wrong) -> Outcome:
 
 def _dim(d, sizes) -> sp.Integer:
     """A matrix dimension (an int or a symbol such as n) at the concrete sizes."""
-    return sp.Integer(d) if isinstance(d, int) else d.subs(sizes)
+    return sp.Integer(d) if isinstance(d, int) else d.xreplace(sizes)
+
+
+_EXPLICITS: dict = memo.cache()
 
 
 def _explicit(m, sizes, subs, scalars):
-    m = m.subs(sizes).xreplace({sp.MatrixSymbol(M.name, *[_dim(x, sizes) for x in M.shape]): v
+    """``m`` at the concrete sizes, matrices and scalars, entry by entry. Kept per process:
+    the key's side of a comparison is the same for every answer to its part whose names are
+    the key's (the draws depend only on the label and the names), and the feedback's variants
+    evaluate it again."""
+    key = (m, tuple(sorted(sizes.items(), key=str)),
+           tuple((M, sp.ImmutableMatrix(v)) for M, v in sorted(subs.items(), key=lambda kv: kv[0].name)),
+           tuple(sorted(scalars.items(), key=str)))
+    if key not in _EXPLICITS:
+        if len(_EXPLICITS) > 2048:
+            _EXPLICITS.clear()
+        _EXPLICITS[key] = sp.ImmutableMatrix(_explicit_now(m, sizes, subs, scalars))
+    return sp.Matrix(_EXPLICITS[key])
+
+
+def _explicit_now(m, sizes, subs, scalars):
+    m = m.xreplace(sizes).xreplace({sp.MatrixSymbol(M.name, *[_dim(x, sizes) for x in M.shape]): v
                                 for M, v in subs.items()}).xreplace(scalars)
     m = m.doit()
     if isinstance(m, MatrixExpr):
