@@ -66,6 +66,46 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
 _MP_VALUES: dict = memo.cache()
 
 
+_MP_FUNCTIONS = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh,
+                 sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.erf: mpmath.erf, sp.Abs: abs,
+                 sp.atan: mpmath.atan, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh}
+
+
+def mp_tree(expr: sp.Expr, seen: dict, dps: int = PRECISION):
+    """A number's expression tree (exact rationals, exp, log …) evaluated node by node in
+    mpmath at ``dps`` digits, each shared subtree once (``seen``: the entries of one matrix
+    share their z's and σ(z)'s). No compilation and no adaptive precision: for comparing many
+    entries, where SymPy's ``evalf`` costs milliseconds an entry. Nodes it does not know are
+    evaluated by SymPy. The caller decides what the fixed precision may not: a value that
+    matters for a refusal is confirmed by ``evalf``."""
+    value = seen.get(expr)
+    if value is not None:
+        return value
+    if expr.is_Rational:
+        value = mpmath.mpf(expr.p) / expr.q
+    elif expr.is_Float:
+        value = mpmath.mpf(expr._mpf_)
+    elif expr.is_Add:
+        value = mpmath.fsum(mp_tree(a, seen, dps) for a in expr.args)
+    elif expr.is_Mul:
+        value = mpmath.fprod(mp_tree(a, seen, dps) for a in expr.args)
+    elif expr.is_Pow:
+        base, e = expr.args
+        value = mp_tree(base, seen, dps) ** (int(e) if e.is_Integer else mp_tree(e, seen, dps))
+    elif expr.func in _MP_FUNCTIONS and len(expr.args) == 1:
+        value = _MP_FUNCTIONS[expr.func](mp_tree(expr.args[0], seen, dps))
+    else:
+        v = sp.N(expr, dps)
+        re, im = v.as_real_imag()
+        if not (re.is_Float or re.is_zero) or not (im.is_Float or im.is_zero):
+            raise TypeError(f"not a number: {type(expr).__name__}")
+        value = mpmath.mpf(re._mpf_ if re.is_Float else 0)
+        if not im.is_zero:
+            value = mpmath.mpc(value, mpmath.mpf(im._mpf_))
+    seen[expr] = value
+    return value
+
+
 _COMPILED: dict = memo.cache()
 
 

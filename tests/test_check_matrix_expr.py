@@ -51,3 +51,24 @@ def test_matrix_expression_verdict_and_cost(keys, key, label, text, verdict):
         assert outcome.verdict == verdict
     assert outcome.verdict != "unparseable"  # it used to run out of its 6 s budget
     assert cpu < 2.0
+
+
+def test_entries_compared_fast_and_never_fooled_by_cancellation():
+    import mpmath
+    import sympy as sp
+
+    from symderiv.check.compare import _fast_verdict, _same_entries
+    from symderiv.verify import mp_tree
+
+    third = sp.Rational(1, 3)
+    with mpmath.workdps(50):
+        assert mp_tree(sp.exp(third) + sp.log(2), {}) == mpmath.exp(mpmath.mpf(1) / 3) + mpmath.log(2)
+    e100 = sp.exp(sp.Integer(100))
+    big = sp.Pow(e100 + 1, 2, evaluate=False) - sp.exp(sp.Integer(200)) - 2 * e100   # exactly 1
+    assert _fast_verdict(2 * sp.exp(third), sp.exp(third) * 2, ({}, {})) is True
+    assert _fast_verdict(sp.exp(third), sp.exp(third) + sp.Rational(1, 10 ** 15), ({}, {})) is False
+    # 60 digits cannot see 1 under e^200: undecided, and evalf's adaptive precision accepts it
+    assert _fast_verdict(big, sp.Integer(1), ({}, {})) is None
+    assert _same_entries(sp.Matrix([big, sp.exp(third)]), sp.Matrix([1, sp.exp(third)]))
+    assert not _same_entries(sp.Matrix([big, sp.exp(third)]), sp.Matrix([1, sp.exp(third) + 1]))
+    assert not _same_entries(sp.Matrix([big]), sp.Matrix([sp.Integer(2)]))
