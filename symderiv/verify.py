@@ -56,10 +56,13 @@ def mp_value(expr: sp.Expr, dps: int = PRECISION) -> complex:
         return complex(expr.p / expr.q)  # correctly rounded (SymPy's complex() of 17/50 is not)
     key = (expr, dps)
     value = _MP_VALUES.get(key)
-    if value is None:   # the same entry is compared in several tables of a key: compiled once
-        fn = mp_lambdify([], expr)
+    if value is None:   # the same entry is compared in several tables of a key: once
         with mpmath.workdps(dps):
-            value = _MP_VALUES[key] = complex(fn())
+            try:   # node by node: compiling costs more than one evaluation
+                value = complex(mp_tree(expr, {}, dps))
+            except (TypeError, ValueError, AttributeError):
+                value = complex(mp_lambdify([], expr)())
+        _MP_VALUES[key] = value
     return value
 
 

@@ -23,7 +23,7 @@ from sympy.matrices.expressions import MatrixExpr
 from ..derive.branches import kink_arguments
 from .base import Math, Read
 from .names import of_label, words
-from .numeric import _close, _num, sample_points
+from .numeric import _close, _num, at_point, sample_points
 
 MAX_CANDIDATES = 40
 
@@ -257,7 +257,7 @@ def _is_zero_sum(ctx, label: str, expr) -> bool:
     if expr == 0:
         return True
     points = sample_points(ctx, [expr], random.Random(f"sign/{label}"), 4)
-    values = [_num(expr.subs(p)) for p in points]
+    values = [_num(at_point(expr, p)) for p in points]
     return bool(values) and all(v is not None and abs(v) < 1e-9 for v in values)
 
 
@@ -272,7 +272,7 @@ def _constant(ctx, label: str, expr) -> sp.Expr | None:
     points = _both_sides(ctx, label, [expr], 8)
     if points is None:
         return None
-    values = [_num(expr.subs(p)) for p in points]
+    values = [_num(at_point(expr, p)) for p in points]
     if len(values) < 2 or any(v is None for v in values):
         return None
     if all(_close(v, values[0], 1e-9) for v in values):
@@ -293,7 +293,7 @@ def _both_sides(ctx, label, exprs, count) -> list[dict] | None:
     k0 = _kink(exprs)
     if k0 is None:
         return points
-    signs = {(_num(k0.subs(p)) or 0).real > 0 for p in points}
+    signs = {(_num(at_point(k0, p)) or 0).real > 0 for p in points}
     return points if len(signs) == 2 else None
 
 
@@ -317,13 +317,13 @@ def _branch_feedback(ctx, label: str, e, g) -> list | None:
     if k0 is None:
         return None
     points = sample_points(ctx, [e, g, k0], random.Random(f"branch/{label}"), 16)
-    neg = [p for p in points if (_num(k0.subs(p)) or 0).real < 0]
-    pos = [p for p in points if (_num(k0.subs(p)) or 0).real > 0]
+    neg = [p for p in points if (_num(at_point(k0, p)) or 0).real < 0]
+    pos = [p for p in points if (_num(at_point(k0, p)) or 0).real > 0]
     if not neg or not pos:
         return None
 
     def right(side):
-        values = [(_num(e.subs(p)), _num(g.subs(p))) for p in side]
+        values = [(_num(at_point(e, p)), _num(at_point(g, p))) for p in side]
         return all(a is not None and b is not None and _close(a, b, 1e-9) for a, b in values)
 
     right_neg, right_pos = right(neg), right(pos)
@@ -379,7 +379,7 @@ def _agrees(ctx, label: str, e, h) -> bool:
     if not points:
         return False
     for p in points:
-        a, b = _num(e.subs(p)), _num(h.subs(p))
+        a, b = _num(at_point(e, p)), _num(at_point(h, p))
         if a is None or b is None or not _close(a, b, 1e-9):
             return False
     return True

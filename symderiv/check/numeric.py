@@ -24,6 +24,19 @@ def _num(expr) -> complex | None:
     return value
 
 
+_BOUND = (sp.Derivative, sp.Subs, sp.Integral, sp.Sum, sp.Product)
+
+
+def at_point(expr: sp.Basic, point: dict) -> sp.Basic:
+    """``expr`` at ``point`` (symbols → numbers), all symbols at once (``xreplace``): ``subs``
+    puts them in one at a time, and each partly numeric max(0, a₄) on the way compares its
+    arguments symbolically (seconds for a skip-path graph's answer). Constructs that bind a
+    variable (a derivative, a sum) go through ``subs``."""
+    if isinstance(expr, sp.Basic) and not expr.has(*_BOUND):
+        return expr.xreplace(point)
+    return expr.subs(point)
+
+
 def _close(a: complex, b: complex, tol: float) -> bool:
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
@@ -45,7 +58,7 @@ def sample_points(ctx, exprs: list[sp.Basic], rng: random.Random,
     candidates: list[tuple[tuple, dict]] = []
     for _ in range(count * 8):
         at = {s: ctx.domain(s).sample(rng) for s in symbols}
-        values = [_num(k.subs(at)) for k in kinks]
+        values = [_num(at_point(k, at)) for k in kinks]
         if all(v is None or abs(v) > 1e-6 for v in values):
             signs = tuple(None if v is None else v.real > 0 for v in values)
             candidates.append((signs, at))
