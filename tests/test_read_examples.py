@@ -40,6 +40,9 @@ RIGHT = [
     (CS229, "3/gradient", r"$$\nabla_{\boldsymbol{w}} \ell = -\frac{y \boldsymbol{x}}{1 + e^{y \boldsymbol{w}^{\top}\boldsymbol{x}}}$$"),
     (CS224N, "2b/gradient", r"(\sigma(u_o^T v_c) - 1) v_c"),
     (CS224N, "2a/gradient", r"-\frac{u_o}{1+e^{u_o^\top v_c}} + \frac{u_1}{1+e^{-u_1^\top v_c}} + \frac{u_2}{1+e^{-u_2^\top v_c}}"),
+    # a sum with number bounds over the key's u₁, u₂, written out (it ran out of time before)
+    (CS224N, "2a/gradient", r"(\sigma(\boldsymbol{u}_o^\top \boldsymbol{v}_c) - 1)\boldsymbol{u}_o + \sum_{k=1}^{2}\sigma(\boldsymbol{u}_k^\top\boldsymbol{v}_c)\boldsymbol{u}_k"),
+    (CS224N, "2a/gradient", r"-(1 - \sigma(u_o^T v_c)) u_o + \sum_{k=1}^2 (\sigma(u_k^T v_c) u_k)"),
     # softmax in LaTeX as in plain text; the statement's ŷ = softmax(o)
     (SOFTMAX, "1/gradient", r"\operatorname{softmax}(\boldsymbol{x})"),
     (SOFTMAX, "4/gradient", r"\hat y - y"),
@@ -84,6 +87,10 @@ def test_right_answers_are_read(stem, label, text):
 
 
 WRONG = [
+    # the written-out sum with a wrong sign in its terms
+    (CS224N, "2a/gradient",
+     r"(\sigma(u_o^\top v_c) - 1)u_o - \sum_{k=1}^{2}\sigma(u_k^\top v_c)u_k",
+     "differs from the key's answer entry by entry at a concrete size"),
     # wrong on one branch only: the Huber derivative with δ where x < y − δ (was accepted: no
     # sample point fell on that branch)
     (DSC, "1/huber.derivative",

@@ -479,6 +479,10 @@ def _explicit(m, sizes, subs, scalars):
 def _explicit_now(m, sizes, subs, scalars):
     m = m.xreplace(sizes).xreplace({sp.MatrixSymbol(M.name, *[_dim(x, sizes) for x in M.shape]): v
                                 for M, v in subs.items()}).xreplace(scalars)
+    # a matrix of ones, zeros or the identity at a concrete size as its entries, so that a
+    # product with it evaluates (Trace(OneMatrix(1, 2)·v) has no number otherwise)
+    m = m.replace(lambda a: isinstance(a, (sp.OneMatrix, sp.ZeroMatrix, sp.Identity))
+                  and all(d.is_Integer for d in a.shape), lambda a: sp.ImmutableMatrix(a.as_explicit()))
     m = m.doit()
     if isinstance(m, MatrixExpr):
         m = m.as_explicit()

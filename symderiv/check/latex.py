@@ -724,6 +724,10 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in {"begin", "end"}:
         raise Unreadable("a matrix or cases environment can only be a whole answer")
+    if name == "sum":
+        end = _written_out_sum(text, j, ph, vocab, depth, out)
+        if end is not None:
+            return end
     if name == "sum" and vocab.ops is not None and vocab.ops.matmul is not None:
         return _sum_of_entries(text, j, ph, vocab, depth, out)
     if name in {"sum", "prod"}:
@@ -782,6 +786,43 @@ def _norm(v, vocab: Vocabulary, powered: bool = False):
 
 _SUM_INDEX = re.compile(r"\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*[^{}]*)?\}|([a-z]))"
                         r"(?:\s*\^\s*(?:\{[^{}]*\}|\w))?")
+
+
+_SUM_BOUNDS = re.compile(r"\s*_\s*\{\s*([a-z])\s*=\s*(\d)\s*\}\s*\^\s*(?:\{\s*(\d{1,2})\s*\}|(\d))")
+
+
+def _written_out_sum(text, j, ph, vocab, depth, out) -> int | None:
+    """``\\sum_{k=1}^{2} σ(u_k^T v_c) u_k`` with number bounds, over names the key has for
+    each value of the index (u₁, u₂): the terms written out, (σ(u_1^T v_c) u_1) + (σ(u_2^T
+    v_c) u_2), and read. None when the bounds are not numbers, the index appears other than
+    as a subscript, a name it makes is not the key's, or the terms cannot be read (then the
+    sum is read as before)."""
+    m = _SUM_BOUNDS.match(text, j)
+    if m is None:
+        return None
+    index, lo, hi = m.group(1), int(m.group(2)), int(m.group(3) or m.group(4))
+    if not 0 <= hi - lo < 10:
+        return None
+    k = _skip_spaces(text, m.end())
+    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
+        body, end = _group(text, k)
+    else:
+        body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
+        end = k + len(body)
+    subscript = re.compile(r"_\s*(?:\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index))
+    names = re.findall(r"([A-Za-z]+)\}?\s*_\s*(?:\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index), body)
+    if not names or re.search(r"(?<![A-Za-z\\])%s(?![A-Za-z])" % index, subscript.sub("", body)):
+        return None
+    if any(not vocab.known(f"{n}{v}") for n in set(names) for v in range(lo, hi + 1)):
+        return None
+    terms = " + ".join("(" + subscript.sub("_{%d}" % v, body) + ")" for v in range(lo, hi + 1))
+    try:
+        read = read_scalar("(" + terms + ")", vocab, depth + 1)
+    except Unreadable:
+        return None
+    ph.decimals += read.decimals
+    out.append(ph.add(read.value, read.display))
+    return end
 
 
 def _sum_of_entries(text, j, ph, vocab, depth, out) -> int:
