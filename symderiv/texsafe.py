@@ -158,7 +158,7 @@ CONTROL_SYMBOLS = frozenset(",;:! \\{}%$&#_|'\"`^~=./()[]-\n\t")
 # Commands the templates themselves use in a document's body: allowed there, never in input.
 TEMPLATE_COMMANDS = frozenset("""
 question solution begin end draw node path fill coordinate foreach addplot addlegendentry
-rulename renewcommand arraystretch paragraph boxed fbox parbox linewidth fboxsep fboxrule
+rulename tag renewcommand arraystretch paragraph boxed fbox parbox linewidth fboxsep fboxrule
 dimexpr textwidth columnwidth hsize bfseries itshape ttfamily rmfamily sffamily normalfont
 texttt textsf printanswers makebox raisebox rule strut phantom vphantom hphantom
 caption label ref tableofcontents newpage clearpage

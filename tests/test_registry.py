@@ -397,5 +397,5 @@ def test_a_derivation_never_restates_its_left_side():
 
     ps = load(Path(__file__).resolve().parent.parent / "problems" / "cs189_hw.toml")
     text = render_document(ps, solve_set(ps))
-    assert r"\frac{d}{dz}\tanh(z) &= 1 - \tanh^{2}(z) && \rulename{hyperbolic}" in text
+    assert r"\frac{d}{dz}\tanh(z) &= 1 - \tanh^{2}(z) \tag*{\rulename{hyperbolic}}" in text
     assert r"&= \frac{d}{dz} \tanh" not in text

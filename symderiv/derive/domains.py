@@ -118,12 +118,17 @@ def _describe_set(s: sp.Set, var: sp.Symbol) -> str:
 def numerically_undefined(f: sp.Expr, var: sp.Symbol, sign: int, params: dict) -> bool:
     """A last guard: ``f`` is not real (or not finite) at var = sign·10², sign·10⁴."""
     fn = sp.lambdify(var, f.subs(params), modules=["mpmath"], docstring_limit=0)
-    with mpmath.workdps(30):
-        for far in (10 ** 2, 10 ** 4):
+
+    def undefined(at: int, dps: int) -> bool:
+        with mpmath.workdps(dps):
             try:
-                v = mpmath.mpmathify(fn(mpmath.mpf(sign * far)))
+                v = mpmath.mpmathify(fn(mpmath.mpf(at)))
             except (ValueError, ZeroDivisionError, TypeError):
                 return True
-            if mpmath.im(v) != 0 or not mpmath.isfinite(v):
-                return True
-    return False
+            return mpmath.im(v) != 0 or not mpmath.isfinite(v)
+
+    # a value lost to rounding is no gap: 1 − σ(10⁴) is e^(−10⁴) > 0, which 30 digits round to
+    # 0 (and ln 0 = −∞ for the cross-entropy of a logit); it is decided again with the digits
+    # that e^(±far) needs
+    return any(undefined(sign * far, 30) and undefined(sign * far, 40 + far // 2)
+               for far in (10 ** 2, 10 ** 4))

@@ -354,6 +354,9 @@ def _assemble(terms: list[tuple[sp.Expr, list[sp.Expr]]]) -> sp.Expr:
 
     parts = []
     for c, fs in terms:
+        if c == -1 and fs:   # −y, not −1 y
+            parts.append(sp.Mul(-1, Product(*fs) if len(fs) > 1 else fs[0], evaluate=False))
+            continue
         args = ([c] if c != 1 else []) + fs
         parts.append(Product(*args) if len(args) > 1 else (args[0] if args else c))
     return sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]
