@@ -376,3 +376,40 @@ def test_a_decimal_slope_in_an_exponential_is_derived_in_reasonable_time(write_t
     for x0 in (-2, sp.Rational(1, 3), 3):
         assert abs(float(got.subs(x, x0) - sp.diff(f, x).subs(x, x0))) < 1e-12
     assert answers["f.limit(+oo)"]["sympy"] == "1" and answers["f.limit(-oo)"]["sympy"] == "0"
+
+
+# --- a value lost to rounding far out -----------------------------------------------------
+
+
+def test_cross_entropy_of_a_logit_has_its_limits(write_toml):
+    """1 − σ(10⁴) = e^(−10⁴)/(1 + e^(−10⁴)) rounds to 0 at 30 digits, and ln 0 is −∞: it
+    was refused as "not real as x -> +oo". The loss is real everywhere; its derivative is
+    σ(x) − y, with limits 1 − y and −y."""
+    import json
+
+    path = write_toml(problem(
+        'functions = [{ name = "L", expr = "-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))" }]\n'
+        'limits = ["+oo", "-oo"]\n[problem.assume]\ny = "0 <= y <= 1"\n'))
+    result = run("solve", path, "--json")
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.output)["problems"][0]["answers"]
+    x, y = sp.symbols("x y", real=True)
+    got = sp.sympify(answers["L.derivative"]["sympy"], locals={"x": x, "y": y})
+    assert sp.simplify(got - (1 / (1 + sp.exp(-x)) - y)) == 0
+    assert answers["L.limit(+oo)"]["sympy"] == "1 - y"
+    assert answers["L.limit(-oo)"]["sympy"] == "-y"
+    rendered = run("render", path, "-o", path.parent / "out")
+    assert rendered.exit_code == 0, rendered.output
+    tex = (path.parent / "out" / "p.tex").read_text(encoding="utf-8")
+    assert r"&= \sigma(x) - y \tag*{\rulename{definition of $\sigma$}}" in tex
+    assert "-1 y" not in tex
+
+
+def test_a_function_not_real_far_out_is_still_refused():
+    from symderiv.derive.domains import numerically_undefined
+
+    x = sp.Symbol("x", real=True)
+    assert numerically_undefined(sp.log(1 - x), x, 1, {})             # ln of a negative number
+    assert numerically_undefined(sp.sqrt(-x), x, 1, {})
+    assert not numerically_undefined(sp.log(1 - 1 / (1 + sp.exp(-x))), x, 1, {})
+    assert not numerically_undefined(sp.log(1 / (1 + sp.exp(-x))), x, -1, {})
