@@ -301,3 +301,21 @@ W = "D x C"
 Y = "N x C"
 ''')
     assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex
+
+
+def test_an_inline_function_is_defined_as_written_with_sigma_by_name(write_toml, tmp_path):
+    """−y log σ(x) − (1 − y) log(1 − σ(x)), not σ expanded into exponentials; x σ(x) in the
+    written order; one definition of σ for σ(x) and σ(2x); tanh kept as tanh."""
+    path = write_toml('[meta]\ntitle = "t"\n[[problem]]\nid = "1"\nkind = "derivative"\nfunctions = [\n'
+                      '  { name = "L", expr = "-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))" },\n'
+                      '  { name = "g", expr = "x*sigmoid(x)" },\n'
+                      '  { name = "m", expr = "2*y*x*sigmoid(x)**2 - x*sigmoid(2*x)" },\n'
+                      '  { name = "k", expr = "tanh(x)**2 + relu(x)" },\n]\n')
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    tex = (tmp_path / "out" / "p.tex").read_text(encoding="utf-8")
+    sigma = r"where $\sigma(x) = \frac{1}{1 + e^{- x}}$."
+    assert r"Let $L(x) = - y \log(\sigma(x)) - \left(1 - y\right) \log(1 - \sigma(x))$, " + sigma in tex
+    assert r"Let $g(x) = x \sigma(x)$, " + sigma in tex
+    assert r"Let $m(x) = 2 x y \sigma^{2}(x) - x \sigma(2 x)$, " + sigma in tex
+    assert r"Let $k(x) = \max\{0, x\} + \tanh^{2}(x)$." in tex

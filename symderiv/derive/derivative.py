@@ -233,6 +233,47 @@ def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol) -> sp.Expr:
     return expr
 
 
+def _display_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, f: sp.Expr) -> sp.Expr:
+    """An inline function as its author wrote it: the registry's functions in it kept by name
+    (−y log σ(x) − (1 − y) log(1 − σ(x)), x σ(x)) or in their teacher's display (max{0, x},
+    x Φ(x)), not expanded. The caller checks it against ``f``. ``f`` itself when it cannot be
+    read that way."""
+    from ..library.display import SIGMA, Product
+
+    functions = dict(ELEMENTARY)
+    for entry in registry().values():
+        if entry.vector or entry.arity != 1:
+            continue
+
+        def call(*args, entry=entry):
+            params = {p: scope.symbol(p) for p in entry.params}
+            if entry.name == "sigmoid":
+                return SIGMA(args[0])
+            if entry.display is not None and entry.name != "tanh":   # tanh(x), not its exponentials
+                return entry.display(args[0], params)
+            return entry.build(args[0], params)
+        functions[entry.name] = call
+    ns = Namespace(symbols={**scope.symbols, var.name: var}, functions=functions,
+                   make_symbol=lambda name: scope.symbol(name))
+    try:
+        shown = parse_expression(spec.expr, ns)
+    except BadInput:
+        return f
+    if not isinstance(shown, sp.Expr):
+        return f
+
+    def written_order(m: sp.Mul) -> sp.Expr:
+        # x σ(x), 2y σ(x)²: numbers and names before σ (SymPy sorts \sigma first)
+        c, rest = m.as_coeff_Mul()
+        factors = sorted(sp.Mul.make_args(rest), key=lambda a: a.has(SIGMA))
+        body = Product(*factors) if len(factors) > 1 else factors[0]
+        if c == 1:
+            return body
+        return sp.Mul(c, body, evaluate=False) if c != -1 else sp.Mul(-1, body, evaluate=False)
+    return shown.replace(lambda e: e.is_Mul and any(a.has(SIGMA) for a in e.args)
+                         and any(not a.has(SIGMA) and not a.is_Number for a in e.args), written_order)
+
+
 # --- solving -------------------------------------------------------------------------
 
 
@@ -371,10 +412,12 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     shown = f
     if entry is not None and entry.display is not None and entry.arity == 1:
         shown = entry.display(var, {p: scope.symbol(p) for p in entry.params})
+    elif entry is None:
+        shown = _display_inline(fn, scope, var, f)
     checks += verify.check_identity(problem.id, f"{fn.name}.definition", explicit(shown), f, scope)
     return FunctionResult(
         name=fn.name, title=fn.title or (entry.title if entry else fn.name), applied=applied,
-        prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown),
+        prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown, var),
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
         limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))

@@ -80,7 +80,14 @@ def explicit(expr: sp.Basic) -> sp.Basic:
     return expr.replace(Product, lambda *fs: sp.Mul(*fs))
 
 
-def stand_ins(expr: sp.Basic) -> dict:
-    """The stand-ins that occur in ``expr``, each with its explicit value: σ(x) = 1/(1 + e^{-x})."""
-    return {a: MEANING[a.func](*a.args) for a in sorted(expr.atoms(sp.Function), key=sp.default_sort_key)
-            if a.func in MEANING}
+def stand_ins(expr: sp.Basic, var: sp.Symbol | None = None) -> dict:
+    """The stand-ins that occur in ``expr``, each with its explicit value: σ(x) = 1/(1 + e^{-x}).
+    One per function: σ(x) when ``var`` is x and σ(x) occurs, else its first occurrence (σ(2x)
+    needs no definition of its own beside σ(x))."""
+    found = [a for a in sorted(expr.atoms(sp.Function), key=sp.default_sort_key) if a.func in MEANING]
+    out = {}
+    for head in dict.fromkeys(a.func for a in found):
+        mine = [a for a in found if a.func is head]
+        pick = next((a for a in mine if a.args == (var,)), mine[0])
+        out[pick] = MEANING[head](*pick.args)
+    return out
