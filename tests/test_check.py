@@ -153,6 +153,13 @@ CONDITIONS = [
 ]
 
 OTHERS = [
+    # the function named f on the left-hand side is the question's function on the right
+    ("1a/sigmoid.derivative", "f'(x) = f(x)(1 - f(x))", "correct"),
+    ("1a/sigmoid.derivative", r"$$f^{\prime}(x)=f(x)\left(1-f(x)\right)$$", "correct"),
+    ("1a/sigmoid.derivative", r"\frac{df}{dx} = f(x)(1 + f(x))", "incorrect"),
+    ("1a/tanh.derivative", "f'(x) = 1 - f(x)^2", "correct"),   # an inline function named \tanh
+    ("1a/tanh.derivative", "f'(x) = 1 + f(x)^2", "incorrect"),
+    ("1a/sigmoid.derivative", "g'(x) = f(x)(1 - f(x))", "incorrect"),   # f is not the one named
     # lists
     ("Q4/iterates[alpha=1.5]", "0, 150, 75, 112.5, 93.75, 103.125, 98.4375, 100.78125, "
      "99.609375, 100.1953125, 99.90234375", "correct"),

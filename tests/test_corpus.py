@@ -23,7 +23,7 @@ CORPUS = ROOT / "tests" / "data" / "corpus"
 # merged: ama564 100%, cs189 100%, dsga1008 100%, nndl 99.1%; with the five example keys below,
 # total 98.6% of 777, unparseable 1.0%, wrong accepted 0. (Before: dsga1008 54.1%, cs189 76.9%.)
 # Raise them as the reader improves.
-MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 98.0, "dsga1008_hw1": 99.0, "cs189_hw": 99.0}
+MIN_AGREEMENT = {"ama564_a1": 99.0, "nndl_hw1": 99.0, "dsga1008_hw1": 99.0, "cs189_hw": 99.0}
 MAX_UNPARSEABLE = 2.0   # per file, unless MAX_UNPARSEABLE_OF says otherwise
 
 

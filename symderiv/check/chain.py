@@ -15,12 +15,14 @@ When the key's answer is not itself an equation, a student's ``A = B = C`` (or `
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 
+from ..errors import BadInput
 from .base import Math, Outcome, Read, Unreadable
 from .names import conflict, of_label, recognise, words
 from .relations import BOUNDS, Member, split_relations
@@ -37,6 +39,7 @@ def grade_chain(ctx, label: str, expected, text: str, judge: Callable[[str], Any
     implied = [k for k, m in enumerate(members) if k > 0 and m.relation == r"\Rightarrow"]
     if implied:
         members = [Member(members[implied[-1]].text, "")] + members[implied[-1] + 1:]
+    members = _bind_function_name(ctx, label, members)
     named = _only_a_name(ctx, members[-1].text, label)
     if named is not None:  # 1.33 = \hat{y}: the value first, the name last
         values = [k for k, m in enumerate(members) if m.text and recognise(m.text) is None]
@@ -150,6 +153,74 @@ def renamed(ctx, quantity):
     if quantity[0] == "lim":
         return ("lim", quantity[1], renamed(ctx, quantity[2]))
     return quantity
+
+
+_OWN_PRIME = re.compile(r"^\s*(?:([A-Za-z])\s*(?:'+|\^\s*\{?\s*\\prime\s*\}?)\s*\(|"
+                        r"\\frac\s*\{\s*(?:d|\\partial)\s*([A-Za-z])\s*\}|"
+                        r"\\frac\s*\{\s*(?:d|\\partial)\s*\}\s*\{[^{}]*\}\s*([A-Za-z])\s*\()")
+
+
+def _bind_function_name(ctx, label: str, members: list) -> list:
+    """f′(x) = f(x)(1 − f(x)): a student who names the function of the question f on the
+    left-hand side means it by f(x) on the right. When the left-hand side is the derivative of
+    a one-letter function the key does not name, and the part is about a registry function
+    the reader knows by its own name (σ, tanh), that name stands for f in the other members."""
+    if len(members) < 2 or ctx.problem.kind != "derivative":
+        return members
+    m = _OWN_PRIME.match(members[0].text)
+    if m is None:
+        return members
+    name = next(g for g in m.groups() if g)
+    vocab = ctx.reader.vocab
+    if vocab.known(name):
+        return members
+    head = _function_head(ctx, label.rsplit(".", 1)[0])
+    if head is None:
+        return members
+    own = re.compile(r"(?<![A-Za-z\\])%s(?=\s*(?:\(|\\left\s*\())" % name)
+    return [members[0]] + [Member(own.sub(lambda _: head + " ", mem.text), mem.relation)
+                           for mem in members[1:]]
+
+
+def _function_head(ctx, part: str) -> str | None:
+    """The LaTeX name under which the reader knows the function of a derivative part (σ for
+    the registry's sigmoid, the file's ``latex`` for an inline one), when reading it applied
+    to the variable gives that very function (compared at three points); else None."""
+    import random
+
+    from ..derive.derivative import _build_inline
+    from ..library import registry
+    from .numeric import _close, _num, at_point
+
+    spec = ctx.problem.spec
+    fs = next((f for f in getattr(spec, "functions", ()) if f.name == part), None)
+    if fs is None:
+        return None
+    var = ctx.scope.symbol(spec.var)
+    entry = registry().get(fs.entry) if fs.entry else None
+    try:
+        if entry is not None:
+            if entry.arity != 1 or entry.vector:
+                return None
+            head = entry.latex
+            definition = entry.build(var, {p: ctx.scope.symbol(p) for p in entry.params})
+        else:
+            head = fs.latex
+            definition = _build_inline(fs, ctx.scope, var)
+        if not head:
+            return None
+        shown = ctx.reader.expr(head + "(" + spec.var + ")", latex=True).value
+    except (Unreadable, BadInput):
+        return None
+    if not isinstance(shown, sp.Expr) or shown.free_symbols != definition.free_symbols:
+        return None
+    rng = random.Random(f"head/{part}")
+    for _ in range(3):
+        point = {s: ctx.domain(s).sample(rng) for s in definition.free_symbols}
+        a, b = _num(at_point(definition, point)), _num(at_point(shown, point))
+        if a is None or b is None or not _close(a, b, 1e-12):
+            return None
+    return head
 
 
 def _check_name(ctx, label, expected, said, key_quantity, final, judge):
