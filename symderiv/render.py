@@ -187,6 +187,8 @@ class KeyPrinter(LatexPrinter):
         if len(expr.variables) == 1:
             (var,) = expr.variables
             inner = self.parenthesize(expr.expr, PRECEDENCE["Mul"], strict=True)
+            if expr.expr.could_extract_minus_sign() and not inner.startswith(r"\left("):
+                inner = r"\left(" + inner + r"\right)"   # d/dx (−u), not d/dx − u
             return rf"\frac{{d}}{{d{self._print(var)}}} {inner}"
         return super()._print_Derivative(expr)
 
@@ -444,6 +446,90 @@ def broken(value: Any, width: int = 70, names: Any = None) -> list[str]:
     return lines
 
 
+_FRAC = re.compile(r"\\frac\s*\{")
+
+
+def visible_width(text: str) -> float:
+    """About how many characters wide LaTeX math is when typeset: a fraction as its wider
+    part, a script at 0.7, \\left and \\right as their delimiter, a binary operator with its
+    spacing. A measure to decide where to break a long line, not a typesetter."""
+    def group(i: int) -> tuple[str, int]:   # text[i] == "{": (its content, the index after it)
+        depth, j = 0, i
+        while j < len(text):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                return text[i + 1:j], j + 1
+            j += 1
+        return text[i + 1:], len(text)
+
+    width, i = 0.0, 0
+    while i < len(text):
+        c = text[i]
+        if text.startswith(r"\frac", i):
+            m = _FRAC.match(text, i)
+            if m:
+                top, k = group(m.end() - 1)
+                k = k if k < len(text) and text[k] == "{" else text.find("{", k)
+                bottom, i = group(k) if k >= 0 else ("", len(text))
+                width += max(visible_width(top), visible_width(bottom)) + 0.5
+                continue
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", text[i:])
+            name = m.group(1)
+            i += len(m.group(0))
+            if name in ("left", "right", "displaystyle", "mathrm", "operatorname", "mathbf",
+                        "boldsymbol", "text", "quad", "qquad", ",", ";", " ", "!"):
+                width += {"quad": 2, "qquad": 4, ",": 0.3, ";": 0.5, " ": 0.5}.get(name, 0)
+                continue
+            width += 1 if len(name) <= 2 or name in _GREEK else 0.6 * len(name)
+            continue
+        if c in "^_":
+            i += 1
+            if i < len(text) and text[i] == "{":
+                inner, i = group(i)
+            else:
+                inner, i = text[i:i + 1], i + 1
+            width += 0.7 * visible_width(inner)
+            continue
+        if c in "{} ":
+            i += 1
+            continue
+        width += 2 if c in "+-=<>" else 1
+        i += 1
+    return width
+
+
+_GREEK = frozenset("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa "
+                   "lambda mu nu xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta "
+                   "Theta Lambda Xi Pi Sigma Phi Psi Omega ell partial cdot infty".split())
+
+
+def split_sum(value: Any, width: float = 68, names: Any = None) -> list[str]:
+    """A long sum as LaTeX lines of at most about ``width`` characters (``visible_width``),
+    broken before a term's sign: the first line, then "+ term …" lines. Anything else, or a
+    sum that fits, is one line."""
+    text = tex(value, names)
+    if visible_width(text) <= width or not (isinstance(value, sp.Basic) and value.is_Add):
+        return [text]
+    p = printer(names)
+    terms = p._as_ordered_terms(value, order=None)
+    lines, current = [], ""
+    for k, term in enumerate(terms):
+        if k == 0:
+            piece = p._print(term)
+        elif term.could_extract_minus_sign():
+            piece = "- " + p.parenthesize(-term, PRECEDENCE["Add"], strict=False)
+        else:
+            piece = "+ " + p.parenthesize(term, PRECEDENCE["Add"], strict=False)
+        if current and visible_width(current + piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}".strip()
+    lines.append(current)
+    return lines
+
+
 def widths(layers: Sequence[Any]) -> str:
     """Layer widths for running text, 3–2–1 or $n$–$D_{1}$–$K$: a named width is math (D_1 in
     text would be an underscore outside math)."""
@@ -524,7 +610,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, autoescape=False,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
-    env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
+    env.filters.update(tex=tex, dec=dec, broken=broken, split_sum=split_sum, escape=escape, num=num, matrix=matrix, coords=coords,
                        rules=rules, product=product, widths=widths)
     env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
     env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)

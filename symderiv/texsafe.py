@@ -316,6 +316,6 @@ def check_document_body(document: str) -> str:
 
 
 _TEMPLATE_ENVIRONMENTS = frozenset("""
-document questions parts solution proof tikzpicture axis longtable tabularx minipage
+document questions parts solution proof tikzpicture axis longtable tabularx minipage adjustbox
 figure table scope
 """.split())

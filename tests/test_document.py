@@ -306,3 +306,32 @@ def test_compile_pdf_hands_back_the_log_with_its_overfull_boxes(tmp_path):
     compile_pdf(wide, "wide", tmp_path, logs=logs)
     assert len(logs) == 1 and "Overfull \\hbox" in logs[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.pdf"]  # the log is not left behind
+
+
+WIDE_KEYS = {
+    # a 3×3 weight gradient with six-digit numbers beside its outer product (the table ran
+    # past the margin), and a focal loss whose derivation's rule names ran off the page
+    "net.toml": (
+        '[meta]\ntitle = "t"\n[[problem]]\nid = "1"\nkind = "mlp"\nlayers = [2, 3, 3]\n'
+        'hidden = "tanh"\noutput = "softmax"\nloss = "cross_entropy"\nx = [1.0, -2.0]\n'
+        'y = [0, 1, 0]\n[problem.params]\nW1 = [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]]\n'
+        'b1 = [0.0, 0.1, -0.1]\nW2 = [[1, 0, -1], [0.5, 0.5, 0.5], [-1, 1, 0]]\nb2 = [0, 0, 0]\n'),
+    "focal.toml": (
+        '[meta]\ntitle = "t"\n[[problem]]\nid = "1"\nkind = "derivative"\nfunctions = [\n'
+        '  { name = "F", expr = "-(1 - sigmoid(x))**2*log(sigmoid(x))" },\n]\n'),
+}
+
+
+@pytest.mark.pdf
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(WIDE_KEYS))
+def test_wide_tables_and_derivations_stay_inside_the_page(name, tmp_path):
+    from symderiv.latex_build import compile_pdf
+
+    path = tmp_path / name
+    path.write_text(WIDE_KEYS[name], encoding="utf-8")
+    ps = load(path)
+    tex = render_document(ps, solve_set(ps))
+    logs: list[str] = []
+    compile_pdf(tex, ps.stem, tmp_path, logs=logs)
+    assert [line for line in logs[0].splitlines() if line.startswith("Overfull")] == []

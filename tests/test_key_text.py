@@ -319,3 +319,22 @@ def test_an_inline_function_is_defined_as_written_with_sigma_by_name(write_toml,
     assert r"Let $g(x) = x \sigma(x)$, " + sigma in tex
     assert r"Let $m(x) = 2 x y \sigma^{2}(x) - x \sigma(2 x)$, " + sigma in tex
     assert r"Let $k(x) = \max\{0, x\} + \tanh^{2}(x)$." in tex
+
+
+def test_long_sums_in_a_derivation_are_broken_before_a_sign_and_short_ones_are_not():
+    import sympy as sp
+
+    from symderiv.render import split_sum, tex, visible_width
+
+    x = sp.Symbol("x", real=True)
+    s = 1 / (1 + sp.exp(-x))
+    long = (1 - s) ** 2 * (1 + sp.exp(-x)) * sp.Derivative(s, x) \
+        - (2 - 2 * s) * sp.log(s) * sp.Derivative(1 - s, x)
+    lines = split_sum(long, 62)
+    assert len(lines) == 2 and lines[1].startswith("- ")
+    assert all(visible_width(line) <= 62 for line in lines)
+    assert split_sum(x + 1, 62) == ["x + 1"]
+    assert visible_width(r"\frac{1}{1 + e^{- x}}") < visible_width("1 + e^{- x}") + 1
+    # the derivative of a negative term keeps its brackets: d/dx (−u), never d/dx − u
+    assert tex(sp.Derivative(-x / (x - 1), x, evaluate=False)) == \
+        r"\frac{d}{dx} \left(- \frac{x}{x - 1}\right)"
