@@ -110,6 +110,8 @@ class Vocabulary:
     ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
     default_argument: Any = None  # x in a derivative problem: σ alone, tanh² alone mean σ(x), tanh²(x)
     shown: Callable[[str], Any] = lambda name: None  # how a notation name is shown (ŷ, not 1.33)
+    # 𝟏, a column of ones whose length its neighbours decide (matrix problems; None: refused)
+    ones: Callable[[], Any] | None = None
 
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
@@ -609,6 +611,40 @@ def _plain_name(token: str, ph: Placeholders) -> str:
     raise Unreadable("a layer index (k) must follow a name")
 
 
+# 𝟏: \mathbf{1}, \boldsymbol{1}, \mathbb{1} (\mathbb 1), \mathds{1} … not followed by a condition
+_ONES = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb|mathbbm|mathds)\s*(?:\{\s*1\s*\}|\s1(?![\d.]))")
+_ONES_SIZE = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z]|\d{1,2})\s*\}|([A-Za-z]|\d))(?![A-Za-z0-9])")
+
+
+def _ones(text, i, ph, vocab, out) -> int | None:
+    """``\\mathbf{1}`` (``\\mathbf{1}^\\top``, ``\\mathbf{1}_C``) in a matrix problem: the
+    column of ones whose length the product or sum it sits in decides (𝟏ᵀeˣ, A𝟏𝟏ᵀ, 𝟏 − Y), or
+    the length its subscript names; None when there is no 𝟏 at ``i``."""
+    m = _ONES.match(text, i)
+    if m is None:
+        return None
+    k = m.end()
+    if vocab.ones is None:
+        raise Unreadable(r"\mathbf{1} (a vector of ones) is not understood here")
+    value = vocab.ones()
+    size = _ONES_SIZE.match(text, k)
+    if size is not None:
+        dim = size.group(1) or size.group(2)
+        build = vocab.ops.functions.get("ones") if vocab.ops is not None else None
+        if build is None:
+            raise Unreadable(f"\\mathbf{{1}}_{dim}: the size of a vector of ones is not understood here")
+        try:
+            value = build(sp.Integer(dim) if dim.isdigit() else sp.Symbol(dim))
+        except BadInput:
+            raise Unreadable(f"\\mathbf{{1}}_{dim}: {dim} is not one of the key's sizes") from None
+        k = size.end()
+    after = _transposed(text, k, value, value, ph, vocab, out)
+    if after is not None:
+        return after
+    out.append(ph.add(value, value))
+    return k
+
+
 def _command(text, i, ph, vocab, depth, out) -> int:
     m = _command_at(text, i)
     name = m.group(1)
@@ -622,6 +658,9 @@ def _command(text, i, ph, vocab, depth, out) -> int:
                     and _has_relation(text, k):
                 return _indicator(text, k, ph, vocab, depth, out)
             break  # \mathbf{I} alone: a name (the identity)
+    ones = _ones(text, i, ph, vocab, out)
+    if ones is not None:
+        return ones
     if name in BOLD:
         inner, k = _argument(text, j)  # \mathbf{x}, \boldsymbol w
         word = inner.strip()
@@ -1149,7 +1188,15 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
             from None
     if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
         raise Unreadable("expected an expression here, not a condition")
+    if depth == 0 and vocab.ones is not None and _undecided_ones(value):
+        raise Unreadable("the length of the vector of ones 𝟏 cannot be decided from the product "
+                         "it is in; write it with its size, e.g. 𝟏_n")
     return Read(value, display, ph.decimals)
+
+
+def _undecided_ones(value) -> bool:
+    return isinstance(value, sp.Basic) and any(
+        d.name == "ones_size" for d in value.atoms(sp.Dummy))
 
 
 def _plain_message(message: str) -> str:
