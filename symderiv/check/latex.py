@@ -220,6 +220,9 @@ _ELEMENTWISE = (r"\odot", r"\circ")
 _ELEMENTWISE_OP = re.compile(r"\\(odot|circ)(?![A-Za-z])")
 _FIRST_ATOM = re.compile(r"\s*(Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
                          r"(\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S))?")
+# the factors written side by side after a ⊙ (before any explicit operator: ·, /, +)
+_ATOM_RUN = re.compile(r"(?:\s*(?:Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
+                       r"(?:\s*\^\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\S))?)+")
 
 
 def _binary_sign(text: str, i: int, sep: str) -> bool:
@@ -241,17 +244,45 @@ def _elementwise_term(term: str, ph: Placeholders, vocab: Vocabulary, depth: int
     if not head.strip():
         raise Unreadable("an elementwise product (⊙) needs a factor on each side")
     acc = _read_flat(_rewrite_flat(head, ph, vocab, depth + 1), ph, vocab)
+    flats = []
     for piece, op in pieces[1:]:
-        flat = explicit_products(_rewrite_flat(piece, ph, vocab, depth + 1))
-        m = _FIRST_ATOM.match(flat)
+        flat = _rewrite_flat(piece, ph, vocab, depth + 1)
+        flats.append((explicit_products(flat), flat, op))
+    try:
+        # an implicit product binds tighter than ⊙: y ⊙ Xw is y ⊙ (Xw)
+        return ph.add(*_elementwise_fold(acc, flats, ph, vocab, tight=True))
+    except (Unreadable, BadInput) as tight:
+        if not _mismatch(tight):
+            raise
+        try:  # W^T δ ⊙ f'(z) x^T, which only reads as ((Wᵀδ) ⊙ f'(z)) xᵀ
+            return ph.add(*_elementwise_fold(acc, flats, ph, vocab, tight=False))
+        except (Unreadable, BadInput):
+            raise tight from None
+
+
+def _mismatch(exc: Exception) -> bool:
+    message = exc.message if isinstance(exc, BadInput) else str(exc)
+    return message.startswith("shape mismatch")
+
+
+def _elementwise_fold(acc, flats, ph: Placeholders, vocab: Vocabulary, tight: bool):
+    """``acc ⊙ f₁ … ⊙ fₖ``, each fᵢ the run of factors written side by side after its ⊙
+    (``tight``) or its first factor only, the rest of the piece multiplying the product."""
+    for explicit, flat, op in flats:
+        m = _FIRST_ATOM.match(explicit)
         if m is None:
             raise Unreadable("an elementwise product (⊙) needs a factor on each side")
-        first = _read_flat(m.group(0), ph, vocab)
+        if tight:
+            run = _ATOM_RUN.match(flat)
+            if run is None:
+                raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+            first, rest = _read_flat(run.group(0), ph, vocab), flat[run.end():]
+        else:
+            first, rest = _read_flat(m.group(0), ph, vocab), explicit[m.end():]
         acc = (_hadamard(acc[0], first[0], vocab, op), _hadamard(acc[1], first[1], vocab, op))
-        rest = flat[m.end():]
         if rest.strip():
             acc = _read_flat(ph.add(*acc) + rest, ph, vocab)
-    return ph.add(*acc)
+    return acc
 
 
 def _read_flat(source: str, ph: Placeholders, vocab: Vocabulary) -> tuple:
@@ -559,6 +590,18 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     return k
 
 
+def _name_out(text, k, named, ph, vocab, out) -> int:
+    """An accented or Greek name (``\\hat y``, ``\\delta_2``) as one placeholder; a transpose
+    mark after it (``\\hat y^T``) transposes it when it is a vector or matrix."""
+    value, shown = named
+    if vocab.matrix(value):
+        after = _transposed(text, k, value, shown, ph, vocab, out)
+        if after is not None:
+            return after
+    out.append(ph.add(value, shown))
+    return k
+
+
 def _has_relation(text: str, j: int) -> bool:
     inside, _ = _group(text, j)
     return bool(re.search(r"[<>=]|\\(le|ge|neq|ne|leq|geq)(?![A-Za-z])", inside))
@@ -694,8 +737,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
-        out.append(ph.add(*_named(vocab, sym)))
-        return k
+        return _name_out(text, k, _named(vocab, sym), ph, vocab, out)
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
     k = _skip_spaces(text, j)
@@ -720,8 +762,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in GREEK:
         sym, k = _name_with_subscript(name, text, j)
-        out.append(ph.add(*_named(vocab, sym)))
-        return k
+        return _name_out(text, k, _named(vocab, sym), ph, vocab, out)
     if name in {"frac", "dfrac", "tfrac", "cfrac"}:
         top, k = _argument(text, j)
         bottom, k = _argument(text, k)
