@@ -325,7 +325,9 @@ def _notation_aliases(problem, alias: dict) -> dict:
     return added
 
 
-def build_context(problem, solution) -> Context:
+def build_context(problem, solution, earlier: tuple = ()) -> Context:
+    """``earlier``: the problems before this one in its file (a part "for the same loss"
+    shares their statements' names, see notation.same_function)."""
     answers = {a.label: a.value for a in solution.answers}
     symbols: dict[str, sp.Basic] = {}
     applied: set[str] = set()
@@ -485,7 +487,8 @@ def build_context(problem, solution) -> Context:
 
     raw_nodes = _graph_definitions(problem, ns)
     notation = publish(problem, solution, reader.expr,
-                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
+                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols,
+                       tuple(earlier))
     for name, value in _graph_gradients(problem, raw_nodes).items():
         if name not in taken:
             define(name, value)

@@ -1048,10 +1048,15 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
             inner, j = text[k: k + 1], k + 1
         power = read_scalar(inner, vocab, depth + 1)
         j = _skip_spaces(text, j)
+    nested = _nested_call(text, j, vocab)
     if j < len(text) and (text[j] in "({[" or text.startswith(r"\{", j)):
         inside, j = _group(text, j)
         args = [read_scalar(a, vocab, depth + 1)
                 for a, _ in split_top(inside, (",",))]
+    elif nested is not None:
+        # \log \operatorname{softmax}(x), \ln \sigma(z): the argument is the call that follows
+        args = [read_scalar(text[j:nested], vocab, depth + 1)]
+        j = nested
     elif j < len(text) and (vocab.default_argument is None or _BARE_ARGUMENT.match(text, j)):
         # \ln x, \tanh 2x, \ln x^2: the argument is the factor that follows
         m = _BARE_ARGUMENT.match(text, j)
@@ -1088,6 +1093,25 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         return after
     out.append(ph.add(value, display))
     return j
+
+
+_CALL_HEAD = re.compile(r"\\(?:(?:operatorname|mathrm|text)\s*\{\s*([A-Za-z]+)\s*\}|([A-Za-z]+))"
+                        r"\s*(?=[(\[])")
+
+
+def _nested_call(text: str, j: int, vocab: Vocabulary) -> int | None:
+    """The end of a call of one of the reader's functions written at ``j`` without brackets
+    around it (``\\operatorname{softmax}(x)`` after ``\\log``), or None."""
+    m = _CALL_HEAD.match(text, j)
+    if m is None:
+        return None
+    word = m.group(1) or m.group(2)
+    if word.lower() not in vocab.functions and not _key_function(word, vocab):
+        return None
+    try:
+        return _group(text, m.end())[1]
+    except Unreadable:
+        return None
 
 
 def _key_function(word: str, vocab: Vocabulary) -> bool:
