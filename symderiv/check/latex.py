@@ -1255,7 +1255,7 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
         raise Unreadable("expected an expression here, not a condition")
     if depth == 0 and vocab.ones is not None and _undecided_ones(value):
         raise Unreadable("the length of the vector of ones 𝟏 cannot be decided from the product "
-                         "it is in; write it with its size, e.g. 𝟏_n")
+                         "it is in: give it as a subscript (𝟏_n for n ones)")
     return Read(value, display, ph.decimals)
 
 
