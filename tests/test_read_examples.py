@@ -205,3 +205,14 @@ def test_undecided_ones_are_refused_with_the_reason(stem, label, text, reason):
     outcome = judge(stem, label, text)
     assert outcome.verdict == "unparseable"
     assert feedback_text(outcome.feedback) == reason
+
+
+@pytest.mark.slow
+def test_ones_and_entrywise_products_are_shown_in_the_readers_syntax():
+    # SymPy's str wrote 𝟏ᵀeˣ as 1*exp(x) and ⊙ as HadamardProduct(…)
+    from symderiv.check.report import plain
+
+    got = judge(SOFTMAX, "1/gradient", r"\frac{e^{x}}{\mathbf{1}^\top e^{x}}").got
+    assert plain(got) == "1/(ones(n).T*exp(x))*exp(x)"
+    got = judge(SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot (\mathbf{1} - \sigma(y \odot Xw)))").got
+    assert plain(got) == "(-1/m)*X.T*(hadamard(-sigmoid(hadamard(X*w, y)) + ones(m), y))"
