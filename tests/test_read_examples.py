@@ -82,6 +82,8 @@ RIGHT = [
     # "Heaviside() of … a matrix")
     (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\mathbf{1}-Y)\odot\mathbb{1}[M>0] - Y\odot\left(((\mathbf{1}-Y)\odot\mathbb{1}[M>0])\mathbf{1}\mathbf{1}^\top\right)\right) + 2\lambda W"),
     (SOFTMAX, "6/gradient", r"2\lambda W + \frac{1}{N}X^{T}\left(\mathbb{I}(M > 0) \odot (1 - Y) - Y \odot \left((\mathbb{I}(M > 0) \odot (1 - Y))\mathbf{1}\mathbf{1}^{T}\right)\right)"),
+    # \boldsymbol{1} before a condition is the indicator, alone the vector of ones
+    (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\boldsymbol{1}-Y)\odot\boldsymbol{1}\{M>0\} - Y\odot\left(((\boldsymbol{1}-Y)\odot\boldsymbol{1}\{M>0\})\boldsymbol{1}\boldsymbol{1}^\top\right)\right) + 2\lambda W"),
     # an implicit product binds tighter than ⊙: -y ⊙ Xw is -y ⊙ (Xw) (a shape mismatch before)
     (SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot \sigma(-y \odot Xw))"),
     (SOFTMAX, "3/gradient", r"\frac{1}{m}X^T\left(y \odot (\sigma(y \odot Xw) - 1)\right)"),

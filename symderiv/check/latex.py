@@ -659,7 +659,7 @@ _ONES = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb|mathbbm|mathds)\s*(?:\{\s*
 _ONES_SIZE = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z]|\d{1,2})\s*\}|([A-Za-z]|\d))(?![A-Za-z0-9])")
 
 
-def _ones(text, i, ph, vocab, out) -> int | None:
+def _ones(text, i, ph, vocab, depth, out) -> int | None:
     """``\\mathbf{1}`` (``\\mathbf{1}^\\top``, ``\\mathbf{1}_C``) in a matrix problem: the
     column of ones whose length the product or sum it sits in decides (𝟏ᵀeˣ, A𝟏𝟏ᵀ, 𝟏 − Y), or
     the length its subscript names; None when there is no 𝟏 at ``i``."""
@@ -667,6 +667,11 @@ def _ones(text, i, ph, vocab, out) -> int | None:
     if m is None:
         return None
     k = m.end()
+    g = _skip_spaces(text, k)
+    if text.startswith("_", g):
+        g = _skip_spaces(text, g + 1)
+    if (text[g: g + 1] in {"(", "[", "{"} or text.startswith(r"\{", g)) and _has_relation(text, g):
+        return _indicator(text, g, ph, vocab, depth, out)  # \boldsymbol{1}\{z > 0\}
     if vocab.ones is None:
         raise Unreadable(r"\mathbf{1} (a vector of ones) is not understood here")
     value = vocab.ones()
@@ -701,7 +706,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
                     and _has_relation(text, k):
                 return _indicator(text, k, ph, vocab, depth, out)
             break  # \mathbf{I} alone: a name (the identity)
-    ones = _ones(text, i, ph, vocab, out)
+    ones = _ones(text, i, ph, vocab, depth, out)
     if ones is not None:
         return ones
     if name in BOLD:
