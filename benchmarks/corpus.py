@@ -93,6 +93,7 @@ class BuiltKey:
         from symderiv.spec import load
 
         solved = solve_set(load(key), timeout, keep_going=True)
+        self.solved = solved  # in the file's order (a part may share an earlier one's names)
         self.expected = {}
         self.solutions = {}
         for sol in solved:
@@ -113,7 +114,9 @@ class BuiltKey:
         pid, label, value = self.expected[full]
         if pid not in self.contexts:
             sol = self.solutions[pid]
-            self.contexts[pid] = build_context(sol.problem, sol)
+            problems = [s.problem for s in self.solved]
+            earlier = tuple(problems[:problems.index(sol.problem)])
+            self.contexts[pid] = build_context(sol.problem, sol, earlier)
         return grade(self.contexts[pid], full, label, value, text)
 
 

@@ -19,8 +19,11 @@ from .conftest import ROOT
 @lru_cache(maxsize=None)
 def _contexts(stem: str) -> dict:
     out = {}
+    earlier = []
     for sol in solve_set(load(ROOT / "problems" / "examples" / f"{stem}.toml")):
-        out[sol.problem.id] = build_context(sol.problem, sol)
+        # as check does: a part "for the same loss" shares the earlier parts' names
+        out[sol.problem.id] = build_context(sol.problem, sol, tuple(earlier))
+        earlier.append(sol.problem)
     return out
 
 
@@ -68,6 +71,26 @@ RIGHT = [
     (CS224N, "1/softmax.jacobian", r"\hat y_i(\delta_{ij} - \hat y_j)"),
     (CS224N, "1/softmax.jacobian", r"\operatorname{diag}(\hat y) - \hat y \hat y^T"),
     (CS224N, "1/softmax.jacobian", r"\begin{cases} \hat y_i(1 - \hat y_i) & i = j \\ -\hat y_i \hat y_j & i \ne j \end{cases}"),
+    # 𝟏, the vector of ones its product sizes: 𝟏ᵀeˣ a sum of entries (also 𝟏 and a subscript
+    # size), 𝟏 − σ(…) and 𝟏 − Y the ones of the other side's shape, A𝟏𝟏ᵀ row sums broadcast
+    # ("\mathbf{1} is not understood" before)
+    (SOFTMAX, "1/gradient", r"\frac{1}{\mathbf{1}^\top e^{\boldsymbol{x}}} e^{\boldsymbol{x}}"),
+    (SOFTMAX, "1/gradient", r"\frac{\exp(x)}{𝟏^T\exp(x)}"),
+    (SOFTMAX, "1/gradient", r"\frac{e^{x}}{\mathbf{1}_n^\top e^{x}}"),
+    (SOFTMAX, "3/gradient", r"-\frac{1}{m}\boldsymbol{X}^{T}\left(\boldsymbol{y} \odot \left(\mathbf{1} - \sigma(\boldsymbol{y} \odot \boldsymbol{X}\boldsymbol{w})\right)\right)"),
+    # ... and 𝟙[M > 0], 𝕀(M > 0) of a matrix: the key's mask entry by entry (refused before:
+    # "Heaviside() of … a matrix")
+    (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\mathbf{1}-Y)\odot\mathbb{1}[M>0] - Y\odot\left(((\mathbf{1}-Y)\odot\mathbb{1}[M>0])\mathbf{1}\mathbf{1}^\top\right)\right) + 2\lambda W"),
+    (SOFTMAX, "6/gradient", r"2\lambda W + \frac{1}{N}X^{T}\left(\mathbb{I}(M > 0) \odot (1 - Y) - Y \odot \left((\mathbb{I}(M > 0) \odot (1 - Y))\mathbf{1}\mathbf{1}^{T}\right)\right)"),
+    # \boldsymbol{1} before a condition is the indicator, alone the vector of ones
+    (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\boldsymbol{1}-Y)\odot\boldsymbol{1}\{M>0\} - Y\odot\left(((\boldsymbol{1}-Y)\odot\boldsymbol{1}\{M>0\})\boldsymbol{1}\boldsymbol{1}^\top\right)\right) + 2\lambda W"),
+    # an implicit product binds tighter than ⊙: -y ⊙ Xw is -y ⊙ (Xw) (a shape mismatch before)
+    (SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot \sigma(-y \odot Xw))"),
+    (SOFTMAX, "3/gradient", r"\frac{1}{m}X^T\left(y \odot (\sigma(y \odot Xw) - 1)\right)"),
+    # a transpose after an accented name; ŷ of 2(a)'s statement in 2(b) ("for the same loss")
+    (SOFTMAX, "2b/gradient", r"v_c \hat y^T - v_c y^T"),
+    (SOFTMAX, "2b/gradient", r"v_c(\hat y - y)^T"),
+    (SOFTMAX, "2b/gradient", r"$$\frac{\partial J}{\partial \boldsymbol{U}}=\boldsymbol{v}_c(\hat{\boldsymbol{y}}-\boldsymbol{y})^{\top}$$"),
 ]
 
 
@@ -135,6 +158,24 @@ WRONG = [
     (CS224N, "1/softmax.jacobian", r"\hat y \hat y^T - \operatorname{diag}(\hat y)",
      "sign error: every entry has the wrong sign"),
     (DSC, "3/conclusion", "q = 2\\mu", "not equivalent to the key's q = μ"),
+    # the softmax key read with 𝟏, 𝟙[M > 0], ⊙ and ŷ as above, and still wrong
+    (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\mathbf{1}-Y)\odot\mathbb{1}[M>0] - Y\odot\left(((\mathbf{1}-Y)\odot\mathbb{1}[M>0])\mathbf{1}\mathbf{1}^\top\right)\right) + \lambda W",
+     "differs from the key's answer entry by entry at a concrete size"),
+    (SOFTMAX, "6/gradient", r"\frac{1}{N}X^\top\left((\mathbf{1}-Y)\odot\mathbb{1}[M>0] + Y\odot\left(((\mathbf{1}-Y)\odot\mathbb{1}[M>0])\mathbf{1}\mathbf{1}^\top\right)\right) + 2\lambda W",
+     "differs from the key's answer entry by entry at a concrete size"),
+    (SOFTMAX, "3/gradient", r"\frac{1}{m}X^\top(y \odot \sigma(-y \odot Xw))",
+     "sign error: this is the negative of the key's answer"),
+    (SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot \sigma(y \odot Xw))",
+     "differs from the key's answer entry by entry at a concrete size"),
+    # an explicit product groups with ⊙ from the left: (-y ⊙ X)·w
+    (SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot \sigma(-y \odot X \cdot w))",
+     "shape mismatch in the entrywise product of -y and X: m×1 and m×n"),
+    (SOFTMAX, "2b/gradient", r"v_c(y - \hat y)^T", "sign error: this is the negative of the key's answer"),
+    (SOFTMAX, "2b/gradient", r"(\hat y - y)v_c^T", "this is the transpose of the key's answer"),
+    (SOFTMAX, "2b/gradient", r"v_c \hat y^T",
+     "differs from the key's answer entry by entry at a concrete size"),
+    (SOFTMAX, "1/gradient", r"\log\operatorname{softmax}(\boldsymbol{x})",
+     "differs from the key's answer entry by entry at a concrete size"),
 ]
 
 
@@ -144,3 +185,36 @@ def test_wrong_answers_get_a_teachers_feedback(stem, label, text, feedback):
     said = feedback_text(outcome.feedback)
     assert outcome.verdict == "incorrect"
     assert said.startswith(feedback), said
+
+
+UNREADABLE = [
+    # 𝟏 whose length nothing decides (𝟏𝟏ᵀeˣ: the first 𝟏's), or a subscript that is no size
+    (SOFTMAX, "1/gradient", r"\mathbf{1}\mathbf{1}^\top e^{x}",
+     "the length of the vector of ones 𝟏 cannot be decided from the product it is in: give it "
+     "as a subscript (𝟏_n for n ones)"),
+    (SOFTMAX, "1/gradient", r"\frac{e^x}{\mathbf{1}^\top\mathbf{1}}",
+     "the length of the vector of ones 𝟏 cannot be decided from the product it is in: give it "
+     "as a subscript (𝟏_n for n ones)"),
+    (SOFTMAX, "1/gradient", r"\frac{e^x}{\mathbf{1}_m^\top e^x}",
+     r"\mathbf{1}_m: m is not one of the key's sizes"),
+    # in a scalar problem 𝟏 is no vector
+    (DSC, "1/huber.derivative", r"\mathbf{1} - x", r"\mathbf{1} (a vector of ones) is not understood here"),
+]
+
+
+@pytest.mark.parametrize("stem, label, text, reason", _marked(UNREADABLE))
+def test_undecided_ones_are_refused_with_the_reason(stem, label, text, reason):
+    outcome = judge(stem, label, text)
+    assert outcome.verdict == "unparseable"
+    assert feedback_text(outcome.feedback) == reason
+
+
+@pytest.mark.slow
+def test_ones_and_entrywise_products_are_shown_in_the_readers_syntax():
+    # SymPy's str wrote 𝟏ᵀeˣ as 1*exp(x) and ⊙ as HadamardProduct(…)
+    from symderiv.check.report import plain
+
+    got = judge(SOFTMAX, "1/gradient", r"\frac{e^{x}}{\mathbf{1}^\top e^{x}}").got
+    assert plain(got) == "1/(ones(n).T*exp(x))*exp(x)"
+    got = judge(SOFTMAX, "3/gradient", r"-\frac{1}{m}X^\top(y \odot (\mathbf{1} - \sigma(y \odot Xw)))").got
+    assert plain(got) == "(-1/m)*X.T*(hadamard(-sigmoid(hadamard(X*w, y)) + ones(m), y))"

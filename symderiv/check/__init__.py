@@ -115,7 +115,8 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
         answered.add(full)
         pid, label, value = expected[full]
         if pid not in contexts:
-            contexts[pid] = build_context(by_id[pid].problem, by_id[pid])
+            contexts[pid] = build_context(by_id[pid].problem, by_id[pid],
+                                          _before(problem_set.problems, pid))
         outcome = grade(contexts[pid], full, label, value, text, rtol, answer_seconds)
         results.append(Result(full, outcome.verdict, value, outcome.got, text,
                               outcome.feedback, outcome.method, shown[full]))
@@ -126,6 +127,12 @@ def check(key_path, answers_path, *, timeout: float | None = 20.0,
     return Report(problem_set.meta.title, Path(key_path), Path(answers_path),
                   submission.student, tuple(results),
                   tuple((pid, u.reason) for pid, u in unsolved.items()))
+
+
+def _before(problems, pid: str) -> tuple:
+    """The problems of the file before the one with id ``pid``."""
+    ids = [p.id for p in problems]
+    return tuple(problems[:ids.index(pid)]) if pid in ids else ()
 
 
 class _CallableModule(__import__("types").ModuleType):

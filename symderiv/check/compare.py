@@ -293,8 +293,8 @@ def _same_matrix_expr(a, b, label: str) -> bool:
                 r, c = (_dim(x, sizes) for x in M.shape)
                 subs[M] = sp.Matrix(int(r), int(c),
                                     lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
-            scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
-                       for s in free if s not in sizes}
+            scalars = _sizes_by_name({s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+                                      for s in free if s not in sizes}, sizes)
             if not kinks or _both_signs(kinks, sizes, subs, scalars):
                 break
         try:
@@ -409,10 +409,10 @@ def _concrete_trials(ctx: Context, expected, label: str) -> list:
             r, c = (_dim(x, sizes) for x in M.shape)
             subs[M] = sp.Matrix(int(r), int(c),
                                 lambda i, j: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)))
-        scalars = {s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
+        scalars = _sizes_by_name({s: sp.Rational(rng.randint(1, 9), rng.randint(1, 3))
                    for s in sorted({s for m in exprs for s in m.free_symbols
                                     if isinstance(s, sp.Symbol)}, key=lambda s: s.name)
-                   if s not in sizes}
+                   if s not in sizes}, sizes)
         try:
             explicit = _explicit(expected, sizes, subs, scalars)
             matrices = {M.name: _explicit(M, sizes, subs, scalars) for M in subs}
@@ -451,6 +451,14 @@ def _entries_outcome(expected, same: bool, wrong) -> Outcome:
     return Outcome("incorrect", None,
                    (f"differs from the key's answer entry by entry at a concrete size "
                     f"({word} {where})",), "numeric")
+
+
+def _sizes_by_name(scalars: dict, sizes: dict) -> dict:
+    """A number named like a dimension is that dimension (the N of 1/N is the batch size N of
+    X's N × D): the key may hold it as a separate symbol, and the reader may resolve the
+    student's N to either."""
+    by_name = {d.name: v for d, v in sizes.items() if isinstance(d, sp.Symbol)}
+    return {s: by_name.get(s.name, v) for s, v in scalars.items()}
 
 
 def _dim(d, sizes) -> sp.Integer:

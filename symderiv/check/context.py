@@ -187,6 +187,116 @@ def _with_identity(ns, alias: dict):
                                matmul=matmul_sized)
 
 
+# --- 𝟏, the vector of ones of the size its product needs -------------------------------------
+
+ONES_SIZE = "ones_size"  # the name of a dimension of 𝟏 not decided yet
+
+
+def ones_marker():
+    """``\\mathbf{1}`` as a student writes it: a column of ones whose length is decided by the
+    product or sum it sits in (``\\mathbf{1}^\\top e^{x}``: the length of x)."""
+    return sp.OneMatrix(sp.Dummy(ONES_SIZE, integer=True, positive=True), 1)
+
+
+def free_sizes(value) -> set:
+    """The dimensions of 𝟏 in ``value`` that nothing has decided."""
+    if not isinstance(value, sp.Basic):
+        return set()
+    return {d for d in value.atoms(sp.Dummy) if d.name == ONES_SIZE}
+
+
+def _free(d) -> bool:
+    return isinstance(d, sp.Dummy) and d.name == ONES_SIZE
+
+
+def _shape(e):
+    return e.shape if isinstance(e, MatrixExpr) else None
+
+
+def _unified(a, b, pairs):
+    """``a`` and ``b`` with every undecided dimension of 𝟏 in ``pairs`` (dimension of a,
+    dimension of b) made the other side's."""
+    table: dict = {}
+    for da, db in pairs:
+        da, db = sp.sympify(da).xreplace(table), sp.sympify(db).xreplace(table)
+        if da == db:
+            continue
+        if _free(da):
+            table[da] = db
+        elif _free(db):
+            table[db] = da
+    if not table:
+        return a, b
+    return a.xreplace(table), b.xreplace(table)
+
+
+def _bare_ones(e) -> bool:
+    """𝟏, 𝟏ᵀ or a number times one of them, its size undecided."""
+    if not isinstance(e, MatrixExpr) or not free_sizes(e):
+        return False
+    ones = e.atoms(sp.OneMatrix)
+    return len(ones) == 1 and not e.atoms(sp.MatrixSymbol) and \
+        not (e.atoms(MatrixExpr) - ones - {e} - set(e.atoms(sp.MatMul, sp.MatAdd)))
+
+
+def _entrywise_pair(a, b):
+    """For a sum or an entrywise product: 𝟏 next to a vector or matrix is the ones of its
+    shape (𝟏 − Y is the matrix of ones minus Y); other undecided sizes take the other side's."""
+    sa, sb = _shape(a), _shape(b)
+    if sa is None or sb is None or sa == (1, 1) or sb == (1, 1):
+        return a, b
+    if _bare_ones(a) and not _bare_ones(b):
+        a = a.xreplace({next(iter(a.atoms(sp.OneMatrix))): sp.OneMatrix(*sb)})
+    elif _bare_ones(b) and not _bare_ones(a):
+        b = b.xreplace({next(iter(b.atoms(sp.OneMatrix))): sp.OneMatrix(*sa)})
+    else:
+        a, b = _unified(a, b, list(zip(sa, sb)))
+    return a, b
+
+
+def _with_ones(ns):
+    """The matrix namespace with 𝟏 (:func:`ones_marker`) sized by its neighbours: in a product
+    by the inner dimension (𝟏ᵀv, A𝟏, A𝟏𝟏ᵀ), in a sum or entrywise product by the other side's
+    shape. What stays undecided is refused when the answer has been read."""
+    add, matmul, hadamard, divide = ns.add, ns.matmul, ns.hadamard, ns.divide
+
+    def matmul_sized(a, b):
+        sa, sb = _shape(a), _shape(b)
+        if sa is not None and sb is not None and sa != (1, 1) and sb != (1, 1):
+            a, b = _unified(a, b, [(sa[1], sb[0])])
+        return matmul(a, b)
+
+    def entrywise(op):
+        def call(a, b):
+            return op(*_entrywise_pair(a, b))
+        return call
+
+    functions = dict(ns.functions)
+    if "hadamard" in functions:
+        functions["hadamard"] = entrywise(functions["hadamard"])
+    return dataclasses.replace(
+        ns, matmul=matmul_sized, functions=functions,
+        add=None if add is None else entrywise(add),
+        hadamard=None if hadamard is None else entrywise(hadamard),
+        divide=None if divide is None else entrywise(divide))
+
+
+def _entrywise_step(ns):
+    """The matrix namespace with ``Heaviside`` (the reader's 𝟙[M > 0]) entry by entry on a
+    vector or matrix, as the key writes its ReLU masks (0 at 0)."""
+    from ..derive.matrix import Elementwise
+
+    scalar = ns.functions.get("Heaviside")
+
+    def step(*args):
+        if len(args) == 1 and isinstance(args[0], MatrixExpr) and args[0].shape != (1, 1):
+            return Elementwise("step", args[0])
+        if scalar is None:
+            raise ValueError("Heaviside takes a number")
+        return scalar(*args)
+    return dataclasses.replace(ns, functions={**ns.functions, "Heaviside": step})
+
+
 # key symbols shortened from a Greek letter's name (Python reserves ``lambda``)
 _GREEK_SHORT = {"lam": ("lambda", "lamda"), "lmbda": ("lambda", "lamda"), "lamda": ("lambda",),
                 "eps": ("epsilon", "varepsilon")}
@@ -215,7 +325,9 @@ def _notation_aliases(problem, alias: dict) -> dict:
     return added
 
 
-def build_context(problem, solution) -> Context:
+def build_context(problem, solution, earlier: tuple = ()) -> Context:
+    """``earlier``: the problems before this one in its file (a part "for the same loss"
+    shares their statements' names, see notation.same_function)."""
     answers = {a.label: a.value for a in solution.answers}
     symbols: dict[str, sp.Basic] = {}
     applied: set[str] = set()
@@ -290,7 +402,7 @@ def build_context(problem, solution) -> Context:
     elif problem.kind == "matrix_gradient":
         from ..derive.matrix import namespace as matrix_namespace
 
-        ns = matrix_namespace(problem.spec)
+        ns = _entrywise_step(matrix_namespace(problem.spec))
         for name, sym in ns.symbols.items():
             symbols.setdefault(name, sym)
             alias.setdefault(name, sym)
@@ -341,6 +453,8 @@ def build_context(problem, solution) -> Context:
         _statement_functions(problem, scope, functions)
     if problem.kind == "matrix_gradient" and "I" not in alias:
         ns = display_ns = ops = _with_identity(ns, alias)
+    if ops is not None:
+        ns = display_ns = ops = _with_ones(ns)
     for written, sym in _notation_aliases(problem, alias).items():
         for namespace in (ns, display_ns):
             namespace.symbols.setdefault(written, sym)
@@ -351,7 +465,7 @@ def build_context(problem, solution) -> Context:
         default = resolve(problem.spec.var)
     vocab = Vocabulary(functions=functions, resolve_symbol=resolve, known=known,
                        applied=frozenset(applied), matrix=is_matrix, ops=ops,
-                       default_argument=default)
+                       default_argument=default, ones=ones_marker if ops is not None else None)
     reader = Reader(vocab, ns, display_ns)
     taken = set(symbols) | {a for n in symbols for a in _aliases(n)}
     shown_as: dict[str, sp.Basic] = {}
@@ -373,7 +487,8 @@ def build_context(problem, solution) -> Context:
 
     raw_nodes = _graph_definitions(problem, ns)
     notation = publish(problem, solution, reader.expr,
-                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols)
+                       lambda n: n in taken or n.replace("_", "") in taken, define, symbols,
+                       tuple(earlier))
     for name, value in _graph_gradients(problem, raw_nodes).items():
         if name not in taken:
             define(name, value)

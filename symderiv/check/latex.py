@@ -110,6 +110,8 @@ class Vocabulary:
     ops: Any = None  # a parse.Namespace whose matmul/add/power/transpose build matrix answers
     default_argument: Any = None  # x in a derivative problem: σ alone, tanh² alone mean σ(x), tanh²(x)
     shown: Callable[[str], Any] = lambda name: None  # how a notation name is shown (ŷ, not 1.33)
+    # 𝟏, a column of ones whose length its neighbours decide (matrix problems; None: refused)
+    ones: Callable[[], Any] | None = None
 
 
 GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
@@ -218,6 +220,9 @@ _ELEMENTWISE = (r"\odot", r"\circ")
 _ELEMENTWISE_OP = re.compile(r"\\(odot|circ)(?![A-Za-z])")
 _FIRST_ATOM = re.compile(r"\s*(Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
                          r"(\s*\^\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\S))?")
+# the factors written side by side after a ⊙ (before any explicit operator: ·, /, +)
+_ATOM_RUN = re.compile(r"(?:\s*(?:Z_\{zz[a-z]+\}|\d+|[A-Za-z]|\\infty)"
+                       r"(?:\s*\^\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\S))?)+")
 
 
 def _binary_sign(text: str, i: int, sep: str) -> bool:
@@ -239,17 +244,45 @@ def _elementwise_term(term: str, ph: Placeholders, vocab: Vocabulary, depth: int
     if not head.strip():
         raise Unreadable("an elementwise product (⊙) needs a factor on each side")
     acc = _read_flat(_rewrite_flat(head, ph, vocab, depth + 1), ph, vocab)
+    flats = []
     for piece, op in pieces[1:]:
-        flat = explicit_products(_rewrite_flat(piece, ph, vocab, depth + 1))
-        m = _FIRST_ATOM.match(flat)
+        flat = _rewrite_flat(piece, ph, vocab, depth + 1)
+        flats.append((explicit_products(flat), flat, op))
+    try:
+        # an implicit product binds tighter than ⊙: y ⊙ Xw is y ⊙ (Xw)
+        return ph.add(*_elementwise_fold(acc, flats, ph, vocab, tight=True))
+    except (Unreadable, BadInput) as tight:
+        if not _mismatch(tight):
+            raise
+        try:  # W^T δ ⊙ f'(z) x^T, which only reads as ((Wᵀδ) ⊙ f'(z)) xᵀ
+            return ph.add(*_elementwise_fold(acc, flats, ph, vocab, tight=False))
+        except (Unreadable, BadInput):
+            raise tight from None
+
+
+def _mismatch(exc: Exception) -> bool:
+    message = exc.message if isinstance(exc, BadInput) else str(exc)
+    return message.startswith("shape mismatch")
+
+
+def _elementwise_fold(acc, flats, ph: Placeholders, vocab: Vocabulary, tight: bool):
+    """``acc ⊙ f₁ … ⊙ fₖ``, each fᵢ the run of factors written side by side after its ⊙
+    (``tight``) or its first factor only, the rest of the piece multiplying the product."""
+    for explicit, flat, op in flats:
+        m = _FIRST_ATOM.match(explicit)
         if m is None:
             raise Unreadable("an elementwise product (⊙) needs a factor on each side")
-        first = _read_flat(m.group(0), ph, vocab)
+        if tight:
+            run = _ATOM_RUN.match(flat)
+            if run is None:
+                raise Unreadable("an elementwise product (⊙) needs a factor on each side")
+            first, rest = _read_flat(run.group(0), ph, vocab), flat[run.end():]
+        else:
+            first, rest = _read_flat(m.group(0), ph, vocab), explicit[m.end():]
         acc = (_hadamard(acc[0], first[0], vocab, op), _hadamard(acc[1], first[1], vocab, op))
-        rest = flat[m.end():]
         if rest.strip():
             acc = _read_flat(ph.add(*acc) + rest, ph, vocab)
-    return ph.add(*acc)
+    return acc
 
 
 def _read_flat(source: str, ph: Placeholders, vocab: Vocabulary) -> tuple:
@@ -557,6 +590,18 @@ def _identifier(text, i, ph, vocab, depth, out) -> int:
     return k
 
 
+def _name_out(text, k, named, ph, vocab, out) -> int:
+    """An accented or Greek name (``\\hat y``, ``\\delta_2``) as one placeholder; a transpose
+    mark after it (``\\hat y^T``) transposes it when it is a vector or matrix."""
+    value, shown = named
+    if vocab.matrix(value):
+        after = _transposed(text, k, value, shown, ph, vocab, out)
+        if after is not None:
+            return after
+    out.append(ph.add(value, shown))
+    return k
+
+
 def _has_relation(text: str, j: int) -> bool:
     inside, _ = _group(text, j)
     return bool(re.search(r"[<>=]|\\(le|ge|neq|ne|leq|geq)(?![A-Za-z])", inside))
@@ -609,6 +654,45 @@ def _plain_name(token: str, ph: Placeholders) -> str:
     raise Unreadable("a layer index (k) must follow a name")
 
 
+# 𝟏: \mathbf{1}, \boldsymbol{1}, \mathbb{1} (\mathbb 1), \mathds{1} … not followed by a condition
+_ONES = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb|mathbbm|mathds)\s*(?:\{\s*1\s*\}|\s1(?![\d.]))")
+_ONES_SIZE = re.compile(r"\s*_\s*(?:\{\s*([A-Za-z]|\d{1,2})\s*\}|([A-Za-z]|\d))(?![A-Za-z0-9])")
+
+
+def _ones(text, i, ph, vocab, depth, out) -> int | None:
+    """``\\mathbf{1}`` (``\\mathbf{1}^\\top``, ``\\mathbf{1}_C``) in a matrix problem: the
+    column of ones whose length the product or sum it sits in decides (𝟏ᵀeˣ, A𝟏𝟏ᵀ, 𝟏 − Y), or
+    the length its subscript names; None when there is no 𝟏 at ``i``."""
+    m = _ONES.match(text, i)
+    if m is None:
+        return None
+    k = m.end()
+    g = _skip_spaces(text, k)
+    if text.startswith("_", g):
+        g = _skip_spaces(text, g + 1)
+    if (text[g: g + 1] in {"(", "[", "{"} or text.startswith(r"\{", g)) and _has_relation(text, g):
+        return _indicator(text, g, ph, vocab, depth, out)  # \boldsymbol{1}\{z > 0\}
+    if vocab.ones is None:
+        raise Unreadable(r"\mathbf{1} (a vector of ones) is not understood here")
+    value = vocab.ones()
+    size = _ONES_SIZE.match(text, k)
+    if size is not None:
+        dim = size.group(1) or size.group(2)
+        build = vocab.ops.functions.get("ones") if vocab.ops is not None else None
+        if build is None:
+            raise Unreadable(f"\\mathbf{{1}}_{dim}: the size of a vector of ones is not understood here")
+        try:
+            value = build(sp.Integer(dim) if dim.isdigit() else sp.Symbol(dim))
+        except BadInput:
+            raise Unreadable(f"\\mathbf{{1}}_{dim}: {dim} is not one of the key's sizes") from None
+        k = size.end()
+    after = _transposed(text, k, value, value, ph, vocab, out)
+    if after is not None:
+        return after
+    out.append(ph.add(value, value))
+    return k
+
+
 def _command(text, i, ph, vocab, depth, out) -> int:
     m = _command_at(text, i)
     name = m.group(1)
@@ -622,6 +706,9 @@ def _command(text, i, ph, vocab, depth, out) -> int:
                     and _has_relation(text, k):
                 return _indicator(text, k, ph, vocab, depth, out)
             break  # \mathbf{I} alone: a name (the identity)
+    ones = _ones(text, i, ph, vocab, depth, out)
+    if ones is not None:
+        return ones
     if name in BOLD:
         inner, k = _argument(text, j)  # \mathbf{x}, \boldsymbol w
         word = inner.strip()
@@ -655,8 +742,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         if not re.fullmatch(r"[A-Za-z]+", word):
             raise Unreadable(f"\\{name}{{{inner}}} is not understood")
         sym, k = _name_with_subscript(word + ACCENTS[name], text, k)
-        out.append(ph.add(*_named(vocab, sym)))
-        return k
+        return _name_out(text, k, _named(vocab, sym), ph, vocab, out)
     if name in FUNCTION_COMMANDS and name in vocab.functions:
         return _call(name, text, j, ph, vocab, depth, out)
     k = _skip_spaces(text, j)
@@ -681,8 +767,7 @@ def _command(text, i, ph, vocab, depth, out) -> int:
         return j
     if name in GREEK:
         sym, k = _name_with_subscript(name, text, j)
-        out.append(ph.add(*_named(vocab, sym)))
-        return k
+        return _name_out(text, k, _named(vocab, sym), ph, vocab, out)
     if name in {"frac", "dfrac", "tfrac", "cfrac"}:
         top, k = _argument(text, j)
         bottom, k = _argument(text, k)
@@ -968,10 +1053,15 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
             inner, j = text[k: k + 1], k + 1
         power = read_scalar(inner, vocab, depth + 1)
         j = _skip_spaces(text, j)
+    nested = _nested_call(text, j, vocab)
     if j < len(text) and (text[j] in "({[" or text.startswith(r"\{", j)):
         inside, j = _group(text, j)
         args = [read_scalar(a, vocab, depth + 1)
                 for a, _ in split_top(inside, (",",))]
+    elif nested is not None:
+        # \log \operatorname{softmax}(x), \ln \sigma(z): the argument is the call that follows
+        args = [read_scalar(text[j:nested], vocab, depth + 1)]
+        j = nested
     elif j < len(text) and (vocab.default_argument is None or _BARE_ARGUMENT.match(text, j)):
         # \ln x, \tanh 2x, \ln x^2: the argument is the factor that follows
         m = _BARE_ARGUMENT.match(text, j)
@@ -1008,6 +1098,25 @@ def _call(fname, text, j, ph, vocab, depth, out) -> int:
         return after
     out.append(ph.add(value, display))
     return j
+
+
+_CALL_HEAD = re.compile(r"\\(?:(?:operatorname|mathrm|text)\s*\{\s*([A-Za-z]+)\s*\}|([A-Za-z]+))"
+                        r"\s*(?=[(\[])")
+
+
+def _nested_call(text: str, j: int, vocab: Vocabulary) -> int | None:
+    """The end of a call of one of the reader's functions written at ``j`` without brackets
+    around it (``\\operatorname{softmax}(x)`` after ``\\log``), or None."""
+    m = _CALL_HEAD.match(text, j)
+    if m is None:
+        return None
+    word = m.group(1) or m.group(2)
+    if word.lower() not in vocab.functions and not _key_function(word, vocab):
+        return None
+    try:
+        return _group(text, m.end())[1]
+    except Unreadable:
+        return None
 
 
 def _key_function(word: str, vocab: Vocabulary) -> bool:
@@ -1149,7 +1258,15 @@ def read_scalar(text: str, vocab: Vocabulary, depth: int = 0) -> Read:
             from None
     if isinstance(value, sp.logic.boolalg.Boolean) and not isinstance(value, sp.Expr):
         raise Unreadable("expected an expression here, not a condition")
+    if depth == 0 and vocab.ones is not None and _undecided_ones(value):
+        raise Unreadable("the length of the vector of ones 𝟏 cannot be decided from the product "
+                         "it is in: give it as a subscript (𝟏_n for n ones)")
     return Read(value, display, ph.decimals)
+
+
+def _undecided_ones(value) -> bool:
+    return isinstance(value, sp.Basic) and any(
+        d.name == "ones_size" for d in value.atoms(sp.Dummy))
 
 
 def _plain_message(message: str) -> str:

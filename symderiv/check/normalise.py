@@ -31,7 +31,8 @@ UNICODE = {"∞": r"\infty ", "≤": r"\le ", "≥": r"\ge ", "≠": r"\neq ", "
            "π": r"\pi ", "Φ": r"\Phi ", "φ": r"\varphi ", "ŷ": r"\hat{y}", "→": r"\to ",
            "⇒": r"\Rightarrow ", "⟹": r"\Rightarrow ", "≈": r"\approx ", "∂": r"\partial ",
            "∇": r"\nabla ", "ᵀ": "^T ", "²": "^2 ", "³": "^3 ", "′": "'", "…": r"\ldots ",
-           "‖": r"\| ", "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma "}
+           "‖": r"\| ", "δ": r"\delta ", "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma ",
+           "𝟏": r"\mathbf{1}", "𝟙": r"\mathbb{1}"}
 SYNONYMS = [  # (pattern, replacement), applied in order
     (r"\\(lt)(?![A-Za-z])", "<"), (r"\\(gt)(?![A-Za-z])", ">"),
     (r"\\(rightarrow|longrightarrow|mapsto)(?![A-Za-z])", r"\\to "),

@@ -112,10 +112,25 @@ def graph_nodes(problem) -> list[tuple[str, str]]:
     return [(name, text) for name, text in problem.spec.nodes]
 
 
+def same_function(problem, earlier) -> list:
+    """The parts before ``problem`` in its file that pose the same function with the same
+    shapes and definitions ("for the same loss, compute ∂J/∂U"): the names their statements
+    define (ŷ = softmax(Uᵀv_c)) mean the same here."""
+    fields = getattr(problem, "fields", None) or {}
+    if not fields.get("f"):
+        return []
+    same = ("f", "shapes", "where", "given")
+    return [e for e in earlier if e is not problem and e.kind == problem.kind
+            and all((getattr(e, "fields", None) or {}).get(k) == fields.get(k) for k in same)]
+
+
 def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str], bool],
-            define: Callable[[str, Any], None], symbols: dict | None = None) -> dict[str, Any]:
+            define: Callable[[str, Any], None], symbols: dict | None = None,
+            earlier: tuple = ()) -> dict[str, Any]:
     """Read every definition the key publishes; ``define(name, value)`` makes each one known
-    to the reader before the next is read. ``taken(name)``: a name the key's answers use."""
+    to the reader before the next is read. ``taken(name)``: a name the key's answers use.
+    ``earlier``: the parts before this one in the file; the statements of those that pose
+    the same function (:func:`same_function`) define names here too, after this part's own."""
     published: dict[str, Any] = {}
 
     def add(name: str, value) -> None:
@@ -129,7 +144,9 @@ def publish(problem, solution, read: Callable[[str], Any], taken: Callable[[str]
     for name, value in network_names(problem, symbols or {}).items():
         add(name, value)
     nodes = graph_nodes(problem)
-    for name, text in nodes + statement_definitions(problem.statement):
+    inherited = [d for e in same_function(problem, earlier)
+                 for d in statement_definitions(e.statement)]
+    for name, text in nodes + statement_definitions(problem.statement) + inherited:
         if taken(name) or name in published:
             continue
         from_statement = (name, text) not in nodes

@@ -439,6 +439,19 @@ def _answer_printer_class():
                 return f"1/({base})"
             return f"({base})^{self._print(exp)}"
 
+        def _print_HadamardProduct(self, expr):
+            # the problem-file syntax the reader takes, not SymPy's class name
+            return "hadamard(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+        def _print_OneMatrix(self, expr):
+            # StrPrinter writes 𝟏 as "1", so 𝟏ᵀeˣ read 1*exp(x): ones(n), ones(n).T, ones(m, n)
+            rows, cols = (self._print(d) for d in expr.shape)
+            if expr.shape[1] == 1:
+                return f"ones({rows})"
+            if expr.shape[0] == 1:
+                return f"ones({cols}).T"
+            return f"ones({rows}, {cols})"
+
     return AnswerPrinter
 
 
