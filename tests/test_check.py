@@ -479,3 +479,19 @@ def test_budgets_nest_and_the_outer_one_still_fires():
                     spin(3)
             spin(3)
     assert time.process_time() - start < 1.5  # CPU seconds: the outer budget of 0.6 s fired, not the spins of 3 s
+
+
+def test_a_letter_T_over_a_number_is_a_power_not_a_transpose(tmp_path, write_toml):
+    """(1 − a)^T after T steps: in a key without matrices ^T over a number is the power T
+    (it was read as a transpose of a number, i.e. dropped, and the right answer refused)."""
+    key = write_toml('[meta]\ntitle = "t"\n[[problem]]\nid = "1"\nkind = "derivative"\n'
+                     'functions = [{ name = "f", expr = "x*(1 - a)**T" }]\n'
+                     '[problem.assume]\na = "0 < a < 1"\nT = "positive"\n', "key.toml")
+    answers = answers_file(write_toml, "answers.toml", r'''
+[answers]
+"1/f.derivative" = '(1 - a)^T'
+''')
+    report = check(key, answers)
+    assert [r.verdict for r in report.results] == ["correct"]
+    wrong = answers_file(write_toml, "wrong.toml", '[answers]\n"1/f.derivative" = \'(1 - a)\'\n')
+    assert [r.verdict for r in check(key, wrong).results] == ["incorrect"]

@@ -359,9 +359,8 @@ def _rewrite_flat(text: str, ph: Placeholders, vocab: Vocabulary, depth: int) ->
                     read = Read(_apply(vocab, "relu", read.value),
                                 _apply(vocab, "relu", read.display, display=True), read.decimals)
                     end = positive.end()
-                if _transpose_at(text, end, vocab):
-                    i = _transposed(text, end, read.value, read.display, ph, vocab, out)
-                else:
+                i = _transposed(text, end, read.value, read.display, ph, vocab, out)
+                if i is None:
                     out.append(ph.add(read.value, read.display))
                     i = end
                 ph.decimals += read.decimals
@@ -475,11 +474,24 @@ _TRANSPOSE_MARK = re.compile(r"\s*(\^\s*(\{\s*(T|\\top|\\intercal|\\mathsf\s*\{T
 _TIGHT_TRANSPOSE = re.compile(r"\s*\^\s*(T|\\top)(?=[A-Za-z(\\])")
 
 
-def _transpose_at(text: str, k: int, vocab: Vocabulary) -> re.Match | None:
+def _transpose_at(text: str, k: int, vocab: Vocabulary, value=None) -> re.Match | None:
     m = _TRANSPOSE_MARK.match(text, k)
     if m is None and vocab.ops is not None and vocab.ops.transpose is not None:
         m = _TIGHT_TRANSPOSE.match(text, k)
+    if m is not None and value is not None and _power_of_T(m, value, vocab):
+        return None
     return m
+
+
+def _power_of_T(mark: re.Match, value, vocab: Vocabulary) -> bool:
+    """(1 − αλ)^T after T steps: a letter T over a number is the power T, not a transpose,
+    where the key has no matrices to transpose or names a number T itself (\\top, \\intercal
+    and ' stay transposes)."""
+    if vocab.matrix(value) or not re.fullmatch(r"\s*\^\s*(\{\s*T\s*\}|T)", mark.group(0)):
+        return False
+    if vocab.ops is None:
+        return True
+    return vocab.known("T") and not vocab.matrix(vocab.resolve_symbol("T"))
 
 
 def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Vocabulary,
@@ -488,7 +500,7 @@ def _transposed(text: str, k: int, value, display, ph: Placeholders, vocab: Voca
     value as one placeholder and return the index after the mark; else None.
 
     The grammar cannot read ``w^{…} x``, so ``wᵀ`` becomes a single placeholder."""
-    m = _transpose_at(text, k, vocab)
+    m = _transpose_at(text, k, vocab, value)
     if not m:
         return None
     out.append(ph.add(_transpose(value, vocab), _transpose(display, vocab)))
