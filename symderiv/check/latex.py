@@ -888,6 +888,16 @@ _SUM_INDEX = re.compile(r"\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*[^{}]*)?\}|([a-z]))"
 _SUM_BOUNDS = re.compile(r"\s*_\s*\{\s*([a-z])\s*=\s*(\d)\s*\}\s*\^\s*(?:\{\s*(\d{1,2})\s*\}|(\d))")
 
 
+def _summand(text: str, k: int) -> tuple[str, int]:
+    """What a \\sum applies to, from ``k``: the bracket that follows, or the rest of the term
+    (up to the next + or − at its level); and the index after it."""
+    k = _skip_spaces(text, k)
+    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
+        return _group(text, k)
+    body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
+    return body, k + len(body)
+
+
 def _written_out_sum(text, j, ph, vocab, depth, out) -> int | None:
     """``\\sum_{k=1}^{2} σ(u_k^T v_c) u_k`` with number bounds, over names the key has for
     each value of the index (u₁, u₂): the terms written out, (σ(u_1^T v_c) u_1) + (σ(u_2^T
@@ -900,12 +910,7 @@ def _written_out_sum(text, j, ph, vocab, depth, out) -> int | None:
     index, lo, hi = m.group(1), int(m.group(2)), int(m.group(3) or m.group(4))
     if not 0 <= hi - lo < 10:
         return None
-    k = _skip_spaces(text, m.end())
-    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
-        body, end = _group(text, k)
-    else:
-        body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
-        end = k + len(body)
+    body, end = _summand(text, m.end())
     subscript = re.compile(r"_\s*(?:\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index))
     names = re.findall(r"([A-Za-z]+)\}?\s*_\s*(?:\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index), body)
     if not names or re.search(r"(?<![A-Za-z\\])%s(?![A-Za-z])" % index, subscript.sub("", body)):
@@ -932,12 +937,7 @@ def _sum_of_entries(text, j, ph, vocab, depth, out) -> int:
     if m is None:
         raise refusal
     index = m.group(1) or m.group(2)
-    k = _skip_spaces(text, m.end())
-    if k < len(text) and (text[k] in "([" or text.startswith(r"\{", k)):
-        body, end = _group(text, k)
-    else:
-        body = split_top(text[k:], ("+", "-"), _binary_sign)[0][0]
-        end = k + len(body)
+    body, end = _summand(text, m.end())
     body = re.sub(r"_\s*(\{\s*%s\s*\}|%s)(?![A-Za-z0-9])" % (index, index), " ", body)
     read = read_scalar(body, vocab, depth + 1)
     if not (vocab.matrix(read.value) and read.value.shape[1] == 1 and read.value.shape[0] != 1):
