@@ -21,11 +21,15 @@ from sympy.printing.precedence import PRECEDENCE
 
 from . import memo
 from .texsafe import escape, unicode_declarations
+from .written import decimal_text, shown_as_decimals
 
 LONG_DENOMINATOR = 10 ** 9
 # the question's indicator head while one problem set is solved or rendered ("" → 1[u > 0])
 INDICATOR: contextvars.ContextVar[str] = contextvars.ContextVar("indicator", default="")
 SIGNIFICANT = 10
+# the exact numbers printed as decimals while a function with decimals written in the problem
+# file is rendered (written.shown_as_decimals): 851/500 is shown as the 1.702 the file wrote
+WRITTEN: contextvars.ContextVar[frozenset] = contextvars.ContextVar("written", default=frozenset())
 
 
 def template_dir() -> Path:
@@ -95,7 +99,18 @@ class KeyPrinter(LatexPrinter):
     - a fraction with a huge denominator (SELU's constants) as a decimal with an ellipsis.
     """
 
+    def _as_written(self, number) -> str | None:
+        """A rational the problem file wrote as a decimal (or a product of such), as that
+        decimal: exact, never rounded (written.decimal_text reads it back)."""
+        if not number.is_Rational or number.is_Integer or abs(number) not in WRITTEN.get():
+            return None
+        text = decimal_text(abs(number))
+        return None if text is None else ("-" if number < 0 else "") + text
+
     def _print_Rational(self, expr):
+        written = self._as_written(expr)
+        if written is not None:
+            return written
         if expr.q > LONG_DENOMINATOR:
             text = sp.Float(expr, SIGNIFICANT + 2)
             digits = f"{float(text):.{SIGNIFICANT}g}"
@@ -103,6 +118,17 @@ class KeyPrinter(LatexPrinter):
         return super()._print_Rational(expr)
 
     def _print_Mul(self, expr):
+        if WRITTEN.get() and expr.is_commutative:
+            coeff, rest = expr.as_coeff_Mul()
+            written = self._as_written(coeff) if rest != 1 else None
+            if written is not None:   # 1.702 x e^{−1.702x}, not \frac{851 x e^{…}}{500}
+                sign, written = ("- ", written[1:]) if written.startswith("-") else ("", written)
+                num, den = sp.fraction(rest)
+                if den != 1:
+                    top = written if num == 1 else written + " " + self.parenthesize(num, PRECEDENCE["Mul"])
+                    return sign + r"\frac{" + top + "}{" + self._print(den) + "}"
+                body = self.parenthesize(rest, PRECEDENCE["Mul"])
+                return sign + written + (r" \cdot " if body[:1].isdigit() else " ") + body
         factors = expr.args
         # a non-commutative product (W f(Wx + b)) keeps its order: moving f first is wrong
         if expr.is_commutative and any(_is_stand_in(f) for f in factors) and not any(
@@ -526,7 +552,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(tex=tex, dec=dec, broken=broken, escape=escape, num=num, matrix=matrix, coords=coords,
                        rules=rules, product=product, widths=widths)
-    env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
+    env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations(),
+                       decimals_as_written=decimals_as_written)
     env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)
     return env
 
@@ -547,9 +574,29 @@ def render_document(problem_set, solutions, *, key: bool = True) -> str:
 @contextlib.contextmanager
 def notation(meta):
     """Print in the question's notation (its indicator) while one problem set is solved or
-    rendered."""
+    rendered; no decimals as written until a function that has them sets them."""
     token = INDICATOR.set(getattr(meta, "indicator", "") or "")
+    written = WRITTEN.set(frozenset())
     try:
         yield
     finally:
+        WRITTEN.reset(written)
         INDICATOR.reset(token)
+
+
+def decimals_as_written(values=()) -> str:
+    """From here on (in a template: for one function) print the exact numbers ``values`` (the
+    decimals a problem file wrote, written.written_decimals) and their products as those
+    decimals; ``()`` stops. Returns "" so that a template can call it in place."""
+    WRITTEN.set(shown_as_decimals(values) if values else frozenset())
+    return ""
+
+
+@contextlib.contextmanager
+def written(values=()):
+    """Print ``values`` (the decimals a problem file wrote) as decimals inside the block."""
+    token = WRITTEN.set(shown_as_decimals(values) if values else frozenset())
+    try:
+        yield
+    finally:
+        WRITTEN.reset(token)

@@ -22,6 +22,7 @@ from ..library import Entry, registry
 from ..library.display import explicit, stand_ins
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..texsafe import check_latex_fragment
+from ..written import as_written, exact, stand_in, written_decimals
 from ..spec import Fields, Problem
 from .. import memo, verify
 from .branches import Branch, as_piecewise, is_piecewise, split_branches
@@ -112,6 +113,7 @@ class FunctionResult(Displayable):
     shown_jacobian: sp.Matrix | None = None  # the Jacobian at the file's size, in s_1, …, s_n
     index: Any = None                        # IndexSteps: the general-n derivation
     second: Any = None                       # hessian.SecondDerivative
+    written: tuple = ()   # the exact values of the decimals the file wrote, shown as written
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -304,6 +306,7 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         f = _build_inline(fn, scope, var)
     applied = _applied(fn, entry, var)
     label = f"{fn.name}.derivative"
+    decimals = written_decimals(fn.expr) if fn.expr else {}
     lines: tuple[Line, ...] = ()
     work: list[BranchWork] = []
     kinks: list[Kink] = []
@@ -348,6 +351,12 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
             chain += rewrite
         elif derivative != raw:
             chain.append(Line(derivative, ("simplify",)))
+        if decimals:
+            shown = _as_written(problem.id, label, f, derivative, var, applied, scope, decimals,
+                                teacher is not None)
+            if shown is not None:
+                chain, teacher, more = shown
+                checks += more
         if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
                 isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
             chain = chain[1:]  # "d/dz tanh z = d/dz tanh z" restates the left side: start after it
@@ -377,7 +386,57 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown),
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
-        limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
+        limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)),
+        written=tuple(sorted(decimals)))
+
+
+def _as_written(pid: str, label: str, f: sp.Expr, derivative: sp.Expr, var: sp.Symbol,
+                applied: sp.Expr, scope: Scope, written: dict, had_teacher: bool):
+    """The derivation of a smooth function again, for display, with the decimals the file
+    wrote kept as written (written.Written: σ(1.702x)(1 + 1.702x(1 − σ(1.702x))), where the
+    exact derivation factors 851/500 into 851x + 500 over 500). Every line shown, the
+    teacher's form and each identity are checked with the exact values put back. None when
+    nothing is written as a decimal, or when the exact derivation found a teacher's form
+    that this one does not (it is shown instead, its numbers printed as decimals)."""
+    f_shown = stand_in(f, written)
+    if f_shown == f or exact(f_shown) != f:
+        return None
+    chain = chain_lines(derivation_tree(f_shown, var))
+    raw = chain[-1].expr
+    d_shown = tidy(raw, var)
+    teacher = teacher_form(f_shown, d_shown, var, applied)
+    if teacher is not None and (teacher.expr == d_shown or _trivial(teacher, d_shown)
+                                or not teacher.expr.has(*teacher.meaning)):
+        teacher = None
+    if teacher is None and had_teacher:
+        return None
+    if teacher is not None:
+        chain += teacher_steps(raw, teacher, var)
+        teacher = TeacherForm(as_written(teacher.expr),
+                              {as_written(k): v for k, v in teacher.meaning.items()})
+    elif d_shown != raw:
+        chain.append(Line(d_shown, ("simplify",)))
+    meaning = dict(teacher.meaning) if teacher is not None else {}
+    lines, checks = [], []
+    for k, line in enumerate(chain):
+        note = line.note
+        if isinstance(note, sp.Equality):
+            note = sp.Eq(as_written(note.lhs), as_written(note.rhs), evaluate=False)
+            checks += verify.check_identity(pid, f"{label} (as written, line {k + 1}, identity)",
+                                            exact(explicit(note.lhs.xreplace(meaning))),
+                                            exact(explicit(note.rhs.xreplace(meaning))), scope)
+        expr = as_written(line.expr)
+        if k:  # the first line is d/dx of the function as written
+            checks += verify.check_identity(pid, f"{label} (as written, line {k + 1})",
+                                            exact(explicit(expr.xreplace(meaning))).doit(),
+                                            derivative, scope)
+        lines.append(Line(expr, line.rules, note))
+    if teacher is not None:
+        checks += verify.check_identity(pid, f"{label} (teacher form as written)",
+                                        exact(teacher.explicit()), derivative, scope)
+    checks.append("numbers written as decimals in the file shown as written, each line checked "
+                  "with their exact values")
+    return lines, teacher, checks
 
 
 def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:
@@ -410,7 +469,7 @@ def _through_teacher(lim: LimitResult, teacher: TeacherForm, var: sp.Symbol) -> 
     """Explain the limit through the teacher's form: σ(x) → 1, so σ(x)(1 − σ(x)) → 0."""
     from .limits import _raw_limit
 
-    facts = tuple((applied, _raw_limit(explicit, var, lim.point))
+    facts = tuple((applied, _raw_limit(exact(explicit), var, lim.point))
                   for applied, explicit in teacher.meaning.items())
     if any(v is None or v.has(sp.AccumBounds) for _, v in facts):
         return lim  # σ(ax) → 1 or 0 by the sign of a: no single reason to give
