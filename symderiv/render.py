@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from . import memo
 from .texsafe import escape, unicode_declarations
-from .written import decimal_text, shown_as_decimals
+from .written import decimal_text, problem_decimals, shown_as_decimals, written_decimals
 
 LONG_DENOMINATOR = 10 ** 9
 # the question's indicator head while one problem set is solved or rendered ("" → 1[u > 0])
@@ -127,7 +127,8 @@ class KeyPrinter(LatexPrinter):
                 if den != 1:
                     top = written if num == 1 else written + " " + self.parenthesize(num, PRECEDENCE["Mul"])
                     return sign + r"\frac{" + top + "}{" + self._print(den) + "}"
-                body = self.parenthesize(rest, PRECEDENCE["Mul"])
+                body = self._print(rest) if _is_number_product(rest) else \
+                    self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
                 return sign + written + (r" \cdot " if body[:1].isdigit() else " ") + body
         factors = expr.args
         # a non-commutative product (W f(Wx + b)) keeps its order: moving f first is wrong
@@ -224,6 +225,8 @@ class KeyPrinter(LatexPrinter):
         return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
 
     def parenthesize(self, item, level, is_neg=False, strict=False):
+        if getattr(item, "is_Rational", False) and item > 0 and self._as_written(item) is not None:
+            return self._as_written(item)   # 0.5 AᵀAx, not (0.5) AᵀAx: a decimal is one symbol
         if isinstance(item, (sp.HadamardProduct, sp.HadamardPower)) and level >= PRECEDENCE["Mul"]:
             text = self._print(item)
             if isinstance(item, sp.HadamardProduct) or item.exp == -1:
@@ -584,10 +587,17 @@ def notation(meta):
         INDICATOR.reset(token)
 
 
-def decimals_as_written(values=()) -> str:
-    """From here on (in a template: for one function) print the exact numbers ``values`` (the
-    decimals a problem file wrote, written.written_decimals) and their products as those
-    decimals; ``()`` stops. Returns "" so that a template can call it in place."""
+def decimals_as_written(source=()) -> str:
+    """From here on (in a template: for one function or one problem) print the decimals a
+    problem file wrote, and their products, as those decimals (written.shown_as_decimals).
+    ``source`` is the exact values (written.written_decimals), an expression's text or a
+    problem (the expressions of its kind's fields); empty stops. Returns "" so that a template can call it in place."""
+    if isinstance(source, str):
+        values = written_decimals(source)
+    elif hasattr(source, "fields"):   # a problem: the decimals of its expression fields
+        values = problem_decimals(source)
+    else:
+        values = source or ()
     WRITTEN.set(shown_as_decimals(values) if values else frozenset())
     return ""
 

@@ -107,6 +107,31 @@ def written_decimals(text: str) -> dict[sp.Rational, str]:
     return found
 
 
+# the fields of a kind that hold expressions in the file's syntax (kind derivative shows each
+# function's own decimals, function by function: FunctionResult.written)
+EXPRESSION_FIELDS = {"gd_analysis": ("loss",), "graph": ("nodes",), "matrix_gradient": ("f", "where", "given")}
+
+
+def problem_decimals(problem) -> dict[sp.Rational, str]:
+    """The decimals written in a problem's expressions (``EXPRESSION_FIELDS`` of its kind)."""
+    found: dict[sp.Rational, str] = {}
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            found.update(written_decimals(value))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    fields = getattr(problem, "fields", {}) or {}
+    for name in EXPRESSION_FIELDS.get(getattr(problem, "kind", ""), ()):
+        walk(fields.get(name))
+    return found
+
+
 def shown_as_decimals(written: Iterable[sp.Rational]) -> frozenset:
     """The exact numbers printed as decimals beside ``written``: each one, the products of two,
     and 2 … 9 times each (terminating, at most MAX_PLACES decimals)."""
