@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from . import memo
 from .texsafe import escape, unicode_declarations
-from .written import decimal_text, problem_decimals, shown_as_decimals, written_decimals
+from .written import Written, decimal_text, problem_decimals, shown_as_decimals, written_decimals
 
 LONG_DENOMINATOR = 10 ** 9
 # the question's indicator head while one problem set is solved or rendered ("" → 1[u > 0])
@@ -43,6 +43,12 @@ def template_dir() -> Path:
 def _is_number_product(expr: sp.Basic) -> bool:
     """A 1 × 1 matrix expression used as a number (wᵀx), stored as its trace."""
     return isinstance(expr, sp.Trace) and getattr(expr.arg, "shape", None) == (1, 1)
+
+
+def _is_written(factor: sp.Basic) -> bool:
+    """A decimal as the problem file wrote it (written.Written), or a power of one."""
+    base = factor.base if isinstance(factor, sp.Pow) else factor
+    return isinstance(base, Written)
 
 
 def _is_stand_in(factor: sp.Basic) -> bool:
@@ -135,8 +141,9 @@ class KeyPrinter(LatexPrinter):
         if expr.is_commutative and any(_is_stand_in(f) for f in factors) and not any(
                 f.is_Pow and f.exp.is_negative for f in factors) and not any(
                 f.is_Rational and not f.is_Integer for f in factors):
-            coeff = [f for f in factors if f.is_Number]
-            rest = [f for f in factors if not f.is_Number]
+            # a decimal as written (1.702) is a number here too: 1.702 σ(x), not σ(x) 1.702
+            coeff = [f for f in factors if f.is_Number or _is_written(f)]
+            rest = [f for f in factors if not (f.is_Number or _is_written(f))]
             first = sorted(rest, key=lambda f: not _is_stand_in(f))
             sign = ""
             parts = []
@@ -147,7 +154,7 @@ class KeyPrinter(LatexPrinter):
                     sign = "-"
                     parts.append(self._print(-c))
                 elif c != 1:
-                    parts.append(self._print(c))
+                    parts.append((r"\cdot " if parts else "") + self._print(c))
             for f in first:
                 parts.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
             return _dot_before_indicator(sign + " ".join(parts))

@@ -3,9 +3,10 @@
 A problem file's decimals are read as exact rationals (``parse.py``: 1.702 is 851/500), and
 every check computes with them. Only the display keeps the instructor's decimals, in two ways:
 
-* a derivation done for display with each written decimal as a :class:`Written` symbol, which
-  prints as its text (so that factoring keeps 1.702x + 1 instead of clearing the denominator
-  into 851x + 500); :func:`exact` puts the exact values back, and whatever is displayed is
+* a derivation done for display from the expression read with each decimal as a
+  :class:`Written` symbol (:func:`literal`, ``parse.Namespace.number``), which prints as its
+  text: factoring keeps 1.702x + 1 instead of clearing the denominator into 851x + 500, and
+  x/0.3 stays x/0.3; :func:`exact` puts the exact values back, and whatever is displayed is
   checked in that form;
 * :func:`shown_as_decimals`: the exact rationals the key's printer writes as decimals while a
   function with written decimals is rendered (``render.WRITTEN``): the written numbers, the
@@ -132,6 +133,17 @@ def problem_decimals(problem) -> dict[sp.Rational, str]:
     return found
 
 
+def literal(text: str):
+    """A decimal literal of an expression as a :class:`Written` (``parse.Namespace.number``),
+    or None (the parser's exact rational) for an integer or a number too long to show."""
+    try:
+        value = sp.Rational(text)
+    except (TypeError, ValueError):
+        return None
+    shown = decimal_text(value, places=60)
+    return Written(shown) if shown is not None else None
+
+
 def shown_as_decimals(written: Iterable[sp.Rational]) -> frozenset:
     """The exact numbers printed as decimals beside ``written``: each one, the products of two,
     and 2 … 9 times each (terminating, at most MAX_PLACES decimals)."""
@@ -141,17 +153,6 @@ def shown_as_decimals(written: Iterable[sp.Rational]) -> frozenset:
         out.update(a * b for b in base[i:])
         out.update(k * a for k in MULTIPLES)
     return frozenset(v for v in out if decimal_text(v) is not None)
-
-
-def stand_in(expr: sp.Basic, written: Mapping[sp.Rational, str]) -> sp.Basic:
-    """``expr`` with each rational that is a written decimal (or its negative) replaced by
-    the :class:`Written` symbol that prints as the decimal."""
-    table = {}
-    for atom in expr.atoms(sp.Rational):
-        if not atom.is_Integer and abs(atom) in written:
-            text = written[abs(atom)]
-            table[atom] = Written(text) if atom > 0 else -Written(text)
-    return expr.xreplace(table) if table else expr
 
 
 def exact(expr):

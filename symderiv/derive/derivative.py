@@ -22,7 +22,7 @@ from ..library import Entry, registry
 from ..library.display import explicit, stand_ins
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..texsafe import check_latex_fragment
-from ..written import as_written, exact, stand_in, written_decimals
+from ..written import Written, as_written, exact, literal, written_decimals
 from ..spec import Fields, Problem
 from .. import memo, verify
 from .branches import Branch, as_piecewise, is_piecewise, split_branches
@@ -114,6 +114,8 @@ class FunctionResult(Displayable):
     index: Any = None                        # IndexSteps: the general-n derivation
     second: Any = None                       # hessian.SecondDerivative
     written: tuple = ()   # the exact values of the decimals the file wrote, shown as written
+    derivative_shown: sp.Expr | None = None  # the derivative with those decimals as written
+    written_form: sp.Expr | None = None      # the function read with them as written.Written
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -223,10 +225,10 @@ def namespace(scope: Scope) -> Namespace:
                      make_symbol=lambda name: scope.symbol(name))
 
 
-def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol) -> sp.Expr:
+def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, number=None) -> sp.Expr:
     ns = namespace(scope)
     ns = Namespace(symbols={**ns.symbols, var.name: var}, functions=ns.functions,
-                   make_symbol=ns.make_symbol)
+                   make_symbol=ns.make_symbol, number=number)
     expr = parse_expression(spec.expr, ns)
     if not isinstance(expr, sp.Expr) or isinstance(expr, sp.MatrixBase):
         raise BadInput(f"{spec.expr!r} is not a scalar expression")
@@ -256,7 +258,7 @@ def solve(problem: Problem) -> Solution:
         else:
             result = _solve_scalar(problem, fn, scope, var, spec)
             answers.append(Answer(f"{fn.name}.derivative", result.derivative,
-                                  result.teacher.expr if result.teacher else None))
+                                  result.teacher.expr if result.teacher else result.derivative_shown))
             for lim in result.limits:
                 answers.append(Answer(f"{fn.name}.limit({lim.written})", lim.value))
             if spec.hessian:
@@ -292,7 +294,11 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
     """
     key = (fn, var, frozenset(scope.domains.values()), spec.limits, spec.plot)
     if key not in _SCALAR:
-        _SCALAR[key] = _derive_scalar(problem, fn, scope, var, spec)
+        result = _derive_scalar(problem, fn, scope, var, spec)
+        decimals = written_decimals(fn.expr) if fn.expr else {}
+        if decimals:   # printed as written wherever the exact numbers are shown
+            result = replace(result, written=tuple(sorted(decimals)))
+        _SCALAR[key] = result
     return _SCALAR[key]
 
 
@@ -307,6 +313,7 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     applied = _applied(fn, entry, var)
     label = f"{fn.name}.derivative"
     decimals = written_decimals(fn.expr) if fn.expr else {}
+    shown_d = written_form = None
     lines: tuple[Line, ...] = ()
     work: list[BranchWork] = []
     kinks: list[Kink] = []
@@ -352,10 +359,10 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         elif derivative != raw:
             chain.append(Line(derivative, ("simplify",)))
         if decimals:
-            shown = _as_written(problem.id, label, f, derivative, var, applied, scope, decimals,
+            shown = _as_written(problem.id, label, fn, f, derivative, var, applied, scope,
                                 teacher is not None)
             if shown is not None:
-                chain, teacher, more = shown
+                chain, teacher, shown_d, written_form, more = shown
                 checks += more
         if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
                 isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
@@ -381,26 +388,36 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     if entry is not None and entry.display is not None and entry.arity == 1:
         shown = entry.display(var, {p: scope.symbol(p) for p in entry.params})
     checks += verify.check_identity(problem.id, f"{fn.name}.definition", explicit(shown), f, scope)
-    return FunctionResult(
+    result = FunctionResult(
         name=fn.name, title=fn.title or (entry.title if entry else fn.name), applied=applied,
         prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown),
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
-        limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)),
-        written=tuple(sorted(decimals)))
+        limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
+    if written_form is None:
+        return result
+    return replace(result, derivative_shown=shown_d, written_form=written_form)
 
 
-def _as_written(pid: str, label: str, f: sp.Expr, derivative: sp.Expr, var: sp.Symbol,
-                applied: sp.Expr, scope: Scope, written: dict, had_teacher: bool):
+def _as_written(pid: str, label: str, fn: FunctionSpec, f: sp.Expr, derivative: sp.Expr,
+                var: sp.Symbol, applied: sp.Expr, scope: Scope, had_teacher: bool):
     """The derivation of a smooth function again, for display, with the decimals the file
-    wrote kept as written (written.Written: σ(1.702x)(1 + 1.702x(1 − σ(1.702x))), where the
-    exact derivation factors 851/500 into 851x + 500 over 500). Every line shown, the
-    teacher's form and each identity are checked with the exact values put back. None when
-    nothing is written as a decimal, or when the exact derivation found a teacher's form
-    that this one does not (it is shown instead, its numbers printed as decimals)."""
-    f_shown = stand_in(f, written)
-    if f_shown == f or exact(f_shown) != f:
+    wrote kept as written: the expression read with each decimal as a written.Written, so
+    that σ(1.702x)(1.702x(1 − σ(1.702x)) + 1) comes out where the exact derivation factors
+    851/500 into (851x + 500)/500, and x/0.3 stays x/0.3. The function read that way is
+    checked against ``f``; every line shown, each identity, the teacher's form and the
+    derivative shown are checked with the exact values put back.
+
+    Returns (lines, teacher form, derivative shown, the function as read, checks), or None
+    when no decimal is written, or when the exact derivation found a teacher's form that
+    this one does not (that one is shown, its numbers printed as decimals: render.WRITTEN)."""
+    try:
+        f_shown = _build_inline(fn, scope, var, number=literal)
+    except BadInput:
         return None
+    if not f_shown.atoms(Written):
+        return None
+    checks = list(verify.check_identity(pid, f"{fn.name}.definition (as written)", exact(f_shown), f, scope))
     chain = chain_lines(derivation_tree(f_shown, var))
     raw = chain[-1].expr
     d_shown = tidy(raw, var)
@@ -417,7 +434,7 @@ def _as_written(pid: str, label: str, f: sp.Expr, derivative: sp.Expr, var: sp.S
     elif d_shown != raw:
         chain.append(Line(d_shown, ("simplify",)))
     meaning = dict(teacher.meaning) if teacher is not None else {}
-    lines, checks = [], []
+    lines = []
     for k, line in enumerate(chain):
         note = line.note
         if isinstance(note, sp.Equality):
@@ -426,7 +443,7 @@ def _as_written(pid: str, label: str, f: sp.Expr, derivative: sp.Expr, var: sp.S
                                             exact(explicit(note.lhs.xreplace(meaning))),
                                             exact(explicit(note.rhs.xreplace(meaning))), scope)
         expr = as_written(line.expr)
-        if k:  # the first line is d/dx of the function as written
+        if k:  # the first line is d/dx of the function as read (checked above)
             checks += verify.check_identity(pid, f"{label} (as written, line {k + 1})",
                                             exact(explicit(expr.xreplace(meaning))).doit(),
                                             derivative, scope)
@@ -434,9 +451,11 @@ def _as_written(pid: str, label: str, f: sp.Expr, derivative: sp.Expr, var: sp.S
     if teacher is not None:
         checks += verify.check_identity(pid, f"{label} (teacher form as written)",
                                         exact(teacher.explicit()), derivative, scope)
+    shown = as_written(d_shown)
+    checks += verify.check_identity(pid, f"{label} (as written)", exact(shown), derivative, scope)
     checks.append("numbers written as decimals in the file shown as written, each line checked "
                   "with their exact values")
-    return lines, teacher, checks
+    return lines, teacher, shown, f_shown, checks
 
 
 def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:
