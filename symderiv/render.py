@@ -129,7 +129,7 @@ class KeyPrinter(LatexPrinter):
             written = self._as_written(coeff) if rest != 1 else None
             if written is not None:   # 1.702 x e^{−1.702x}, not \frac{851 x e^{…}}{500}
                 sign, written = ("- ", written[1:]) if written.startswith("-") else ("", written)
-                num, den = sp.fraction(rest)
+                num, den = sp.fraction(rest, exact=True)
                 if den != 1:
                     top = written if num == 1 else written + " " + self.parenthesize(num, PRECEDENCE["Mul"])
                     return sign + r"\frac{" + top + "}{" + self._print(den) + "}"
