@@ -161,6 +161,17 @@ class KeyPrinter(LatexPrinter):
         return _dot_before_indicator(super()._print_Mul(expr))
 
     def _print_Add(self, expr, order=None):
+        shown = WRITTEN.get()
+        if shown:
+            coeffs = {abs(t.as_coeff_Mul()[0]) for t in expr.args}
+            coeffs = {c for c in coeffs if c.is_Rational and not c.is_Integer}
+            if coeffs & shown and coeffs - shown:
+                # 0.01√41 + 71/100 mixes a written number with one that is not: fractions
+                token = WRITTEN.set(frozenset())
+                try:
+                    return self._print_Add(expr, order)
+                finally:
+                    WRITTEN.reset(token)
         terms = list(self._as_ordered_terms(expr, order=order))
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         negative = [t for t in terms if t.could_extract_minus_sign()]

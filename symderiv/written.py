@@ -10,7 +10,7 @@ every check computes with them. Only the display keeps the instructor's decimals
   checked in that form;
 * :func:`shown_as_decimals`: the exact rationals the key's printer writes as decimals while a
   function with written decimals is rendered (``render.WRITTEN``): the written numbers, the
-  products of two of them and their small integer multiples (0.1x² gives 0.2x).
+  products of two of them and 2, 3 or 4 times them (0.1x² gives 0.2x).
 
 A number is shown as a decimal only when its decimal expansion terminates and the text, read
 back, is the exact value (:func:`decimal_text`), so a display never rounds.
@@ -26,7 +26,7 @@ from typing import Iterable, Mapping
 import sympy as sp
 
 MAX_PLACES = 8       # a combined number with more decimals than this keeps its factors
-MULTIPLES = range(2, 10)
+MULTIPLES = range(2, 5)   # d/dx of 0.1x², 0.3x³, 0.25x⁴: 0.2x, 0.9x², x³
 
 
 class Written(sp.Symbol):
@@ -146,7 +146,7 @@ def literal(text: str):
 
 def shown_as_decimals(written: Iterable[sp.Rational]) -> frozenset:
     """The exact numbers printed as decimals beside ``written``: each one, the products of two,
-    and 2 … 9 times each (terminating, at most MAX_PLACES decimals)."""
+    and 2, 3 or 4 times each (a power rule's factor) (terminating, at most MAX_PLACES decimals)."""
     base = sorted(set(written))
     out = set(base)
     for i, a in enumerate(base):

@@ -348,6 +348,12 @@ def test_decimals_in_an_instructors_function_are_shown_as_written(write_toml):
     assert answers["g.derivative"].value.atoms(sp.Rational) >= {sp.Rational(851, 500)}
     assert "numbers written as decimals in the file shown as written, each line checked with " \
            "their exact values" in solved[0].checks
+    from symderiv.export import key_json
+
+    published = key_json(ps, solved)["problems"][0]["answers"]
+    assert published["g.derivative"]["teacher"] == ("\\sigma(1.702 x) \\left(1.702 x \\left(1 - "
+                                                    "\\sigma(1.702 x)\\right) + 1\\right)")
+    assert published["l.limit(-oo)"] == {"sympy": "1/100", "latex": "0.01"}
 
 
 def test_products_of_written_decimals_and_second_derivatives(write_toml):
@@ -412,6 +418,9 @@ def test_the_printer_writes_only_exact_decimals():
         assert tex(sp.Rational(1, 3)) == "\\frac{1}{3}"
         assert tex(sp.Rational(3, 2)) == "1.5"        # 3 × 0.5
     assert tex(c * x) == "\\frac{851 x}{500}"         # outside a function with decimals
+    with written([sp.Rational(1, 10)]):   # a sum never mixes 0.01 with 71/100
+        assert tex(sp.sqrt(41) / 100 + sp.Rational(71, 100)) == "\\frac{\\sqrt{41}}{100} + \\frac{71}{100}"
+        assert tex(sp.sqrt(41) / 100 + sp.Rational(1, 10)) == "0.01 \\sqrt{41} + 0.1"
     for value in shown_as_decimals([c, sp.Rational(1, 100), sp.Rational(3, 10)]):
         assert sp.Rational(decimal_text(value)) == value
     assert decimal_text(sp.Rational(1, 3)) is None and decimal_text(sp.Integer(2)) is None
