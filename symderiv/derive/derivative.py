@@ -297,7 +297,7 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
         result = _derive_scalar(problem, fn, scope, var, spec)
         decimals = written_decimals(fn.expr) if fn.expr else {}
         if decimals:   # printed as written wherever the exact numbers are shown
-            result = replace(result, written=tuple(sorted(decimals)))
+            result = _shown_as_written(problem, fn, result, scope, decimals)
         _SCALAR[key] = result
     return _SCALAR[key]
 
@@ -312,8 +312,6 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         f = _build_inline(fn, scope, var)
     applied = _applied(fn, entry, var)
     label = f"{fn.name}.derivative"
-    decimals = written_decimals(fn.expr) if fn.expr else {}
-    shown_d = written_form = None
     lines: tuple[Line, ...] = ()
     work: list[BranchWork] = []
     kinks: list[Kink] = []
@@ -358,12 +356,6 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
             chain += rewrite
         elif derivative != raw:
             chain.append(Line(derivative, ("simplify",)))
-        if decimals:
-            shown = _as_written(problem.id, label, fn, f, derivative, var, applied, scope,
-                                teacher is not None)
-            if shown is not None:
-                chain, teacher, shown_d, written_form, more = shown
-                checks += more
         if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
                 isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
             chain = chain[1:]  # "d/dz tanh z = d/dz tanh z" restates the left side: start after it
@@ -388,15 +380,39 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
     if entry is not None and entry.display is not None and entry.arity == 1:
         shown = entry.display(var, {p: scope.symbol(p) for p in entry.params})
     checks += verify.check_identity(problem.id, f"{fn.name}.definition", explicit(shown), f, scope)
-    result = FunctionResult(
+    return FunctionResult(
         name=fn.name, title=fn.title or (entry.title if entry else fn.name), applied=applied,
         prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown),
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
         limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
-    if written_form is None:
+
+
+def _shown_as_written(problem: Problem, fn: FunctionSpec, result: FunctionResult, scope: Scope,
+                      decimals: dict) -> FunctionResult:
+    """``result`` with the decimals its function writes shown as written: the printer's
+    (``written``: render.WRITTEN prints 851/500 as 1.702) and, for a smooth function, the
+    derivation done again from the function read with them as numbers of their own
+    (:func:`_as_written`): its lines, teacher's form and derivative replace the displayed
+    ones, and the limits explained through the teacher's form quote the new form."""
+    result = replace(result, written=tuple(sorted(decimals)))
+    if result.branches or not result.lines:
         return result
-    return replace(result, derivative_shown=shown_d, written_form=written_form)
+    shown = _as_written(problem.id, f"{fn.name}.derivative", fn, result.definition,
+                        result.derivative, result.var, result.applied, scope,
+                        result.teacher is not None)
+    if shown is None:
+        return result
+    chain, teacher, derivative_shown, written_form, checks = shown
+    var = result.var
+    if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
+            isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
+        chain = chain[1:]  # as in _derive_scalar: a first line that restates the left side
+    limits = tuple(replace(lim, expr=teacher.expr) if teacher is not None and result.teacher is not None
+                   and lim.facts and lim.expr == result.teacher.expr else lim for lim in result.limits)
+    return replace(result, lines=tuple(chain), teacher=teacher, limits=limits,
+                   derivative_shown=derivative_shown, written_form=written_form,
+                   checks=tuple(dict.fromkeys(result.checks + tuple(checks))))
 
 
 def _as_written(pid: str, label: str, fn: FunctionSpec, f: sp.Expr, derivative: sp.Expr,
@@ -488,7 +504,7 @@ def _through_teacher(lim: LimitResult, teacher: TeacherForm, var: sp.Symbol) -> 
     """Explain the limit through the teacher's form: σ(x) → 1, so σ(x)(1 − σ(x)) → 0."""
     from .limits import _raw_limit
 
-    facts = tuple((applied, _raw_limit(exact(explicit), var, lim.point))
+    facts = tuple((applied, _raw_limit(explicit, var, lim.point))
                   for applied, explicit in teacher.meaning.items())
     if any(v is None or v.has(sp.AccumBounds) for _, v in facts):
         return lim  # σ(ax) → 1 or 0 by the sign of a: no single reason to give
