@@ -287,23 +287,6 @@ x_2 = "d x 1"
             "\\right)\\right)\\mathclose{}$ and $\\sigma_{2} = ") in tex
 
 
-@pytest.mark.slow
-def test_a_long_contribution_is_split_over_lines(write_toml):
-    """c(A + B) read off through entrywise products is shown cA, + cB, one piece a line."""
-    tex = _key(write_toml, '''
-[[problem]]
-id = "5"
-kind = "matrix_gradient"
-f = "sum((1 - Y) ⊙ max(0, X*W - rowsum(Y ⊙ (X*W))*ones(C).T + 1))"
-wrt = "W"
-[problem.shapes]
-X = "N x D"
-W = "D x C"
-Y = "N x C"
-''')
-    assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex
-
-
 # --- decimals an instructor writes in a function are shown as written ---------------------
 
 _DECIMALS = '''
@@ -465,3 +448,21 @@ w = 0.3
     assert "  q &= 0.5 w x \\\\" in tex
     assert "w \\to q & \\partial q / \\partial w = 0.5 x \\\\" in tex
     assert "\\frac{x_{1}" not in tex and "\\frac{w x}{2}" not in tex
+
+
+@pytest.mark.slow
+def test_a_long_contribution_is_split_over_lines(write_toml):
+    """c(A + B) read off through entrywise products is shown cA, + cB, one piece a line."""
+    tex = _key(write_toml, '''
+[[problem]]
+id = "5"
+kind = "matrix_gradient"
+f = "sum((1 - Y) ⊙ max(0, X*W - rowsum(Y ⊙ (X*W))*ones(C).T + 1))"
+wrt = "W"
+[problem.shapes]
+X = "N x D"
+W = "D x C"
+Y = "N x C"
+''')
+    assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex
+
