@@ -179,6 +179,11 @@ def _statement_printer_class():
 
         _print_MatAdd = _print_Add
 
+        def _print_OneMatrix(self, expr):
+            # the statement's 𝟏 (\\mathbf{1}): a column 𝟏, a row 𝟏ᵀ, a matrix of ones 𝟏𝟏ᵀ
+            rows, cols = expr.shape
+            return "𝟏" if cols == 1 else "𝟏ᵀ" if rows == 1 else "𝟏𝟏ᵀ"
+
         def _print_HadamardProduct(self, expr):
             return " ⊙ ".join(self.parenthesize(a, precedence(expr)) for a in expr.args)
 
