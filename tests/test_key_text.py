@@ -465,4 +465,3 @@ W = "D x C"
 Y = "N x C"
 ''')
     assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex
-
