@@ -128,6 +128,15 @@ def test_a_wrong_line_shown_as_written_is_never_printed(write_toml, monkeypatch)
         solve_set(ps)
 
 
+def test_derive_prints_decimals_as_written():
+    """symderiv derive: the boxed derivative as written (it printed 851x/500 and 1/100)."""
+    out = CliRunner().invoke(main, ["derive", "x*sigmoid(1.702*x)"]).output
+    assert "teacher form: (1.702*x*(1 - \\sigma(1.702*x)) + 1)*\\sigma(1.702*x)\n" in out
+    assert "851" not in out.split("verified:")[0]
+    out = CliRunner().invoke(main, ["derive", "max(0.01*x, x)", "--latex"]).output
+    assert ("derivative: \\begin{cases} 0.01 & \\text{if } x < 0 \\\\ 1 & \\text{if } x > 0 "
+            "\\end{cases}\n") in out
+
 def test_the_printer_writes_only_exact_decimals():
     """Written numbers, their products and small multiples as decimals, each read back equal
     to the exact value; 1/500 (no product of 1.702) and 1/3 stay fractions."""
