@@ -182,3 +182,16 @@ def test_check_prints_the_statements_notation_in_the_console_and_the_json(write_
     (graded,) = [r for r in json.loads(result.output)["results"] if r["label"] == "2def/forward.yhat"]
     assert (graded["verdict"], graded["feedback"]) == (
         "incorrect", "a term is missing: the key's answer also has b₂")
+
+
+def test_the_feedback_sheet_typesets_the_statements_subscripts():
+    """A sentence in the statement's notation reaches the PDF as text: W₂ is W$_{2}$ there,
+    never the code point [U+2082] (CS189's ∂MSE/∂W₂ and shape mismatches)."""
+    from symderiv.check.report import feedback_tex
+
+    outcome = judge("2def/backward.dL/dh1", r"W_2^T (\hat y - y) + y", key="cs189_hw")
+    sheet = feedback_tex(outcome.feedback)
+    assert sheet == ("shape mismatch in W$_{2}$$^{\\top}$$\\cdot$(-y + ŷ) + y: m$\\times$1 and "
+                     "k$\\times$1")
+    assert "[U+" not in feedback_tex(judge("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_1^T",
+                                           key="cs189_hw").feedback)
