@@ -214,9 +214,10 @@ def derive(expr, var, limits, as_latex, timeout):
     if as_latex and result.written:   # the decimals of EXPR printed as written (0.01, not 1/100)
         from .render import written
 
-        def show(value, _tex=tex):
+        def show_written(value, _tex=tex):
             with written(result.written):
                 return _tex(value)
+        show = show_written
     groups = [(None, result.lines)] if result.lines else [(w.condition, w.lines) for w in result.branches]
     for condition, lines in groups:
         if condition is not None:

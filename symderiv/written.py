@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import warnings
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import sympy as sp
 
