@@ -78,11 +78,10 @@ def load_corpus(directory: Path = CORPUS, only: str | None = None) -> list[Entry
 
 
 def feedback_text(parts) -> str:
-    from sympy import sstr
+    """The feedback as the console and the JSON print it (the statement's names: b₂, Aᵀx)."""
+    from symderiv.check.report import feedback_text as said
 
-    from symderiv.check.compare import Math
-
-    return "".join(sstr(p.value) if isinstance(p, Math) else str(p) for p in parts)
+    return said(parts)
 
 
 class BuiltKey:

@@ -211,6 +211,13 @@ def derive(expr, var, limits, as_latex, timeout):
     with time_budget("derive", timeout or None):
         result = solve_one(expr, var, limits)
     show = tex if as_latex else _plain
+    if as_latex and result.written:   # the decimals of EXPR printed as written (0.01, not 1/100)
+        from .render import written
+
+        def show_written(value, _tex=tex):
+            with written(result.written):
+                return _tex(value)
+        show = show_written
     groups = [(None, result.lines)] if result.lines else [(w.condition, w.lines) for w in result.branches]
     for condition, lines in groups:
         if condition is not None:
@@ -223,7 +230,8 @@ def derive(expr, var, limits, as_latex, timeout):
             words = ", ".join(line.rules) + (f" {note}" if note is not None else "")
             tag = f"    [{words.strip()}]" if words.strip() else ""
             click.echo(f"{lead}{show(line.expr)}{tag}")
-    click.echo(f"derivative: {show(result.derivative)}")
+    shown = result.derivative if result.derivative_shown is None else result.derivative_shown
+    click.echo(f"derivative: {show(shown)}")   # decimals as written (1.702x), checked
     if result.teacher:
         click.echo(f"teacher form: {show(result.teacher.expr)}")
     for k in result.kinks:

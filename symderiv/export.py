@@ -88,15 +88,27 @@ def key_json(problem_set, solutions) -> dict:
     """The machine-readable key. Every problem has ``"solved"``; one that was not solved
     (see ``solve.Unsolved``) has ``"reason"`` and no answers, and is listed again in the
     top-level ``"unsolved"`` (``[{"id", "reason"}]``, empty when every part was solved)."""
+    from .render import written
+    from .written import problem_decimals
+
     problems = []
     for s in solutions:
+        # the decimals the problem writes are LaTeX'd as written, as in the key (render.WRITTEN):
+        # a derivative's function by function (its labels start with the function's name)
+        decimals = tuple(problem_decimals(s.problem))
+        body = getattr(s, "body", None) if s.problem.kind == "derivative" else None
+        own = {r.name: r.written for r in body or () if getattr(r, "written", ())}
+        answers = {}
+        for a in s.answers:
+            with written(own.get(a.label.split(".")[0], decimals)):
+                answers[a.label] = answer_entry(a.value, a.display)
         entry = {
             "id": s.problem.id,
             "kind": s.problem.kind,
             "solved": s.solved,
             "verified": s.verified,
             "checks": list(s.checks),
-            "answers": {a.label: answer_entry(a.value, a.display) for a in s.answers},
+            "answers": answers,
         }
         if not s.solved:
             entry["reason"] = s.reason

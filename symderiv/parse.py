@@ -114,6 +114,9 @@ class Namespace:
     hadamard: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
     divide: Callable[[sp.Basic, sp.Basic], sp.Basic] | None = None
     finish: Callable[[sp.Basic], sp.Basic] | None = None
+    # a decimal literal's text → what stands for it (None: the exact rational, as always);
+    # written.Written keeps 1.702 as written in a display derived from the expression
+    number: Callable[[str], sp.Basic | None] | None = None
 
 
 def power_refusal(base: sp.Basic, exponent: sp.Basic) -> str | None:
@@ -252,6 +255,10 @@ class _Builder:
         refusal = number_refusal(text)
         if refusal:
             raise BadInput(refusal)
+        if self.ns.number is not None:
+            made = self.ns.number(text)
+            if made is not None:
+                return made
         try:
             return sp.Rational(text)
         except (TypeError, ValueError):

@@ -21,11 +21,15 @@ from sympy.printing.precedence import PRECEDENCE
 
 from . import memo
 from .texsafe import escape, unicode_declarations
+from .written import Written, decimal_text, problem_decimals, shown_as_decimals, written_decimals
 
 LONG_DENOMINATOR = 10 ** 9
 # the question's indicator head while one problem set is solved or rendered ("" → 1[u > 0])
 INDICATOR: contextvars.ContextVar[str] = contextvars.ContextVar("indicator", default="")
 SIGNIFICANT = 10
+# the exact numbers printed as decimals while a function with decimals written in the problem
+# file is rendered (written.shown_as_decimals): 851/500 is shown as the 1.702 the file wrote
+WRITTEN: contextvars.ContextVar[frozenset] = contextvars.ContextVar("written", default=frozenset())
 
 
 def template_dir() -> Path:
@@ -39,6 +43,12 @@ def template_dir() -> Path:
 def _is_number_product(expr: sp.Basic) -> bool:
     """A 1 × 1 matrix expression used as a number (wᵀx), stored as its trace."""
     return isinstance(expr, sp.Trace) and getattr(expr.arg, "shape", None) == (1, 1)
+
+
+def _is_written(factor: sp.Basic) -> bool:
+    """A decimal as the problem file wrote it (written.Written), or a power of one."""
+    base = factor.base if isinstance(factor, sp.Pow) else factor
+    return isinstance(base, Written)
 
 
 def _is_stand_in(factor: sp.Basic) -> bool:
@@ -95,7 +105,18 @@ class KeyPrinter(LatexPrinter):
     - a fraction with a huge denominator (SELU's constants) as a decimal with an ellipsis.
     """
 
+    def _as_written(self, number) -> str | None:
+        """A rational the problem file wrote as a decimal (or a product of such), as that
+        decimal: exact, never rounded (written.decimal_text reads it back)."""
+        if not number.is_Rational or number.is_Integer or abs(number) not in WRITTEN.get():
+            return None
+        text = decimal_text(abs(number))
+        return None if text is None else ("-" if number < 0 else "") + text
+
     def _print_Rational(self, expr):
+        written = self._as_written(expr)
+        if written is not None:
+            return written
         if expr.q > LONG_DENOMINATOR:
             text = sp.Float(expr, SIGNIFICANT + 2)
             digits = f"{float(text):.{SIGNIFICANT}g}"
@@ -103,13 +124,26 @@ class KeyPrinter(LatexPrinter):
         return super()._print_Rational(expr)
 
     def _print_Mul(self, expr):
+        if WRITTEN.get() and expr.is_commutative:
+            coeff, rest = expr.as_coeff_Mul()
+            written = self._as_written(coeff) if rest != 1 else None
+            if written is not None:   # 1.702 x e^{−1.702x}, not \frac{851 x e^{…}}{500}
+                sign, written = ("- ", written[1:]) if written.startswith("-") else ("", written)
+                num, den = sp.fraction(rest, exact=True)
+                if den != 1:
+                    top = written if num == 1 else written + " " + self.parenthesize(num, PRECEDENCE["Mul"])
+                    return sign + r"\frac{" + top + "}{" + self._print(den) + "}"
+                body = self._print(rest) if _is_number_product(rest) else \
+                    self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
+                return sign + written + (r" \cdot " if body[:1].isdigit() else " ") + body
         factors = expr.args
         # a non-commutative product (W f(Wx + b)) keeps its order: moving f first is wrong
         if expr.is_commutative and any(_is_stand_in(f) for f in factors) and not any(
                 f.is_Pow and f.exp.is_negative for f in factors) and not any(
                 f.is_Rational and not f.is_Integer for f in factors):
-            coeff = [f for f in factors if f.is_Number]
-            rest = [f for f in factors if not f.is_Number]
+            # a decimal as written (1.702) is a number here too: 1.702 σ(x), not σ(x) 1.702
+            coeff = [f for f in factors if f.is_Number or _is_written(f)]
+            rest = [f for f in factors if not (f.is_Number or _is_written(f))]
             first = sorted(rest, key=lambda f: not _is_stand_in(f))
             sign = ""
             parts = []
@@ -120,13 +154,24 @@ class KeyPrinter(LatexPrinter):
                     sign = "-"
                     parts.append(self._print(-c))
                 elif c != 1:
-                    parts.append(self._print(c))
+                    parts.append((r"\cdot " if parts else "") + self._print(c))
             for f in first:
                 parts.append(self.parenthesize(f, PRECEDENCE["Mul"], strict=False))
             return _dot_before_indicator(sign + " ".join(parts))
         return _dot_before_indicator(super()._print_Mul(expr))
 
     def _print_Add(self, expr, order=None):
+        shown = WRITTEN.get()
+        if shown:
+            coeffs = {abs(t.as_coeff_Mul()[0]) for t in expr.args}
+            coeffs = {c for c in coeffs if c.is_Rational and not c.is_Integer}
+            if coeffs & shown and coeffs - shown:
+                # 0.01√41 + 71/100 mixes a written number with one that is not: fractions
+                token = WRITTEN.set(frozenset())
+                try:
+                    return self._print_Add(expr, order)
+                finally:
+                    WRITTEN.reset(token)
         terms = list(self._as_ordered_terms(expr, order=order))
         positive = [t for t in terms if not t.could_extract_minus_sign()]
         negative = [t for t in terms if t.could_extract_minus_sign()]
@@ -200,6 +245,8 @@ class KeyPrinter(LatexPrinter):
         return r"\operatorname{tr}\left(" + self._print(expr.arg) + r"\right)"
 
     def parenthesize(self, item, level, is_neg=False, strict=False):
+        if getattr(item, "is_Rational", False) and item > 0 and self._as_written(item) is not None:
+            return self._as_written(item)   # 0.5 AᵀAx, not (0.5) AᵀAx: a decimal is one symbol
         if isinstance(item, (sp.HadamardProduct, sp.HadamardPower)) and level >= PRECEDENCE["Mul"]:
             text = self._print(item)
             if isinstance(item, sp.HadamardProduct) or item.exp == -1:
@@ -612,7 +659,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(tex=tex, dec=dec, broken=broken, split_sum=split_sum, escape=escape, num=num, matrix=matrix, coords=coords,
                        rules=rules, product=product, widths=widths)
-    env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations())
+    env.globals.update(oo=sp.oo, unicode_declarations=unicode_declarations(),
+                       decimals_as_written=decimals_as_written)
     env.tests["has_indicator"] = lambda e: isinstance(e, sp.Basic) and e.has(sp.Heaviside)
     return env
 
@@ -633,9 +681,36 @@ def render_document(problem_set, solutions, *, key: bool = True) -> str:
 @contextlib.contextmanager
 def notation(meta):
     """Print in the question's notation (its indicator) while one problem set is solved or
-    rendered."""
+    rendered; no decimals as written until a function that has them sets them."""
     token = INDICATOR.set(getattr(meta, "indicator", "") or "")
+    written = WRITTEN.set(frozenset())
     try:
         yield
     finally:
+        WRITTEN.reset(written)
         INDICATOR.reset(token)
+
+
+def decimals_as_written(source=()) -> str:
+    """From here on (in a template: for one function or one problem) print the decimals a
+    problem file wrote, and their products, as those decimals (written.shown_as_decimals).
+    ``source`` is the exact values (written.written_decimals), an expression's text or a
+    problem (the expressions of its kind's fields); empty stops. Returns "" so that a template can call it in place."""
+    if isinstance(source, str):
+        values = written_decimals(source)
+    elif hasattr(source, "fields"):   # a problem: the decimals of its expression fields
+        values = problem_decimals(source)
+    else:
+        values = source or ()
+    WRITTEN.set(shown_as_decimals(values) if values else frozenset())
+    return ""
+
+
+@contextlib.contextmanager
+def written(values=()):
+    """Print ``values`` (the decimals a problem file wrote) as decimals inside the block."""
+    token = WRITTEN.set(shown_as_decimals(values) if values else frozenset())
+    try:
+        yield
+    finally:
+        WRITTEN.reset(token)

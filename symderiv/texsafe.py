@@ -56,6 +56,10 @@ _TEXT_UNICODE = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "‘
                  "“": "``", "”": "''", "\u00a0": "~"}
 _ESCAPES.update({k: f"${v}$" for k, v in UNICODE_MATH.items()})
 _ESCAPES.update(_TEXT_UNICODE)
+# plain-text feedback in the statement's notation (check/report.py): W₂, x₁₂, 𝟏ᵀ in a sentence
+# of the feedback sheet (escaped text only; not declared in the preamble)
+_ESCAPES.update({chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)})
+_ESCAPES["𝟏"] = r"$\mathbf{1}$"
 _ESCAPE_RE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
 
 

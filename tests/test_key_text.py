@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from symderiv.cli import main
+from symderiv.errors import VerificationFailed
 from symderiv.render import render_document
 from symderiv.solve import solve_set
 from symderiv.spec import load
@@ -28,6 +29,179 @@ def _overfull(tex: str, tmp_path) -> list[str]:
     logs: list[str] = []
     compile_pdf(tex, "t", tmp_path, logs=logs)
     return [line for line in logs[0].splitlines() if line.startswith("Overfull")]
+
+
+# --- decimals an instructor writes in a function are shown as written ---------------------
+
+_DECIMALS = '''
+[[problem]]
+id = "1"
+kind = "derivative"
+functions = [
+  { name = "g", expr = "x*sigmoid(1.702*x)", latex = 'g' },
+  { name = "h", expr = "tanh(0.5*x)", latex = 'h' },
+  { name = "l", expr = "max(0.01*x, x)", latex = 'l' },
+]
+limits = ["+oo", "-oo"]
+'''
+
+
+def test_decimals_in_an_instructors_function_are_shown_as_written(write_toml):
+    """GELU's approximation xσ(1.702x), tanh(0.5x) and a leaky slope 0.01: the key shows the
+    decimals (it printed σ(851x/500), 1/2 − h²/2 and 1/100), the answers stay exact."""
+    import sympy as sp
+
+    path = write_toml('[meta]\ntitle = "t"\n' + _DECIMALS)
+    ps = load(path)
+    solved = solve_set(ps)
+    tex = render_document(ps, solved)
+    (let_g,) = [line for line in tex.splitlines() if line.startswith("Let $g(x) = ")]
+    assert "1.702 x" in let_g and "851" not in let_g
+    assert ("&= \\frac{1}{1 + e^{- 1.702 x}} \\cdot \\frac{\\left(1.702 x + 1\\right) e^{- 1.702 x} + 1}"
+            "{1 + e^{- 1.702 x}} ") in tex   # the factor step: 1.702x + 1, never (851x + 500)/500
+    assert ("\\boxed{\\frac{d}{dx}g(x) = \\sigma(1.702 x) \\left(1.702 x \\left(1 - \\sigma(1.702 x)"
+            "\\right) + 1\\right)}") in tex
+    assert "\\boxed{\\frac{d}{dx}h(x) = 0.5 - 0.5 h^{2}(x)}" in tex
+    assert "Let $l(x) = \\max\\left(0.01 x, x\\right)$." in tex
+    assert "the one-sided derivatives are $0.01$ (left) and $1$ (right)" in tex
+    assert "\\lim_{x \\to -\\infty} 0.01 = \\boxed{0.01}." in tex
+    assert "851" not in tex and "\\frac{1}{100}" not in tex and "\\frac{1}{2}" not in tex
+    # the answers are the exact values: what is graded and published in the JSON key
+    x = sp.Symbol("x", real=True)
+    answers = {a.label: a for a in solved[0].answers}
+    exact = sp.diff(x / (1 + sp.exp(-sp.Rational(851, 500) * x)), x)
+    assert sp.simplify(answers["g.derivative"].value - exact) == 0
+    assert answers["l.limit(-oo)"].value == sp.Rational(1, 100)
+    assert sp.simplify(answers["h.derivative"].value - (1 - sp.tanh(x / 2) ** 2) / 2) == 0
+    assert answers["g.derivative"].value.atoms(sp.Rational) >= {sp.Rational(851, 500)}
+    assert "numbers written as decimals in the file shown as written, each line checked with " \
+           "their exact values" in solved[0].checks
+    from symderiv.export import key_json
+
+    published = key_json(ps, solved)["problems"][0]["answers"]
+    assert published["g.derivative"]["teacher"] == ("\\sigma(1.702 x) \\left(1.702 x \\left(1 - "
+                                                    "\\sigma(1.702 x)\\right) + 1\\right)")
+    assert published["l.limit(-oo)"] == {"sympy": "1/100", "latex": "0.01"}
+
+
+def test_products_of_written_decimals_and_second_derivatives(write_toml):
+    """1.702 twice in f″ stays 1.702 (not 724201/250000 over a common denominator); x/0.3
+    stays x/0.3; 0.25x² gives 0.5x; the second derivative of x^1.5 is 0.75/√x."""
+    tex = _key(write_toml, '''
+[[problem]]
+id = "2"
+kind = "derivative"
+functions = [
+  { name = "g", expr = "x*sigmoid(1.702*x)", latex = 'g' },
+  { name = "k", expr = "x**1.5 + exp(0.25*x**2)", latex = 'k' },
+  { name = "p", expr = "x/0.3 + 0.3*x**3", latex = 'p' },
+]
+hessian = true
+[problem.assume]
+x = "positive"
+''')
+    assert ("\\boxed{\\frac{d^2}{dx^2} g(x) = 1.702 \\sigma(1.702 x) \\left(\\sigma(1.702 x) - 1\\right) "
+            "\\left(1.702 x \\left(2 \\sigma(1.702 x) - 1\\right) - 2\\right) = ") in tex
+    assert "&= 0.5 x e^{0.25 x^{2}} + 1.5 x^{0.5} " in tex
+    assert "\\boxed{\\frac{d}{dx}k(x) = 0.5 x e^{0.25 x^{2}} + 1.5 x^{0.5}}" in tex
+    assert ("\\boxed{\\frac{d^2}{dx^2} k(x) = 0.25 x^{2} e^{0.25 x^{2}} + 0.5 e^{0.25 x^{2}} "
+            "+ \\frac{0.75}{\\sqrt{x}}}") in tex
+    assert "\\frac{d}{dx}p(x) &= \\frac{d}{dx} \\left(0.3 x^{3} + \\frac{x}{0.3}\\right)" in tex
+    assert "\\boxed{\\frac{d}{dx}p(x) = 0.9 x^{2} + \\frac{1}{0.3}}" in tex
+    assert "\\boxed{\\frac{d^2}{dx^2} p(x) = 1.8 x}" in tex
+    assert "851" not in tex and "250000" not in tex
+
+
+def test_a_wrong_line_shown_as_written_is_never_printed(write_toml, monkeypatch):
+    """Every line of the derivation shown with decimals is checked with the exact values: a
+    display that is off (here by 1 in every line) makes the part 'not solved'."""
+    from symderiv.derive import derivative
+    from symderiv.written import as_written
+
+    def off_by_one(expr):
+        shown = as_written(expr)
+        return shown + 1 if getattr(shown, "is_Add", False) else shown
+
+    monkeypatch.setattr(derivative, "as_written", off_by_one)
+    ps = load(write_toml('[meta]\ntitle = "t"\n' + _DECIMALS.replace('limits = ["+oo", "-oo"]', '')))
+    with pytest.raises(VerificationFailed, match=r"g\.derivative \(as written, line \d"):
+        solve_set(ps)
+
+
+def test_derive_prints_decimals_as_written():
+    """symderiv derive: the boxed derivative as written (it printed 851x/500 and 1/100)."""
+    out = CliRunner().invoke(main, ["derive", "x*sigmoid(1.702*x)"]).output
+    assert "teacher form: (1.702*x*(1 - \\sigma(1.702*x)) + 1)*\\sigma(1.702*x)\n" in out
+    assert "851" not in out.split("verified:")[0]
+    out = CliRunner().invoke(main, ["derive", "max(0.01*x, x)", "--latex"]).output
+    assert ("derivative: \\begin{cases} 0.01 & \\text{if } x < 0 \\\\ 1 & \\text{if } x > 0 "
+            "\\end{cases}\n") in out
+
+def test_the_printer_writes_only_exact_decimals():
+    """Written numbers, their products and small multiples as decimals, each read back equal
+    to the exact value; 1/500 (no product of 1.702) and 1/3 stay fractions."""
+    import sympy as sp
+    from symderiv.render import tex, written
+    from symderiv.written import Written, as_written, decimal_text, exact, shown_as_decimals
+
+    x = sp.Symbol("x")
+    c = sp.Rational(851, 500)
+    with written([c, sp.Rational(1, 2)]):
+        assert tex(c * x) == "1.702 x"
+        assert tex(-c * x * sp.exp(-c * x)) == "- 1.702 x e^{- 1.702 x}"
+        assert tex(c ** 2 * x) == "2.896804 x"
+        assert tex(c * x / (1 + x)) == "\\frac{1.702 x}{x + 1}"
+        assert tex(sp.Rational(1, 500) * x) == "\\frac{x}{500}"
+        assert tex(sp.Rational(1, 3)) == "\\frac{1}{3}"
+        assert tex(sp.Rational(3, 2)) == "1.5"        # 3 × 0.5
+    assert tex(c * x) == "\\frac{851 x}{500}"         # outside a function with decimals
+    with written([sp.Rational(1, 10)]):   # a sum never mixes 0.01 with 71/100
+        assert tex(sp.sqrt(41) / 100 + sp.Rational(71, 100)) == "\\frac{\\sqrt{41}}{100} + \\frac{71}{100}"
+        assert tex(sp.sqrt(41) / 100 + sp.Rational(1, 10)) == "0.01 \\sqrt{41} + 0.1"
+    for value in shown_as_decimals([c, sp.Rational(1, 100), sp.Rational(3, 10)]):
+        assert sp.Rational(decimal_text(value)) == value
+    assert decimal_text(sp.Rational(1, 3)) is None and decimal_text(sp.Integer(2)) is None
+    w, h = Written("1.702"), Written("0.5")
+    assert as_written(2 * w * x) == Written("3.404") * x
+    assert as_written(w * h * x) == Written("0.851") * x
+    assert as_written(x ** (Written("1.5") - 1)) == x ** Written("0.5")
+    assert as_written(x / w) == x / w                 # 1/1.702 does not terminate
+    assert exact(as_written(w ** 2 * x)) == c ** 2 * x
+
+
+def test_a_loss_with_decimals_is_shown_as_written(write_toml):
+    """d2l's 0.1x₁² + 2x₂² (gd_analysis, and a graph's node 0.5wx): the loss, its gradient
+    0.2x₁, A and λ₁ = 0.2 as decimals (they printed x₁²/10, x₁/5 and 1/5)."""
+    tex = _key(write_toml, '''
+[[problem]]
+id = "3"
+kind = "gd_analysis"
+loss = "0.1*x1**2 + 2*x2**2"
+params = ["x1", "x2"]
+init = [-5, -2]
+alphas = [0.4]
+steps = 3
+
+[[problem]]
+id = "g"
+kind = "graph"
+inputs = ["x", "w"]
+output = "f"
+wrt = ["x", "w"]
+[problem.nodes]
+q = "0.5*w*x"
+f = "q**2"
+[problem.values]
+x = 2
+w = 0.3
+''')
+    assert "The loss $f(\\theta) = 0.1 x_{1}^{2} + 2 x_{2}^{2}$ is a quadratic" in tex
+    assert "A = \\begin{pmatrix} 0.2 & 0 \\\\ 0 & 4 \\end{pmatrix}" in tex
+    assert "\\nabla f(\\theta) = A\\theta - b = \\begin{pmatrix} 0.2 x_{1} \\\\ 4 x_{2} \\end{pmatrix}" in tex
+    assert "$A$ has $\\lambda_{1} = 0.2$ with eigenvector" in tex
+    assert "  q &= 0.5 w x \\\\" in tex
+    assert "w \\to q & \\partial q / \\partial w = 0.5 x \\\\" in tex
+    assert "\\frac{x_{1}" not in tex and "\\frac{w x}{2}" not in tex
 
 
 def test_limits_at_plus_infinity_print_plus_infinity(write_toml):

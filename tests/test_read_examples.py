@@ -132,24 +132,24 @@ WRONG = [
      "answer is -1"),
     # a sign error in one term of a long sum names that term
     (CS231N, "1/silu.derivative", r"\sigma(x) - x\sigma(x)(1-\sigma(x))",
-     "sign error in one term: the key's answer has x*(1 - σ(x))*σ(x) where this has "
-     "-x*(1 - σ(x))*σ(x)"),
+     "sign error in one term: the key's answer has xσ(x)(1 - σ(x)) where this has "
+     "-xσ(x)(1 - σ(x))"),
     # the other limit, swapped; a case wrong on one side
     (CS231N, "3/swish.limit(-oo)", "1",
      "this is the limit at +∞, not at −∞: the two limits are swapped?"),
     (CS231N, "2/elu.derivative", r"\begin{cases} 1 & x > 0 \\ e^{x} & x \le 0 \end{cases}",
-     "right where x > 0, but not where x < 0: there the key's answer is α*exp(x), not exp(x)"),
+     "right where x > 0, but not where x < 0: there the key's answer is α·exp(x), not exp(x)"),
     # matrix expressions: a term missing, a term off by a factor or a sign, a transpose missing
     (CS229, "2/gradient", r"X^T(X\theta - y)",
-     "a term is missing: the key's answer also has λ*θ"),
-    (CS229, "1a/gradient", "Ax", "a term is missing: the key's answer also has A.T*x"),
+     "a term is missing: the key's answer also has λθ"),
+    (CS229, "1a/gradient", "Ax", "a term is missing: the key's answer also has Aᵀx"),
     (CS229, "2/gradient", r"X^T(X\theta - y) + \frac{\lambda}{2}\theta",
-     "one term is off by a factor of 1/2: the key's answer has λ*θ where this has "
-     "(λ/2)*θ"),
+     "one term is off by a factor of 1/2: the key's answer has λθ where this has "
+     "(λ/2)θ"),
     (CS229, "1b/gradient", r"2A^T A x + 2A^T b",
-     "sign error in one term: the key's answer has -2*A.T*b where this has 2*A.T*b"),
+     "sign error in one term: the key's answer has -2Aᵀb where this has 2Aᵀb"),
     (CS229, "5/gradient", r"S^{-1}",
-     "a transpose is missing: the key's answer has S.T where this has S"),
+     "a transpose is missing: the key's answer has Sᵀ where this has S"),
     (CS229, "2/gradient", r"X^T(y - X\theta) + \lambda\theta", "sign error in one term"),
     (CS229, "4/gradient", r"\frac{2}{n}X^T(XW - Y)",
      "off by a constant factor: the key's answer is 1/2 times this"),

@@ -99,3 +99,99 @@ def test_answers_are_shown_in_plain_notation(value, text):
     from symderiv.check.read import describe
 
     assert describe(sp.sympify(value, locals={"F": sp.Function("F")})) == text
+
+
+# --- the statement's notation in plain text (console and JSON) ------------------------------
+
+STATEMENT_NOTATION = [
+    # CS189 writes z_i = W_i a_i + b_i: b₂, W₂ᵀ; DS-GA 1008 writes W^{(2)}, b^{(2)}; both ŷ
+    ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1)", "cs189_hw",
+     "a term is missing: the key's answer also has b₂"),
+    ("1.1bcd/forward.yhat", r"W^{(2)} z_2", "dsga1008_hw1",
+     "a term is missing: the key's answer also has b⁽²⁾"),
+    ("1.1bcd/forward.z1", r"W^{(1)} x", "dsga1008_hw1",
+     "a term is missing: the key's answer also has b⁽¹⁾"),
+    ("2def/backward.dL/dh1", r"W_2^T (\hat y - y) + y", "cs189_hw",
+     "shape mismatch in W₂ᵀ·(-y + ŷ) + y: m×1 and k×1"),
+    ("1.1bcd/backward.dL/dh1", r"(W^{(2)})^T(\hat y - y) + y", "dsga1008_hw1",
+     "shape mismatch in W⁽²⁾ᵀ·(-y + ŷ) + y: d×1 and K×1"),
+    # NNDL Q2.1's matrix gradient: a transpose as ᵀ, factors side by side (was A.T*x)
+    ("Q2.1/gradient", "Ax + z", None, "a term is missing: the key's answer also has Aᵀx"),
+]
+
+
+@pytest.mark.parametrize("label, text, key, feedback", STATEMENT_NOTATION)
+def test_feedback_speaks_the_statements_notation(label, text, key, feedback):
+    outcome = judge(label, text, key=key)
+    assert (outcome.verdict, said(outcome)) == ("incorrect", feedback)
+    assert not re.search(r"\b(b2|W2|yhat|b1|W1)\b|\.T\b|\*", said(outcome))
+
+
+def test_the_feedback_sheet_keeps_its_latex():
+    """The PDF typesets the key's value as before (b_{2}); only plain text uses b₂."""
+    from symderiv.check.report import feedback_tex
+
+    outcome = judge("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1)", key="cs189_hw")
+    assert feedback_tex(outcome.feedback) == "a term is missing: the key's answer also has $b_{2}$"
+
+
+@pytest.mark.parametrize("value, names, text", [
+    ("A.T*x", (), "Aᵀx"),
+    ("-2*A.T*b2", (), "-2Aᵀb₂"),
+    ("W2.T*(yhat - y)", (("W2", "W⁽²⁾"),), "W⁽²⁾ᵀ(ŷ - y)"),
+    ("(A*x).T", (), "xᵀAᵀ"),
+    ("lam*theta/2", (), "λθ/2"),
+    ("alpha*exp(z)", (), "α·exp(z)"),
+    ("2*3*MSE", (), "6·MSE"),
+    ("h1", (("h1", "z₂"),), "z₂"),
+    ("dL_dz2", (("__loss__", "ℓ"),), "∂ℓ/∂z₂"),
+])
+def test_plain_text_in_the_statements_notation(value, names, text):
+    import sympy as sp
+
+    from symderiv.check.report import plain, statement_printer
+
+    shapes = {"A": (3, 3), "x": (3, 1), "b2": (3, 1), "W2": (3, 3), "yhat": (3, 1), "y": (3, 1)}
+    matrices = {n: sp.MatrixSymbol(n, *s) for n, s in shapes.items()} if ".T" in value else {}
+    expr = sp.sympify(value, locals={**matrices, "lam": sp.Symbol("lam"),
+                                     "theta": sp.Symbol("theta"), "alpha": sp.Symbol("alpha")})
+    assert plain(expr, statement_printer(names)) == text
+
+
+def test_check_prints_the_statements_notation_in_the_console_and_the_json(write_toml):
+    """symderiv check on CS189's 2(d)-(f) (the seed's own problem): b₂ in both."""
+    import json
+
+    from click.testing import CliRunner
+
+    from symderiv.cli import main
+
+    from .conftest import ROOT
+
+    seed = (ROOT / "problems" / "cs189_hw.toml").read_text(encoding="utf-8")
+    start = seed.index('[[problem]]\nid = "2def"')
+    end = seed.find("[[problem]]", start + 10)
+    key = write_toml('[meta]\ntitle = "CS189 2(d)-(f)"\n\n' + seed[start:end if end > 0 else None],
+                     "cs189_2def.toml")
+    answers = write_toml("[answers]\n\"2def/forward.yhat\" = 'W_2 \\sigma(W_1 x + b_1)'\n",
+                         "answers.toml")
+    env = {"SYMDERIV_CACHE": "off"}
+    console = CliRunner().invoke(main, ["check", str(key), str(answers)], env=env)
+    assert "→ a term is missing: the key's answer also has b₂\n" in console.output
+    result = CliRunner().invoke(main, ["check", str(key), str(answers), "--json"], env=env)
+    (graded,) = [r for r in json.loads(result.output)["results"] if r["label"] == "2def/forward.yhat"]
+    assert (graded["verdict"], graded["feedback"]) == (
+        "incorrect", "a term is missing: the key's answer also has b₂")
+
+
+def test_the_feedback_sheet_typesets_the_statements_subscripts():
+    """A sentence in the statement's notation reaches the PDF as text: W₂ is W$_{2}$ there,
+    never the code point [U+2082] (CS189's ∂MSE/∂W₂ and shape mismatches)."""
+    from symderiv.check.report import feedback_tex
+
+    outcome = judge("2def/backward.dL/dh1", r"W_2^T (\hat y - y) + y", key="cs189_hw")
+    sheet = feedback_tex(outcome.feedback)
+    assert sheet == ("shape mismatch in W$_{2}$$^{\\top}$$\\cdot$(-y + ŷ) + y: m$\\times$1 and "
+                     "k$\\times$1")
+    assert "[U+" not in feedback_tex(judge("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_1^T",
+                                           key="cs189_hw").feedback)

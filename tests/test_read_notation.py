@@ -119,7 +119,7 @@ CS189 = [
      "differs from the key's answer entry by entry at a concrete size"),
     ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1) + b_2", "correct", ""),
     ("2def/forward.yhat", r"W_2 \sigma(W_1 x + b_1)", "incorrect",
-     "a term is missing: the key's answer also has b2"),
+     "a term is missing: the key's answer also has b₂"),
     ("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_2^T", "correct", ""),
     ("2def/grad.W2", r"\frac{\partial \mathrm{MSE}}{\partial \hat y} a_1^T", "incorrect",
      "shape k×d, but the key's answer is k×m: ∂MSE/∂W₂ has the shape of W₂"),

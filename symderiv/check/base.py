@@ -23,9 +23,12 @@ class Read:
 
 @dataclass(frozen=True)
 class Math:
-    """A mathematical part of a feedback sentence."""
+    """A mathematical part of a feedback sentence. ``names`` (pairs) says how the statement
+    writes the key's names in plain text (b2 → b⁽²⁾, h1 → z₂): the console and the JSON print
+    them; the PDF typesets ``value`` (names.statement_words, report.plain)."""
 
     value: Any
+    names: tuple = ()
 
 
 Feedback = tuple[Any, ...]  # str | Math parts

@@ -18,6 +18,7 @@ Rules (documented in docs/checking.md):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
@@ -36,6 +37,7 @@ from .base import Feedback, Math, Outcome, Read, Unreadable  # noqa: F401 (re-ex
 from .chain import grade_chain, last_after
 from .feedback import diagnose_matrix_expr, diagnose_scalar
 from .indexed import compare_entries, has_entry_indices, read_general, substitute_components
+from .names import statement_words
 from .network import entry_of, expand, gradient_shape_note, names_itself, squares_are_lengths
 from .numeric import POINTS, REL_TOL, _close, _num, at_point, sample_points  # noqa: F401
 from .relations import shape_member
@@ -699,7 +701,37 @@ def compare_no_limit(expected, text: str) -> Outcome:
 
 
 def compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
-    """Read ``text`` in the shape of ``expected`` and compare; never raises for bad answers."""
+    """Read ``text`` in the shape of ``expected`` and compare; never raises for bad answers.
+    The feedback's mathematics carries the statement's names for plain text (b₂, W⁽²⁾ᵀ, ŷ)."""
+    outcome = _compare(ctx, label, expected, text, rtol)
+    if not any(isinstance(p, Math) or (isinstance(p, str) and _MISMATCH.match(p))
+               for p in outcome.feedback):
+        return outcome
+    words = statement_words(ctx)
+    return dataclasses.replace(outcome, feedback=tuple(
+        Math(p.value, words) if isinstance(p, Math) else
+        _said_mismatch(p, ctx, words) if isinstance(p, str) else p for p in outcome.feedback))
+
+
+_MISMATCH = re.compile(r"^(shape mismatch in (?:the entrywise (?:product|division) of )?)(.+?)(: .*)$", re.S)
+
+
+def _said_mismatch(text: str, ctx: Context, words) -> str:
+    """A shape mismatch the reader found, its expression in the statement's names: W⁽²⁾ᵀ·(-y + ŷ),
+    not W2ᵀ·(-y + yhat) (the key's names, as the matrix namespace writes them)."""
+    from .report import said_name
+
+    m = _MISMATCH.match(text)
+    if not m:
+        return text
+    said, known = dict(words), set(getattr(ctx, "symbols", {}) or {})
+    inner = re.sub(r"(?<![\w.])([A-Za-z]+\d*)(?![A-Za-z0-9_(])",
+                   lambda t: said_name(t.group(1), said) if t.group(1) in known else t.group(1),
+                   m.group(2))
+    return m.group(1) + inner + m.group(3)
+
+
+def _compare(ctx: Context, label: str, expected: Any, text: str, rtol: float) -> Outcome:
     reader = ctx.reader
     try:
         if isinstance(expected, sp.AccumBounds) or (

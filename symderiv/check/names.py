@@ -201,3 +201,58 @@ def pretty(name: str) -> str:
     base = m.group(1) + {"hat": "\u0302", "bar": "\u0304"}.get(m.group(2) or "", "")
     digits = "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in m.group(3))
     return unicodedata.normalize("NFC", base + digits)
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+            "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+            "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ",
+            "psi": "ψ", "omega": "ω", "ell": "ℓ", "Sigma": "Σ", "Theta": "Θ", "Phi": "Φ",
+            "Omega": "Ω", "Lambda": "Λ", "Gamma": "Γ", "Delta": "Δ", "Psi": "Ψ"}
+
+
+def latex_words(latex: str) -> str | None:
+    """A name written in LaTeX as plain Unicode text: ``\\lambda`` → λ, ``\\hat{y}`` → ŷ,
+    ``\\mathbf{W}^{(2)}`` → W⁽²⁾, ``w_{12}`` → w₁₂, ``\\boldsymbol{v}_c`` → v_c, ``W^\\top`` → Wᵀ;
+    None when it is more than a name."""
+    s = re.sub(r"\\(mathbf|boldsymbol|bm|vec|mathrm|mathit|text|operatorname|mathcal)\s*"
+               r"\{([^{}]*)\}", r"\2", latex.strip())
+    s = re.sub(r"\\(hat|widehat|bar|overline|tilde)\s*\{?\s*([A-Za-z])\s*\}?",
+               lambda m: unicodedata.normalize("NFC", m.group(2) + {"hat": "\u0302", "widehat": "\u0302",
+                                                                    "tilde": "\u0303"}.get(m.group(1), "\u0304")), s)
+    s = re.sub(r"\\([A-Za-z]+)", lambda m: _LETTERS.get(m.group(1), m.group(0)), s)
+    s = re.sub(r"\^\s*\{?\s*(\\top|T|\\intercal)\s*\}?", "ᵀ", s)
+    s = re.sub(r"\^\s*\{\s*\((\d+)\)\s*\}|\^\s*\((\d+)\)",
+               lambda m: f"({m.group(1) or m.group(2)})".translate(_SUP), s)
+    s = re.sub(r"_\s*\{?\s*(\d+)\s*\}?", lambda m: m.group(1).translate(_SUB), s)
+    s = re.sub(r"_\s*\{\s*([A-Za-z])\s*\}", r"_\1", s).replace(" ", "")
+    return s if s and not re.search(r"[\\{}^$]", s) else None
+
+
+def statement_words(ctx) -> tuple[tuple[str, str], ...]:
+    """How the statement writes the key's names in plain text, for feedback in the console
+    and the JSON (compare.Math's ``names``): a symbolic network's letters and numbering (h1 →
+    a₂ in CS189's, z₂ in DS-GA's; W2 → W⁽²⁾ where the weights are written W^{(i)}; ŷ where
+    the statement writes \\hat y), a
+    matrix problem's ``notation`` table (lam → λ). Names not listed are written by
+    report.said_name (b2 → b₂, yhat → ŷ)."""
+    spec = getattr(getattr(ctx, "problem", None), "spec", None)
+    notation = getattr(spec, "notation", None)
+    out: dict[str, str] = {}
+    if notation is not None and hasattr(notation, "weights") and hasattr(spec, "layers"):
+        from .network import _said_names
+
+        try:
+            out.update(_said_names(spec))
+        except (AttributeError, TypeError, ValueError):
+            pass
+        statement = getattr(getattr(ctx, "problem", None), "statement", "") or ""
+        if re.search(r"\\(hat|widehat)\s*\{?\s*y", statement):   # CS189: MSE(ŷ), not a₃
+            out.pop("yhat", None)
+    elif isinstance(notation, tuple):
+        for name, latex in notation:
+            word = latex_words(latex) if isinstance(latex, str) and name != "function" else None
+            if word and word != name:
+                out[name] = word
+    return tuple(sorted(out.items()))

@@ -397,27 +397,28 @@ def read_shape(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def describe(value: Any) -> str:
-    """Plain text for an answer value (JSON and the console)."""
+def describe(value: Any, printer=None) -> str:
+    """Plain text for an answer value (JSON and the console); ``printer`` (a StrPrinter) prints
+    the expressions (feedback uses report.StatementPrinter: the statement's names, Aᵀx)."""
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(describe(v) for v in value) + "]"
+        return "[" + ", ".join(describe(v, printer) for v in value) + "]"
     if isinstance(value, sp.MatrixBase):
-        return describe(value.tolist())
+        return describe(value.tolist(), printer)
     if isinstance(value, str):
         return value
     if isinstance(value, sp.Interval):
         return (("[" if not value.left_open else "(") + sp.sstr(value.start) + ", "
                 + sp.sstr(value.end) + ("]" if not value.right_open else ")"))
     if isinstance(value, sp.Union):
-        return " ∪ ".join(describe(a) for a in value.args)
+        return " ∪ ".join(describe(a, printer) for a in value.args)
     if value == sp.EmptySet:
         return "∅"
     if isinstance(value, sp.Equality):  # F(q) = tau, never Eq(F(q), tau)
-        return describe(value.lhs) + " = " + describe(value.rhs)
+        return describe(value.lhs, printer) + " = " + describe(value.rhs, printer)
     if isinstance(value, sp.Piecewise):  # a if x < 0; 1 if x > 0
-        return "; ".join(describe(v) + ("" if c == sp.true else " if " + describe(c))
+        return "; ".join(describe(v, printer) + ("" if c == sp.true else " if " + describe(c, printer))
                          for v, c in value.args)
-    text = _AnswerPrinter().doprint(value)
+    text = (printer or _AnswerPrinter()).doprint(value)
     text = re.sub(r"(?<![\w.])oo(?![\w(])", "∞", text)
     text = text.replace("**", "^")
     text = re.sub(r"\b([A-Za-z])(hat|bar)\b", lambda m: unicodedata.normalize(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from typing import Any
 
 import sympy as sp
+from sympy.printing.precedence import precedence
 
 from . import Report, Result
 from ..errors import printable
@@ -20,20 +22,172 @@ from .read import describe
 _GREEK_FUNCTIONS = {r"\sigma": "σ", r"\Phi": "Φ", r"\varphi": "φ"}
 
 
-def plain(value: Any) -> str:
+def plain(value: Any, printer=None) -> str:
     """A value as plain text (sympy's ``str``, with σ, Φ, φ for the named functions)."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(plain(v) for v in value) + "]"
-    text = describe(value)
+        return "[" + ", ".join(plain(v, printer) for v in value) + "]"
+    text = describe(value, printer)
     for name, letter in _GREEK_FUNCTIONS.items():
         text = text.replace(name, letter)
     return text
 
 
 def feedback_text(parts) -> str:
-    return "".join(p if isinstance(p, str) else plain(p.value) for p in parts)
+    """A feedback sentence in plain text, its mathematics in the statement's notation:
+    b₂ (b⁽²⁾ where the statement writes b^{(2)}), W₂ᵀ, ŷ, Aᵀx, λθ (see StatementPrinter)."""
+    return "".join(p if isinstance(p, str) else plain(p.value, statement_printer(p.names))
+                   for p in parts)
+
+
+_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def said_name(name: str, said: dict[str, str]) -> str:
+    """A key's name as the statement writes it in plain text: its own word from ``said``
+    (names.statement_words), else b2 → b₂, yhat → ŷ, x_1 → x₁, dL_dz2 → ∂ℓ/∂z₂."""
+    from .names import pretty
+
+    if name in said:
+        return said[name]
+    if name.startswith("dL_d") and len(name) > 4:
+        return f"∂{said.get('__loss__', 'ℓ')}/∂" + said_name(name[4:], said)
+    m = re.fullmatch(r"([A-Za-z]+?)_?\{?(\d*)\}?", name)
+    if m and m.group(1) in _GREEK_NAMES:   # theta1 → θ₁, lam → λ
+        return _GREEK_NAMES[m.group(1)] + m.group(2).translate(_DIGITS)
+    m = re.fullmatch(r"([A-Za-z]+)_\{?(\d+)\}?", name)
+    if m:
+        return m.group(1) + m.group(2).translate(_DIGITS)
+    if re.fullmatch(r"[A-Za-z](hat|bar)?\d*|[A-Za-z]+\d+", name):   # yhat, b2, W10
+        return pretty(name)
+    return name
+
+
+_GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+          "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ", "nu": "ν",
+          "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ",
+          "omega": "ω", "Sigma": "Σ", "Theta": "Θ", "Phi": "Φ", "Omega": "Ω", "Lambda": "Λ"}
+
+
+def _is_letter(ch: str) -> bool:
+    """A letter of a name (x, λ, ŷ); not a mark after one (ᵀ, ₂, ⁽²⁾, a combining hat)."""
+    return unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lo")
+
+
+def _letters(text: str, end: bool = False) -> int:
+    """How many letters the text starts (``end``: ends) with, marks on them not counted."""
+    run = 0
+    for ch in (reversed(text) if end else text):
+        if _is_letter(ch):
+            run += 1
+        elif not (run and unicodedata.combining(ch)):
+            break
+    return run
+
+
+def _juxtaposed(parts: list[str]) -> str:
+    """Factors written side by side as a teacher writes them (Aᵀx, 2Aᵀb, λθ, x(1 - σ(x))),
+    with a · where side by side would misread: two numbers (2·3), a word (2·exp(x), MSE·x)
+    or a name before a number (x·2)."""
+    out = parts[0]
+    for part in parts[1:]:
+        single = _letters(part) == 1   # x, λ, ŷ, W₂, σ(x): one letter, then marks or a call
+        if part[:1] == "(" or (single and _letters(out, end=True) <= 1):
+            out += part
+        else:
+            out += "·" + part
+    return out
+
+
+def _negative(term) -> bool:
+    if isinstance(term, sp.MatMul):
+        scalars = [a for a in term.args if not getattr(a, "is_Matrix", False)]
+        return sp.Mul(*scalars).could_extract_minus_sign()
+    return term.could_extract_minus_sign()
+
+
+_PRINTERS: dict = {}
+
+
+def statement_printer(names=()):
+    """The plain-text printer of feedback's mathematics, for the statement's ``names``."""
+    key = tuple(names)
+    if key not in _PRINTERS:
+        if len(_PRINTERS) > 64:
+            _PRINTERS.clear()
+        _PRINTERS[key] = _statement_printer_class()(dict(key))
+    return _PRINTERS[key]
+
+
+def _statement_printer_class():
+    from .read import _answer_printer_class
+
+    class StatementPrinter(_answer_printer_class()):
+        """Plain text in the statement's notation: the key's names as the statement writes
+        them (said_name), a transpose as ᵀ (Aᵀ, (Ax)ᵀ), factors side by side (Aᵀx, λθ) and an
+        entrywise product as ⊙, never SymPy's ``A.T*x``."""
+
+        def __init__(self, said: dict[str, str]):
+            super().__init__()
+            self.said = said
+
+        def _print_Symbol(self, expr):
+            return said_name(expr.name, self.said)
+
+        _print_MatrixSymbol = _print_Symbol
+
+        def _print_Transpose(self, expr):
+            inner = self._print(expr.arg)
+            if isinstance(expr.arg, (sp.Symbol, sp.MatrixSymbol)):
+                return inner + "ᵀ"
+            return "(" + inner + ")ᵀ"
+
+        def _print_Pow(self, expr, rational=False):
+            return super()._print_Pow(expr, rational).replace("**", "^")
+
+        def _print_Mul(self, expr):
+            parts = super()._print_Mul(expr).split("*")
+            if expr.is_commutative and not any("/" in p for p in parts):
+                # bracketed sums last: xσ(x)(1 - σ(x)), as the key writes it
+                sign = "-" if parts[0].startswith("-") else ""
+                parts[0] = parts[0][len(sign):]
+                parts = sorted(parts, key=lambda p: p.startswith("("))
+                parts[0] = sign + parts[0]
+            return _juxtaposed(parts)
+
+        def _print_MatMul(self, expr):
+            return _juxtaposed(super()._print_MatMul(expr).split("*"))
+
+        def _print_Function(self, expr):
+            name = getattr(expr.func, "__name__", "")
+            if name in _GREEK_FUNCTIONS:   # σ(x), not \\sigma(x): a letter, written beside others
+                return _GREEK_FUNCTIONS[name] + "(" + ", ".join(self._print(a) for a in expr.args) + ")"
+            return super()._print_Function(expr)
+
+        def _print_Add(self, expr, order=None):
+            # positive terms first, as a teacher writes them: ŷ - y, not -y + ŷ
+            terms = list(self._as_ordered_terms(expr, order=order))
+            terms = [t for t in terms if not _negative(t)] + [t for t in terms if _negative(t)]
+            out = ""
+            for i, term in enumerate(terms):
+                negative = _negative(term)
+                text = self.parenthesize(-term if negative else term, precedence(expr))
+                out += ("-" if negative else "") if i == 0 else (" - " if negative else " + ")
+                out += text
+            return out
+
+        _print_MatAdd = _print_Add
+
+        def _print_OneMatrix(self, expr):
+            # the statement's 𝟏 (\\mathbf{1}): a column 𝟏, a row 𝟏ᵀ, a matrix of ones 𝟏𝟏ᵀ
+            rows, cols = expr.shape
+            return "𝟏" if cols == 1 else "𝟏ᵀ" if rows == 1 else "𝟏𝟏ᵀ"
+
+        def _print_HadamardProduct(self, expr):
+            return " ⊙ ".join(self.parenthesize(a, precedence(expr)) for a in expr.args)
+
+    return StatementPrinter
 
 
 def feedback_tex(parts) -> str:

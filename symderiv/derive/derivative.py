@@ -22,6 +22,7 @@ from ..library import Entry, registry
 from ..library.display import explicit, stand_ins
 from ..parse import ELEMENTARY, Namespace, parse_expression
 from ..texsafe import check_latex_fragment
+from ..written import Written, as_written, exact, literal, written_decimals
 from ..spec import Fields, Problem
 from .. import memo, verify
 from .branches import Branch, as_piecewise, is_piecewise, split_branches
@@ -112,6 +113,9 @@ class FunctionResult(Displayable):
     shown_jacobian: sp.Matrix | None = None  # the Jacobian at the file's size, in s_1, …, s_n
     index: Any = None                        # IndexSteps: the general-n derivation
     second: Any = None                       # hessian.SecondDerivative
+    written: tuple = ()   # the exact values of the decimals the file wrote, shown as written
+    derivative_shown: sp.Expr | None = None  # the derivative with those decimals as written
+    written_form: sp.Expr | None = None      # the function read with them as written.Written
 
 
 # --- parsing -------------------------------------------------------------------------
@@ -221,10 +225,10 @@ def namespace(scope: Scope) -> Namespace:
                      make_symbol=lambda name: scope.symbol(name))
 
 
-def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol) -> sp.Expr:
+def _build_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, number=None) -> sp.Expr:
     ns = namespace(scope)
     ns = Namespace(symbols={**ns.symbols, var.name: var}, functions=ns.functions,
-                   make_symbol=ns.make_symbol)
+                   make_symbol=ns.make_symbol, number=number)
     expr = parse_expression(spec.expr, ns)
     if not isinstance(expr, sp.Expr) or isinstance(expr, sp.MatrixBase):
         raise BadInput(f"{spec.expr!r} is not a scalar expression")
@@ -295,7 +299,7 @@ def solve(problem: Problem) -> Solution:
         else:
             result = _solve_scalar(problem, fn, scope, var, spec)
             answers.append(Answer(f"{fn.name}.derivative", result.derivative,
-                                  result.teacher.expr if result.teacher else None))
+                                  result.teacher.expr if result.teacher else result.derivative_shown))
             for lim in result.limits:
                 answers.append(Answer(f"{fn.name}.limit({lim.written})", lim.value))
             if spec.hessian:
@@ -331,7 +335,11 @@ def _solve_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Symb
     """
     key = (fn, var, frozenset(scope.domains.values()), spec.limits, spec.plot)
     if key not in _SCALAR:
-        _SCALAR[key] = _derive_scalar(problem, fn, scope, var, spec)
+        result = _derive_scalar(problem, fn, scope, var, spec)
+        decimals = written_decimals(fn.expr) if fn.expr else {}
+        if decimals:   # printed as written wherever the exact numbers are shown
+            result = _shown_as_written(problem, fn, result, scope, decimals)
+        _SCALAR[key] = result
     return _SCALAR[key]
 
 
@@ -421,6 +429,92 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         definition=f, shown=shown, var=var, lines=lines,
         branches=tuple(work), kinks=tuple(kinks), derivative=derivative, teacher=teacher,
         limits=tuple(limits), plot=plot, checks=tuple(dict.fromkeys(checks)))
+
+
+def _shown_as_written(problem: Problem, fn: FunctionSpec, result: FunctionResult, scope: Scope,
+                      decimals: dict) -> FunctionResult:
+    """``result`` with the decimals its function writes shown as written: the printer's
+    (``written``: render.WRITTEN prints 851/500 as 1.702) and, for a smooth function, the
+    derivation done again from the function read with them as numbers of their own
+    (:func:`_as_written`): its lines, teacher's form and derivative replace the displayed
+    ones, and the limits explained through the teacher's form quote the new form."""
+    result = replace(result, written=tuple(sorted(decimals)))
+    if result.branches or not result.lines:
+        return result
+    shown = _as_written(problem.id, f"{fn.name}.derivative", fn, result.definition,
+                        result.derivative, result.var, result.applied, scope,
+                        result.teacher is not None)
+    if shown is None:
+        return result
+    chain, teacher, derivative_shown, written_form, checks = shown
+    var = result.var
+    if len(chain) > 1 and isinstance(chain[0].expr, sp.Derivative) and \
+            isinstance(chain[0].expr.expr, sp.Function) and chain[0].expr.expr.args == (var,):
+        chain = chain[1:]  # as in _derive_scalar: a first line that restates the left side
+    limits = tuple(replace(lim, expr=teacher.expr) if teacher is not None and result.teacher is not None
+                   and lim.facts and lim.expr == result.teacher.expr else lim for lim in result.limits)
+    return replace(result, lines=tuple(chain), teacher=teacher, limits=limits,
+                   derivative_shown=derivative_shown, written_form=written_form,
+                   checks=tuple(dict.fromkeys(result.checks + tuple(checks))))
+
+
+def _as_written(pid: str, label: str, fn: FunctionSpec, f: sp.Expr, derivative: sp.Expr,
+                var: sp.Symbol, applied: sp.Expr, scope: Scope, had_teacher: bool):
+    """The derivation of a smooth function again, for display, with the decimals the file
+    wrote kept as written: the expression read with each decimal as a written.Written, so
+    that σ(1.702x)(1.702x(1 − σ(1.702x)) + 1) comes out where the exact derivation factors
+    851/500 into (851x + 500)/500, and x/0.3 stays x/0.3. The function read that way is
+    checked against ``f``; every line shown, each identity, the teacher's form and the
+    derivative shown are checked with the exact values put back.
+
+    Returns (lines, teacher form, derivative shown, the function as read, checks), or None
+    when no decimal is written, or when the exact derivation found a teacher's form that
+    this one does not (that one is shown, its numbers printed as decimals: render.WRITTEN)."""
+    try:
+        f_shown = _build_inline(fn, scope, var, number=literal)
+    except BadInput:
+        return None
+    if not f_shown.atoms(Written):
+        return None
+    checks = list(verify.check_identity(pid, f"{fn.name}.definition (as written)", exact(f_shown), f, scope))
+    chain = chain_lines(derivation_tree(f_shown, var))
+    raw = chain[-1].expr
+    d_shown = tidy(raw, var)
+    teacher = teacher_form(f_shown, d_shown, var, applied)
+    if teacher is not None and (teacher.expr == d_shown or _trivial(teacher, d_shown)
+                                or not teacher.expr.has(*teacher.meaning)):
+        teacher = None
+    if teacher is None and had_teacher:
+        return None
+    if teacher is not None:
+        chain += teacher_steps(raw, teacher, var)
+        teacher = TeacherForm(as_written(teacher.expr),
+                              {as_written(k): v for k, v in teacher.meaning.items()})
+    elif d_shown != raw:
+        chain.append(Line(d_shown, ("simplify",)))
+    meaning = dict(teacher.meaning) if teacher is not None else {}
+    lines = []
+    for k, line in enumerate(chain):
+        note = line.note
+        if isinstance(note, sp.Equality):
+            note = sp.Eq(as_written(note.lhs), as_written(note.rhs), evaluate=False)
+            checks += verify.check_identity(pid, f"{label} (as written, line {k + 1}, identity)",
+                                            exact(explicit(note.lhs.xreplace(meaning))),
+                                            exact(explicit(note.rhs.xreplace(meaning))), scope)
+        expr = as_written(line.expr)
+        if k:  # the first line is d/dx of the function as read (checked above)
+            checks += verify.check_identity(pid, f"{label} (as written, line {k + 1})",
+                                            exact(explicit(expr.xreplace(meaning))).doit(),
+                                            derivative, scope)
+        lines.append(Line(expr, line.rules, note))
+    if teacher is not None:
+        checks += verify.check_identity(pid, f"{label} (teacher form as written)",
+                                        exact(teacher.explicit()), derivative, scope)
+    shown = as_written(d_shown)
+    checks += verify.check_identity(pid, f"{label} (as written)", exact(shown), derivative, scope)
+    checks.append("numbers written as decimals in the file shown as written, each line checked "
+                  "with their exact values")
+    return lines, teacher, shown, f_shown, checks
 
 
 def _real_far_out(f: sp.Expr, var: sp.Symbol, written: str, scope: Scope, name: str) -> None:

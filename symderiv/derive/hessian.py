@@ -738,6 +738,7 @@ class SecondDerivative:
     teacher: sp.Expr | None        # f″ through the function itself: σ(1 − σ)(1 − 2σ)
     meaning: tuple = ()            # stand-ins of the teacher form
     checks: tuple[str, ...] = ()
+    shown: sp.Expr | None = None   # f″ with the decimals the file wrote as written (1.702)
 
 
 def second_derivative(problem, result, scope) -> SecondDerivative:
@@ -773,4 +774,34 @@ def second_derivative(problem, result, scope) -> SecondDerivative:
     if form is not None and form.expr != d2 and sp.srepr(form.explicit()) != sp.srepr(d2):
         checks += verify.check_identity(problem.id, f"{label} (teacher form)", form.explicit(), d2, scope)
         teacher, meaning = form.expr, tuple(form.meaning.items())
-    return SecondDerivative(d2, teacher, meaning or (), tuple(dict.fromkeys(checks)))
+    shown = None
+    if getattr(result, "written_form", None) is not None:
+        shown, teacher, meaning, more = _second_as_written(problem.id, label, result, d2, scope,
+                                                           teacher, meaning)
+        checks += more
+    return SecondDerivative(d2, teacher, meaning or (), tuple(dict.fromkeys(checks)), shown)
+
+
+def _second_as_written(pid, label, result, d2, scope, teacher, meaning):
+    """f″ again from the function read with its decimals as written (written.Written), so
+    that 1.702² stays a decimal instead of 724201/250000 over a common denominator; the forms
+    shown are checked against ``d2`` with the exact values put back. The teacher's form of
+    the exact derivation is kept when this one finds none, and the exact f″ is shown (its
+    numbers printed as decimals) when this one comes out longer."""
+    from .. import verify
+    from ..written import as_written, exact
+    from .scalar import tidy
+    from .teacher import teacher_form
+
+    x = result.var
+    d2_shown = tidy(sp.diff(result.written_form, x, 2), x)
+    if sp.count_ops(as_written(d2_shown)) > sp.count_ops(d2):
+        # x^{1.5}/x² where the exact form has 1/√x: the exact one, its numbers as decimals
+        return None, teacher, meaning, []
+    checks = list(verify.check_identity(pid, f"{label} (as written)", exact(d2_shown), d2, scope))
+    form = teacher_form(result.written_form, d2_shown, x, result.applied)
+    if form is not None and form.expr != d2_shown and sp.srepr(form.explicit()) != sp.srepr(d2_shown):
+        checks += verify.check_identity(pid, f"{label} (teacher form as written)",
+                                        exact(form.explicit()), d2, scope)
+        teacher, meaning = as_written(form.expr), tuple(form.meaning.items())
+    return as_written(d2_shown), teacher, meaning, checks
