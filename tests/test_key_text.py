@@ -62,7 +62,7 @@ def test_decimals_in_an_instructors_function_are_shown_as_written(write_toml):
     assert ("\\boxed{\\frac{d}{dx}g(x) = \\sigma(1.702 x) \\left(1.702 x \\left(1 - \\sigma(1.702 x)"
             "\\right) + 1\\right)}") in tex
     assert "\\boxed{\\frac{d}{dx}h(x) = 0.5 - 0.5 h^{2}(x)}" in tex
-    assert "Let $l(x) = \\max\\left(0.01 x, x\\right)$." in tex
+    assert "Let $l(x) = \\max\\{0.01 x, x\\}$." in tex   # as written, in the file's order
     assert "the one-sided derivatives are $0.01$ (left) and $1$ (right)" in tex
     assert "\\lim_{x \\to -\\infty} 0.01 = \\boxed{0.01}." in tex
     assert "851" not in tex and "\\frac{1}{100}" not in tex and "\\frac{1}{2}" not in tex

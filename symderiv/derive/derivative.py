@@ -242,9 +242,12 @@ def _display_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, f: sp.Expr
     (−y log σ(x) − (1 − y) log(1 − σ(x)), x σ(x)) or in their teacher's display (max{0, x},
     x Φ(x)), not expanded. The caller checks it against ``f``. ``f`` itself when it cannot be
     read that way."""
-    from ..library.display import SIGMA, Product
+    from ..library.display import SIGMA, MaxSet, MinSet, Product
 
     functions = dict(ELEMENTARY)
+    # max and min as written, in the file's order: max{0.01x, x} (SymPy's Max sorts its arguments)
+    functions["max"] = lambda *args: MaxSet(*args)
+    functions["min"] = lambda *args: MinSet(*args)
     for entry in registry().values():
         if entry.vector or entry.arity != 1:
             continue
@@ -258,7 +261,7 @@ def _display_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, f: sp.Expr
             return entry.build(args[0], params)
         functions[entry.name] = call
     ns = Namespace(symbols={**scope.symbols, var.name: var}, functions=functions,
-                   make_symbol=lambda name: scope.symbol(name))
+                   make_symbol=lambda name: scope.symbol(name), number=literal)
     try:
         shown = parse_expression(spec.expr, ns)
     except BadInput:
@@ -422,7 +425,7 @@ def _derive_scalar(problem: Problem, fn: FunctionSpec, scope: Scope, var: sp.Sym
         shown = entry.display(var, {p: scope.symbol(p) for p in entry.params})
     elif entry is None:
         shown = _display_inline(fn, scope, var, f)
-    checks += verify.check_identity(problem.id, f"{fn.name}.definition", explicit(shown), f, scope)
+    checks += verify.check_identity(problem.id, f"{fn.name}.definition", exact(explicit(shown)), f, scope)
     return FunctionResult(
         name=fn.name, title=fn.title or (entry.title if entry else fn.name), applied=applied,
         prime=sp.Function(applied.func.__name__ + "'")(var), shown_meaning=stand_ins(shown, var),

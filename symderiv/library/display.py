@@ -82,12 +82,11 @@ def explicit(expr: sp.Basic) -> sp.Basic:
 
 def stand_ins(expr: sp.Basic, var: sp.Symbol | None = None) -> dict:
     """The stand-ins that occur in ``expr``, each with its explicit value: σ(x) = 1/(1 + e^{-x}).
-    One per function: σ(x) when ``var`` is x and σ(x) occurs, else its first occurrence (σ(2x)
-    needs no definition of its own beside σ(x))."""
+    One per function: defined at ``var`` when it is given (σ(x) = 1/(1 + e^{−x}) for x σ(1.702x)
+    too: σ(2x) needs no definition of its own), else at its first occurrence."""
     found = [a for a in sorted(expr.atoms(sp.Function), key=sp.default_sort_key) if a.func in MEANING]
     out = {}
     for head in dict.fromkeys(a.func for a in found):
-        mine = [a for a in found if a.func is head]
-        pick = next((a for a in mine if a.args == (var,)), mine[0])
+        pick = head(var) if var is not None else next(a for a in found if a.func is head)
         out[pick] = MEANING[head](*pick.args)
     return out
