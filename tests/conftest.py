@@ -1,8 +1,15 @@
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+# An environment that sets PYTHONDONTWRITEBYTECODE (this project's machine does) makes every
+# test process compile symderiv again and pytest rewrite every test module's asserts again
+# (about 3 s of CPU in each of the controller and the workers). The suite writes Python's own
+# caches (__pycache__, ignored by git) as any Python does by default.
+sys.dont_write_bytecode = False
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.toml"))

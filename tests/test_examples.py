@@ -22,7 +22,8 @@ from .conftest import EXAMPLES, ROOT
 DIR = ROOT / "problems" / "examples"
 SLOW = {"cs224n_word2vec", "d2l_backprop_numeric", "udl_backprop_symbolic",  # the heaviest to solve:
         "matrix_softmax_logistic", "hessians_normal_equations",     # the fast loop skips them
-        "udl_activation_experiment", "written_proofs"}
+        "udl_activation_experiment", "written_proofs", "cs231n_activations",
+        "limits_and_domains", "backprop_graphs_tables"}
 
 
 def _param(path):

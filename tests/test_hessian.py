@@ -112,6 +112,7 @@ def test_stationary_points_substituted_back_at_random_numbers():
     assert sp.sstr(_answers(_solve(RIDGE))["stationary"]) == "(lam*I + X.T*X)**(-1)*X.T*y"
 
 
+@pytest.mark.slow   # three Hessians solved (about 1.1 s)
 def test_ridge_is_positive_definite_only_when_lambda_is_known_positive():
     assert _solve(RIDGE, assume={"lam": "positive"}).body.second.curvature == "definite"
     assert _solve(RIDGE).body.second.curvature == "unknown"

@@ -46,6 +46,7 @@ limits = ["+oo", "-oo"]
 '''
 
 
+@pytest.mark.slow   # three functions solved twice, exactly and as written (about 1.3 s)
 def test_decimals_in_an_instructors_function_are_shown_as_written(write_toml):
     """GELU's approximation xσ(1.702x), tanh(0.5x) and a leaky slope 0.01: the key shows the
     decimals (it printed σ(851x/500), 1/2 − h²/2 and 1/100), the answers stay exact."""
@@ -477,6 +478,7 @@ Y = "N x C"
     assert "&\\qquad \\phantom{\\text{contributes }} + X^{\\top} \\left(" in tex
 
 
+@pytest.mark.slow   # four functions solved and rendered (about 2.7 s)
 def test_an_inline_function_is_defined_as_written_with_sigma_by_name(write_toml, tmp_path):
     """−y log σ(x) − (1 − y) log(1 − σ(x)), not σ expanded into exponentials; x σ(x) in the
     written order; one definition of σ for σ(x) and σ(2x); tanh kept as tanh."""

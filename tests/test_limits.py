@@ -288,6 +288,7 @@ def test_new_functions_sign_is_piecewise_with_a_jump():
     assert tex(sp.sign(sp.Symbol("x"))) == r"\operatorname{sgn}(x)"
 
 
+@pytest.mark.slow   # a key built and graded (about 1 s)
 def test_limit_that_does_not_exist_graded_in_check(write_toml):
     from pathlib import Path
 
@@ -381,6 +382,7 @@ def test_a_decimal_slope_in_an_exponential_is_derived_in_reasonable_time(write_t
 # --- a value lost to rounding far out -----------------------------------------------------
 
 
+@pytest.mark.slow   # solved and rendered (about 1.6 s)
 def test_cross_entropy_of_a_logit_has_its_limits(write_toml):
     """1 − σ(10⁴) = e^(−10⁴)/(1 + e^(−10⁴)) rounds to 0 at 30 digits, and ln 0 is −∞: it
     was refused as "not real as x -> +oo". The loss is real everywhere; its derivative is

@@ -235,6 +235,7 @@ def test_random_networks_against_finite_differences(widths, seed, hidden):
             assert abs(_num(fd) - _num(gW[k][idx])) < 1e-8
 
 
+@pytest.mark.slow   # a graph solved and rendered (about 1 s)
 def test_graph_with_skip_paths(write_toml):
     path = write_toml('''
 [meta]
