@@ -370,15 +370,10 @@ class decimals(sp.Function):
     @classmethod
     def eval(cls, x):
         if x.is_Rational:
-            q = int(x.q)
-            twos = fives = 0
-            while q % 2 == 0:
-                q //= 2
-                twos += 1
-            while q % 5 == 0:
-                q //= 5
-                fives += 1
-            return sp.Integer(max(twos, fives)) if q == 1 else sp.oo
+            from .written import decimal_places
+
+            places = decimal_places(x)
+            return sp.Integer(places) if places is not None else sp.oo
         if x.is_number:
             return sp.oo
         return None

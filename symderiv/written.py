@@ -56,16 +56,10 @@ class Written(sp.Symbol):
         return prettyForm(self.name)
 
 
-def decimal_text(value: sp.Basic, places: int = MAX_PLACES) -> str | None:
-    """``value`` (a positive non-integer rational) as a terminating decimal of at most ``places``
-    decimals, read back and found equal to ``value``; None otherwise."""
-    if not isinstance(value, sp.Rational) or value.is_Integer or value <= 0:
-        return None
+def decimal_places(value: sp.Rational) -> int | None:
+    """How many decimals the exact rational ``value`` has (3 for 851/500), None when its
+    decimal expansion does not terminate (1/3)."""
     q = int(value.q)
-    k = 0
-    while q % 10 == 0:
-        q //= 10
-        k += 1
     twos = fives = 0
     while q % 2 == 0:
         q //= 2
@@ -73,10 +67,16 @@ def decimal_text(value: sp.Basic, places: int = MAX_PLACES) -> str | None:
     while q % 5 == 0:
         q //= 5
         fives += 1
-    if q != 1:
+    return max(twos, fives) if q == 1 else None
+
+
+def decimal_text(value: sp.Basic, places: int = MAX_PLACES) -> str | None:
+    """``value`` (a positive non-integer rational) as a terminating decimal of at most ``places``
+    decimals, read back and found equal to ``value``; None otherwise."""
+    if not isinstance(value, sp.Rational) or value.is_Integer or value <= 0:
         return None
-    k += max(twos, fives)
-    if k > places:
+    k = decimal_places(value)
+    if k is None or k > places:
         return None
     text = format((Decimal(int(value.p)) / Decimal(int(value.q))).quantize(Decimal(1).scaleb(-k)), "f")
     if "." in text:
