@@ -415,3 +415,17 @@ def test_a_function_not_real_far_out_is_still_refused():
     assert numerically_undefined(sp.sqrt(-x), x, 1, {})
     assert not numerically_undefined(sp.log(1 - 1 / (1 + sp.exp(-x))), x, 1, {})
     assert not numerically_undefined(sp.log(1 / (1 + sp.exp(-x))), x, -1, {})
+
+
+def test_a_power_with_a_varying_exponent_has_no_limit_where_its_base_is_negative(write_toml):
+    """x^x is real only for x > 0: its derivative x^x(ln x + 1) has no limit at −∞ to ask for
+    (SymPy's complex limit 0 was printed); 2^x and (1 + x²)^x keep theirs."""
+    path = write_toml(problem('functions = [{ name = "f", expr = "x**x" }]\nlimits = ["-oo"]\n'))
+    result = run("solve", path, "--json")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"symderiv: {path}: problem 1: limits: f: x**x is not defined for x <= 0 (a power with a "
+        "varying exponent needs a positive base), so there is no limit at -oo to ask for")
+    ok = write_toml(problem('functions = [{ name = "g", expr = "(1 + x**2)**x" }, '
+                            '{ name = "h", expr = "2**x" }]\nlimits = ["-oo"]\n'), "ok.toml")
+    assert run("solve", ok, "--json").exit_code == 0

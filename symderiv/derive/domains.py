@@ -1,6 +1,6 @@
 """Where a function of one variable is defined: the reason a limit at ±∞ cannot be asked.
 
-ln u needs u > 0, √u needs u ≥ 0, arcsin u and arccos u need −1 ≤ u ≤ 1, arcosh u needs
+ln u needs u > 0, √u needs u ≥ 0, a power u^v with v varying needs u > 0, arcsin u and arccos u need −1 ≤ u ≤ 1, arcosh u needs
 u ≥ 1, artanh u needs −1 < u < 1. A limit at −∞ of x ln x is not "+∞": ln x is not real
 there. :func:`far_out_refusal` names the piece that is undefined, the set where it is, and
 why, in the file's terms ("log(x) is not defined for x <= 0 (log needs a positive
@@ -32,6 +32,9 @@ def _restricted(expr: sp.Expr, var: sp.Symbol):
             need, outside = _NEEDS[type(node)]
             u = node.args[0]
             yield node, u, _NAMES[type(node)], need, outside(u)
+        elif node.is_Pow and node.exp.has(var) and not node.base.is_positive:
+            # x^x, a^x: a real power with a varying exponent needs a positive base
+            yield node, node.base, "a power with a varying exponent", "a positive base", node.base <= 0
         elif node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer and node.exp.q % 2 == 0:
             u = node.base
             if node.exp.is_negative:
