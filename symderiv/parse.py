@@ -186,13 +186,13 @@ def _nesting_depth(text: str) -> int:
     return best
 
 
-def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
-    """Parse ``text`` into a SymPy expression using only whitelisted constructs.
+def syntax_tree(text: str, hadamard: bool = True) -> tuple[str, ast.Expression]:
+    """The source as the parser reads it (``^`` as ``**``, ⊙ as ``%``) and its Python syntax
+    tree, within the size limits; nothing is built or run. ``hadamard``: ⊙ is allowed.
 
     Raises:
-        BadInput: for anything outside the whitelist or over the size limits.
+        BadInput: for text that is not an expression or is over the size limits.
     """
-    ns = namespace or Namespace()
     if not isinstance(text, str):
         raise BadInput(f"expected an expression as a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -209,7 +209,7 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
     if "%" in source:
         raise BadInput("the operator % is not allowed in an expression")
     if "⊙" in source:
-        if ns.hadamard is None:
+        if not hadamard:
             raise BadInput("the elementwise product ⊙ is not allowed in this kind of expression")
         source = source.replace("⊙", "%")
     try:
@@ -222,6 +222,17 @@ def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise BadInput(f"expression is too large ({count} syntax nodes; the limit is {MAX_NODES})")
+    return source, tree
+
+
+def parse_expression(text: str, namespace: Namespace | None = None) -> sp.Basic:
+    """Parse ``text`` into a SymPy expression using only whitelisted constructs.
+
+    Raises:
+        BadInput: for anything outside the whitelist or over the size limits.
+    """
+    ns = namespace or Namespace()
+    source, tree = syntax_tree(text, hadamard=ns.hadamard is not None)
     result = _Builder(source, ns).visit(tree.body, 0)
     return ns.finish(result) if ns.finish is not None else result
 

@@ -19,7 +19,6 @@ back, is the exact value (:func:`decimal_text`), so a display never rounds.
 from __future__ import annotations
 
 import ast
-import warnings
 from decimal import Decimal
 from typing import Iterable
 
@@ -87,12 +86,12 @@ def decimal_text(value: sp.Basic, places: int = MAX_PLACES) -> str | None:
 def written_decimals(text: str) -> dict[sp.Rational, str]:
     """The decimal literals of an expression's text (already accepted by ``parse_expression``):
     exact positive value → the decimal as shown (``0.50`` and ``5e-1`` both give ``0.5``)."""
-    source = text.strip().replace("^", "**").replace("⊙", "*")
+    from .errors import BadInput
+    from .parse import syntax_tree
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        source, tree = syntax_tree(text)
+    except BadInput:
         return {}
     found: dict[sp.Rational, str] = {}
     for node in ast.walk(tree):

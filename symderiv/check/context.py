@@ -202,7 +202,7 @@ def free_sizes(value) -> set:
     """The dimensions of 𝟏 in ``value`` that nothing has decided."""
     if not isinstance(value, sp.Basic):
         return set()
-    return {d for d in value.atoms(sp.Dummy) if d.name == ONES_SIZE}
+    return {d for d in value.atoms(sp.Dummy) if _free(d)}
 
 
 def _free(d) -> bool:
@@ -218,7 +218,8 @@ def _unified(a, b, pairs):
     dimension of b) made the other side's."""
     table: dict = {}
     for da, db in pairs:
-        da, db = sp.sympify(da).xreplace(table), sp.sympify(db).xreplace(table)
+        # shapes' dimensions: ints or SymPy expressions, never text
+        da, db = sp.sympify(da, strict=True).xreplace(table), sp.sympify(db, strict=True).xreplace(table)
         if da == db:
             continue
         if _free(da):

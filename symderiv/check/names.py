@@ -205,11 +205,12 @@ def pretty(name: str) -> str:
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
-            "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-            "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ",
-            "psi": "ψ", "omega": "ω", "ell": "ℓ", "Sigma": "Σ", "Theta": "Θ", "Phi": "Φ",
-            "Omega": "Ω", "Lambda": "Λ", "Gamma": "Γ", "Delta": "Δ", "Psi": "Ψ"}
+# a Greek letter's name (as LaTeX writes it after a backslash) → the letter
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+         "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+         "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ",
+         "psi": "ψ", "omega": "ω", "ell": "ℓ", "Sigma": "Σ", "Theta": "Θ", "Phi": "Φ",
+         "Omega": "Ω", "Lambda": "Λ", "Gamma": "Γ", "Delta": "Δ", "Psi": "Ψ"}
 
 
 def latex_words(latex: str) -> str | None:
@@ -221,7 +222,7 @@ def latex_words(latex: str) -> str | None:
     s = re.sub(r"\\(hat|widehat|bar|overline|tilde)\s*\{?\s*([A-Za-z])\s*\}?",
                lambda m: unicodedata.normalize("NFC", m.group(2) + {"hat": "\u0302", "widehat": "\u0302",
                                                                     "tilde": "\u0303"}.get(m.group(1), "\u0304")), s)
-    s = re.sub(r"\\([A-Za-z]+)", lambda m: _LETTERS.get(m.group(1), m.group(0)), s)
+    s = re.sub(r"\\([A-Za-z]+)", lambda m: GREEK.get(m.group(1), m.group(0)), s)
     s = re.sub(r"\^\s*\{?\s*(\\top|T|\\intercal)\s*\}?", "ᵀ", s)
     s = re.sub(r"\^\s*\{\s*\((\d+)\)\s*\}|\^\s*\((\d+)\)",
                lambda m: f"({m.group(1) or m.group(2)})".translate(_SUP), s)

@@ -17,6 +17,7 @@ from sympy.printing.precedence import precedence
 
 from . import Report, Result
 from ..errors import printable
+from .names import GREEK
 from .read import describe
 
 _GREEK_FUNCTIONS = {r"\sigma": "σ", r"\Phi": "Φ", r"\varphi": "φ"}
@@ -64,10 +65,7 @@ def said_name(name: str, said: dict[str, str]) -> str:
     return name
 
 
-_GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
-          "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ", "nu": "ν",
-          "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ",
-          "omega": "ω", "Sigma": "Σ", "Theta": "Θ", "Phi": "Φ", "Omega": "Ω", "Lambda": "Λ"}
+_GREEK_NAMES = {**GREEK, "lam": "λ"}   # the key's lam is λ (Python reserves lambda)
 
 
 def _is_letter(ch: str) -> bool:

@@ -208,8 +208,9 @@ def _scope(problem: Problem, defaults) -> Scope:
     return scope.with_defaults(dict(defaults))
 
 
-def namespace(scope: Scope) -> Namespace:
-    """Elementary functions plus every scalar activation, with parameters from ``scope``."""
+def namespace(scope: Scope, apply=None) -> Namespace:
+    """Elementary functions plus every scalar activation, with parameters from ``scope``;
+    ``apply(entry, argument, params)`` makes an activation's value (default: its build)."""
     functions = dict(ELEMENTARY)
     for entry in registry().values():
         if entry.vector or entry.arity != 1:
@@ -219,7 +220,7 @@ def namespace(scope: Scope) -> Namespace:
                 raise BadInput(f"{entry.name} takes one argument")
             scope.adopt(dict(entry.params))
             params = {p: scope.symbol(p) for p in entry.params}
-            return entry.build(args[0], params)
+            return entry.build(args[0], params) if apply is None else apply(entry, args[0], params)
         functions[entry.name] = call
     return Namespace(symbols=dict(scope.symbols), functions=functions,
                      make_symbol=lambda name: scope.symbol(name))
@@ -244,24 +245,18 @@ def _display_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, f: sp.Expr
     read that way."""
     from ..library.display import SIGMA, MaxSet, MinSet, Product
 
-    functions = dict(ELEMENTARY)
-    # max and min as written, in the file's order: max{0.01x, x} (SymPy's Max sorts its arguments)
-    functions["max"] = lambda *args: MaxSet(*args)
-    functions["min"] = lambda *args: MinSet(*args)
-    for entry in registry().values():
-        if entry.vector or entry.arity != 1:
-            continue
+    def display(entry, argument, params):
+        if entry.name == "sigmoid":
+            return SIGMA(argument)
+        if entry.display is not None and entry.name != "tanh":   # tanh(x), not its exponentials
+            return entry.display(argument, params)
+        return entry.build(argument, params)
 
-        def call(*args, entry=entry):
-            params = {p: scope.symbol(p) for p in entry.params}
-            if entry.name == "sigmoid":
-                return SIGMA(args[0])
-            if entry.display is not None and entry.name != "tanh":   # tanh(x), not its exponentials
-                return entry.display(args[0], params)
-            return entry.build(args[0], params)
-        functions[entry.name] = call
-    ns = Namespace(symbols={**scope.symbols, var.name: var}, functions=functions,
-                   make_symbol=lambda name: scope.symbol(name), number=literal)
+    base = namespace(scope, display)
+    # max and min as written, in the file's order: max{0.01x, x} (SymPy's Max sorts its arguments)
+    functions = {**base.functions, "max": lambda *args: MaxSet(*args), "min": lambda *args: MinSet(*args)}
+    ns = Namespace(symbols={**base.symbols, var.name: var}, functions=functions,
+                   make_symbol=base.make_symbol, number=literal)
     try:
         shown = parse_expression(spec.expr, ns)
     except BadInput:
@@ -274,9 +269,7 @@ def _display_inline(spec: FunctionSpec, scope: Scope, var: sp.Symbol, f: sp.Expr
         c, rest = m.as_coeff_Mul()
         factors = sorted(sp.Mul.make_args(rest), key=lambda a: a.has(SIGMA))
         body = Product(*factors) if len(factors) > 1 else factors[0]
-        if c == 1:
-            return body
-        return sp.Mul(c, body, evaluate=False) if c != -1 else sp.Mul(-1, body, evaluate=False)
+        return body if c == 1 else sp.Mul(c, body, evaluate=False)
     return shown.replace(lambda e: e.is_Mul and any(a.has(SIGMA) for a in e.args)
                          and any(not a.has(SIGMA) and not a.is_Number for a in e.args), written_order)
 
